@@ -1,0 +1,25 @@
+"""lobkit: exact, fast limit order books (L2 and L3) with a Rust core.
+
+Streaming: :class:`L2Book` / :class:`L3Book`, one event per call.
+Bulk: :func:`replay` over an :data:`EVENT_DTYPE` array.
+Loaders: :mod:`lobkit.io`. Errors: :mod:`lobkit.errors`.
+"""
+
+from . import errors
+from ._core import L2Book, L3Book, __version__
+from ._events import ASK, BID, EVENT_DTYPE, Kind, ReplayResult, check_events, make_events, replay
+
+__all__ = [
+    "ASK",
+    "BID",
+    "EVENT_DTYPE",
+    "Kind",
+    "L2Book",
+    "L3Book",
+    "ReplayResult",
+    "__version__",
+    "check_events",
+    "errors",
+    "make_events",
+    "replay",
+]

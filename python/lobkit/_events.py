@@ -1,0 +1,272 @@
+"""The event record and the bulk replay API."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from .errors import (
+    BY_CODE,
+    EventDtypeError,
+    EventLayoutError,
+    InvalidPriceError,
+    InvalidSizeError,
+    LobkitError,
+)
+
+BID = 1
+ASK = -1
+
+
+class Kind(IntEnum):
+    """Event kind codes stored in ``EVENT_DTYPE['kind']`` (stable)."""
+
+    SET_LEVEL = 1  #: L2: level (side, price) now has `size` lots; 0 removes it
+    ADD = 2  #: L3: new order `order_id` at (side, price) with `size` lots
+    CANCEL = 3  #: L3: remove `size` lots from `order_id`, keeping priority
+    DELETE = 4  #: L3: delete `order_id` whatever its size
+    MODIFY = 5  #: L3: `order_id` now at `price` with `size` lots
+    EXECUTE = 6  #: L3: `size` lots of resting `order_id` traded (`side` = resting side)
+    TRADE = 7  #: trade print that does not change the visible book (hidden/cross)
+    CLEAR = 8  #: clear the book (side 0) or one side
+    SEED = 9  #: L3: anonymous resting lots at (side, price), ahead of named orders
+    HALT = 10  #: trading-state message; no book change
+
+
+#: One event: 40 bytes, aligned, identical to the Rust ``Event`` struct.
+#: ``ts`` int64 ns; ``order_id`` uint64 (0 = none); ``price`` int64 ticks;
+#: ``size`` int64 lots; ``kind`` uint8 (:class:`Kind`); ``side`` int8
+#: (1 bid, -1 ask, 0 none); ``flags`` uint8 (feed-specific, LOBSTER: message type).
+EVENT_DTYPE = np.dtype(
+    {
+        "names": ["ts", "order_id", "price", "size", "kind", "side", "flags"],
+        "formats": ["<i8", "<u8", "<i8", "<i8", "u1", "i1", "u1"],
+        "offsets": [0, 8, 16, 24, 32, 33, 34],
+        "itemsize": 40,
+    }
+)
+assert EVENT_DTYPE.itemsize == _core.EVENT_SIZE
+
+_L3_KINDS = np.array([Kind.ADD, Kind.CANCEL, Kind.DELETE, Kind.MODIFY, Kind.EXECUTE, Kind.SEED])
+
+
+def _to_steps(values: Any, step: float, name: str, cls: type[LobkitError]) -> np.ndarray:
+    """Float prices/sizes to integer ticks/lots, refusing off-grid values."""
+    v = np.asarray(values, dtype=np.float64)
+    bad = ~np.isfinite(v)
+    q = v / step
+    r = np.rint(q)
+    tol = 1e-9 + 64 * np.finfo(np.float64).eps * np.abs(r)
+    bad |= np.abs(q - r) > tol
+    bad |= np.abs(r) > 2.0**60
+    if name == "size":
+        bad |= v < 0
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise cls(
+            f"event {i}: {name}={v.flat[i]!r} is not on the grid of {name == 'price' and 'tick' or 'lot'}"
+            f"_size={step} (or is NaN/inf/negative/out of range)",
+            i,
+            name,
+        )
+    return r.astype(np.int64)
+
+
+def make_events(
+    *,
+    kind: Any,
+    side: Any = 0,
+    price: Any = 0,
+    size: Any = 0,
+    order_id: Any = 0,
+    ts: Any = 0,
+    flags: Any = 0,
+    tick_size: float | None = None,
+    lot_size: float | None = None,
+) -> np.ndarray:
+    """Builds an :data:`EVENT_DTYPE` array from columns (scalars broadcast).
+
+    With ``tick_size``/``lot_size``, ``price``/``size`` are in price/size units
+    and are converted to ticks/lots; values off the grid raise
+    :class:`~lobkit.errors.InvalidPriceError` / :class:`~lobkit.errors.InvalidSizeError`
+    naming the event index. Without them, they must already be integers.
+    """
+    kind_a = np.asarray(kind)
+    n = int(np.broadcast(kind_a, np.asarray(side), np.asarray(price), np.asarray(size),
+                         np.asarray(order_id), np.asarray(ts)).size)
+    out = np.zeros(n, dtype=EVENT_DTYPE)
+    p = _to_steps(price, tick_size, "price", InvalidPriceError) if tick_size else price
+    q = _to_steps(size, lot_size, "size", InvalidSizeError) if lot_size else size
+    for name, col in (("ts", ts), ("kind", kind_a), ("side", side), ("price", p),
+                      ("size", q), ("order_id", order_id), ("flags", flags)):
+        arr = np.asarray(col)
+        if arr.dtype.kind == "f" and name != "ts":
+            if not np.all(np.isfinite(arr)) or not np.all(arr == np.rint(arr)):
+                cls = InvalidPriceError if name == "price" else InvalidSizeError
+                bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.rint(arr)))
+                i = int(bad[0]) if arr.ndim else 0
+                raise cls(f"event {i}: {name} must be an integer number of ticks/lots; "
+                          f"pass tick_size=/lot_size= to convert from price units", i, name)
+        out[name] = arr
+    return out
+
+
+def check_events(events: Any, arg: str = "events") -> np.ndarray:
+    """Validates an events argument: exact dtype, 1-D, C-contiguous."""
+    if not isinstance(events, np.ndarray):
+        raise EventDtypeError(
+            f"{arg}: expected a numpy array of lobkit.EVENT_DTYPE, got {type(events).__name__}; "
+            f"build one with lobkit.make_events(...)", None, arg)
+    if events.dtype != EVENT_DTYPE:
+        raise EventDtypeError(
+            f"{arg}: dtype {events.dtype} is not lobkit.EVENT_DTYPE; build the array with "
+            f"lobkit.make_events(...) or numpy.zeros(n, dtype=lobkit.EVENT_DTYPE)", None, arg)
+    if events.ndim != 1:
+        raise EventLayoutError(f"{arg}: expected a 1-D array, got shape {events.shape}; "
+                               f"pass {arg}.ravel()", None, arg)
+    if not events.flags.c_contiguous:
+        raise EventLayoutError(f"{arg}: array is not C-contiguous (a strided view?); "
+                               f"pass numpy.ascontiguousarray({arg})", None, arg)
+    return events
+
+
+@dataclass
+class ReplayResult:
+    """The book after every event of a :func:`replay`.
+
+    ``bid_price``/``bid_size``/``ask_price``/``ask_size`` are int64 arrays of
+    shape (n_events, depth), ticks and lots, best level first; empty levels
+    are 0 price and 0 size. ``best_*`` are (n_events,) int64. ``book`` is the
+    book after the last event (pass it to the next :func:`replay` to continue).
+    """
+
+    bid_price: np.ndarray
+    bid_size: np.ndarray
+    ask_price: np.ndarray
+    ask_size: np.ndarray
+    best_bid_price: np.ndarray
+    best_bid_size: np.ndarray
+    best_ask_price: np.ndarray
+    best_ask_size: np.ndarray
+    book: Any
+    depth: int
+    skipped: int = 0
+    skipped_mask: np.ndarray | None = None
+    skipped_by_kind: dict[str, int] = field(default_factory=dict)
+    first_skipped: LobkitError | None = None
+    seconds: float = 0.0
+
+    def __len__(self) -> int:
+        return len(self.best_bid_price)
+
+    @property
+    def mid(self) -> np.ndarray:
+        """(best bid + best ask) / 2 in price units; NaN where a side is empty."""
+        t = self.book.tick_size
+        ok = (self.best_bid_size > 0) & (self.best_ask_size > 0)
+        m = (self.best_bid_price + self.best_ask_price) * (0.5 * t)
+        return np.where(ok, m, np.nan)
+
+    @property
+    def spread_ticks(self) -> np.ndarray:
+        """Best ask minus best bid in ticks; 0 where a side is empty."""
+        ok = (self.best_bid_size > 0) & (self.best_ask_size > 0)
+        return np.where(ok, self.best_ask_price - self.best_bid_price, 0)
+
+    def __repr__(self) -> str:
+        return (f"ReplayResult(n_events={len(self)}, depth={self.depth}, skipped={self.skipped}, "
+                f"book={self.book!r})")
+
+
+class _Progress:
+    """A dependency-free progress bar on stderr (updated between chunks)."""
+
+    def __init__(self, total: int, label: str = "replay"):
+        self.total = max(total, 1)
+        self.label = label
+        self.t0 = time.perf_counter()
+
+    def __call__(self, done: int) -> None:
+        frac = done / self.total
+        bar = "#" * int(frac * 30)
+        rate = done / max(time.perf_counter() - self.t0, 1e-9)
+        sys.stderr.write(f"\r{self.label} [{bar:<30}] {done:>12,}/{self.total:,} "
+                         f"{rate / 1e6:6.1f} M events/s")
+        if done >= self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def replay(
+    events: np.ndarray,
+    *,
+    depth: int = 10,
+    book: Any = None,
+    book_type: str | None = None,
+    tick_size: float = 1.0,
+    lot_size: float = 1.0,
+    on_error: str = "raise",
+    check_ts: bool = True,
+    unknown_id: str = "error",
+    cross_policy: str = "allow",
+    progress: bool | Any = False,
+    chunk: int = 1 << 20,
+) -> ReplayResult:
+    """Runs ``events`` (an :data:`EVENT_DTYPE` array) through a book in Rust
+    with the interpreter released, recording the top ``depth`` levels after
+    every event.
+
+    ``book``: an existing :class:`L2Book`/:class:`L3Book` to continue from (it
+    is updated in place); otherwise a new one of ``book_type`` ('l2' or 'l3';
+    default: 'l3' when the events hold any L3 kind) is made with
+    ``tick_size``, ``lot_size``, ``unknown_id`` and ``cross_policy``.
+
+    ``on_error='raise'``: the first invalid event raises its typed error
+    (naming the event index and field) and the book is left exactly as it was
+    before the call. ``on_error='skip'``: invalid events are skipped (the book
+    stays as it was before each of them) and counted in ``result.skipped``,
+    ``result.skipped_by_kind`` and ``result.skipped_mask``.
+
+    ``progress=True`` draws a bar on stderr; a callable gets the number of
+    events done. Ctrl-C interrupts between chunks (book restored).
+    """
+    from ._core import L2Book, L3Book
+
+    check_events(events)
+    if depth < 0:
+        raise ValueError(f"depth={depth}: must be >= 0")
+    if chunk < 1:
+        raise ValueError(f"chunk={chunk}: must be >= 1")
+    if book is None:
+        if book_type is None:
+            book_type = "l3" if np.isin(events["kind"], _L3_KINDS).any() else "l2"
+        if book_type == "l2":
+            book = L2Book(tick_size=tick_size, lot_size=lot_size, cross_policy=cross_policy)
+        elif book_type == "l3":
+            book = L3Book(tick_size=tick_size, lot_size=lot_size, cross_policy=cross_policy,
+                          unknown_id=unknown_id)
+        else:
+            raise ValueError(f"book_type={book_type!r}: expected 'l2' or 'l3'")
+    cb = _Progress(len(events)) if progress is True else (progress or None)
+    fn = _core.replay_l3 if isinstance(book, L3Book) else _core.replay_l2
+    if not isinstance(book, (L2Book, L3Book)):
+        raise TypeError(f"book: expected lobkit.L2Book or lobkit.L3Book, got {type(book).__name__}")
+    t0 = time.perf_counter()
+    d = fn(book, events.view(np.uint8), depth=depth, on_error=on_error, check_ts=check_ts,
+           chunk=chunk, progress=cb)
+    secs = time.perf_counter() - t0
+    by_kind = {BY_CODE[i].__name__: c for i, c in enumerate(d["skipped_by_code"]) if c}
+    return ReplayResult(
+        bid_price=d["bid_price"], bid_size=d["bid_size"], ask_price=d["ask_price"],
+        ask_size=d["ask_size"], best_bid_price=d["best_bid_price"],
+        best_bid_size=d["best_bid_size"], best_ask_price=d["best_ask_price"],
+        best_ask_size=d["best_ask_size"], book=book, depth=depth, skipped=d["skipped"],
+        skipped_mask=d["skipped_mask"].view(bool), skipped_by_kind=by_kind,
+        first_skipped=d.get("first_skipped"), seconds=secs,
+    )

@@ -1,0 +1,100 @@
+"""Typed exceptions. One class per failure kind, all under :class:`LobkitError`
+and the nearest builtin, so ``except ValueError`` keeps working.
+
+Every event error carries ``index`` (position of the offending event in the
+call's input for bulk calls, the book's running event count for streaming
+calls) and ``field`` (the event field at fault).
+"""
+
+from __future__ import annotations
+
+
+class LobkitError(Exception):
+    """Base class of every lobkit error."""
+
+    def __init__(self, message: str, index: int | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.index = index
+        self.field = field
+
+    def __str__(self) -> str:  # KeyError would otherwise print the repr
+        return self.message
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.index, self.field))
+
+
+class InvalidSideError(LobkitError, ValueError):
+    """``side`` is not 1/'bid' or -1/'ask'."""
+
+
+class InvalidKindError(LobkitError, ValueError):
+    """``kind`` is unknown, or not applicable to this book (L2 vs L3)."""
+
+
+class InvalidPriceError(LobkitError, ValueError):
+    """``price`` is NaN/inf, off the tick grid, or out of range."""
+
+
+class InvalidSizeError(LobkitError, ValueError):
+    """``size`` is negative, NaN/inf, off the lot grid, zero where positive is required, or too large."""
+
+
+class UnknownOrderError(LobkitError, KeyError):
+    """``order_id`` is not resting in the book."""
+
+
+class DuplicateOrderError(LobkitError, KeyError):
+    """``order_id`` is already resting in the book."""
+
+
+class OverfillError(LobkitError, ValueError):
+    """A cancel or execution is larger than the order's resting size."""
+
+
+class CrossedBookError(LobkitError, ValueError):
+    """An update would lock/cross the book under ``cross_policy='reject'``."""
+
+
+class TimestampOrderError(LobkitError, ValueError):
+    """``ts`` is earlier than the previous event's."""
+
+
+class ParseError(LobkitError, ValueError):
+    """A loader could not parse a file; the message names file, line and field."""
+
+
+class EventDtypeError(LobkitError, TypeError):
+    """An events argument is not a numpy array of ``lobkit.EVENT_DTYPE``."""
+
+
+class EventLayoutError(LobkitError, ValueError):
+    """An events argument is not 1-D and C-contiguous."""
+
+
+class InternalError(LobkitError, RuntimeError):
+    """A bug inside lobkit's Rust core (a caught panic). Please report it."""
+
+
+#: Classes in the order of the core's error codes (``skipped_by_code``).
+BY_CODE = (
+    InvalidSideError,
+    InvalidKindError,
+    InvalidPriceError,
+    InvalidSizeError,
+    UnknownOrderError,
+    DuplicateOrderError,
+    OverfillError,
+    CrossedBookError,
+    TimestampOrderError,
+    ParseError,
+)
+
+__all__ = [c.__name__ for c in BY_CODE] + [
+    "LobkitError",
+    "EventDtypeError",
+    "EventLayoutError",
+    "InternalError",
+    "BY_CODE",
+]

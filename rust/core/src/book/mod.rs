@@ -1,0 +1,48 @@
+//! Limit order books: [`l2::L2Book`] (price levels) and [`l3::L3Book`] (order by order).
+
+pub mod l2;
+pub mod l3;
+pub mod ladder;
+
+use crate::error::ErrorKind;
+use crate::types::{Event, Ts};
+
+/// What the bulk kernels need from a book.
+pub trait Book: Clone {
+    /// Applies one event; on error the book is unchanged.
+    fn apply_event(&mut self, ev: &Event) -> Result<(), ErrorKind>;
+    /// The price-level view.
+    fn levels(&self) -> &l2::L2Book;
+    /// Timestamp of the last applied event (ns), for the ordering check.
+    fn last_ts(&mut self) -> &mut Ts;
+}
+
+impl Book for l2::L2Book {
+    #[inline]
+    fn apply_event(&mut self, ev: &Event) -> Result<(), ErrorKind> {
+        self.apply(ev).map(|_| ())
+    }
+    #[inline]
+    fn levels(&self) -> &l2::L2Book {
+        self
+    }
+    #[inline]
+    fn last_ts(&mut self) -> &mut Ts {
+        &mut self.last_ts
+    }
+}
+
+impl Book for l3::L3Book {
+    #[inline]
+    fn apply_event(&mut self, ev: &Event) -> Result<(), ErrorKind> {
+        self.apply(ev).map(|_| ())
+    }
+    #[inline]
+    fn levels(&self) -> &l2::L2Book {
+        self.l2()
+    }
+    #[inline]
+    fn last_ts(&mut self) -> &mut Ts {
+        &mut self.l2_mut().last_ts
+    }
+}

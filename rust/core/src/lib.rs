@@ -1,0 +1,17 @@
+//! lobkit-core: exact integer-tick limit order books.
+//!
+//! Prices are ticks (i64), sizes lots (i64), time ns (i64). The crate knows
+//! nothing of Python; `rust/python` adapts it.
+
+pub mod book;
+pub mod bulk;
+pub mod error;
+pub mod lobster;
+pub mod types;
+pub mod units;
+
+pub use book::l2::{BookStats, CrossPolicy, L2Book, LevelChange};
+pub use book::l3::{Changes, L3Book, OrderInfo, UnknownIdPolicy};
+pub use book::Book;
+pub use error::{Error, ErrorKind};
+pub use types::{kind, Event, OrderId, Price, Qty, Side, Ts};

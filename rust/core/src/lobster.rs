@@ -1,0 +1,282 @@
+//! LOBSTER (lobsterdata.com) message and orderbook files.
+//!
+//! Message rows: `time,type,order_id,size,price,direction`; `time` is seconds
+//! after midnight with up to 9 decimals (parsed as a decimal string, so ns are
+//! exact), `price` is dollars × 10000, `direction` 1 = bid, -1 = ask (the side
+//! of the *resting* order). Orderbook rows: `ask_p,ask_s,bid_p,bid_s` per
+//! level; empty levels are ±9999999999 with size 0.
+
+use crate::error::{Error, ErrorKind};
+use crate::types::{kind, Event, Price, Qty, Side, Ts};
+
+/// One parsed message row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// ns after midnight.
+    pub ts: Ts,
+    /// LOBSTER type 1..=7.
+    pub typ: u8,
+    /// Order reference (0 for hidden executions, -1 for some cross trades).
+    pub order_id: i64,
+    /// Shares.
+    pub size: i64,
+    /// Dollars × 10000.
+    pub price: i64,
+    /// 1 bid, -1 ask.
+    pub direction: i8,
+}
+
+fn perr(line: u64, field: &'static str, message: impl Into<String>) -> Error {
+    Error {
+        index: None,
+        kind: ErrorKind::Parse {
+            line,
+            field,
+            message: message.into(),
+        },
+    }
+}
+
+fn parse_int(s: &[u8], line: u64, field: &'static str) -> Result<i64, Error> {
+    let t = trim(s);
+    let (neg, digits) = match t.first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return Err(perr(line, field, format!("expected an integer, got {:?}", show(s))));
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return Err(perr(line, field, format!("expected an integer, got {:?}", show(s))));
+        }
+        v = v * 10 + (c - b'0') as i64;
+    }
+    Ok(if neg { -v } else { v })
+}
+
+/// Seconds with up to 9 decimals -> exact ns.
+fn parse_time(s: &[u8], line: u64) -> Result<Ts, Error> {
+    let t = trim(s);
+    let (int_part, frac) = match t.iter().position(|&c| c == b'.') {
+        Some(p) => (&t[..p], &t[p + 1..]),
+        None => (t, &t[..0]),
+    };
+    if frac.len() > 9 {
+        return Err(perr(line, "time", format!("more than 9 decimals in {:?}", show(s))));
+    }
+    let secs = parse_int(int_part, line, "time")?;
+    if secs < 0 {
+        return Err(perr(line, "time", format!("negative time {:?}", show(s))));
+    }
+    let mut ns: i64 = 0;
+    for &c in frac {
+        if !c.is_ascii_digit() {
+            return Err(perr(line, "time", format!("expected seconds, got {:?}", show(s))));
+        }
+        ns = ns * 10 + (c - b'0') as i64;
+    }
+    ns *= 10i64.pow(9 - frac.len() as u32);
+    Ok(secs * 1_000_000_000 + ns)
+}
+
+fn trim(s: &[u8]) -> &[u8] {
+    let a = s.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(s.len());
+    let b = s.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(a, |p| p + 1);
+    &s[a..b.max(a)]
+}
+
+fn show(s: &[u8]) -> String {
+    String::from_utf8_lossy(s).into_owned()
+}
+
+/// Parses a whole message file (already decompressed).
+pub fn parse_messages(data: &[u8]) -> Result<Vec<Message>, Error> {
+    let mut out = Vec::with_capacity(data.len() / 40);
+    for (ln, raw) in data.split(|&c| c == b'\n').enumerate() {
+        let line = ln as u64 + 1;
+        if trim(raw).is_empty() {
+            continue;
+        }
+        let mut f = raw.split(|&c| c == b',');
+        let mut next = |name: &'static str| {
+            f.next()
+                .ok_or_else(|| perr(line, name, "missing column (expected 6 columns)"))
+        };
+        let ts = parse_time(next("time")?, line)?;
+        let typ = parse_int(next("type")?, line, "type")?;
+        if !(1..=7).contains(&typ) {
+            return Err(perr(line, "type", format!("unknown message type {typ} (expected 1..7)")));
+        }
+        let order_id = parse_int(next("order_id")?, line, "order_id")?;
+        let size = parse_int(next("size")?, line, "size")?;
+        let price = parse_int(next("price")?, line, "price")?;
+        let direction = parse_int(next("direction")?, line, "direction")?;
+        if direction != 1 && direction != -1 {
+            return Err(perr(line, "direction", format!("{direction} is not 1 or -1")));
+        }
+        if size < 0 {
+            return Err(perr(line, "size", format!("negative size {size}")));
+        }
+        out.push(Message {
+            ts,
+            typ: typ as u8,
+            order_id,
+            size,
+            price,
+            direction: direction as i8,
+        });
+    }
+    Ok(out)
+}
+
+/// Parses an orderbook file into row-major `(rows, 4 * levels)` integers.
+/// Returns `(values, levels)`.
+pub fn parse_orderbook(data: &[u8]) -> Result<(Vec<i64>, usize), Error> {
+    let mut cols = 0usize;
+    let mut out = Vec::new();
+    for (ln, raw) in data.split(|&c| c == b'\n').enumerate() {
+        let line = ln as u64 + 1;
+        if trim(raw).is_empty() {
+            continue;
+        }
+        let before = out.len();
+        for f in raw.split(|&c| c == b',') {
+            out.push(parse_int(f, line, "orderbook")?);
+        }
+        let n = out.len() - before;
+        if cols == 0 {
+            if n == 0 || n % 4 != 0 {
+                return Err(perr(line, "orderbook", format!("{n} columns is not a multiple of 4")));
+            }
+            cols = n;
+        } else if n != cols {
+            return Err(perr(line, "orderbook", format!("{n} columns, expected {cols}")));
+        }
+    }
+    Ok((out, cols / 4))
+}
+
+/// Empty-level price marker in orderbook files (ask side; bids use the negative).
+pub const EMPTY_PRICE: i64 = 9_999_999_999;
+
+fn to_ticks(price: i64, tick: i64, line: u64) -> Result<Price, Error> {
+    if price % tick != 0 {
+        return Err(perr(
+            line,
+            "price",
+            format!("{price} is not a multiple of the tick {tick} (price units)"),
+        ));
+    }
+    Ok(price / tick)
+}
+
+/// The book before message 0: orderbook row 0 with message 0 undone.
+/// Returns (side, price units, shares) levels.
+pub fn initial_levels(first_row: &[i64], first: &Message) -> Vec<(Side, i64, i64)> {
+    let mut lv: Vec<(Side, i64, i64)> = Vec::new();
+    for l in 0..first_row.len() / 4 {
+        let (ap, asz, bp, bsz) = (
+            first_row[4 * l],
+            first_row[4 * l + 1],
+            first_row[4 * l + 2],
+            first_row[4 * l + 3],
+        );
+        if asz > 0 && ap != EMPTY_PRICE {
+            lv.push((Side::Ask, ap, asz));
+        }
+        if bsz > 0 && bp != -EMPTY_PRICE {
+            lv.push((Side::Bid, bp, bsz));
+        }
+    }
+    let Some(side) = Side::from_i8(first.direction) else {
+        return lv;
+    };
+    let delta = match first.typ {
+        1 => -first.size,
+        2..=4 => first.size,
+        _ => 0,
+    };
+    if delta != 0 {
+        match lv.iter_mut().find(|(s, p, _)| *s == side && *p == first.price) {
+            Some(e) => e.2 += delta,
+            None => lv.push((side, first.price, delta)),
+        }
+        lv.retain(|e| e.2 > 0);
+    }
+    lv
+}
+
+/// Converts messages to lobkit events. `tick` is the tick in price units
+/// (100 = $0.01). `seed` levels (side, price units, shares) become SEED events
+/// stamped with the first message's time. `flags` holds the LOBSTER type.
+pub fn to_events(msgs: &[Message], tick: i64, seed: &[(Side, i64, Qty)]) -> Result<Vec<Event>, Error> {
+    if tick <= 0 {
+        return Err(perr(0, "tick", format!("tick must be positive, got {tick}")));
+    }
+    let mut out = Vec::with_capacity(msgs.len() + seed.len());
+    let t0 = msgs.first().map_or(0, |m| m.ts);
+    for &(side, p, q) in seed {
+        out.push(Event::new(t0, kind::SEED, side as i8, to_ticks(p, tick, 0)?, q, 0));
+    }
+    for (i, m) in msgs.iter().enumerate() {
+        let line = i as u64 + 1;
+        let k = match m.typ {
+            1 => kind::ADD,
+            2 => kind::CANCEL,
+            3 => kind::DELETE,
+            4 => kind::EXECUTE,
+            5 | 6 => kind::TRADE,
+            _ => kind::HALT,
+        };
+        // Halt rows carry a state code (-1, 0, 1) in the price column, not a price.
+        let price = if k == kind::HALT { m.price } else { to_ticks(m.price, tick, line)? };
+        let mut ev = Event::new(m.ts, k, m.direction, price, m.size, m.order_id.max(0) as u64);
+        ev.flags = m.typ;
+        out.push(ev);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_is_exact_ns() {
+        assert_eq!(parse_time(b"34200.015105074", 1).ok(), Some(34_200_015_105_074));
+        assert_eq!(parse_time(b"34200.05990197", 1).ok(), Some(34_200_059_901_970));
+        assert_eq!(parse_time(b"34200", 1).ok(), Some(34_200_000_000_000));
+        assert!(parse_time(b"34200.0159105074", 1).is_err());
+    }
+
+    #[test]
+    fn bad_rows_name_line_and_field() {
+        let e = parse_messages(b"34200.1,1,5,100,5800000,1\n34200.2,1,6,1x0,5800000,1\n");
+        match e {
+            Err(Error {
+                kind: ErrorKind::Parse { line, field, .. },
+                ..
+            }) => assert_eq!((line, field), (2, "size")),
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn seed_undoes_first_message() {
+        let row = [5802300, 100, 5794000, 196];
+        let m = Message {
+            ts: 1,
+            typ: 4,
+            order_id: 9,
+            size: 300,
+            price: 5794000,
+            direction: 1,
+        };
+        let lv = initial_levels(&row, &m);
+        assert!(lv.contains(&(Side::Bid, 5794000, 496)));
+        assert!(lv.contains(&(Side::Ask, 5802300, 100)));
+    }
+}

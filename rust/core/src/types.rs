@@ -1,0 +1,150 @@
+//! Integer units used everywhere in the core.
+//!
+//! Prices are in **ticks** (i64), sizes in **lots** (i64), timestamps in
+//! **nanoseconds** since an epoch the caller chooses (i64). Conversion from
+//! exchange decimals happens once, at the edge, with an explicit tick/lot size.
+
+use bytemuck::{Pod, Zeroable};
+
+/// Price in ticks.
+pub type Price = i64;
+/// Size in lots.
+pub type Qty = i64;
+/// Timestamp in nanoseconds.
+pub type Ts = i64;
+/// Exchange order id. `0` means "no order" (LOBSTER hidden executions use it).
+pub type OrderId = u64;
+
+/// Largest |price| in ticks the books accept. Bids are stored under the key
+/// `-price`, so the bound keeps every key and every `key ± window` far from
+/// overflow.
+pub const MAX_ABS_PRICE: Price = 1 << 60;
+
+/// Book side. The numeric values follow LOBSTER's `direction` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(i8)]
+pub enum Side {
+    /// Resting buy orders.
+    Bid = 1,
+    /// Resting sell orders.
+    Ask = -1,
+}
+
+impl Side {
+    /// Parses the event-record encoding (1 = bid, -1 = ask).
+    #[inline]
+    pub fn from_i8(v: i8) -> Option<Side> {
+        match v {
+            1 => Some(Side::Bid),
+            -1 => Some(Side::Ask),
+            _ => None,
+        }
+    }
+
+    /// The other side.
+    #[inline]
+    pub fn opposite(self) -> Side {
+        match self {
+            Side::Bid => Side::Ask,
+            Side::Ask => Side::Bid,
+        }
+    }
+
+    /// Lower-case name, for error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Bid => "bid",
+            Side::Ask => "ask",
+        }
+    }
+}
+
+/// Event kind codes stored in [`Event::kind`]. Stable: they are part of the
+/// documented `lobkit.EVENT_DTYPE` record.
+pub mod kind {
+    /// L2: set the level at (`side`, `price`) to `size` lots; 0 removes it.
+    pub const SET_LEVEL: u8 = 1;
+    /// L3: new order `order_id` rests at (`side`, `price`) with `size` lots.
+    pub const ADD: u8 = 2;
+    /// L3: remove `size` lots from order `order_id` (partial cancel; the
+    /// order is deleted when nothing is left). Keeps queue priority.
+    pub const CANCEL: u8 = 3;
+    /// L3: delete order `order_id` entirely (`size` is informational, used
+    /// only to consume anonymous liquidity for unknown ids).
+    pub const DELETE: u8 = 4;
+    /// L3: order `order_id` now rests at `price` with `size` lots. Size down
+    /// at the same price keeps priority; a price change or size up loses it.
+    pub const MODIFY: u8 = 5;
+    /// L3: `size` lots of resting order `order_id` traded. `side` is the
+    /// resting side.
+    pub const EXECUTE: u8 = 6;
+    /// A trade print that does not change the visible book (hidden or cross
+    /// trade). `side` is the resting side when known, 0 otherwise.
+    pub const TRADE: u8 = 7;
+    /// Clear the book (`side` 0) or one side (`side` ±1).
+    pub const CLEAR: u8 = 8;
+    /// L3: anonymous resting liquidity (no order id) at (`side`, `price`):
+    /// volume that existed before the stream started. Sits ahead of every
+    /// named order at that level.
+    pub const SEED: u8 = 9;
+    /// Trading-state message (LOBSTER type 7); no book change.
+    pub const HALT: u8 = 10;
+    /// Largest valid code.
+    pub const MAX: u8 = 10;
+
+    /// Name of a kind code, for messages and the Python side.
+    pub fn name(k: u8) -> &'static str {
+        match k {
+            SET_LEVEL => "SET_LEVEL",
+            ADD => "ADD",
+            CANCEL => "CANCEL",
+            DELETE => "DELETE",
+            MODIFY => "MODIFY",
+            EXECUTE => "EXECUTE",
+            TRADE => "TRADE",
+            CLEAR => "CLEAR",
+            SEED => "SEED",
+            HALT => "HALT",
+            _ => "UNKNOWN",
+        }
+    }
+}
+
+/// One event record, 40 bytes, layout identical to `lobkit.EVENT_DTYPE`
+/// (`numpy.dtype([...], align=True)`): fields at offsets 0, 8, 16, 24, 32, 33, 34.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct Event {
+    /// Event time in ns.
+    pub ts: Ts,
+    /// Order id for L3 kinds, 0 otherwise.
+    pub order_id: OrderId,
+    /// Price in ticks.
+    pub price: Price,
+    /// Size in lots (meaning depends on `kind`).
+    pub size: Qty,
+    /// One of [`kind`].
+    pub kind: u8,
+    /// 1 bid, -1 ask, 0 none.
+    pub side: i8,
+    /// Free for feed-specific flags (LOBSTER: original message type).
+    pub flags: u8,
+    /// Padding to 40 bytes; ignored.
+    pub pad: [u8; 5],
+}
+
+impl Event {
+    /// Builds an event with zero flags.
+    pub fn new(ts: Ts, kind: u8, side: i8, price: Price, size: Qty, order_id: OrderId) -> Event {
+        Event {
+            ts,
+            order_id,
+            price,
+            size,
+            kind,
+            side,
+            flags: 0,
+            pad: [0; 5],
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! proptest: the books against a deliberately naive reference (BTreeMaps and
+//! Vec queues), comparing the full book after every step.
+
+use lobkit_core::{kind, Event, L2Book, L3Book, Side, UnknownIdPolicy};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+/// Naive L2: two ordered maps.
+#[derive(Default, Clone)]
+struct RefL2 {
+    bids: BTreeMap<i64, i64>,
+    asks: BTreeMap<i64, i64>,
+}
+
+impl RefL2 {
+    fn set(&mut self, side: Side, p: i64, q: i64) {
+        let m = if side == Side::Bid { &mut self.bids } else { &mut self.asks };
+        if q == 0 {
+            m.remove(&p);
+        } else {
+            m.insert(p, q);
+        }
+    }
+    fn levels(&self, side: Side, n: usize) -> Vec<(i64, i64)> {
+        match side {
+            Side::Bid => self.bids.iter().rev().take(n).map(|(a, b)| (*a, *b)).collect(),
+            Side::Ask => self.asks.iter().take(n).map(|(a, b)| (*a, *b)).collect(),
+        }
+    }
+}
+
+fn side_of(b: bool) -> Side {
+    if b {
+        Side::Bid
+    } else {
+        Side::Ask
+    }
+}
+
+#[derive(Debug, Clone)]
+enum L2Op {
+    Set(bool, i64, i64),
+    Clear,
+}
+
+fn l2_op() -> impl Strategy<Value = L2Op> {
+    prop_oneof![
+        // clustered near a centre
+        40 => (any::<bool>(), -60i64..60, 0i64..5).prop_map(|(s, p, q)| L2Op::Set(s, 100_000 + p, q)),
+        // sparse, several windows apart (exercises the far map and re-centring)
+        20 => (any::<bool>(), -40i64..40, 0i64..5).prop_map(|(s, p, q)| L2Op::Set(s, 100_000 + p * 997, q)),
+        // anywhere in range
+        5 => (any::<bool>(), -(1i64 << 40)..(1i64 << 40), 0i64..3).prop_map(|(s, p, q)| L2Op::Set(s, p, q)),
+        1 => Just(L2Op::Clear),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn l2_matches_reference(ops in prop::collection::vec(l2_op(), 1..400)) {
+        let mut b = L2Book::new();
+        let mut r = RefL2::default();
+        for op in ops {
+            match op {
+                L2Op::Set(s, p, q) => {
+                    let side = side_of(s);
+                    let c = b.set_level(side, p, q);
+                    prop_assert!(c.is_ok());
+                    let prev = r.levels(side, 1).first().copied();
+                    let prev_q = if side == Side::Bid { r.bids.get(&p) } else { r.asks.get(&p) }.copied().unwrap_or(0);
+                    r.set(side, p, q);
+                    let c = c.unwrap_or_default();
+                    prop_assert_eq!(c.prev_qty, prev_q);
+                    prop_assert_eq!((c.prev_best_price, c.prev_best_qty), prev.unwrap_or((0, 0)));
+                    prop_assert_eq!((c.new_best_price, c.new_best_qty), r.levels(side, 1).first().copied().unwrap_or((0, 0)));
+                }
+                L2Op::Clear => {
+                    b.clear(None);
+                    r = RefL2::default();
+                }
+            }
+            for side in [Side::Bid, Side::Ask] {
+                prop_assert_eq!(b.levels(side, usize::MAX), r.levels(side, usize::MAX));
+                prop_assert_eq!(b.len(side), r.levels(side, usize::MAX).len());
+                let best = r.levels(side, 1).first().copied();
+                prop_assert_eq!(b.best(side), best);
+                if let Some((bp, _)) = best {
+                    let band = 150;
+                    let want: i64 = r.levels(side, usize::MAX).iter()
+                        .filter(|(p, _)| (p - bp).abs() <= band).map(|(_, q)| q).sum();
+                    prop_assert_eq!(b.depth_within(side, band), want);
+                }
+            }
+        }
+    }
+}
+
+/// Naive L3: a Vec queue per level.
+#[derive(Default, Clone)]
+struct RefL3 {
+    orders: BTreeMap<u64, (Side, i64, i64)>,
+    queues: BTreeMap<(i8, i64), Vec<u64>>,
+    anon: BTreeMap<(i8, i64), i64>,
+}
+
+impl RefL3 {
+    fn level_total(&self, side: Side, p: i64) -> i64 {
+        let k = (side as i8, p);
+        self.anon.get(&k).copied().unwrap_or(0)
+            + self.queues.get(&k).map_or(0, |q| q.iter().map(|id| self.orders[id].2).sum())
+    }
+    fn l2(&self) -> RefL2 {
+        let mut r = RefL2::default();
+        let mut keys: Vec<(i8, i64)> = self.queues.keys().copied().collect();
+        keys.extend(self.anon.keys().copied());
+        for (s, p) in keys {
+            let side = if s == 1 { Side::Bid } else { Side::Ask };
+            let t = self.level_total(side, p);
+            if t > 0 {
+                r.set(side, p, t);
+            }
+        }
+        r
+    }
+    fn remove(&mut self, id: u64) {
+        if let Some((s, p, _)) = self.orders.remove(&id) {
+            if let Some(q) = self.queues.get_mut(&(s as i8, p)) {
+                q.retain(|x| *x != id);
+            }
+        }
+    }
+    fn apply(&mut self, ev: &Event, policy: UnknownIdPolicy) -> bool {
+        let side = Side::from_i8(ev.side);
+        match ev.kind {
+            kind::ADD => {
+                let Some(side) = side else { return false };
+                if ev.size <= 0 || self.orders.contains_key(&ev.order_id) {
+                    return false;
+                }
+                self.orders.insert(ev.order_id, (side, ev.price, ev.size));
+                self.queues.entry((side as i8, ev.price)).or_default().push(ev.order_id);
+                true
+            }
+            kind::CANCEL | kind::EXECUTE | kind::DELETE => {
+                if ev.kind != kind::DELETE && ev.size <= 0 {
+                    return false;
+                }
+                match self.orders.get(&ev.order_id).copied() {
+                    Some((s, p, q)) => {
+                        let take = if ev.kind == kind::DELETE { q } else { ev.size };
+                        if take > q {
+                            return false;
+                        }
+                        if take == q {
+                            self.remove(ev.order_id);
+                        } else {
+                            self.orders.insert(ev.order_id, (s, p, q - take));
+                        }
+                        true
+                    }
+                    None => match policy {
+                        UnknownIdPolicy::Error => false,
+                        UnknownIdPolicy::Skip => true,
+                        UnknownIdPolicy::Anonymous => {
+                            let Some(side) = side else { return false };
+                            let a = self.anon.entry((side as i8, ev.price)).or_default();
+                            *a -= (*a).min(ev.size);
+                            true
+                        }
+                    },
+                }
+            }
+            kind::MODIFY => {
+                let Some((s, p, q)) = self.orders.get(&ev.order_id).copied() else {
+                    return policy != UnknownIdPolicy::Error;
+                };
+                if ev.size < 0 {
+                    return false;
+                }
+                if ev.size == 0 {
+                    self.remove(ev.order_id);
+                } else if ev.price == p && ev.size <= q {
+                    self.orders.insert(ev.order_id, (s, p, ev.size));
+                } else {
+                    self.remove(ev.order_id);
+                    self.orders.insert(ev.order_id, (s, ev.price, ev.size));
+                    self.queues.entry((s as i8, ev.price)).or_default().push(ev.order_id);
+                }
+                true
+            }
+            kind::SEED => {
+                let Some(side) = side else { return false };
+                if ev.size <= 0 {
+                    return false;
+                }
+                *self.anon.entry((side as i8, ev.price)).or_default() += ev.size;
+                true
+            }
+            _ => true,
+        }
+    }
+}
+
+fn l3_event() -> impl Strategy<Value = Event> {
+    let id = 1u64..40;
+    let side = prop_oneof![Just(1i8), Just(-1i8)];
+    let price = prop_oneof![3 => 990i64..1010, 1 => (-20i64..20).prop_map(|k| 1000 + k * 5000)];
+    prop_oneof![
+        4 => (id.clone(), side.clone(), price.clone(), 1i64..10).prop_map(|(i, s, p, q)| Event::new(0, kind::ADD, s, p, q, i)),
+        2 => (id.clone(), side.clone(), price.clone(), 1i64..6).prop_map(|(i, s, p, q)| Event::new(0, kind::CANCEL, s, p, q, i)),
+        1 => (id.clone(), side.clone(), price.clone(), 1i64..6).prop_map(|(i, s, p, q)| Event::new(0, kind::DELETE, s, p, q, i)),
+        2 => (id.clone(), side.clone(), price.clone(), 1i64..6).prop_map(|(i, s, p, q)| Event::new(0, kind::EXECUTE, s, p, q, i)),
+        2 => (id, side.clone(), price.clone(), 0i64..12).prop_map(|(i, s, p, q)| Event::new(0, kind::MODIFY, s, p, q, i)),
+        1 => (side, price, 1i64..20).prop_map(|(s, p, q)| Event::new(0, kind::SEED, s, p, q, 0)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn l3_matches_reference(
+        evs in prop::collection::vec(l3_event(), 1..300),
+        pol in prop_oneof![Just(UnknownIdPolicy::Error), Just(UnknownIdPolicy::Anonymous), Just(UnknownIdPolicy::Skip)],
+    ) {
+        let mut b = L3Book::new();
+        b.unknown_id = pol;
+        let mut r = RefL3::default();
+        for ev in &evs {
+            let before = b.clone();
+            let ok_book = b.apply(ev).is_ok();
+            let mut r2 = r.clone();
+            let ok_ref = r2.apply(ev, pol);
+            prop_assert_eq!(ok_book, ok_ref, "event {:?}", ev);
+            if ok_ref { r = r2; } else {
+                // A rejected event leaves the book exactly as it was.
+                for side in [Side::Bid, Side::Ask] {
+                    prop_assert_eq!(b.l2().levels(side, usize::MAX), before.l2().levels(side, usize::MAX));
+                }
+            }
+            let want = r.l2();
+            for side in [Side::Bid, Side::Ask] {
+                prop_assert_eq!(b.l2().levels(side, usize::MAX), want.levels(side, usize::MAX));
+            }
+            prop_assert_eq!(b.order_count(), r.orders.len());
+            for (id, (s, p, q)) in &r.orders {
+                let o = b.order(*id);
+                prop_assert_eq!(o.map(|o| (o.side, o.price, o.qty)), Some((*s, *p, *q)));
+                // exact FIFO position: anonymous first, then named orders ahead
+                let k = (*s as i8, *p);
+                let queue = &r.queues[&k];
+                let pos = queue.iter().position(|x| x == id).unwrap_or(0);
+                let ahead: i64 = r.anon.get(&k).copied().unwrap_or(0)
+                    + queue[..pos].iter().map(|x| r.orders[x].2).sum::<i64>();
+                prop_assert_eq!(b.queue_position(*id), Some(ahead));
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! numpy <-> core conversions: the event byte view, output arrays, loaders.
+
+use crate::errors::{internal, to_pyerr};
+use lobkit_core::{lobster, Event, Side};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+/// Borrows a `uint8` view of an `EVENT_DTYPE` array as `&[Event]`.
+/// The Python wrapper checks the dtype; this checks length and alignment.
+pub fn events<'a>(arg: &'static str, bytes: &'a PyReadonlyArray1<'_, u8>) -> PyResult<&'a [Event]> {
+    let raw = bytes.as_slice().map_err(|_| {
+        PyValueError::new_err(format!(
+            "{arg}: array must be C-contiguous; pass numpy.ascontiguousarray({arg})"
+        ))
+    })?;
+    bytemuck::try_cast_slice::<u8, Event>(raw).map_err(|e| {
+        PyValueError::new_err(format!(
+            "{arg}: cannot view {} bytes as 40-byte EVENT_DTYPE records ({e:?}); \
+             pass numpy.ascontiguousarray({arg}, dtype=lobkit.EVENT_DTYPE)",
+            raw.len()
+        ))
+    })
+}
+
+/// Moves a Vec into numpy without copying, as 1-D.
+pub fn to_numpy<'py>(py: Python<'py>, v: Vec<i64>) -> Bound<'py, PyAny> {
+    PyArray1::from_vec(py, v).into_any()
+}
+
+/// Moves a Vec into numpy without copying, reshaped to `(rows, cols)`.
+pub fn to_numpy2<'py>(py: Python<'py>, v: Vec<i64>, rows: usize, cols: usize) -> PyResult<Bound<'py, PyAny>> {
+    Ok(PyArray1::from_vec(py, v).reshape([rows, cols])?.into_any())
+}
+
+/// Parses a LOBSTER message file's bytes into event records.
+///
+/// Returns `(events_u8, n_seeded)`; `first_row` (one orderbook row, 4×L
+/// ints) seeds the book as it stood before the first message.
+#[pyfunction]
+#[pyo3(signature = (data, *, tick, first_row=None))]
+pub fn parse_lobster_messages<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    tick: i64,
+    first_row: Option<PyReadonlyArray1<'py, i64>>,
+) -> PyResult<(Bound<'py, PyArray1<u8>>, usize)> {
+    let row: Option<Vec<i64>> = match &first_row {
+        Some(r) => Some(r.as_slice()?.to_vec()),
+        None => None,
+    };
+    let res = py.detach(|| -> Result<(Vec<Event>, usize), lobkit_core::Error> {
+        let msgs = lobster::parse_messages(data)?;
+        let seed: Vec<(Side, i64, i64)> = match (&row, msgs.first()) {
+            (Some(r), Some(m0)) => lobster::initial_levels(r, m0),
+            _ => Vec::new(),
+        };
+        let ev = lobster::to_events(&msgs, tick, &seed)?;
+        Ok((ev, seed.len()))
+    });
+    let (ev, n_seed) = res.map_err(|e| to_pyerr(py, &e))?;
+    let bytes: &[u8] = bytemuck::cast_slice(&ev);
+    Ok((PyArray1::from_slice(py, bytes), n_seed))
+}
+
+/// Parses a LOBSTER orderbook file's bytes into an `(rows, 4*levels)` int64 array.
+#[pyfunction]
+pub fn parse_lobster_orderbook<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    let (v, levels) = py
+        .detach(|| lobster::parse_orderbook(data))
+        .map_err(|e| to_pyerr(py, &e))?;
+    let cols = 4 * levels;
+    let rows = if cols == 0 { 0 } else { v.len() / cols };
+    to_numpy2(py, v, rows, cols)
+}
+
+/// Panics inside Rust on purpose, to test that a panic becomes
+/// `lobkit.errors.InternalError` instead of aborting the interpreter.
+#[pyfunction]
+pub fn panic_for_test(py: Python<'_>) -> PyResult<()> {
+    guard(py, || -> PyResult<()> {
+        let v: Vec<u8> = Vec::new();
+        let i = v.len() + 3;
+        // Out-of-bounds index: a genuine panic path, not an explicit panic!().
+        let _ = std::hint::black_box(&v)[i];
+        Ok(())
+    })
+}
+
+/// Runs `f`, turning a Rust panic into `lobkit.errors.InternalError`.
+pub fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(internal(
+                py,
+                format!("internal error in lobkit's Rust core (please report): {msg}"),
+            ))
+        }
+    }
+}
+
+/// Builds the dict of replay outputs.
+pub fn output_dict<'py>(py: Python<'py>, out: lobkit_core::bulk::ReplayOutput) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let depth = out.depth;
+    let n = out.best_bid_price.len();
+    d.set_item("depth", depth)?;
+    d.set_item("bid_price", to_numpy2(py, out.bid_price, n, depth)?)?;
+    d.set_item("bid_size", to_numpy2(py, out.bid_size, n, depth)?)?;
+    d.set_item("ask_price", to_numpy2(py, out.ask_price, n, depth)?)?;
+    d.set_item("ask_size", to_numpy2(py, out.ask_size, n, depth)?)?;
+    d.set_item("best_bid_price", to_numpy(py, out.best_bid_price))?;
+    d.set_item("best_bid_size", to_numpy(py, out.best_bid_size))?;
+    d.set_item("best_ask_price", to_numpy(py, out.best_ask_price))?;
+    d.set_item("best_ask_size", to_numpy(py, out.best_ask_size))?;
+    d.set_item("skipped_mask", PyArray1::from_vec(py, out.skipped_mask).into_any())?;
+    d.set_item("skipped", out.skipped)?;
+    d.set_item("skipped_by_code", out.skipped_by_code.to_vec())?;
+    if let Some(e) = out.first_skipped {
+        d.set_item("first_skipped", to_pyerr(py, &e).value(py).clone())?;
+    }
+    Ok(d)
+}

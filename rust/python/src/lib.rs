@@ -1,0 +1,25 @@
+//! `lobkit._core`: thin adapters from Python to lobkit-core.
+//!
+//! Per-event methods take and return primitives; bulk calls take the
+//! documented 40-byte event record as a byte view, release the interpreter,
+//! and move Rust-built vectors into numpy without copying.
+
+mod arrays;
+mod books;
+mod errors;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<books::PyL2Book>()?;
+    m.add_class::<books::PyL3Book>()?;
+    m.add_function(wrap_pyfunction!(books::replay_l2, m)?)?;
+    m.add_function(wrap_pyfunction!(books::replay_l3, m)?)?;
+    m.add_function(wrap_pyfunction!(arrays::parse_lobster_messages, m)?)?;
+    m.add_function(wrap_pyfunction!(arrays::parse_lobster_orderbook, m)?)?;
+    m.add_function(wrap_pyfunction!(arrays::panic_for_test, m)?)?;
+    m.add("EVENT_SIZE", std::mem::size_of::<lobkit_core::Event>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
