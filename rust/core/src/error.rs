@@ -21,13 +21,25 @@ pub enum ErrorKind {
     /// `order_id` already resting in the book.
     DuplicateOrder { order_id: OrderId },
     /// `size` exceeds the order's resting size (lots).
-    Overfill { order_id: OrderId, size: Qty, resting: Qty },
+    Overfill {
+        order_id: OrderId,
+        size: Qty,
+        resting: Qty,
+    },
     /// The update would cross the book and the policy is `reject`.
-    CrossedBook { side: Side, price: Price, opposite_best: Price },
+    CrossedBook {
+        side: Side,
+        price: Price,
+        opposite_best: Price,
+    },
     /// `ts` is earlier than the previous event's (ns).
     TimestampOrder { ts: Ts, last_ts: Ts },
     /// A loader could not parse `field` on `line` (1-based).
-    Parse { line: u64, field: &'static str, message: String },
+    Parse {
+        line: u64,
+        field: &'static str,
+        message: String,
+    },
 }
 
 impl ErrorKind {

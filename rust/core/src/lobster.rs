@@ -7,7 +7,7 @@
 //! level; empty levels are ±9999999999 with size 0.
 
 use crate::error::{Error, ErrorKind};
-use crate::types::{kind, Event, Price, Qty, Side, Ts};
+use crate::types::{kind, Event, OrderId, Price, Qty, Side, Ts};
 
 /// One parsed message row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,46 +45,82 @@ fn parse_int(s: &[u8], line: u64, field: &'static str) -> Result<i64, Error> {
         _ => (false, t),
     };
     if digits.is_empty() || digits.len() > 18 {
-        return Err(perr(line, field, format!("expected an integer, got {:?}", show(s))));
+        return Err(perr(
+            line,
+            field,
+            format!("expected an integer, got {:?}", show(s)),
+        ));
     }
     let mut v: i64 = 0;
     for &c in digits {
         if !c.is_ascii_digit() {
-            return Err(perr(line, field, format!("expected an integer, got {:?}", show(s))));
+            return Err(perr(
+                line,
+                field,
+                format!("expected an integer, got {:?}", show(s)),
+            ));
         }
         v = v * 10 + (c - b'0') as i64;
     }
     Ok(if neg { -v } else { v })
 }
 
-/// Seconds with up to 9 decimals -> exact ns.
+/// Seconds with decimals -> ns. Up to 9 decimals are exact. Longer
+/// fractions are float-printing noise (AMZN's sample has "43002.632812672004")
+/// and are rounded half-up to the nearest ns.
 fn parse_time(s: &[u8], line: u64) -> Result<Ts, Error> {
     let t = trim(s);
     let (int_part, frac) = match t.iter().position(|&c| c == b'.') {
         Some(p) => (&t[..p], &t[p + 1..]),
         None => (t, &t[..0]),
     };
-    if frac.len() > 9 {
-        return Err(perr(line, "time", format!("more than 9 decimals in {:?}", show(s))));
+    if frac.len() > 18 {
+        return Err(perr(
+            line,
+            "time",
+            format!("too many decimals in {:?}", show(s)),
+        ));
     }
     let secs = parse_int(int_part, line, "time")?;
     if secs < 0 {
         return Err(perr(line, "time", format!("negative time {:?}", show(s))));
     }
     let mut ns: i64 = 0;
-    for &c in frac {
+    for &c in frac.iter().take(9) {
         if !c.is_ascii_digit() {
-            return Err(perr(line, "time", format!("expected seconds, got {:?}", show(s))));
+            return Err(perr(
+                line,
+                "time",
+                format!("expected seconds, got {:?}", show(s)),
+            ));
         }
         ns = ns * 10 + (c - b'0') as i64;
     }
-    ns *= 10i64.pow(9 - frac.len() as u32);
+    ns *= 10i64.pow(9 - frac.len().min(9) as u32);
+    if frac.len() > 9 {
+        if !frac[9..].iter().all(|c| c.is_ascii_digit()) {
+            return Err(perr(
+                line,
+                "time",
+                format!("expected seconds, got {:?}", show(s)),
+            ));
+        }
+        if frac[9] >= b'5' {
+            ns += 1;
+        }
+    }
     Ok(secs * 1_000_000_000 + ns)
 }
 
 fn trim(s: &[u8]) -> &[u8] {
-    let a = s.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(s.len());
-    let b = s.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(a, |p| p + 1);
+    let a = s
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(s.len());
+    let b = s
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(a, |p| p + 1);
     &s[a..b.max(a)]
 }
 
@@ -108,14 +144,22 @@ pub fn parse_messages(data: &[u8]) -> Result<Vec<Message>, Error> {
         let ts = parse_time(next("time")?, line)?;
         let typ = parse_int(next("type")?, line, "type")?;
         if !(1..=7).contains(&typ) {
-            return Err(perr(line, "type", format!("unknown message type {typ} (expected 1..7)")));
+            return Err(perr(
+                line,
+                "type",
+                format!("unknown message type {typ} (expected 1..7)"),
+            ));
         }
         let order_id = parse_int(next("order_id")?, line, "order_id")?;
         let size = parse_int(next("size")?, line, "size")?;
         let price = parse_int(next("price")?, line, "price")?;
         let direction = parse_int(next("direction")?, line, "direction")?;
         if direction != 1 && direction != -1 {
-            return Err(perr(line, "direction", format!("{direction} is not 1 or -1")));
+            return Err(perr(
+                line,
+                "direction",
+                format!("{direction} is not 1 or -1"),
+            ));
         }
         if size < 0 {
             return Err(perr(line, "size", format!("negative size {size}")));
@@ -149,11 +193,19 @@ pub fn parse_orderbook(data: &[u8]) -> Result<(Vec<i64>, usize), Error> {
         let n = out.len() - before;
         if cols == 0 {
             if n == 0 || n % 4 != 0 {
-                return Err(perr(line, "orderbook", format!("{n} columns is not a multiple of 4")));
+                return Err(perr(
+                    line,
+                    "orderbook",
+                    format!("{n} columns is not a multiple of 4"),
+                ));
             }
             cols = n;
         } else if n != cols {
-            return Err(perr(line, "orderbook", format!("{n} columns, expected {cols}")));
+            return Err(perr(
+                line,
+                "orderbook",
+                format!("{n} columns, expected {cols}"),
+            ));
         }
     }
     Ok((out, cols / 4))
@@ -200,7 +252,10 @@ pub fn initial_levels(first_row: &[i64], first: &Message) -> Vec<(Side, i64, i64
         _ => 0,
     };
     if delta != 0 {
-        match lv.iter_mut().find(|(s, p, _)| *s == side && *p == first.price) {
+        match lv
+            .iter_mut()
+            .find(|(s, p, _)| *s == side && *p == first.price)
+        {
             Some(e) => e.2 += delta,
             None => lv.push((side, first.price, delta)),
         }
@@ -212,14 +267,29 @@ pub fn initial_levels(first_row: &[i64], first: &Message) -> Vec<(Side, i64, i64
 /// Converts messages to lobkit events. `tick` is the tick in price units
 /// (100 = $0.01). `seed` levels (side, price units, shares) become SEED events
 /// stamped with the first message's time. `flags` holds the LOBSTER type.
-pub fn to_events(msgs: &[Message], tick: i64, seed: &[(Side, i64, Qty)]) -> Result<Vec<Event>, Error> {
+pub fn to_events(
+    msgs: &[Message],
+    tick: i64,
+    seed: &[(Side, i64, Qty)],
+) -> Result<Vec<Event>, Error> {
     if tick <= 0 {
-        return Err(perr(0, "tick", format!("tick must be positive, got {tick}")));
+        return Err(perr(
+            0,
+            "tick",
+            format!("tick must be positive, got {tick}"),
+        ));
     }
     let mut out = Vec::with_capacity(msgs.len() + seed.len());
     let t0 = msgs.first().map_or(0, |m| m.ts);
     for &(side, p, q) in seed {
-        out.push(Event::new(t0, kind::SEED, side as i8, to_ticks(p, tick, 0)?, q, 0));
+        out.push(Event::new(
+            t0,
+            kind::SEED,
+            side as i8,
+            to_ticks(p, tick, 0)?,
+            q,
+            0,
+        ));
     }
     for (i, m) in msgs.iter().enumerate() {
         let line = i as u64 + 1;
@@ -232,10 +302,240 @@ pub fn to_events(msgs: &[Message], tick: i64, seed: &[(Side, i64, Qty)]) -> Resu
             _ => kind::HALT,
         };
         // Halt rows carry a state code (-1, 0, 1) in the price column, not a price.
-        let price = if k == kind::HALT { m.price } else { to_ticks(m.price, tick, line)? };
-        let mut ev = Event::new(m.ts, k, m.direction, price, m.size, m.order_id.max(0) as u64);
+        let price = if k == kind::HALT {
+            m.price
+        } else {
+            to_ticks(m.price, tick, line)?
+        };
+        let mut ev = Event::new(
+            m.ts,
+            k,
+            m.direction,
+            price,
+            m.size,
+            m.order_id.max(0) as u64,
+        );
         ev.flags = m.typ;
         out.push(ev);
+    }
+    Ok(out)
+}
+
+/// `flags` bit on events synthesised by [`reconcile`] from the orderbook file.
+pub const FLAG_RECONCILE: u8 = 0x80;
+
+/// One correction made by [`reconcile`]: the book after message `row`
+/// differed from orderbook row `row` at (side, price ticks) by `delta` lots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Correction {
+    /// Message/orderbook row (0-based).
+    pub row: usize,
+    /// Side of the level.
+    pub side: Side,
+    /// Level price (ticks).
+    pub price: Price,
+    /// Lots added (> 0) or removed (< 0) to match the orderbook row.
+    pub delta: Qty,
+    /// Why the message file could not have produced this level; one of
+    /// [`REASON_OUT_OF_WINDOW`], [`REASON_UNKNOWN_ID`], or
+    /// [`REASON_UNEXPLAINED`] (a replay bug or a data defect).
+    pub reason: u8,
+}
+
+/// No known mechanism explains the correction.
+pub const REASON_UNEXPLAINED: u8 = 0;
+/// The level was outside the previous row's visible top-L window (worse than
+/// its L-th level): LOBSTER only reports events inside that window.
+pub const REASON_OUT_OF_WINDOW: u8 = 1;
+/// This row's message removed volume at this level under an order id the
+/// file never added (while the level was visible). NASDAQ replaces an order
+/// (new id) at the same price and size without any visible book change, and
+/// LOBSTER emits no message for it; the later cancel names the new id.
+pub const REASON_UNKNOWN_ID: u8 = 2;
+
+/// Events with corrections inserted, and the corrections made.
+#[derive(Clone, Debug, Default)]
+pub struct Reconciled {
+    /// Seeds, then each message followed by its corrections.
+    pub events: Vec<Event>,
+    /// Every correction, in order.
+    pub corrections: Vec<Correction>,
+}
+
+fn row_levels(row: &[i64], side: Side, tick: i64) -> Vec<(Price, Qty)> {
+    let (pc, sc, empty) = match side {
+        Side::Ask => (0, 1, EMPTY_PRICE),
+        Side::Bid => (2, 3, -EMPTY_PRICE),
+    };
+    (0..row.len() / 4)
+        .filter_map(|l| {
+            let (p, q) = (row[4 * l + pc], row[4 * l + sc]);
+            (q > 0 && p != empty).then_some((p.div_euclid(tick), q))
+        })
+        .collect()
+}
+
+/// True when `p` is strictly worse than `bound` on `side`.
+fn worse(side: Side, p: Price, bound: Price) -> bool {
+    match side {
+        Side::Bid => p < bound,
+        Side::Ask => p > bound,
+    }
+}
+
+/// Replays `events` (from [`to_events`], with `n_seed` seed events first and
+/// then exactly one event per message) through an L3 book and, after each
+/// message, makes the top `levels` of the book equal orderbook row k by
+/// inserting SEED (add anonymous lots) or CANCEL (remove lots; `order_id` 0
+/// takes anonymous lots, a real id takes from that order) events flagged
+/// [`FLAG_RECONCILE`]. `orderbook` is row-major `(rows, 4 * levels)` in
+/// LOBSTER price units; `tick` as in [`to_events`].
+pub fn reconcile(
+    events: &[Event],
+    n_seed: usize,
+    orderbook: &[i64],
+    levels: usize,
+    tick: i64,
+) -> Result<Reconciled, Error> {
+    use crate::book::l3::{L3Book, UnknownIdPolicy};
+    let cols = 4 * levels;
+    let rows = orderbook.len().checked_div(cols).unwrap_or(0);
+    if events.len() != n_seed + rows {
+        return Err(perr(
+            0,
+            "orderbook",
+            format!(
+                "{} message rows but {rows} orderbook rows: the files do not belong together",
+                events.len() - n_seed.min(events.len())
+            ),
+        ));
+    }
+    let mut book = L3Book::new();
+    book.unknown_id = UnknownIdPolicy::Anonymous;
+    let mut out = Reconciled {
+        events: Vec::with_capacity(events.len() + events.len() / 8),
+        corrections: Vec::new(),
+    };
+    for (i, ev) in events[..n_seed].iter().enumerate() {
+        book.apply(ev).map_err(|k| Error::at(i as u64, k))?;
+        out.events.push(*ev);
+    }
+    // next_of[j]: the next message (row) about the same order id as row j.
+    let msgs = &events[n_seed..];
+    let mut next_of = vec![usize::MAX; rows];
+    {
+        let mut seen: rustc_hash::FxHashMap<OrderId, usize> = rustc_hash::FxHashMap::default();
+        for j in (0..rows).rev() {
+            let id = msgs[j].order_id;
+            if id != 0 {
+                if let Some(&n) = seen.get(&id) {
+                    next_of[j] = n;
+                }
+                seen.insert(id, j);
+            }
+        }
+    }
+    let mut last_seen: rustc_hash::FxHashMap<OrderId, usize> = rustc_hash::FxHashMap::default();
+    let mut prev_bound: [Option<Price>; 2] = [None, None];
+    for k in 0..rows {
+        let ev = &events[n_seed + k];
+        if ev.order_id != 0 {
+            last_seen.insert(ev.order_id, k);
+        }
+        let unknown_at = matches!(ev.kind, kind::CANCEL | kind::DELETE | kind::EXECUTE)
+            && book.order(ev.order_id).is_none();
+        book.apply(ev)
+            .map_err(|e| Error::at((n_seed + k) as u64, e))?;
+        out.events.push(*ev);
+        let row = &orderbook[k * cols..(k + 1) * cols];
+        for (si, side) in [Side::Bid, Side::Ask].into_iter().enumerate() {
+            let want = row_levels(row, side, tick);
+            // Visible window: down to the L-th level when the row is full.
+            let bound = (want.len() == levels).then(|| want[levels - 1].0);
+            let mut fixes: Vec<(Price, Qty)> = Vec::new();
+            for &(p, q) in &want {
+                let have = book.l2().qty_at(side, p);
+                if have != q {
+                    fixes.push((p, q - have));
+                }
+            }
+            book.l2().for_each_level(side, usize::MAX, |p, q| {
+                if bound.is_none_or(|b| !worse(side, p, b)) && !want.iter().any(|w| w.0 == p) {
+                    fixes.push((p, -q));
+                }
+            });
+            // for_each_level visits every level; stop early is not needed for
+            // correctness, and books here are small.
+            for (p, delta) in fixes {
+                let reason = if prev_bound[si].is_some_and(|b| worse(side, p, b)) {
+                    REASON_OUT_OF_WINDOW
+                } else if unknown_at && ev.price == p && ev.side == side as i8 {
+                    REASON_UNKNOWN_ID
+                } else {
+                    REASON_UNEXPLAINED
+                };
+                out.corrections.push(Correction {
+                    row: k,
+                    side,
+                    price: p,
+                    delta,
+                    reason,
+                });
+                let mut push = |b: &mut L3Book, e: Event| -> Result<(), Error> {
+                    b.apply(&e)
+                        .map_err(|x| Error::at(out.events.len() as u64, x))?;
+                    out.events.push(e);
+                    Ok(())
+                };
+                if delta > 0 {
+                    let mut e = Event::new(ev.ts, kind::SEED, side as i8, p, delta, 0);
+                    e.flags = FLAG_RECONCILE;
+                    push(&mut book, e)?;
+                } else {
+                    let mut left = -delta;
+                    let anon = book.anonymous_at(side, p).min(left);
+                    if anon > 0 {
+                        let mut e = Event::new(ev.ts, kind::CANCEL, side as i8, p, anon, 0);
+                        e.flags = FLAG_RECONCILE;
+                        push(&mut book, e)?;
+                        left -= anon;
+                    }
+                    // Then named orders. Which of them shrank while out of
+                    // view is decided from the file itself: an order whose
+                    // next message is a full delete (type 3) of fewer shares
+                    // than it holds lost the difference; an order never
+                    // mentioned again may have been cancelled out of view.
+                    // Only then, newest first.
+                    let queue = book.queue(side, p);
+                    let mut plan: Vec<(u8, usize, OrderId, Qty)> = Vec::new();
+                    for (pos, &(id, q)) in queue.iter().enumerate() {
+                        let nxt = last_seen
+                            .get(&id)
+                            .and_then(|&i| next_of.get(i).copied())
+                            .filter(|&j| j != usize::MAX)
+                            .map(|j| &events[n_seed + j]);
+                        let (rank, cap) = match nxt {
+                            Some(m) if m.kind == kind::DELETE && m.size < q => (0, q - m.size),
+                            None => (1, q),
+                            Some(_) => (2, q),
+                        };
+                        plan.push((rank, usize::MAX - pos, id, cap));
+                    }
+                    plan.sort_unstable();
+                    for (_, _, id, cap) in plan {
+                        if left == 0 {
+                            break;
+                        }
+                        let take = cap.min(left);
+                        let mut e = Event::new(ev.ts, kind::CANCEL, side as i8, p, take, id);
+                        e.flags = FLAG_RECONCILE;
+                        push(&mut book, e)?;
+                        left -= take;
+                    }
+                }
+            }
+            prev_bound[si] = bound;
+        }
     }
     Ok(out)
 }
@@ -246,10 +546,21 @@ mod tests {
 
     #[test]
     fn time_is_exact_ns() {
-        assert_eq!(parse_time(b"34200.015105074", 1).ok(), Some(34_200_015_105_074));
-        assert_eq!(parse_time(b"34200.05990197", 1).ok(), Some(34_200_059_901_970));
+        assert_eq!(
+            parse_time(b"34200.015105074", 1).ok(),
+            Some(34_200_015_105_074)
+        );
+        assert_eq!(
+            parse_time(b"34200.05990197", 1).ok(),
+            Some(34_200_059_901_970)
+        );
         assert_eq!(parse_time(b"34200", 1).ok(), Some(34_200_000_000_000));
-        assert!(parse_time(b"34200.0159105074", 1).is_err());
+        assert_eq!(
+            parse_time(b"43002.632812672004", 1).ok(),
+            Some(43_002_632_812_672)
+        );
+        assert_eq!(parse_time(b"1.0000000015", 1).ok(), Some(1_000_000_002));
+        assert!(parse_time(b"1.00000000x5", 1).is_err());
     }
 
     #[test]

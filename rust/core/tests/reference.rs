@@ -14,7 +14,11 @@ struct RefL2 {
 
 impl RefL2 {
     fn set(&mut self, side: Side, p: i64, q: i64) {
-        let m = if side == Side::Bid { &mut self.bids } else { &mut self.asks };
+        let m = if side == Side::Bid {
+            &mut self.bids
+        } else {
+            &mut self.asks
+        };
         if q == 0 {
             m.remove(&p);
         } else {
@@ -23,7 +27,13 @@ impl RefL2 {
     }
     fn levels(&self, side: Side, n: usize) -> Vec<(i64, i64)> {
         match side {
-            Side::Bid => self.bids.iter().rev().take(n).map(|(a, b)| (*a, *b)).collect(),
+            Side::Bid => self
+                .bids
+                .iter()
+                .rev()
+                .take(n)
+                .map(|(a, b)| (*a, *b))
+                .collect(),
             Side::Ask => self.asks.iter().take(n).map(|(a, b)| (*a, *b)).collect(),
         }
     }
@@ -109,7 +119,10 @@ impl RefL3 {
     fn level_total(&self, side: Side, p: i64) -> i64 {
         let k = (side as i8, p);
         self.anon.get(&k).copied().unwrap_or(0)
-            + self.queues.get(&k).map_or(0, |q| q.iter().map(|id| self.orders[id].2).sum())
+            + self
+                .queues
+                .get(&k)
+                .map_or(0, |q| q.iter().map(|id| self.orders[id].2).sum())
     }
     fn l2(&self) -> RefL2 {
         let mut r = RefL2::default();
@@ -140,7 +153,10 @@ impl RefL3 {
                     return false;
                 }
                 self.orders.insert(ev.order_id, (side, ev.price, ev.size));
-                self.queues.entry((side as i8, ev.price)).or_default().push(ev.order_id);
+                self.queues
+                    .entry((side as i8, ev.price))
+                    .or_default()
+                    .push(ev.order_id);
                 true
             }
             kind::CANCEL | kind::EXECUTE | kind::DELETE => {
@@ -186,7 +202,10 @@ impl RefL3 {
                 } else {
                     self.remove(ev.order_id);
                     self.orders.insert(ev.order_id, (s, ev.price, ev.size));
-                    self.queues.entry((s as i8, ev.price)).or_default().push(ev.order_id);
+                    self.queues
+                        .entry((s as i8, ev.price))
+                        .or_default()
+                        .push(ev.order_id);
                 }
                 true
             }

@@ -2,7 +2,7 @@
 
 use crate::errors::{internal, to_pyerr};
 use lobkit_core::{lobster, Event, Side};
-use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -30,7 +30,12 @@ pub fn to_numpy<'py>(py: Python<'py>, v: Vec<i64>) -> Bound<'py, PyAny> {
 }
 
 /// Moves a Vec into numpy without copying, reshaped to `(rows, cols)`.
-pub fn to_numpy2<'py>(py: Python<'py>, v: Vec<i64>, rows: usize, cols: usize) -> PyResult<Bound<'py, PyAny>> {
+pub fn to_numpy2<'py>(
+    py: Python<'py>,
+    v: Vec<i64>,
+    rows: usize,
+    cols: usize,
+) -> PyResult<Bound<'py, PyAny>> {
     Ok(PyArray1::from_vec(py, v).reshape([rows, cols])?.into_any())
 }
 
@@ -71,7 +76,7 @@ pub fn parse_lobster_orderbook<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bo
         .detach(|| lobster::parse_orderbook(data))
         .map_err(|e| to_pyerr(py, &e))?;
     let cols = 4 * levels;
-    let rows = if cols == 0 { 0 } else { v.len() / cols };
+    let rows = v.len().checked_div(cols).unwrap_or(0);
     to_numpy2(py, v, rows, cols)
 }
 
@@ -107,7 +112,10 @@ pub fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> 
 }
 
 /// Builds the dict of replay outputs.
-pub fn output_dict<'py>(py: Python<'py>, out: lobkit_core::bulk::ReplayOutput) -> PyResult<Bound<'py, PyDict>> {
+pub fn output_dict<'py>(
+    py: Python<'py>,
+    out: lobkit_core::bulk::ReplayOutput,
+) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     let depth = out.depth;
     let n = out.best_bid_price.len();
@@ -120,11 +128,63 @@ pub fn output_dict<'py>(py: Python<'py>, out: lobkit_core::bulk::ReplayOutput) -
     d.set_item("best_bid_size", to_numpy(py, out.best_bid_size))?;
     d.set_item("best_ask_price", to_numpy(py, out.best_ask_price))?;
     d.set_item("best_ask_size", to_numpy(py, out.best_ask_size))?;
-    d.set_item("skipped_mask", PyArray1::from_vec(py, out.skipped_mask).into_any())?;
+    d.set_item(
+        "skipped_mask",
+        PyArray1::from_vec(py, out.skipped_mask).into_any(),
+    )?;
     d.set_item("skipped", out.skipped)?;
     d.set_item("skipped_by_code", out.skipped_by_code.to_vec())?;
     if let Some(e) = out.first_skipped {
         d.set_item("first_skipped", to_pyerr(py, &e).value(py).clone())?;
     }
     Ok(d)
+}
+
+/// Inserts orderbook-file corrections into LOBSTER events (see
+/// `lobkit_core::lobster::reconcile`). Returns `(events_u8, corrections)`
+/// where corrections is a dict of equal-length arrays: row, side, price,
+/// delta, reason (0 unexplained, 1 out of window, 2 unknown id).
+#[pyfunction]
+#[pyo3(signature = (events, *, n_seed, orderbook, tick))]
+pub fn lobster_reconcile<'py>(
+    py: Python<'py>,
+    events: PyReadonlyArray1<'py, u8>,
+    n_seed: usize,
+    orderbook: numpy::PyReadonlyArray2<'py, i64>,
+    tick: i64,
+) -> PyResult<(Bound<'py, PyArray1<u8>>, Bound<'py, PyDict>)> {
+    let evs = crate::arrays::events("events", &events)?;
+    let shape = orderbook.shape().to_vec();
+    if shape[1] % 4 != 0 {
+        return Err(PyValueError::new_err(format!(
+            "orderbook: {} columns is not a multiple of 4",
+            shape[1]
+        )));
+    }
+    let ob = orderbook.as_slice().map_err(|_| {
+        PyValueError::new_err(
+            "orderbook: must be C-contiguous; pass numpy.ascontiguousarray(orderbook)",
+        )
+    })?;
+    let r = py
+        .detach(|| lobster::reconcile(evs, n_seed, ob, shape[1] / 4, tick))
+        .map_err(|e| to_pyerr(py, &e))?;
+    let c = &r.corrections;
+    let d = PyDict::new(py);
+    d.set_item(
+        "row",
+        PyArray1::from_iter(py, c.iter().map(|x| x.row as i64)),
+    )?;
+    d.set_item(
+        "side",
+        PyArray1::from_iter(py, c.iter().map(|x| x.side as i8)),
+    )?;
+    d.set_item("price", PyArray1::from_iter(py, c.iter().map(|x| x.price)))?;
+    d.set_item("delta", PyArray1::from_iter(py, c.iter().map(|x| x.delta)))?;
+    d.set_item(
+        "reason",
+        PyArray1::from_iter(py, c.iter().map(|x| x.reason)),
+    )?;
+    let bytes: &[u8] = bytemuck::cast_slice(&r.events);
+    Ok((PyArray1::from_slice(py, bytes), d))
 }

@@ -4,7 +4,9 @@ use crate::arrays::{guard, output_dict};
 use crate::errors::{custom, kind_to_pyerr, to_pyerr};
 use lobkit_core::bulk::{self, OnError, ReplayConfig, ReplayError};
 use lobkit_core::units::to_steps;
-use lobkit_core::{Changes, CrossPolicy, ErrorKind, L2Book, L3Book, LevelChange, Side, UnknownIdPolicy};
+use lobkit_core::{
+    Changes, CrossPolicy, ErrorKind, L2Book, L3Book, LevelChange, Side, UnknownIdPolicy,
+};
 use numpy::PyArray2;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -34,7 +36,10 @@ fn side_arg(py: Python<'_>, obj: &Bound<'_, PyAny>, index: u64) -> PyResult<Side
     Err(custom(
         py,
         0,
-        format!("event {index}: side={} is not 1/'bid' or -1/'ask'", obj.repr()?),
+        format!(
+            "event {index}: side={} is not 1/'bid' or -1/'ask'",
+            obj.repr()?
+        ),
         Some(index),
         "side",
     ))
@@ -78,10 +83,14 @@ struct Grid {
 impl Grid {
     fn new(tick: f64, lot: f64) -> PyResult<Grid> {
         if !(tick.is_finite() && tick > 0.0) {
-            return Err(PyValueError::new_err(format!("tick_size={tick}: must be a positive finite number")));
+            return Err(PyValueError::new_err(format!(
+                "tick_size={tick}: must be a positive finite number"
+            )));
         }
         if !(lot.is_finite() && lot > 0.0) {
-            return Err(PyValueError::new_err(format!("lot_size={lot}: must be a positive finite number")));
+            return Err(PyValueError::new_err(format!(
+                "lot_size={lot}: must be a positive finite number"
+            )));
         }
         Ok(Grid { tick, lot })
     }
@@ -91,7 +100,10 @@ impl Grid {
             custom(
                 py,
                 2,
-                format!("event {index}: price={p} is invalid for tick_size={}: {why}", self.tick),
+                format!(
+                    "event {index}: price={p} is invalid for tick_size={}: {why}",
+                    self.tick
+                ),
                 Some(index),
                 "price",
             )
@@ -100,13 +112,22 @@ impl Grid {
 
     fn size(&self, py: Python<'_>, q: f64, index: u64) -> PyResult<i64> {
         if q < 0.0 {
-            return Err(custom(py, 3, format!("event {index}: size={q} is negative"), Some(index), "size"));
+            return Err(custom(
+                py,
+                3,
+                format!("event {index}: size={q} is negative"),
+                Some(index),
+                "size",
+            ));
         }
         to_steps(q, self.lot).map_err(|why| {
             custom(
                 py,
                 3,
-                format!("event {index}: size={q} is invalid for lot_size={}: {why}", self.lot),
+                format!(
+                    "event {index}: size={q} is invalid for lot_size={}: {why}",
+                    self.lot
+                ),
                 Some(index),
                 "size",
             )
@@ -114,7 +135,13 @@ impl Grid {
     }
 }
 
-fn levels_array<'py>(py: Python<'py>, l2: &L2Book, side: Side, n: usize, grid: Option<Grid>) -> Bound<'py, PyAny> {
+fn levels_array<'py>(
+    py: Python<'py>,
+    l2: &L2Book,
+    side: Side,
+    n: usize,
+    grid: Option<Grid>,
+) -> Bound<'py, PyAny> {
     let lv = l2.levels(side, n);
     match grid {
         None => {
@@ -122,14 +149,23 @@ fn levels_array<'py>(py: Python<'py>, l2: &L2Book, side: Side, n: usize, grid: O
             if rows.is_empty() {
                 return PyArray2::<i64>::zeros(py, [0, 2], false).into_any();
             }
-            PyArray2::from_vec2(py, &rows).map_or_else(|_| PyArray2::<i64>::zeros(py, [0, 2], false).into_any(), |a| a.into_any())
+            PyArray2::from_vec2(py, &rows).map_or_else(
+                |_| PyArray2::<i64>::zeros(py, [0, 2], false).into_any(),
+                |a| a.into_any(),
+            )
         }
         Some(g) => {
-            let rows: Vec<Vec<f64>> = lv.iter().map(|&(p, q)| vec![p as f64 * g.tick, q as f64 * g.lot]).collect();
+            let rows: Vec<Vec<f64>> = lv
+                .iter()
+                .map(|&(p, q)| vec![p as f64 * g.tick, q as f64 * g.lot])
+                .collect();
             if rows.is_empty() {
                 return PyArray2::<f64>::zeros(py, [0, 2], false).into_any();
             }
-            PyArray2::from_vec2(py, &rows).map_or_else(|_| PyArray2::<f64>::zeros(py, [0, 2], false).into_any(), |a| a.into_any())
+            PyArray2::from_vec2(py, &rows).map_or_else(
+                |_| PyArray2::<f64>::zeros(py, [0, 2], false).into_any(),
+                |a| a.into_any(),
+            )
         }
     }
 }
@@ -314,12 +350,23 @@ book_class!(PyL2Book, l2_view, {
     fn new(tick_size: f64, lot_size: f64, cross_policy: &str) -> PyResult<Self> {
         let mut inner = L2Book::new();
         inner.cross_policy = policy_cross(cross_policy)?;
-        Ok(PyL2Book { inner, grid: Grid::new(tick_size, lot_size)?, last: None, seq: 0 })
+        Ok(PyL2Book {
+            inner,
+            grid: Grid::new(tick_size, lot_size)?,
+            last: None,
+            seq: 0,
+        })
     }
 
     /// Sets the level at (side, price) to `size` (price/size units; 0 removes
     /// it). Off-grid values raise. Returns True when the side's best changed.
-    fn update(&mut self, py: Python<'_>, side: &Bound<'_, PyAny>, price: f64, size: f64) -> PyResult<bool> {
+    fn update(
+        &mut self,
+        py: Python<'_>,
+        side: &Bound<'_, PyAny>,
+        price: f64,
+        size: f64,
+    ) -> PyResult<bool> {
         let s = side_arg(py, side, self.seq)?;
         let p = self.grid.price(py, price, self.seq)?;
         let q = self.grid.size(py, size, self.seq)?;
@@ -331,7 +378,15 @@ book_class!(PyL2Book, l2_view, {
         let s = match side {
             1 => Side::Bid,
             -1 => Side::Ask,
-            v => return Err(kind_to_pyerr(py, ErrorKind::InvalidSide { value: v.clamp(-128, 127) as i8 }, self.seq)),
+            v => {
+                return Err(kind_to_pyerr(
+                    py,
+                    ErrorKind::InvalidSide {
+                        value: v.clamp(-128, 127) as i8,
+                    },
+                    self.seq,
+                ))
+            }
         };
         self.set(py, s, price, size)
     }
@@ -349,7 +404,13 @@ book_class!(PyL2Book, l2_view, {
     /// (price, size) in price/size units (ticks/lots with ticks=True).
     /// Everything is validated first; on error the book is unchanged.
     #[pyo3(signature = (bids, asks, *, ticks=false))]
-    fn apply_snapshot(&mut self, py: Python<'_>, bids: Vec<(f64, f64)>, asks: Vec<(f64, f64)>, ticks: bool) -> PyResult<()> {
+    fn apply_snapshot(
+        &mut self,
+        py: Python<'_>,
+        bids: Vec<(f64, f64)>,
+        asks: Vec<(f64, f64)>,
+        ticks: bool,
+    ) -> PyResult<()> {
         let conv = |v: &[(f64, f64)]| -> PyResult<Vec<(i64, i64)>> {
             v.iter()
                 .map(|&(p, q)| {
@@ -358,21 +419,31 @@ book_class!(PyL2Book, l2_view, {
                         let qi = self.grid_int(py, q, "size")?;
                         Ok((pi, qi))
                     } else {
-                        Ok((self.grid.price(py, p, self.seq)?, self.grid.size(py, q, self.seq)?))
+                        Ok((
+                            self.grid.price(py, p, self.seq)?,
+                            self.grid.size(py, q, self.seq)?,
+                        ))
                     }
                 })
                 .collect()
         };
         let b = conv(&bids)?;
         let a = conv(&asks)?;
-        self.inner.apply_snapshot(&b, &a).map_err(|k| kind_to_pyerr(py, k, self.seq))?;
+        self.inner
+            .apply_snapshot(&b, &a)
+            .map_err(|k| kind_to_pyerr(py, k, self.seq))?;
         self.seq += 1;
         Ok(())
     }
 
     /// A deep copy.
     fn copy(&self) -> Self {
-        PyL2Book { inner: self.inner.clone(), grid: self.grid, last: self.last, seq: self.seq }
+        PyL2Book {
+            inner: self.inner.clone(),
+            grid: self.grid,
+            last: self.last,
+            seq: self.seq,
+        }
     }
 });
 
@@ -380,7 +451,16 @@ impl PyL2Book {
     fn grid_int(&self, py: Python<'_>, v: f64, field: &str) -> PyResult<i64> {
         if v.fract() != 0.0 || !v.is_finite() {
             let code = if field == "price" { 2 } else { 3 };
-            return Err(custom(py, code, format!("event {}: {field}={v} is not an integer tick/lot count", self.seq), Some(self.seq), field));
+            return Err(custom(
+                py,
+                code,
+                format!(
+                    "event {}: {field}={v} is not an integer tick/lot count",
+                    self.seq
+                ),
+                Some(self.seq),
+                field,
+            ));
         }
         Ok(v as i64)
     }
@@ -407,7 +487,8 @@ impl PyL3Book {
             Ok(c) => {
                 self.seq += 1;
                 let last = c.second.or(c.first);
-                let changed = c.first.is_some_and(|c| c.best_changed()) || c.second.is_some_and(|c| c.best_changed());
+                let changed = c.first.is_some_and(|c| c.best_changed())
+                    || c.second.is_some_and(|c| c.best_changed());
                 if last.is_some() {
                     self.last = last;
                 }
@@ -425,7 +506,12 @@ book_class!(PyL3Book, l3_view, {
         let mut inner = L3Book::new();
         inner.set_cross_policy(policy_cross(cross_policy)?);
         inner.unknown_id = policy_unknown(unknown_id)?;
-        Ok(PyL3Book { inner, grid: Grid::new(tick_size, lot_size)?, last: None, seq: 0 })
+        Ok(PyL3Book {
+            inner,
+            grid: Grid::new(tick_size, lot_size)?,
+            last: None,
+            seq: 0,
+        })
     }
 
     /// Unknown-id policy: 'error', 'anonymous' or 'skip'.
@@ -439,7 +525,14 @@ book_class!(PyL3Book, l3_view, {
     }
 
     /// New order at the back of its level. Returns True when a best changed.
-    fn add(&mut self, py: Python<'_>, order_id: u64, side: &Bound<'_, PyAny>, price: f64, size: f64) -> PyResult<bool> {
+    fn add(
+        &mut self,
+        py: Python<'_>,
+        order_id: u64,
+        side: &Bound<'_, PyAny>,
+        price: f64,
+        size: f64,
+    ) -> PyResult<bool> {
         let s = side_arg(py, side, self.seq)?;
         let p = self.grid.price(py, price, self.seq)?;
         let q = self.grid.size(py, size, self.seq)?;
@@ -448,9 +541,25 @@ book_class!(PyL3Book, l3_view, {
     }
 
     /// Integer hot path of `add` (side 1/-1, ticks, lots).
-    fn add_ticks(&mut self, py: Python<'_>, order_id: u64, side: i64, price: i64, size: i64) -> PyResult<bool> {
-        let s = Side::from_i8(side.clamp(-128, 127) as i8).filter(|_| side.abs() == 1)
-            .ok_or_else(|| kind_to_pyerr(py, ErrorKind::InvalidSide { value: side.clamp(-128, 127) as i8 }, self.seq))?;
+    fn add_ticks(
+        &mut self,
+        py: Python<'_>,
+        order_id: u64,
+        side: i64,
+        price: i64,
+        size: i64,
+    ) -> PyResult<bool> {
+        let s = Side::from_i8(side.clamp(-128, 127) as i8)
+            .filter(|_| side.abs() == 1)
+            .ok_or_else(|| {
+                kind_to_pyerr(
+                    py,
+                    ErrorKind::InvalidSide {
+                        value: side.clamp(-128, 127) as i8,
+                    },
+                    self.seq,
+                )
+            })?;
         let r = self.inner.add(order_id, s, price, size);
         self.done(py, r)
     }
@@ -459,9 +568,22 @@ book_class!(PyL3Book, l3_view, {
     /// whole order when `size` is None. `side`/`price` locate anonymous
     /// liquidity for unknown ids under unknown_id='anonymous'.
     #[pyo3(signature = (order_id, size=None, *, side=None, price=None))]
-    fn cancel(&mut self, py: Python<'_>, order_id: u64, size: Option<f64>, side: Option<&Bound<'_, PyAny>>, price: Option<f64>) -> PyResult<bool> {
-        let s = side.map(|s| side_arg(py, s, self.seq)).transpose()?.map_or(0, |s| s as i8);
-        let p = price.map(|p| self.grid.price(py, p, self.seq)).transpose()?.unwrap_or(0);
+    fn cancel(
+        &mut self,
+        py: Python<'_>,
+        order_id: u64,
+        size: Option<f64>,
+        side: Option<&Bound<'_, PyAny>>,
+        price: Option<f64>,
+    ) -> PyResult<bool> {
+        let s = side
+            .map(|s| side_arg(py, s, self.seq))
+            .transpose()?
+            .map_or(0, |s| s as i8);
+        let p = price
+            .map(|p| self.grid.price(py, p, self.seq))
+            .transpose()?
+            .unwrap_or(0);
         let r = match size {
             None => self.inner.delete(order_id, 0, s, p),
             Some(q) => {
@@ -474,9 +596,20 @@ book_class!(PyL3Book, l3_view, {
 
     /// Integer hot path of `cancel` (lots; size 0 deletes the whole order).
     #[pyo3(signature = (order_id, size, side=0, price=0))]
-    fn cancel_ticks(&mut self, py: Python<'_>, order_id: u64, size: i64, side: i64, price: i64) -> PyResult<bool> {
+    fn cancel_ticks(
+        &mut self,
+        py: Python<'_>,
+        order_id: u64,
+        size: i64,
+        side: i64,
+        price: i64,
+    ) -> PyResult<bool> {
         let s = side.clamp(-128, 127) as i8;
-        let r = if size == 0 { self.inner.delete(order_id, 0, s, price) } else { self.inner.cancel(order_id, size, s, price) };
+        let r = if size == 0 {
+            self.inner.delete(order_id, 0, s, price)
+        } else {
+            self.inner.cancel(order_id, size, s, price)
+        };
         self.done(py, r)
     }
 
@@ -488,9 +621,22 @@ book_class!(PyL3Book, l3_view, {
 
     /// `size` (size units) of a resting order traded.
     #[pyo3(signature = (order_id, size, *, side=None, price=None))]
-    fn execute(&mut self, py: Python<'_>, order_id: u64, size: f64, side: Option<&Bound<'_, PyAny>>, price: Option<f64>) -> PyResult<bool> {
-        let s = side.map(|s| side_arg(py, s, self.seq)).transpose()?.map_or(0, |s| s as i8);
-        let p = price.map(|p| self.grid.price(py, p, self.seq)).transpose()?.unwrap_or(0);
+    fn execute(
+        &mut self,
+        py: Python<'_>,
+        order_id: u64,
+        size: f64,
+        side: Option<&Bound<'_, PyAny>>,
+        price: Option<f64>,
+    ) -> PyResult<bool> {
+        let s = side
+            .map(|s| side_arg(py, s, self.seq))
+            .transpose()?
+            .map_or(0, |s| s as i8);
+        let p = price
+            .map(|p| self.grid.price(py, p, self.seq))
+            .transpose()?
+            .unwrap_or(0);
         let q = self.grid.size(py, size, self.seq)?;
         let r = self.inner.execute(order_id, q, s, p);
         self.done(py, r)
@@ -498,8 +644,17 @@ book_class!(PyL3Book, l3_view, {
 
     /// Integer hot path of `execute`.
     #[pyo3(signature = (order_id, size, side=0, price=0))]
-    fn execute_ticks(&mut self, py: Python<'_>, order_id: u64, size: i64, side: i64, price: i64) -> PyResult<bool> {
-        let r = self.inner.execute(order_id, size, side.clamp(-128, 127) as i8, price);
+    fn execute_ticks(
+        &mut self,
+        py: Python<'_>,
+        order_id: u64,
+        size: i64,
+        side: i64,
+        price: i64,
+    ) -> PyResult<bool> {
+        let r = self
+            .inner
+            .execute(order_id, size, side.clamp(-128, 127) as i8, price);
         self.done(py, r)
     }
 
@@ -513,14 +668,26 @@ book_class!(PyL3Book, l3_view, {
     }
 
     /// Integer hot path of `modify`.
-    fn modify_ticks(&mut self, py: Python<'_>, order_id: u64, price: i64, size: i64) -> PyResult<bool> {
+    fn modify_ticks(
+        &mut self,
+        py: Python<'_>,
+        order_id: u64,
+        price: i64,
+        size: i64,
+    ) -> PyResult<bool> {
         let r = self.inner.modify(order_id, price, size);
         self.done(py, r)
     }
 
     /// Anonymous liquidity (no order id) at the front of (side, price): volume
     /// that rested before the stream began.
-    fn seed(&mut self, py: Python<'_>, side: &Bound<'_, PyAny>, price: f64, size: f64) -> PyResult<bool> {
+    fn seed(
+        &mut self,
+        py: Python<'_>,
+        side: &Bound<'_, PyAny>,
+        price: f64,
+        size: f64,
+    ) -> PyResult<bool> {
         let s = side_arg(py, side, self.seq)?;
         let p = self.grid.price(py, price, self.seq)?;
         let q = self.grid.size(py, size, self.seq)?;
@@ -539,17 +706,30 @@ book_class!(PyL3Book, l3_view, {
 
     /// (side, price, size) of a resting order in price/size units, or None.
     fn order(&self, order_id: u64) -> Option<(i8, f64, f64)> {
-        self.inner.order(order_id).map(|o| (o.side as i8, o.price as f64 * self.grid.tick, o.qty as f64 * self.grid.lot))
+        self.inner.order(order_id).map(|o| {
+            (
+                o.side as i8,
+                o.price as f64 * self.grid.tick,
+                o.qty as f64 * self.grid.lot,
+            )
+        })
     }
 
     /// Size (size units) ahead of the order in its FIFO queue, or None.
     fn queue_position(&self, order_id: u64) -> Option<f64> {
-        self.inner.queue_position(order_id).map(|q| q as f64 * self.grid.lot)
+        self.inner
+            .queue_position(order_id)
+            .map(|q| q as f64 * self.grid.lot)
     }
 
     /// [(order_id, size lots), ...] at a level, front of the queue first
     /// (anonymous liquidity is not listed; see `anonymous_at`).
-    fn queue(&self, py: Python<'_>, side: &Bound<'_, PyAny>, price: f64) -> PyResult<Vec<(u64, i64)>> {
+    fn queue(
+        &self,
+        py: Python<'_>,
+        side: &Bound<'_, PyAny>,
+        price: f64,
+    ) -> PyResult<Vec<(u64, i64)>> {
         let s = side_arg(py, side, self.seq)?;
         let p = self.grid.price(py, price, self.seq)?;
         Ok(self.inner.queue(s, p))
@@ -570,12 +750,22 @@ book_class!(PyL3Book, l3_view, {
 
     /// The aggregated price-level view as a new L2Book.
     fn to_l2(&self) -> PyL2Book {
-        PyL2Book { inner: self.inner.l2().clone(), grid: self.grid, last: self.last, seq: self.seq }
+        PyL2Book {
+            inner: self.inner.l2().clone(),
+            grid: self.grid,
+            last: self.last,
+            seq: self.seq,
+        }
     }
 
     /// A deep copy.
     fn copy(&self) -> Self {
-        PyL3Book { inner: self.inner.clone(), grid: self.grid, last: self.last, seq: self.seq }
+        PyL3Book {
+            inner: self.inner.clone(),
+            grid: self.grid,
+            last: self.last,
+            seq: self.seq,
+        }
     }
 });
 
@@ -583,7 +773,9 @@ fn on_error_arg(s: &str) -> PyResult<OnError> {
     match s {
         "raise" => Ok(OnError::Raise),
         "skip" => Ok(OnError::Skip),
-        _ => Err(PyValueError::new_err(format!("on_error={s:?}: expected 'raise' or 'skip'"))),
+        _ => Err(PyValueError::new_err(format!(
+            "on_error={s:?}: expected 'raise' or 'skip'"
+        ))),
     }
 }
 
@@ -620,7 +812,9 @@ fn run<'py, B: lobkit_core::Book + Send>(
     match res {
         Ok(out) => output_dict(py, out),
         Err(ReplayError::Event(e)) => Err(to_pyerr(py, &e)),
-        Err(ReplayError::Interrupted) => Err(pending.unwrap_or_else(|| pyo3::exceptions::PyKeyboardInterrupt::new_err("replay interrupted"))),
+        Err(ReplayError::Interrupted) => Err(pending.unwrap_or_else(|| {
+            pyo3::exceptions::PyKeyboardInterrupt::new_err("replay interrupted")
+        })),
     }
 }
 
@@ -639,7 +833,12 @@ pub fn replay_l2<'py>(
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let evs = crate::arrays::events("events", &events)?;
-    let cfg = ReplayConfig { depth, on_error: on_error_arg(on_error)?, check_ts, chunk };
+    let cfg = ReplayConfig {
+        depth,
+        on_error: on_error_arg(on_error)?,
+        check_ts,
+        chunk,
+    };
     let d = run(py, &mut book.inner, evs, cfg, progress)?;
     book.seq += evs.len() as u64;
     Ok(d)
@@ -660,7 +859,12 @@ pub fn replay_l3<'py>(
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let evs = crate::arrays::events("events", &events)?;
-    let cfg = ReplayConfig { depth, on_error: on_error_arg(on_error)?, check_ts, chunk };
+    let cfg = ReplayConfig {
+        depth,
+        on_error: on_error_arg(on_error)?,
+        check_ts,
+        chunk,
+    };
     let d = run(py, &mut book.inner, evs, cfg, progress)?;
     book.seq += evs.len() as u64;
     Ok(d)

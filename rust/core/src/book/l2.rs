@@ -212,7 +212,12 @@ impl L2Book {
     /// Sets the level at (side, price) to `qty` lots (0 removes it). Validates
     /// first: on error the book is unchanged.
     #[inline]
-    pub fn set_level(&mut self, side: Side, price: Price, qty: Qty) -> Result<LevelChange, ErrorKind> {
+    pub fn set_level(
+        &mut self,
+        side: Side,
+        price: Price,
+        qty: Qty,
+    ) -> Result<LevelChange, ErrorKind> {
         check_price(price)?;
         check_qty(qty, false)?;
         self.check_cross(side, price, qty)?;
@@ -221,7 +226,12 @@ impl L2Book {
 
     /// [`L2Book::set_level`] for pre-validated input.
     #[inline]
-    pub(crate) fn set_level_unchecked(&mut self, side: Side, price: Price, qty: Qty) -> LevelChange {
+    pub(crate) fn set_level_unchecked(
+        &mut self,
+        side: Side,
+        price: Price,
+        qty: Qty,
+    ) -> LevelChange {
         if qty > 0 && self.crosses(side, price).is_some() {
             self.stats.crossed += 1;
         }
@@ -319,7 +329,8 @@ impl L2Book {
     pub fn apply(&mut self, ev: &Event) -> Result<Option<LevelChange>, ErrorKind> {
         match ev.kind {
             kind::SET_LEVEL => {
-                let side = Side::from_i8(ev.side).ok_or(ErrorKind::InvalidSide { value: ev.side })?;
+                let side =
+                    Side::from_i8(ev.side).ok_or(ErrorKind::InvalidSide { value: ev.side })?;
                 self.set_level(side, ev.price, ev.size).map(Some)
             }
             kind::CLEAR => {
@@ -331,7 +342,10 @@ impl L2Book {
                 Ok(None)
             }
             kind::TRADE | kind::HALT => Ok(None),
-            k => Err(ErrorKind::InvalidKind { kind: k, book: "L2" }),
+            k => Err(ErrorKind::InvalidKind {
+                kind: k,
+                book: "L2",
+            }),
         }
     }
 }
@@ -344,7 +358,10 @@ mod tests {
     fn change_record_reports_best_moves() {
         let mut b = L2Book::new();
         let c = b.set_level(Side::Bid, 100, 5).unwrap_or_default();
-        assert_eq!((c.prev_best_qty, c.new_best_price, c.new_best_qty), (0, 100, 5));
+        assert_eq!(
+            (c.prev_best_qty, c.new_best_price, c.new_best_qty),
+            (0, 100, 5)
+        );
         let c = b.set_level(Side::Bid, 101, 2).unwrap_or_default();
         assert_eq!((c.prev_best_price, c.new_best_price), (100, 101));
         let c = b.set_level(Side::Bid, 99, 2).unwrap_or_default();

@@ -243,7 +243,13 @@ impl L3Book {
     }
 
     /// Adds order `id` (side, price ticks, qty lots) at the back of its queue.
-    pub fn add(&mut self, id: OrderId, side: Side, price: Price, qty: Qty) -> Result<Changes, ErrorKind> {
+    pub fn add(
+        &mut self,
+        id: OrderId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+    ) -> Result<Changes, ErrorKind> {
         check_price(price)?;
         check_qty(qty, true)?;
         if self.index.contains_key(&id) {
@@ -290,7 +296,13 @@ impl L3Book {
     }
 
     /// Serves an unknown id under the policy; `side`/`price` come from the event.
-    fn unknown(&mut self, id: OrderId, side: i8, price: Price, qty: Qty) -> Result<Changes, ErrorKind> {
+    fn unknown(
+        &mut self,
+        id: OrderId,
+        side: i8,
+        price: Price,
+        qty: Qty,
+    ) -> Result<Changes, ErrorKind> {
         match self.unknown_id {
             UnknownIdPolicy::Error => Err(ErrorKind::UnknownOrder { order_id: id }),
             UnknownIdPolicy::Skip => {
@@ -327,7 +339,13 @@ impl L3Book {
     /// Removes `qty` lots from order `id`, keeping its priority; deletes it
     /// when nothing is left. `side`/`price` are used only for unknown ids
     /// under [`UnknownIdPolicy::Anonymous`].
-    pub fn cancel(&mut self, id: OrderId, qty: Qty, side: i8, price: Price) -> Result<Changes, ErrorKind> {
+    pub fn cancel(
+        &mut self,
+        id: OrderId,
+        qty: Qty,
+        side: i8,
+        price: Price,
+    ) -> Result<Changes, ErrorKind> {
         check_qty(qty, true)?;
         let Some(&slot) = self.index.get(&id) else {
             return self.unknown(id, side, price, qty);
@@ -346,13 +364,25 @@ impl L3Book {
     /// Executes `qty` lots of resting order `id` (same book effect as a
     /// cancel; kept separate so trade-driven signals can tell them apart).
     #[inline]
-    pub fn execute(&mut self, id: OrderId, qty: Qty, side: i8, price: Price) -> Result<Changes, ErrorKind> {
+    pub fn execute(
+        &mut self,
+        id: OrderId,
+        qty: Qty,
+        side: i8,
+        price: Price,
+    ) -> Result<Changes, ErrorKind> {
         self.cancel(id, qty, side, price)
     }
 
     /// Deletes order `id` whatever its size. For unknown ids under the
     /// anonymous policy, `qty` lots are taken from anonymous liquidity.
-    pub fn delete(&mut self, id: OrderId, qty: Qty, side: i8, price: Price) -> Result<Changes, ErrorKind> {
+    pub fn delete(
+        &mut self,
+        id: OrderId,
+        qty: Qty,
+        side: i8,
+        price: Price,
+    ) -> Result<Changes, ErrorKind> {
         let Some(&slot) = self.index.get(&id) else {
             return self.unknown(id, side, price, qty);
         };
@@ -446,7 +476,8 @@ impl L3Book {
     pub fn apply(&mut self, ev: &Event) -> Result<Changes, ErrorKind> {
         match ev.kind {
             kind::ADD => {
-                let side = Side::from_i8(ev.side).ok_or(ErrorKind::InvalidSide { value: ev.side })?;
+                let side =
+                    Side::from_i8(ev.side).ok_or(ErrorKind::InvalidSide { value: ev.side })?;
                 self.add(ev.order_id, side, ev.price, ev.size)
             }
             kind::CANCEL => self.cancel(ev.order_id, ev.size, ev.side, ev.price),
@@ -454,7 +485,8 @@ impl L3Book {
             kind::DELETE => self.delete(ev.order_id, ev.size, ev.side, ev.price),
             kind::MODIFY => self.modify(ev.order_id, ev.price, ev.size),
             kind::SEED => {
-                let side = Side::from_i8(ev.side).ok_or(ErrorKind::InvalidSide { value: ev.side })?;
+                let side =
+                    Side::from_i8(ev.side).ok_or(ErrorKind::InvalidSide { value: ev.side })?;
                 self.seed(side, ev.price, ev.size)
             }
             kind::CLEAR => {
@@ -466,7 +498,10 @@ impl L3Book {
                 Ok(Changes::default())
             }
             kind::TRADE | kind::HALT => Ok(Changes::default()),
-            k => Err(ErrorKind::InvalidKind { kind: k, book: "L3" }),
+            k => Err(ErrorKind::InvalidKind {
+                kind: k,
+                book: "L3",
+            }),
         }
     }
 }
@@ -505,7 +540,10 @@ mod tests {
         );
         assert!(b.execute(1, 6, 1, 100).is_ok());
         assert_eq!(b.order_count(), 1);
-        assert_eq!(b.add(2, Side::Ask, 105, 1), Err(ErrorKind::DuplicateOrder { order_id: 2 }));
+        assert_eq!(
+            b.add(2, Side::Ask, 105, 1),
+            Err(ErrorKind::DuplicateOrder { order_id: 2 })
+        );
     }
 
     #[test]
