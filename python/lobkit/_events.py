@@ -60,7 +60,7 @@ def _to_steps(values: Any, step: float, name: str, cls: type[LobkitError]) -> np
     """Float prices/sizes to integer ticks/lots, refusing off-grid values."""
     v = np.asarray(values, dtype=np.float64)
     bad = ~np.isfinite(v)
-    q = v / step
+    q = np.where(bad, 0.0, v) / step  # NaN/inf are flagged, not computed with
     r = np.rint(q)
     tol = 1e-9 + 64 * np.finfo(np.float64).eps * np.abs(r)
     bad |= np.abs(q - r) > tol
@@ -267,6 +267,8 @@ def replay(
         ask_size=d["ask_size"], best_bid_price=d["best_bid_price"],
         best_bid_size=d["best_bid_size"], best_ask_price=d["best_ask_price"],
         best_ask_size=d["best_ask_size"], book=book, depth=depth, skipped=d["skipped"],
-        skipped_mask=d["skipped_mask"].view(bool), skipped_by_kind=by_kind,
+        skipped_mask=(d["skipped_mask"].view(bool) if len(d["skipped_mask"]) == len(events)
+                      else np.zeros(len(events), bool)),
+        skipped_by_kind=by_kind,
         first_skipped=d.get("first_skipped"), seconds=secs,
     )

@@ -1,1 +1,71 @@
-fn main() {}
+//! criterion: book throughput on the seeded synthetic workloads.
+//! `cargo bench -p lobkit-core` (uses the bench profile = release + debug info).
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use lobkit_core::bulk::{replay, OnError, ReplayConfig};
+use lobkit_core::{synth, L2Book, L3Book};
+
+fn l2(c: &mut Criterion) {
+    let evs = synth::l2_stream(1_000_000, 1, 1_000_000);
+    let mut g = c.benchmark_group("l2");
+    g.throughput(Throughput::Elements(evs.len() as u64));
+    g.sample_size(10);
+    g.bench_function("apply", |b| {
+        b.iter(|| {
+            let mut book = L2Book::new();
+            for e in &evs {
+                let _ = book.apply(e);
+            }
+            black_box(book.best_bid())
+        })
+    });
+    for depth in [0usize, 10] {
+        g.bench_function(format!("replay_depth{depth}"), |b| {
+            let cfg = ReplayConfig {
+                depth,
+                on_error: OnError::Raise,
+                check_ts: true,
+                chunk: 1 << 20,
+            };
+            b.iter(|| {
+                let mut book = L2Book::new();
+                let out = replay(&mut book, &evs, &cfg, &mut |_| true);
+                black_box(out.map(|o| o.best_bid_price.len()).unwrap_or(0))
+            })
+        });
+    }
+    g.finish();
+}
+
+fn l3(c: &mut Criterion) {
+    let evs = synth::l3_stream(1_000_000, 2, 1_000_000, 5_000);
+    let mut g = c.benchmark_group("l3");
+    g.throughput(Throughput::Elements(evs.len() as u64));
+    g.sample_size(10);
+    g.bench_function("apply", |b| {
+        b.iter(|| {
+            let mut book = L3Book::new();
+            for e in &evs {
+                let _ = book.apply(e);
+            }
+            black_box(book.order_count())
+        })
+    });
+    g.bench_function("replay_depth0", |b| {
+        let cfg = ReplayConfig {
+            depth: 0,
+            on_error: OnError::Raise,
+            check_ts: true,
+            chunk: 1 << 20,
+        };
+        b.iter(|| {
+            let mut book = L3Book::new();
+            let out = replay(&mut book, &evs, &cfg, &mut |_| true);
+            black_box(out.map(|o| o.best_bid_price.len()).unwrap_or(0))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, l2, l3);
+criterion_main!(benches);

@@ -15,6 +15,10 @@ pub fn events<'a>(arg: &'static str, bytes: &'a PyReadonlyArray1<'_, u8>) -> PyR
             "{arg}: array must be C-contiguous; pass numpy.ascontiguousarray({arg})"
         ))
     })?;
+    if raw.is_empty() {
+        // numpy's empty arrays may carry an unaligned dangling pointer.
+        return Ok(&[]);
+    }
     bytemuck::try_cast_slice::<u8, Event>(raw).map_err(|e| {
         PyValueError::new_err(format!(
             "{arg}: cannot view {} bytes as 40-byte EVENT_DTYPE records ({e:?}); \
@@ -187,4 +191,20 @@ pub fn lobster_reconcile<'py>(
     )?;
     let bytes: &[u8] = bytemuck::cast_slice(&r.events);
     Ok((PyArray1::from_slice(py, bytes), d))
+}
+
+/// Seeded synthetic L2 diff stream (see `lobkit_core::synth::l2_stream`) as event bytes.
+#[pyfunction]
+#[pyo3(signature = (n, *, seed=0, mid=1_000_000))]
+pub fn synthetic_l2<'py>(py: Python<'py>, n: usize, seed: u64, mid: i64) -> Bound<'py, PyArray1<u8>> {
+    let ev = py.detach(|| lobkit_core::synth::l2_stream(n, seed, mid));
+    PyArray1::from_slice(py, bytemuck::cast_slice(&ev))
+}
+
+/// Seeded synthetic L3 stream (see `lobkit_core::synth::l3_stream`) as event bytes.
+#[pyfunction]
+#[pyo3(signature = (n, *, seed=0, mid=1_000_000, live=2_000))]
+pub fn synthetic_l3<'py>(py: Python<'py>, n: usize, seed: u64, mid: i64, live: usize) -> Bound<'py, PyArray1<u8>> {
+    let ev = py.detach(|| lobkit_core::synth::l3_stream(n, seed, mid, live));
+    PyArray1::from_slice(py, bytemuck::cast_slice(&ev))
 }

@@ -155,6 +155,11 @@ impl L2Book {
         self.ladder(side).best().map(|(k, q)| (unkey(side, k), q))
     }
 
+    /// Worst (deepest) price (ticks) and size (lots) of a side.
+    pub fn worst(&self, side: Side) -> Option<(Price, Qty)> {
+        self.ladder(side).worst().map(|(k, q)| (unkey(side, k), q))
+    }
+
     /// Best bid (ticks, lots).
     #[inline]
     pub fn best_bid(&self) -> Option<(Price, Qty)> {

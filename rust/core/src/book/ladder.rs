@@ -9,18 +9,19 @@
 //! * `dense` covers keys `[base, base + WINDOW)`; `occupied` has one bit per
 //!   dense slot, set iff the slot holds a non-zero size, so scans for the next
 //!   level skip 64 empty ticks per word.
-//! * Every level outside the window lives in `far` (a `BTreeMap`): nothing is
-//!   ever dropped however far it is from the touch.
+//! * Every level outside the window lives in `far`, a key-sorted `Vec`:
+//!   nothing is ever dropped however far it is from the touch. A sorted vector
+//!   (binary search + memmove) rather than a `BTreeMap` because far levels are
+//!   few and rarely touched, and a vector keeps its capacity, so steady-state
+//!   updates allocate nothing.
 //! * When the side is non-empty the best key lies in
 //!   `[base, base + WINDOW / 2)`; the window is re-centred (best at
 //!   `WINDOW / 4`) as soon as an update breaks that. Hence no far key is
 //!   smaller than `base` and every far key is worse than every dense key,
 //!   which is what makes "next best" a bit scan and top-N a bit walk followed
-//!   by an ordered map walk.
+//!   by a walk of the sorted far levels.
 //! * Re-centring moves only occupied slots, and hysteresis (a quarter window
 //!   either way) keeps a touch that oscillates from thrashing.
-
-use std::collections::BTreeMap;
 
 /// Width of the dense window, in ticks. 4096 ticks × 8 B = 32 KiB per side:
 /// fits L1/L2 and covers the whole active book of most instruments.
@@ -33,12 +34,15 @@ pub struct Ladder {
     base: i64,
     dense: Vec<i64>,
     occupied: Vec<u64>,
-    far: BTreeMap<i64, i64>,
+    /// Levels outside the window, sorted by key.
+    far: Vec<(i64, i64)>,
     /// Best (smallest) key; meaningful only when `levels > 0`.
     best: i64,
     levels: usize,
     /// Sum of all sizes on the side (lots).
     total: i64,
+    /// Reused by `rebase` so re-centring allocates nothing once warm.
+    scratch: Vec<(i64, i64)>,
 }
 
 impl Default for Ladder {
@@ -54,10 +58,11 @@ impl Ladder {
             base: 0,
             dense: vec![0; WINDOW as usize],
             occupied: vec![0; WORDS],
-            far: BTreeMap::new(),
+            far: Vec::new(),
             best: 0,
             levels: 0,
             total: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -91,6 +96,11 @@ impl Ladder {
     }
 
     #[inline]
+    fn far_find(&self, key: i64) -> Option<usize> {
+        self.far.binary_search_by_key(&key, |e| e.0).ok()
+    }
+
+    #[inline]
     fn slot(&self, key: i64) -> Option<usize> {
         let idx = key.wrapping_sub(self.base);
         if (0..WINDOW).contains(&idx) {
@@ -105,7 +115,7 @@ impl Ladder {
     pub fn get(&self, key: i64) -> i64 {
         match self.slot(key) {
             Some(i) => self.dense[i],
-            None => self.far.get(&key).copied().unwrap_or(0),
+            None => self.far_find(key).map_or(0, |i| self.far[i].1),
         }
     }
 
@@ -129,13 +139,23 @@ impl Ladder {
                 }
                 prev
             }
-            None => {
-                if qty != 0 {
-                    self.far.insert(key, qty).unwrap_or(0)
-                } else {
-                    self.far.remove(&key).unwrap_or(0)
+            None => match self.far.binary_search_by_key(&key, |e| e.0) {
+                Ok(i) => {
+                    let prev = self.far[i].1;
+                    if qty != 0 {
+                        self.far[i].1 = qty;
+                    } else {
+                        self.far.remove(i);
+                    }
+                    prev
                 }
-            }
+                Err(i) => {
+                    if qty != 0 {
+                        self.far.insert(i, (key, qty));
+                    }
+                    0
+                }
+            },
         };
         self.total += qty - prev;
         match (prev != 0, qty != 0) {
@@ -172,11 +192,8 @@ impl Ladder {
         }
         // Not in the window: the far map holds it (all far keys are worse
         // than the window, see the module invariants).
-        self.far
-            .range(from..)
-            .next()
-            .map(|(k, _)| *k)
-            .unwrap_or(self.best)
+        let i = self.far.partition_point(|e| e.0 < from);
+        self.far.get(i).map_or(self.best, |e| e.0)
     }
 
     /// First occupied dense slot >= `start`.
@@ -199,6 +216,24 @@ impl Ladder {
         }
     }
 
+    /// Worst (largest) key and its size. O(WINDOW/64) when the far map is empty.
+    pub fn worst(&self) -> Option<(i64, i64)> {
+        if self.levels == 0 {
+            return None;
+        }
+        if let Some(&e) = self.far.last() {
+            return Some(e);
+        }
+        for w in (0..WORDS).rev() {
+            let word = self.occupied[w];
+            if word != 0 {
+                let i = (w << 6) + 63 - word.leading_zeros() as usize;
+                return Some((self.base + i as i64, self.dense[i]));
+            }
+        }
+        None
+    }
+
     /// Moves the window to start at `new_base`, migrating occupied slots to
     /// and from the far map. O(WINDOW/64 + moved levels); rare by hysteresis.
     fn rebase(&mut self, new_base: i64) {
@@ -206,8 +241,9 @@ impl Ladder {
             return;
         }
         let old_base = self.base;
-        // Evict dense levels that fall outside the new window.
-        let mut moved: Vec<(i64, i64)> = Vec::new();
+        let mut moved = std::mem::take(&mut self.scratch);
+        moved.clear();
+        // Lift every occupied dense slot out of the window.
         for w in 0..WORDS {
             let mut word = self.occupied[w];
             while word != 0 {
@@ -219,28 +255,24 @@ impl Ladder {
             self.occupied[w] = 0;
         }
         self.base = new_base;
-        // Pull far levels that now fall inside the window.
-        let inside: Vec<i64> = self
-            .far
-            .range(new_base..new_base.saturating_add(WINDOW))
-            .map(|(k, _)| *k)
-            .collect();
-        for k in inside {
-            if let Some(q) = self.far.remove(&k) {
-                moved.push((k, q));
-            }
-        }
-        for (k, q) in moved {
+        // Far levels that now fall inside the window join them.
+        let end = new_base.saturating_add(WINDOW);
+        let lo = self.far.partition_point(|e| e.0 < new_base);
+        let hi = self.far.partition_point(|e| e.0 < end);
+        moved.extend(self.far.drain(lo..hi));
+        for &(k, q) in &moved {
             match self.slot(k) {
                 Some(i) => {
                     self.dense[i] = q;
                     self.occupied[i >> 6] |= 1u64 << (i & 63);
                 }
                 None => {
-                    self.far.insert(k, q);
+                    let at = self.far.partition_point(|e| e.0 < k);
+                    self.far.insert(at, (k, q));
                 }
             }
         }
+        self.scratch = moved;
     }
 
     /// Removes every level.
@@ -277,8 +309,8 @@ impl Ladder {
             }
             word = self.occupied[w];
         }
-        for (k, q) in self.far.iter().take(left) {
-            f(*k, *q);
+        for &(k, q) in self.far.iter().take(left) {
+            f(k, q);
         }
     }
 
@@ -310,8 +342,8 @@ impl Ladder {
             word = self.occupied[w];
         }
         if !done {
-            for (_, q) in self.far.range(..=limit) {
-                sum += *q;
+            for &(_, q) in self.far.iter().take_while(|e| e.0 <= limit) {
+                sum += q;
             }
         }
         sum
