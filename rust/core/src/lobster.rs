@@ -493,21 +493,18 @@ pub fn reconcile(
                     push(&mut book, e)?;
                 } else {
                     let mut left = -delta;
-                    let anon = book.anonymous_at(side, p).min(left);
-                    if anon > 0 {
-                        let mut e = Event::new(ev.ts, kind::CANCEL, side as i8, p, anon, 0);
-                        e.flags = FLAG_RECONCILE;
-                        push(&mut book, e)?;
-                        left -= anon;
-                    }
-                    // Then named orders. Which of them shrank while out of
-                    // view is decided from the file itself: an order whose
-                    // next message is a full delete (type 3) of fewer shares
-                    // than it holds lost the difference; an order never
-                    // mentioned again may have been cancelled out of view.
-                    // Only then, newest first.
+                    // Which lots vanished out of view is decided from the file
+                    // itself: first orders whose next message is a full delete
+                    // (type 3) of fewer shares than they hold (they lost the
+                    // difference), then anonymous lots, then orders never
+                    // mentioned again (cancelled out of view?), then the rest,
+                    // newest first. Order id 0 stands for the anonymous lots.
                     let queue = book.queue(side, p);
                     let mut plan: Vec<(u8, usize, OrderId, Qty)> = Vec::new();
+                    let anon = book.anonymous_at(side, p);
+                    if anon > 0 {
+                        plan.push((1, 0, 0, anon));
+                    }
                     for (pos, &(id, q)) in queue.iter().enumerate() {
                         let nxt = last_seen
                             .get(&id)
@@ -516,8 +513,8 @@ pub fn reconcile(
                             .map(|j| &events[n_seed + j]);
                         let (rank, cap) = match nxt {
                             Some(m) if m.kind == kind::DELETE && m.size < q => (0, q - m.size),
-                            None => (1, q),
-                            Some(_) => (2, q),
+                            None => (2, q),
+                            Some(_) => (3, q),
                         };
                         plan.push((rank, usize::MAX - pos, id, cap));
                     }
