@@ -170,7 +170,10 @@ class ReplayResult:
         """(best bid + best ask) / 2 in price units; NaN where a side is empty."""
         t = self.book.tick_size
         ok = (self.best_bid_size > 0) & (self.best_ask_size > 0)
-        m = (self.best_bid_price + self.best_ask_price) * (0.5 * t)
+        inv = round(1 / t)
+        both = (self.best_bid_price + self.best_ask_price).astype(np.float64)
+        # Dividing by an integer 1/tick keeps decimal prices correctly rounded.
+        m = both / inv * 0.5 if abs(1 / t - inv) <= 1e-9 * inv else both * t * 0.5
         return np.where(ok, m, np.nan)
 
     @property

@@ -78,6 +78,17 @@ fn cross_name(p: CrossPolicy) -> &'static str {
 struct Grid {
     tick: f64,
     lot: f64,
+    /// 1/tick and 1/lot when they are integers (decimal grids such as 0.01):
+    /// dividing by them gives the correctly rounded float (575.93, not the
+    /// 575.9300000000001 that multiplying by 0.0001 gives).
+    inv_tick: Option<f64>,
+    inv_lot: Option<f64>,
+}
+
+fn exact_inverse(step: f64) -> Option<f64> {
+    let inv = 1.0 / step;
+    let r = inv.round();
+    (r >= 1.0 && (inv - r).abs() <= 1e-9 * r).then_some(r)
 }
 
 impl Grid {
@@ -92,7 +103,30 @@ impl Grid {
                 "lot_size={lot}: must be a positive finite number"
             )));
         }
-        Ok(Grid { tick, lot })
+        Ok(Grid {
+            tick,
+            lot,
+            inv_tick: exact_inverse(tick),
+            inv_lot: exact_inverse(lot),
+        })
+    }
+
+    /// Ticks to price units.
+    #[inline]
+    fn px(&self, ticks: i64) -> f64 {
+        match self.inv_tick {
+            Some(inv) => ticks as f64 / inv,
+            None => ticks as f64 * self.tick,
+        }
+    }
+
+    /// Lots to size units.
+    #[inline]
+    fn sz(&self, lots: i64) -> f64 {
+        match self.inv_lot {
+            Some(inv) => lots as f64 / inv,
+            None => lots as f64 * self.lot,
+        }
     }
 
     fn price(&self, py: Python<'_>, p: f64, index: u64) -> PyResult<i64> {
@@ -157,7 +191,7 @@ fn levels_array<'py>(
         Some(g) => {
             let rows: Vec<Vec<f64>> = lv
                 .iter()
-                .map(|&(p, q)| vec![p as f64 * g.tick, q as f64 * g.lot])
+                .map(|&(p, q)| vec![g.px(p), g.sz(q)])
                 .collect();
             if rows.is_empty() {
                 return PyArray2::<f64>::zeros(py, [0, 2], false).into_any();
@@ -200,16 +234,16 @@ macro_rules! book_class {
             fn events(&self) -> u64 { self.seq }
             /// Best bid price in price units, or None.
             #[getter]
-            fn best_bid_price(&self) -> Option<f64> { $view(self).best_bid().map(|(p, _)| p as f64 * self.grid.tick) }
+            fn best_bid_price(&self) -> Option<f64> { $view(self).best_bid().map(|(p, _)| self.grid.px(p)) }
             /// Best ask price in price units, or None.
             #[getter]
-            fn best_ask_price(&self) -> Option<f64> { $view(self).best_ask().map(|(p, _)| p as f64 * self.grid.tick) }
+            fn best_ask_price(&self) -> Option<f64> { $view(self).best_ask().map(|(p, _)| self.grid.px(p)) }
             /// Size at the best bid in size units (0.0 when empty).
             #[getter]
-            fn best_bid_size(&self) -> f64 { $view(self).best_bid().map_or(0.0, |(_, q)| q as f64 * self.grid.lot) }
+            fn best_bid_size(&self) -> f64 { $view(self).best_bid().map_or(0.0, |(_, q)| self.grid.sz(q)) }
             /// Size at the best ask in size units (0.0 when empty).
             #[getter]
-            fn best_ask_size(&self) -> f64 { $view(self).best_ask().map_or(0.0, |(_, q)| q as f64 * self.grid.lot) }
+            fn best_ask_size(&self) -> f64 { $view(self).best_ask().map_or(0.0, |(_, q)| self.grid.sz(q)) }
             /// Best bid price in ticks, or None.
             #[getter]
             fn best_bid_ticks(&self) -> Option<i64> { $view(self).best_bid().map(|(p, _)| p) }
@@ -224,10 +258,10 @@ macro_rules! book_class {
             fn best_ask_lots(&self) -> i64 { $view(self).best_ask().map_or(0, |(_, q)| q) }
             /// (price, size) of the best bid in price/size units, or None.
             #[getter]
-            fn best_bid(&self) -> Option<(f64, f64)> { $view(self).best_bid().map(|(p, q)| (p as f64 * self.grid.tick, q as f64 * self.grid.lot)) }
+            fn best_bid(&self) -> Option<(f64, f64)> { $view(self).best_bid().map(|(p, q)| (self.grid.px(p), self.grid.sz(q))) }
             /// (price, size) of the best ask in price/size units, or None.
             #[getter]
-            fn best_ask(&self) -> Option<(f64, f64)> { $view(self).best_ask().map(|(p, q)| (p as f64 * self.grid.tick, q as f64 * self.grid.lot)) }
+            fn best_ask(&self) -> Option<(f64, f64)> { $view(self).best_ask().map(|(p, q)| (self.grid.px(p), self.grid.sz(q))) }
             /// Best ask minus best bid in ticks, or None when a side is empty.
             #[getter]
             fn spread_ticks(&self) -> Option<i64> {
@@ -236,12 +270,12 @@ macro_rules! book_class {
             }
             /// Best ask minus best bid in price units, or None.
             #[getter]
-            fn spread(&self) -> Option<f64> { self.spread_ticks().map(|s| s as f64 * self.grid.tick) }
+            fn spread(&self) -> Option<f64> { self.spread_ticks().map(|s| self.grid.px(s)) }
             /// (best bid + best ask) / 2 in price units, or None.
             #[getter]
             fn mid(&self) -> Option<f64> {
                 let v = $view(self);
-                Some((v.best_ask()?.0 + v.best_bid()?.0) as f64 * 0.5 * self.grid.tick)
+                Some(self.grid.px(v.best_ask()?.0 + v.best_bid()?.0) * 0.5)
             }
             /// Number of bid levels.
             #[getter]
@@ -264,19 +298,19 @@ macro_rules! book_class {
             #[pyo3(signature = (side, n=10))]
             fn depth(&self, py: Python<'_>, side: &Bound<'_, PyAny>, n: usize) -> PyResult<f64> {
                 let s = side_arg(py, side, self.seq)?;
-                Ok($view(self).depth(s, n) as f64 * self.grid.lot)
+                Ok(self.grid.sz($view(self).depth(s, n)))
             }
             /// Size (size units) on `side` within `band` price units of that side's best, inclusive.
             fn depth_within(&self, py: Python<'_>, side: &Bound<'_, PyAny>, band: f64) -> PyResult<f64> {
                 let s = side_arg(py, side, self.seq)?;
                 let b = (band / self.grid.tick + 1e-9).floor() as i64;
-                Ok($view(self).depth_within(s, b) as f64 * self.grid.lot)
+                Ok(self.grid.sz($view(self).depth_within(s, b)))
             }
             /// Size in size units at `price` on `side` (0.0 when empty).
             fn size_at(&self, py: Python<'_>, side: &Bound<'_, PyAny>, price: f64) -> PyResult<f64> {
                 let s = side_arg(py, side, self.seq)?;
                 let p = self.grid.price(py, price, self.seq)?;
-                Ok($view(self).qty_at(s, p) as f64 * self.grid.lot)
+                Ok(self.grid.sz($view(self).qty_at(s, p)))
             }
             /// Policy counters: events, crossed, anonymous_fills, unmatched_qty (lots), unknown_ids.
             #[getter]
@@ -302,7 +336,7 @@ macro_rules! book_class {
             fn cross_policy(&self) -> &'static str { cross_name($view(self).cross_policy) }
             fn __repr__(&self) -> String {
                 let v = $view(self);
-                let fmt = |x: Option<(i64, i64)>| x.map_or("-".to_string(), |(p, q)| format!("{}x{}", p as f64 * self.grid.tick, q as f64 * self.grid.lot));
+                let fmt = |x: Option<(i64, i64)>| x.map_or("-".to_string(), |(p, q)| format!("{}x{}", self.grid.px(p), self.grid.sz(q)));
                 format!(
                     "{}(bid={}, ask={}, levels={}/{}, events={}, tick_size={}, lot_size={})",
                     stringify!($ty).trim_start_matches("Py"),
@@ -709,8 +743,8 @@ book_class!(PyL3Book, l3_view, {
         self.inner.order(order_id).map(|o| {
             (
                 o.side as i8,
-                o.price as f64 * self.grid.tick,
-                o.qty as f64 * self.grid.lot,
+                self.grid.px(o.price),
+                self.grid.sz(o.qty),
             )
         })
     }
@@ -719,7 +753,7 @@ book_class!(PyL3Book, l3_view, {
     fn queue_position(&self, order_id: u64) -> Option<f64> {
         self.inner
             .queue_position(order_id)
-            .map(|q| q as f64 * self.grid.lot)
+            .map(|q| self.grid.sz(q))
     }
 
     /// [(order_id, size lots), ...] at a level, front of the queue first
@@ -739,7 +773,7 @@ book_class!(PyL3Book, l3_view, {
     fn anonymous_at(&self, py: Python<'_>, side: &Bound<'_, PyAny>, price: f64) -> PyResult<f64> {
         let s = side_arg(py, side, self.seq)?;
         let p = self.grid.price(py, price, self.seq)?;
-        Ok(self.inner.anonymous_at(s, p) as f64 * self.grid.lot)
+        Ok(self.grid.sz(self.inner.anonymous_at(s, p)))
     }
 
     /// Number of named resting orders.
