@@ -33,7 +33,11 @@ fn advise_huge(v: &[i64]) {
         // MADV_HUGEPAGE is advice only: it never changes the contents or
         // validity of the mapping, and failure (e.g. THP disabled) is ignored.
         unsafe {
-            libc::madvise(aligned as *mut libc::c_void, end - aligned, libc::MADV_HUGEPAGE);
+            libc::madvise(
+                aligned as *mut libc::c_void,
+                end - aligned,
+                libc::MADV_HUGEPAGE,
+            );
         }
     }
 }

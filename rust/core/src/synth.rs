@@ -47,7 +47,11 @@ pub fn l2_stream(n: usize, seed: u64, mid: i64) -> Vec<Event> {
     for i in 0..40 {
         for side in [Side::Bid, Side::Ask] {
             if out.len() < n {
-                let p = if side == Side::Bid { mid - 1 - i } else { mid + 1 + i };
+                let p = if side == Side::Bid {
+                    mid - 1 - i
+                } else {
+                    mid + 1 + i
+                };
                 let q = 1 + rng.below(1000) as i64;
                 book.set_level_unchecked(side, p, q);
                 out.push(Event::new(ts, kind::SET_LEVEL, side as i8, p, q, 0));
@@ -56,14 +60,20 @@ pub fn l2_stream(n: usize, seed: u64, mid: i64) -> Vec<Event> {
     }
     while out.len() < n {
         ts += 1_000 + rng.below(200_000) as i64;
-        let side = if rng.below(2) == 0 { Side::Bid } else { Side::Ask };
+        let side = if rng.below(2) == 0 {
+            Side::Bid
+        } else {
+            Side::Ask
+        };
         let (best_bid, _) = book.best_bid().unwrap_or((mid - 1, 0));
         let (best_ask, _) = book.best_ask().unwrap_or((mid + 1, 0));
         let remove = rng.below(100) < 15 && book.len(side) > 10;
         let ev = if book.len(side) > 500 {
             // Depth-limited feeds drop levels that fall out of their depth
             // window; keeps the book (and the stream) in a steady state.
-            let Some((p, _)) = book.worst(side) else { continue };
+            let Some((p, _)) = book.worst(side) else {
+                continue;
+            };
             Event::new(ts, kind::SET_LEVEL, side as i8, p, 0, 0)
         } else if remove {
             // Remove one of the 12 best levels (skewed to the touch).
@@ -119,7 +129,11 @@ pub fn l3_stream(n: usize, seed: u64, mid: i64, live: usize) -> Vec<Event> {
         ts += 1 + rng.below(50_000) as i64;
         let r = rng.below(100);
         let ev = if ids.len() < live / 2 || (r < 45 && ids.len() < live * 2) {
-            let side = if rng.below(2) == 0 { Side::Bid } else { Side::Ask };
+            let side = if rng.below(2) == 0 {
+                Side::Bid
+            } else {
+                Side::Ask
+            };
             let bb = book.l2().best_bid().map_or(mid - 1, |x| x.0);
             let ba = book.l2().best_ask().map_or(mid + 1, |x| x.0);
             let d = (-(1.0 - rng.unit()).ln() * 5.0) as i64;
@@ -145,15 +159,33 @@ pub fn l3_stream(n: usize, seed: u64, mid: i64, live: usize) -> Vec<Event> {
                 full(&mut ids);
                 Event::new(ts, kind::DELETE, o.side as i8, o.price, o.qty, id)
             } else if r < 85 && o.qty > 1 {
-                Event::new(ts, kind::CANCEL, o.side as i8, o.price, 1 + rng.below(o.qty as u64 - 1) as i64, id)
+                Event::new(
+                    ts,
+                    kind::CANCEL,
+                    o.side as i8,
+                    o.price,
+                    1 + rng.below(o.qty as u64 - 1) as i64,
+                    id,
+                )
             } else if r < 92 && o.qty > 1 {
-                Event::new(ts, kind::MODIFY, o.side as i8, o.price, 1 + rng.below(o.qty as u64 - 1) as i64, id)
+                Event::new(
+                    ts,
+                    kind::MODIFY,
+                    o.side as i8,
+                    o.price,
+                    1 + rng.below(o.qty as u64 - 1) as i64,
+                    id,
+                )
             } else {
                 // Execute against the best order of a side: the front of the best queue.
                 let side = o.side;
-                let Some((bp, _)) = book.l2().best(side) else { continue };
+                let Some((bp, _)) = book.l2().best(side) else {
+                    continue;
+                };
                 let q = book.queue(side, bp);
-                let Some(&(fid, fq)) = q.first() else { continue };
+                let Some(&(fid, fq)) = q.first() else {
+                    continue;
+                };
                 let take = 1 + rng.below(fq as u64) as i64;
                 if take == fq {
                     if let Some(pos) = ids.iter().position(|&x| x == fid) {

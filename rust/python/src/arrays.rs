@@ -196,7 +196,12 @@ pub fn lobster_reconcile<'py>(
 /// Seeded synthetic L2 diff stream (see `lobkit_core::synth::l2_stream`) as event bytes.
 #[pyfunction]
 #[pyo3(signature = (n, *, seed=0, mid=1_000_000))]
-pub fn synthetic_l2<'py>(py: Python<'py>, n: usize, seed: u64, mid: i64) -> Bound<'py, PyArray1<u8>> {
+pub fn synthetic_l2<'py>(
+    py: Python<'py>,
+    n: usize,
+    seed: u64,
+    mid: i64,
+) -> Bound<'py, PyArray1<u8>> {
     let ev = py.detach(|| lobkit_core::synth::l2_stream(n, seed, mid));
     PyArray1::from_slice(py, bytemuck::cast_slice(&ev))
 }
@@ -204,7 +209,13 @@ pub fn synthetic_l2<'py>(py: Python<'py>, n: usize, seed: u64, mid: i64) -> Boun
 /// Seeded synthetic L3 stream (see `lobkit_core::synth::l3_stream`) as event bytes.
 #[pyfunction]
 #[pyo3(signature = (n, *, seed=0, mid=1_000_000, live=2_000))]
-pub fn synthetic_l3<'py>(py: Python<'py>, n: usize, seed: u64, mid: i64, live: usize) -> Bound<'py, PyArray1<u8>> {
+pub fn synthetic_l3<'py>(
+    py: Python<'py>,
+    n: usize,
+    seed: u64,
+    mid: i64,
+    live: usize,
+) -> Bound<'py, PyArray1<u8>> {
     let ev = py.detach(|| lobkit_core::synth::l3_stream(n, seed, mid, live));
     PyArray1::from_slice(py, bytemuck::cast_slice(&ev))
 }

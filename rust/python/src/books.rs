@@ -189,10 +189,7 @@ fn levels_array<'py>(
             )
         }
         Some(g) => {
-            let rows: Vec<Vec<f64>> = lv
-                .iter()
-                .map(|&(p, q)| vec![g.px(p), g.sz(q)])
-                .collect();
+            let rows: Vec<Vec<f64>> = lv.iter().map(|&(p, q)| vec![g.px(p), g.sz(q)]).collect();
             if rows.is_empty() {
                 return PyArray2::<f64>::zeros(py, [0, 2], false).into_any();
             }
@@ -740,20 +737,14 @@ book_class!(PyL3Book, l3_view, {
 
     /// (side, price, size) of a resting order in price/size units, or None.
     fn order(&self, order_id: u64) -> Option<(i8, f64, f64)> {
-        self.inner.order(order_id).map(|o| {
-            (
-                o.side as i8,
-                self.grid.px(o.price),
-                self.grid.sz(o.qty),
-            )
-        })
+        self.inner
+            .order(order_id)
+            .map(|o| (o.side as i8, self.grid.px(o.price), self.grid.sz(o.qty)))
     }
 
     /// Size (size units) ahead of the order in its FIFO queue, or None.
     fn queue_position(&self, order_id: u64) -> Option<f64> {
-        self.inner
-            .queue_position(order_id)
-            .map(|q| self.grid.sz(q))
+        self.inner.queue_position(order_id).map(|q| self.grid.sz(q))
     }
 
     /// [(order_id, size lots), ...] at a level, front of the queue first
