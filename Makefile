@@ -1,0 +1,16 @@
+# Same commands as .ci/run.
+.PHONY: dev test lint bench peers
+dev:
+	MATURIN_PEP517_ARGS="--profile ci" pip install -e ".[test]" --no-build-isolation
+test:
+	cargo test -p lobkit-core --profile ci --locked
+	python -m pytest
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --profile ci --locked -- -D warnings
+bench:
+	cargo bench -p lobkit-core --bench books
+	python -m pytest benches --benchmark-enable --benchmark-only
+peers:
+	pip install order-book nautilus_trader hftbacktest
+	python benches/peers.py --json bench-results/peers.json

@@ -1,0 +1,80 @@
+"""pytest-benchmark benches. In every pytest run they execute once as smoke
+tests (``--benchmark-disable``) and assert their results; measure with
+
+    python -m pytest benches --benchmark-enable --benchmark-only
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lobkit
+from lobkit.io import read_lobster_reconciled
+from lobkit.testing import synthetic_l2, synthetic_l3
+
+GOOG = (Path(lobkit.__path__[0]) / "data" / "lobster"
+        / "GOOG_2012-06-21_34200000_57600000_message_10_head20000.csv.gz")
+
+
+@pytest.fixture(autouse=True)
+def _release_only(request):
+    bench = request.getfixturevalue("benchmark")
+    if not bench.disabled and lobkit._core.DEBUG_BUILD:
+        pytest.fail("refusing to measure a debug build: pip install . (release profile)")
+
+
+@pytest.fixture(scope="module")
+def l2_events():
+    return synthetic_l2(200_000, seed=42)
+
+
+def test_stream_l2_update_and_best(benchmark, l2_events):
+    rows = list(zip(l2_events["side"][:50_000].tolist(), l2_events["price"][:50_000].tolist(),
+                    l2_events["size"][:50_000].tolist()))
+
+    def run():
+        b = lobkit.L2Book(tick_size=0.01, lot_size=0.001)
+        up = b.update_ticks
+        for s, p, q in rows:
+            up(s, p, q)
+            b.best_bid_ticks
+            b.best_ask_ticks
+        return b
+
+    b = benchmark(run)
+    r = lobkit.replay(l2_events[:50_000], depth=0)
+    assert (b.best_bid_ticks, b.best_ask_ticks) == (r.best_bid_price[-1], r.best_ask_price[-1])
+
+
+@pytest.mark.parametrize("depth", [0, 10])
+def test_bulk_l2_replay(benchmark, l2_events, depth):
+    r = benchmark(lambda: lobkit.replay(l2_events, depth=depth))
+    assert len(r) == len(l2_events) and r.book.stats["crossed"] == 0
+    assert (r.best_ask_price[1:] > r.best_bid_price[1:]).all()
+
+
+def test_bulk_l3_synthetic(benchmark):
+    ev = synthetic_l3(200_000, seed=7)
+    r = benchmark(lambda: lobkit.replay(ev, depth=0))
+    assert r.book.stats["crossed"] == 0 and r.book.n_orders > 0
+
+
+def test_bulk_l3_lobster(benchmark):
+    ev, _ = read_lobster_reconciled(GOOG)
+    r = benchmark(lambda: lobkit.replay(ev, depth=10, unknown_id="anonymous"))
+    assert r.book.best_bid == (575.4, 10.0)
+    assert np.all(r.best_ask_price[20:] > r.best_bid_price[20:])
+
+
+def test_peers_script_smoke(capsys):
+    """The side-by-side script runs (peers that are not installed are reported)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("peers", Path(__file__).with_name("peers.py"))
+    peers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(peers)
+    if lobkit._core.DEBUG_BUILD:
+        pytest.skip("debug build")
+    assert peers.main(["--events", "20000", "--stream-events", "2000", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "lobkit update_ticks" in out and "M events/s" in out and "bulk L3" in out
