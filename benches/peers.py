@@ -129,7 +129,8 @@ def hftbacktest_bulk(data, lo, hi):
     @njit
     def step(hbt, bid, ask):
         i = 0
-        while hbt.wait_next_feed(False, 1 << 62) == 0 and i < len(bid):
+        # 2 = a market feed event arrived; 1 = end of data (documented codes)
+        while hbt.wait_next_feed(False, 1 << 62) == 2 and i < len(bid):
             d = hbt.depth(0)
             bid[i] = d.best_bid_tick
             ask[i] = d.best_ask_tick

@@ -14,6 +14,7 @@ use super::l2::{check_price, check_qty, CrossPolicy, L2Book, LevelChange};
 use crate::error::ErrorKind;
 use crate::types::{kind, Event, OrderId, Price, Qty, Side};
 use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
 
 const NIL: u32 = u32::MAX;
 
@@ -225,9 +226,8 @@ impl L3Book {
         if next != NIL {
             self.slab[next as usize].prev = prev;
         }
-        let k = level_key(side, price);
-        let mut drop_level = false;
-        if let Some(q) = self.queues.get_mut(&k) {
+        if let Entry::Occupied(mut e) = self.queues.entry(level_key(side, price)) {
+            let q = e.get_mut();
             if q.head == slot {
                 q.head = next;
             }
@@ -235,10 +235,9 @@ impl L3Book {
                 q.tail = prev;
             }
             q.count -= 1;
-            drop_level = q.count == 0 && q.anon == 0;
-        }
-        if drop_level {
-            self.queues.remove(&k);
+            if q.count == 0 && q.anon == 0 {
+                e.remove();
+            }
         }
     }
 
@@ -252,10 +251,10 @@ impl L3Book {
     ) -> Result<Changes, ErrorKind> {
         check_price(price)?;
         check_qty(qty, true)?;
-        if self.index.contains_key(&id) {
-            return Err(ErrorKind::DuplicateOrder { order_id: id });
-        }
         self.l2.check_cross(side, price, qty)?;
+        let Entry::Vacant(vacant) = self.index.entry(id) else {
+            return Err(ErrorKind::DuplicateOrder { order_id: id });
+        };
         let order = Order {
             id,
             price,
@@ -274,7 +273,7 @@ impl L3Book {
                 (self.slab.len() - 1) as u32
             }
         };
-        self.index.insert(id, slot);
+        vacant.insert(slot);
         self.link_back(slot);
         Ok(Changes::one(self.level_delta(side, price, qty)))
     }
@@ -288,11 +287,17 @@ impl L3Book {
             (o.side, o.price, o.qty, o.id)
         };
         if left == 0 {
-            self.unlink(slot);
             self.index.remove(&id);
-            self.free.push(slot);
+            self.release(slot);
         }
         self.level_delta(side, price, -qty)
+    }
+
+    /// Unlinks and frees a slot whose index entry is already gone.
+    #[inline]
+    fn release(&mut self, slot: u32) {
+        self.unlink(slot);
+        self.free.push(slot);
     }
 
     /// Serves an unknown id under the policy; `side`/`price` come from the event.
