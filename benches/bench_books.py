@@ -17,11 +17,12 @@ GOOG = (Path(lobkit.__path__[0]) / "data" / "lobster"
         / "GOOG_2012-06-21_34200000_57600000_message_10_head20000.csv.gz")
 
 
-@pytest.fixture(autouse=True)
-def _release_only(request):
-    bench = request.getfixturevalue("benchmark")
-    if not bench.disabled and lobkit._core.DEBUG_BUILD:
+@pytest.fixture
+def bench(benchmark):
+    """pytest-benchmark's fixture, refusing to measure a debug build."""
+    if not benchmark.disabled and lobkit._core.DEBUG_BUILD:
         pytest.fail("refusing to measure a debug build: pip install . (release profile)")
+    return benchmark
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def l2_events():
     return synthetic_l2(200_000, seed=42)
 
 
-def test_stream_l2_update_and_best(benchmark, l2_events):
+def test_stream_l2_update_and_best(bench, l2_events):
     rows = list(zip(l2_events["side"][:50_000].tolist(), l2_events["price"][:50_000].tolist(),
                     l2_events["size"][:50_000].tolist()))
 
@@ -42,27 +43,27 @@ def test_stream_l2_update_and_best(benchmark, l2_events):
             b.best_ask_ticks
         return b
 
-    b = benchmark(run)
+    b = bench(run)
     r = lobkit.replay(l2_events[:50_000], depth=0)
     assert (b.best_bid_ticks, b.best_ask_ticks) == (r.best_bid_price[-1], r.best_ask_price[-1])
 
 
 @pytest.mark.parametrize("depth", [0, 10])
-def test_bulk_l2_replay(benchmark, l2_events, depth):
-    r = benchmark(lambda: lobkit.replay(l2_events, depth=depth))
+def test_bulk_l2_replay(bench, l2_events, depth):
+    r = bench(lambda: lobkit.replay(l2_events, depth=depth))
     assert len(r) == len(l2_events) and r.book.stats["crossed"] == 0
     assert (r.best_ask_price[1:] > r.best_bid_price[1:]).all()
 
 
-def test_bulk_l3_synthetic(benchmark):
+def test_bulk_l3_synthetic(bench):
     ev = synthetic_l3(200_000, seed=7)
-    r = benchmark(lambda: lobkit.replay(ev, depth=0))
+    r = bench(lambda: lobkit.replay(ev, depth=0))
     assert r.book.stats["crossed"] == 0 and r.book.n_orders > 0
 
 
-def test_bulk_l3_lobster(benchmark):
+def test_bulk_l3_lobster(bench):
     ev, _ = read_lobster_reconciled(GOOG)
-    r = benchmark(lambda: lobkit.replay(ev, depth=10, unknown_id="anonymous"))
+    r = bench(lambda: lobkit.replay(ev, depth=10, tick_size=1e-4, unknown_id="anonymous"))
     assert r.book.best_bid == (575.4, 10.0)
     assert np.all(r.best_ask_price[20:] > r.best_bid_price[20:])
 
