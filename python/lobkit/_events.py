@@ -53,8 +53,6 @@ EVENT_DTYPE = np.dtype(
 )
 assert EVENT_DTYPE.itemsize == _core.EVENT_SIZE
 
-_L3_KINDS = np.array([Kind.ADD, Kind.CANCEL, Kind.DELETE, Kind.MODIFY, Kind.EXECUTE, Kind.SEED])
-
 
 def _to_steps(values: Any, step: float, name: str, cls: type[LobkitError]) -> np.ndarray:
     """Float prices/sizes to integer ticks/lots, refusing off-grid values."""
@@ -248,7 +246,7 @@ def replay(
         raise ValueError(f"chunk={chunk}: must be >= 1")
     if book is None:
         if book_type is None:
-            book_type = "l3" if np.isin(events["kind"], _L3_KINDS).any() else "l2"
+            book_type = "l3" if _core.has_l3_kinds(events.view(np.uint8)) else "l2"
         if book_type == "l2":
             book = L2Book(tick_size=tick_size, lot_size=lot_size, cross_policy=cross_policy)
         elif book_type == "l3":

@@ -219,3 +219,20 @@ pub fn synthetic_l3<'py>(
     let ev = py.detach(|| lobkit_core::synth::l3_stream(n, seed, mid, live));
     PyArray1::from_slice(py, bytemuck::cast_slice(&ev))
 }
+
+/// True when any event has an L3-only kind (ADD, CANCEL, DELETE, MODIFY,
+/// EXECUTE, SEED): picks the book type for `lobkit.replay` without a numpy
+/// pass over a strided column.
+#[pyfunction]
+pub fn has_l3_kinds(py: Python<'_>, events: PyReadonlyArray1<'_, u8>) -> PyResult<bool> {
+    use lobkit_core::kind;
+    let evs = crate::arrays::events("events", &events)?;
+    Ok(py.detach(|| {
+        evs.iter().any(|e| {
+            matches!(
+                e.kind,
+                kind::ADD | kind::CANCEL | kind::DELETE | kind::MODIFY | kind::EXECUTE | kind::SEED
+            )
+        })
+    }))
+}

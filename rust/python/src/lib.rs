@@ -21,6 +21,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrays::lobster_reconcile, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::panic_for_test, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::synthetic_l2, m)?)?;
+    m.add_function(wrap_pyfunction!(arrays::has_l3_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::synthetic_l3, m)?)?;
     m.add("DEBUG_BUILD", cfg!(debug_assertions))?;
     m.add("EVENT_SIZE", std::mem::size_of::<lobkit_core::Event>())?;
