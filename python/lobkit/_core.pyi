@@ -111,12 +111,8 @@ class L3Book(_BookView):
     def to_l2(self) -> L2Book: ...
     def copy(self) -> L3Book: ...
 
-def replay_l2(
-    book: L2Book, events: npt.NDArray[np.uint8], *, depth: int, on_error: str, check_ts: bool,
-    chunk: int, progress: Callable[[int], object] | None = None,
-) -> dict[str, object]: ...
-def replay_l3(
-    book: L3Book, events: npt.NDArray[np.uint8], *, depth: int, on_error: str, check_ts: bool,
+def replay(
+    book: L2Book | L3Book, events: npt.NDArray[np.uint8], *, depth: int, on_error: str, check_ts: bool,
     chunk: int, progress: Callable[[int], object] | None = None,
 ) -> dict[str, object]: ...
 def parse_lobster_messages(

@@ -255,11 +255,10 @@ def replay(
         else:
             raise ValueError(f"book_type={book_type!r}: expected 'l2' or 'l3'")
     cb = _Progress(len(events)) if progress is True else (progress or None)
-    fn = _core.replay_l3 if isinstance(book, L3Book) else _core.replay_l2
     if not isinstance(book, (L2Book, L3Book)):
         raise TypeError(f"book: expected lobkit.L2Book or lobkit.L3Book, got {type(book).__name__}")
     t0 = time.perf_counter()
-    d = fn(book, events.view(np.uint8), depth=depth, on_error=on_error, check_ts=check_ts,
+    d = _core.replay(book, events.view(np.uint8), depth=depth, on_error=on_error, check_ts=check_ts,
            chunk=chunk, progress=cb)
     secs = time.perf_counter() - t0
     by_kind = {BY_CODE[i].__name__: c for i, c in enumerate(d["skipped_by_code"]) if c}

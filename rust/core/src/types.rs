@@ -41,6 +41,22 @@ impl Side {
         }
     }
 
+    /// Parses an event's `side`, failing with [`crate::ErrorKind::InvalidSide`].
+    #[inline]
+    pub fn parse(v: i8) -> Result<Side, crate::ErrorKind> {
+        Side::from_i8(v).ok_or(crate::ErrorKind::InvalidSide { value: v })
+    }
+
+    /// Parses the `side` of a CLEAR event: 0 = both sides (`None`).
+    #[inline]
+    pub fn parse_optional(v: i8) -> Result<Option<Side>, crate::ErrorKind> {
+        if v == 0 {
+            Ok(None)
+        } else {
+            Side::parse(v).map(Some)
+        }
+    }
+
     /// The other side.
     #[inline]
     pub fn opposite(self) -> Side {

@@ -45,6 +45,22 @@ fn side_arg(py: Python<'_>, obj: &Bound<'_, PyAny>, index: u64) -> PyResult<Side
     ))
 }
 
+/// Integer side argument of the `*_ticks` hot paths: exactly 1 or -1.
+#[inline]
+fn side_ticks(py: Python<'_>, side: i64, index: u64) -> PyResult<Side> {
+    match side {
+        1 => Ok(Side::Bid),
+        -1 => Ok(Side::Ask),
+        v => Err(kind_to_pyerr(
+            py,
+            ErrorKind::InvalidSide {
+                value: v.clamp(-128, 127) as i8,
+            },
+            index,
+        )),
+    }
+}
+
 fn policy_cross(p: &str) -> PyResult<CrossPolicy> {
     match p {
         "allow" => Ok(CrossPolicy::Allow),
@@ -406,19 +422,7 @@ book_class!(PyL2Book, l2_view, {
 
     /// Integer hot path: side 1/-1, price in ticks, size in lots.
     fn update_ticks(&mut self, py: Python<'_>, side: i64, price: i64, size: i64) -> PyResult<bool> {
-        let s = match side {
-            1 => Side::Bid,
-            -1 => Side::Ask,
-            v => {
-                return Err(kind_to_pyerr(
-                    py,
-                    ErrorKind::InvalidSide {
-                        value: v.clamp(-128, 127) as i8,
-                    },
-                    self.seq,
-                ))
-            }
-        };
+        let s = side_ticks(py, side, self.seq)?;
         self.set(py, s, price, size)
     }
 
@@ -512,6 +516,25 @@ fn l3_view(b: &PyL3Book) -> &L2Book {
 }
 
 impl PyL3Book {
+    /// Optional (side, price) that locate anonymous liquidity for unknown ids
+    /// (0 when not given).
+    fn hints(
+        &self,
+        py: Python<'_>,
+        side: Option<&Bound<'_, PyAny>>,
+        price: Option<f64>,
+    ) -> PyResult<(i8, i64)> {
+        let s = side
+            .map(|s| side_arg(py, s, self.seq))
+            .transpose()?
+            .map_or(0, |s| s as i8);
+        let p = price
+            .map(|p| self.grid.price(py, p, self.seq))
+            .transpose()?
+            .unwrap_or(0);
+        Ok((s, p))
+    }
+
     #[inline]
     fn done(&mut self, py: Python<'_>, r: Result<Changes, ErrorKind>) -> PyResult<bool> {
         match r {
@@ -580,17 +603,7 @@ book_class!(PyL3Book, l3_view, {
         price: i64,
         size: i64,
     ) -> PyResult<bool> {
-        let s = Side::from_i8(side.clamp(-128, 127) as i8)
-            .filter(|_| side.abs() == 1)
-            .ok_or_else(|| {
-                kind_to_pyerr(
-                    py,
-                    ErrorKind::InvalidSide {
-                        value: side.clamp(-128, 127) as i8,
-                    },
-                    self.seq,
-                )
-            })?;
+        let s = side_ticks(py, side, self.seq)?;
         let r = self.inner.add(order_id, s, price, size);
         self.done(py, r)
     }
@@ -607,14 +620,7 @@ book_class!(PyL3Book, l3_view, {
         side: Option<&Bound<'_, PyAny>>,
         price: Option<f64>,
     ) -> PyResult<bool> {
-        let s = side
-            .map(|s| side_arg(py, s, self.seq))
-            .transpose()?
-            .map_or(0, |s| s as i8);
-        let p = price
-            .map(|p| self.grid.price(py, p, self.seq))
-            .transpose()?
-            .unwrap_or(0);
+        let (s, p) = self.hints(py, side, price)?;
         let r = match size {
             None => self.inner.delete(order_id, 0, s, p),
             Some(q) => {
@@ -660,14 +666,7 @@ book_class!(PyL3Book, l3_view, {
         side: Option<&Bound<'_, PyAny>>,
         price: Option<f64>,
     ) -> PyResult<bool> {
-        let s = side
-            .map(|s| side_arg(py, s, self.seq))
-            .transpose()?
-            .map_or(0, |s| s as i8);
-        let p = price
-            .map(|p| self.grid.price(py, p, self.seq))
-            .transpose()?
-            .unwrap_or(0);
+        let (s, p) = self.hints(py, side, price)?;
         let q = self.grid.size(py, size, self.seq)?;
         let r = self.inner.execute(order_id, q, s, p);
         self.done(py, r)
@@ -843,13 +842,13 @@ fn run<'py, B: lobkit_core::Book + Send>(
     }
 }
 
-/// Bulk replay through an L2Book (see `lobkit.replay`).
+/// Bulk replay through an `L2Book` or `L3Book` (see `lobkit.replay`).
 #[pyfunction]
 #[pyo3(signature = (book, events, *, depth, on_error, check_ts, chunk, progress=None))]
 #[allow(clippy::too_many_arguments)]
-pub fn replay_l2<'py>(
+pub fn replay<'py>(
     py: Python<'py>,
-    mut book: PyRefMut<'py, PyL2Book>,
+    book: &Bound<'py, PyAny>,
     events: numpy::PyReadonlyArray1<'py, u8>,
     depth: usize,
     on_error: &str,
@@ -864,33 +863,21 @@ pub fn replay_l2<'py>(
         check_ts,
         chunk,
     };
-    let d = run(py, &mut book.inner, evs, cfg, progress)?;
-    book.seq += evs.len() as u64;
-    Ok(d)
-}
-
-/// Bulk replay through an L3Book (see `lobkit.replay`).
-#[pyfunction]
-#[pyo3(signature = (book, events, *, depth, on_error, check_ts, chunk, progress=None))]
-#[allow(clippy::too_many_arguments)]
-pub fn replay_l3<'py>(
-    py: Python<'py>,
-    mut book: PyRefMut<'py, PyL3Book>,
-    events: numpy::PyReadonlyArray1<'py, u8>,
-    depth: usize,
-    on_error: &str,
-    check_ts: bool,
-    chunk: usize,
-    progress: Option<Py<PyAny>>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let evs = crate::arrays::events("events", &events)?;
-    let cfg = ReplayConfig {
-        depth,
-        on_error: on_error_arg(on_error)?,
-        check_ts,
-        chunk,
-    };
-    let d = run(py, &mut book.inner, evs, cfg, progress)?;
-    book.seq += evs.len() as u64;
-    Ok(d)
+    let n = evs.len() as u64;
+    if let Ok(b) = book.cast::<PyL2Book>() {
+        let mut b = b.try_borrow_mut()?;
+        let d = run(py, &mut b.inner, evs, cfg, progress)?;
+        b.seq += n;
+        Ok(d)
+    } else if let Ok(b) = book.cast::<PyL3Book>() {
+        let mut b = b.try_borrow_mut()?;
+        let d = run(py, &mut b.inner, evs, cfg, progress)?;
+        b.seq += n;
+        Ok(d)
+    } else {
+        Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "book: expected lobkit.L2Book or lobkit.L3Book, got {}",
+            book.get_type().name()?
+        )))
+    }
 }

@@ -14,8 +14,7 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<books::PyL2Book>()?;
     m.add_class::<books::PyL3Book>()?;
-    m.add_function(wrap_pyfunction!(books::replay_l2, m)?)?;
-    m.add_function(wrap_pyfunction!(books::replay_l3, m)?)?;
+    m.add_function(wrap_pyfunction!(books::replay, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::parse_lobster_messages, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::parse_lobster_orderbook, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::lobster_reconcile, m)?)?;

@@ -334,15 +334,11 @@ impl L2Book {
     pub fn apply(&mut self, ev: &Event) -> Result<Option<LevelChange>, ErrorKind> {
         match ev.kind {
             kind::SET_LEVEL => {
-                let side =
-                    Side::from_i8(ev.side).ok_or(ErrorKind::InvalidSide { value: ev.side })?;
+                let side = Side::parse(ev.side)?;
                 self.set_level(side, ev.price, ev.size).map(Some)
             }
             kind::CLEAR => {
-                let side = match ev.side {
-                    0 => None,
-                    s => Some(Side::from_i8(s).ok_or(ErrorKind::InvalidSide { value: s })?),
-                };
+                let side = Side::parse_optional(ev.side)?;
                 self.clear(side);
                 Ok(None)
             }

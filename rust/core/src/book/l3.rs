@@ -315,7 +315,7 @@ impl L3Book {
                 Ok(Changes::default())
             }
             UnknownIdPolicy::Anonymous => {
-                let side = Side::from_i8(side).ok_or(ErrorKind::InvalidSide { value: side })?;
+                let side = Side::parse(side)?;
                 check_price(price)?;
                 check_qty(qty, false)?;
                 let k = level_key(side, price);
@@ -481,8 +481,7 @@ impl L3Book {
     pub fn apply(&mut self, ev: &Event) -> Result<Changes, ErrorKind> {
         match ev.kind {
             kind::ADD => {
-                let side =
-                    Side::from_i8(ev.side).ok_or(ErrorKind::InvalidSide { value: ev.side })?;
+                let side = Side::parse(ev.side)?;
                 self.add(ev.order_id, side, ev.price, ev.size)
             }
             kind::CANCEL => self.cancel(ev.order_id, ev.size, ev.side, ev.price),
@@ -490,15 +489,11 @@ impl L3Book {
             kind::DELETE => self.delete(ev.order_id, ev.size, ev.side, ev.price),
             kind::MODIFY => self.modify(ev.order_id, ev.price, ev.size),
             kind::SEED => {
-                let side =
-                    Side::from_i8(ev.side).ok_or(ErrorKind::InvalidSide { value: ev.side })?;
+                let side = Side::parse(ev.side)?;
                 self.seed(side, ev.price, ev.size)
             }
             kind::CLEAR => {
-                let side = match ev.side {
-                    0 => None,
-                    s => Some(Side::from_i8(s).ok_or(ErrorKind::InvalidSide { value: s })?),
-                };
+                let side = Side::parse_optional(ev.side)?;
                 self.clear(side);
                 Ok(Changes::default())
             }
