@@ -160,6 +160,14 @@ impl L2Book {
         self.ladder(side).worst().map(|(k, q)| (unkey(side, k), q))
     }
 
+    /// The first level of `side` strictly worse than `price` (ticks, lots).
+    #[inline]
+    pub fn next_after(&self, side: Side, price: Price) -> Option<(Price, Qty)> {
+        self.ladder(side)
+            .next_after(key(side, price))
+            .map(|(k, q)| (unkey(side, k), q))
+    }
+
     /// Best bid (ticks, lots).
     #[inline]
     pub fn best_bid(&self) -> Option<(Price, Qty)> {

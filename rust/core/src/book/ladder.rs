@@ -200,6 +200,24 @@ impl Ladder {
         self.far.get(i).map_or(self.best, |e| e.0)
     }
 
+    /// The first level strictly worse than `key` (key, size), if any.
+    /// O(distance / 64) in the window, O(log far) beyond it.
+    #[inline]
+    pub fn next_after(&self, key: i64) -> Option<(i64, i64)> {
+        if self.levels == 0 {
+            return None;
+        }
+        let from = key.saturating_add(1);
+        let idx = from - self.base;
+        if idx < WINDOW {
+            if let Some(i) = self.scan_dense(idx.max(0) as usize) {
+                return Some((self.base + i as i64, self.dense[i]));
+            }
+        }
+        let i = self.far.partition_point(|e| e.0 < from);
+        self.far.get(i).copied()
+    }
+
     /// First occupied dense slot >= `start`.
     #[inline]
     fn scan_dense(&self, start: usize) -> Option<usize> {

@@ -9,8 +9,9 @@ use crate::types::{Event, Ts};
 
 /// What the bulk kernels need from a book.
 pub trait Book: Clone {
-    /// Applies one event; on error the book is unchanged.
-    fn apply_event(&mut self, ev: &Event) -> Result<(), ErrorKind>;
+    /// Applies one event and returns the level changes it made; on error
+    /// the book is unchanged.
+    fn apply_event(&mut self, ev: &Event) -> Result<l3::Changes, ErrorKind>;
     /// The price-level view.
     fn levels(&self) -> &l2::L2Book;
     /// Timestamp of the last applied event (ns), for the ordering check.
@@ -19,8 +20,11 @@ pub trait Book: Clone {
 
 impl Book for l2::L2Book {
     #[inline]
-    fn apply_event(&mut self, ev: &Event) -> Result<(), ErrorKind> {
-        self.apply(ev).map(|_| ())
+    fn apply_event(&mut self, ev: &Event) -> Result<l3::Changes, ErrorKind> {
+        self.apply(ev).map(|first| l3::Changes {
+            first,
+            second: None,
+        })
     }
     #[inline]
     fn levels(&self) -> &l2::L2Book {
@@ -34,8 +38,8 @@ impl Book for l2::L2Book {
 
 impl Book for l3::L3Book {
     #[inline]
-    fn apply_event(&mut self, ev: &Event) -> Result<(), ErrorKind> {
-        self.apply(ev).map(|_| ())
+    fn apply_event(&mut self, ev: &Event) -> Result<l3::Changes, ErrorKind> {
+        self.apply(ev)
     }
     #[inline]
     fn levels(&self) -> &l2::L2Book {
