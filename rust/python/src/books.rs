@@ -10,7 +10,7 @@ use lobkit_core::{
 use numpy::PyArray2;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::{PyBytes, PyDict, PyString};
 
 /// Side argument: 1 / -1, or "bid"/"b"/"buy" / "ask"/"a"/"sell".
 fn side_arg(py: Python<'_>, obj: &Bound<'_, PyAny>, index: u64) -> PyResult<Side> {
@@ -471,6 +471,11 @@ book_class!(PyL2Book, l2_view, {
         Ok(())
     }
 
+    /// Pickle support: the versioned byte state of `lobkit_core` plus the grid.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Reduced<'py>> {
+        reduce(py, 2, self.grid, self.seq, &self.inner.to_bytes())
+    }
+
     /// A deep copy.
     fn copy(&self) -> Self {
         PyL2Book {
@@ -782,6 +787,11 @@ book_class!(PyL3Book, l3_view, {
         }
     }
 
+    /// Pickle support: the versioned byte state of `lobkit_core` plus the grid.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Reduced<'py>> {
+        reduce(py, 3, self.grid, self.seq, &self.inner.to_bytes())
+    }
+
     /// A deep copy.
     fn copy(&self) -> Self {
         PyL3Book {
@@ -879,5 +889,68 @@ pub fn replay<'py>(
             "book: expected lobkit.L2Book or lobkit.L3Book, got {}",
             book.get_type().name()?
         )))
+    }
+}
+
+/// What `__reduce__` returns: (`lobkit._core._restore`, its arguments).
+type Reduced<'py> = (Bound<'py, PyAny>, (u8, f64, f64, u64, Bound<'py, PyBytes>));
+
+fn reduce<'py>(
+    py: Python<'py>,
+    kind: u8,
+    grid: Grid,
+    seq: u64,
+    state: &[u8],
+) -> PyResult<Reduced<'py>> {
+    let restore = py.import("lobkit._core")?.getattr("_restore")?;
+    Ok((
+        restore,
+        (kind, grid.tick, grid.lot, seq, PyBytes::new(py, state)),
+    ))
+}
+
+/// Rebuilds a pickled book (`kind` 2 = L2Book, 3 = L3Book).
+#[pyfunction]
+#[pyo3(name = "_restore")]
+pub fn restore(
+    py: Python<'_>,
+    kind: u8,
+    tick: f64,
+    lot: f64,
+    seq: u64,
+    data: &[u8],
+) -> PyResult<Py<PyAny>> {
+    let grid = Grid::new(tick, lot)?;
+    let err = |k: ErrorKind| kind_to_pyerr(py, k, seq);
+    match kind {
+        2 => {
+            let inner = L2Book::from_bytes(data).map_err(err)?;
+            Ok(Py::new(
+                py,
+                PyL2Book {
+                    inner,
+                    grid,
+                    last: None,
+                    seq,
+                },
+            )?
+            .into_any())
+        }
+        3 => {
+            let inner = L3Book::from_bytes(data).map_err(err)?;
+            Ok(Py::new(
+                py,
+                PyL3Book {
+                    inner,
+                    grid,
+                    last: None,
+                    seq,
+                },
+            )?
+            .into_any())
+        }
+        k => Err(PyValueError::new_err(format!(
+            "kind={k}: expected 2 (L2Book) or 3 (L3Book)"
+        ))),
     }
 }

@@ -15,6 +15,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<books::PyL2Book>()?;
     m.add_class::<books::PyL3Book>()?;
     m.add_function(wrap_pyfunction!(books::replay, m)?)?;
+    m.add_function(wrap_pyfunction!(books::restore, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::parse_lobster_messages, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::parse_lobster_orderbook, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::lobster_reconcile, m)?)?;

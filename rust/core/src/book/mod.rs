@@ -1,5 +1,6 @@
 //! Limit order books: [`l2::L2Book`] (price levels) and [`l3::L3Book`] (order by order).
 
+pub mod codec;
 pub mod l2;
 pub mod l3;
 pub mod ladder;
