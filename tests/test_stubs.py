@@ -1,0 +1,28 @@
+"""`_core.pyi` names exactly what the extension exports (a small stubtest)."""
+
+import ast
+
+import lobkit._core as core
+from conftest import ROOT
+
+TREE = ast.parse((ROOT / "python" / "lobkit" / "_core.pyi").read_text())
+
+
+def _defs(body):
+    return {n.name for n in body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+
+
+def test_module_level_names_match():
+    stub = _defs(TREE.body) | {n.target.id for n in TREE.body if isinstance(n, ast.AnnAssign)}
+    runtime = {n for n in dir(core) if not n.startswith("__") or n == "__version__"}
+    assert runtime - stub == set()
+    assert stub - runtime == {"_BookView"}  # stub-only base class for the shared getters
+
+
+def test_class_members_match():
+    classes = {n.name: n for n in TREE.body if isinstance(n, ast.ClassDef)}
+    shared = _defs(classes["_BookView"].body)
+    for name in ("L2Book", "L3Book"):
+        stub = {m for m in _defs(classes[name].body) | shared if not m.startswith("_")}
+        runtime = {m for m in dir(getattr(core, name)) if not m.startswith("_")}
+        assert stub == runtime, name
