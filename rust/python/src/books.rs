@@ -145,6 +145,22 @@ impl Grid {
         }
     }
 
+    /// (side, price, size) of a float-valued streaming call, on the grid.
+    fn level(
+        &self,
+        py: Python<'_>,
+        side: &Bound<'_, PyAny>,
+        price: f64,
+        size: f64,
+        index: u64,
+    ) -> PyResult<(Side, i64, i64)> {
+        Ok((
+            side_arg(py, side, index)?,
+            self.price(py, price, index)?,
+            self.size(py, size, index)?,
+        ))
+    }
+
     fn price(&self, py: Python<'_>, p: f64, index: u64) -> PyResult<i64> {
         to_steps(p, self.tick).map_err(|why| {
             custom(
@@ -414,9 +430,7 @@ book_class!(PyL2Book, l2_view, {
         price: f64,
         size: f64,
     ) -> PyResult<bool> {
-        let s = side_arg(py, side, self.seq)?;
-        let p = self.grid.price(py, price, self.seq)?;
-        let q = self.grid.size(py, size, self.seq)?;
+        let (s, p, q) = self.grid.level(py, side, price, size, self.seq)?;
         self.set(py, s, p, q)
     }
 
@@ -592,9 +606,7 @@ book_class!(PyL3Book, l3_view, {
         price: f64,
         size: f64,
     ) -> PyResult<bool> {
-        let s = side_arg(py, side, self.seq)?;
-        let p = self.grid.price(py, price, self.seq)?;
-        let q = self.grid.size(py, size, self.seq)?;
+        let (s, p, q) = self.grid.level(py, side, price, size, self.seq)?;
         let r = self.inner.add(order_id, s, p, q);
         self.done(py, r)
     }
@@ -723,9 +735,7 @@ book_class!(PyL3Book, l3_view, {
         price: f64,
         size: f64,
     ) -> PyResult<bool> {
-        let s = side_arg(py, side, self.seq)?;
-        let p = self.grid.price(py, price, self.seq)?;
-        let q = self.grid.size(py, size, self.seq)?;
+        let (s, p, q) = self.grid.level(py, side, price, size, self.seq)?;
         let r = self.inner.seed(s, p, q);
         self.done(py, r)
     }
