@@ -159,6 +159,18 @@ class ReplayResult:
     skipped_by_kind: dict[str, int] = field(default_factory=dict)
     first_skipped: LobkitError | None = None
     seconds: float = 0.0
+    #: With ``signals=True``: level-1 queue imbalance (qb - qa)/(qb + qa) after
+    #: each event, float64 in [-1, 1] (positive = buying pressure).
+    imbalance: np.ndarray | None = None
+    #: With ``signals=True``: Cont–Kukanov–Stoikov (2014, eq. 10) OFI e_n of
+    #: each event, int64 lots (positive = buying pressure).
+    ofi: np.ndarray | None = None
+    #: With ``signals=True``: size-weighted mid (Pb·qa + Pa·qb)/(qb + qa) after
+    #: each event, float64 in price units (NaN when a side is empty).
+    weighted_mid: np.ndarray | None = None
+    #: With ``signals=True`` and ``depth > 0``: multi-level OFI, the same rule
+    #: applied to each of the ``depth`` levels, int64 lots, shape (n, depth).
+    ofi_levels: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.best_bid_price)
@@ -218,6 +230,7 @@ def replay(
     cross_policy: str = "allow",
     progress: bool | Any = False,
     chunk: int = 1 << 20,
+    signals: bool = False,
 ) -> ReplayResult:
     """Runs ``events`` (an :data:`EVENT_DTYPE` array) through a book in Rust
     with the interpreter released, recording the top ``depth`` levels after
@@ -233,6 +246,10 @@ def replay(
     before the call. ``on_error='skip'``: invalid events are skipped (the book
     stays as it was before each of them) and counted in ``result.skipped``,
     ``result.skipped_by_kind`` and ``result.skipped_mask``.
+
+    ``signals=True`` adds per-event columns ``imbalance``, ``ofi``,
+    ``weighted_mid`` and (with ``depth > 0``) ``ofi_levels``, computed in the
+    same pass. The book's ``ofi_total`` is updated either way.
 
     ``progress=True`` draws a bar on stderr; a callable gets the number of
     events done. Ctrl-C interrupts between chunks (book restored).
@@ -259,7 +276,7 @@ def replay(
         raise TypeError(f"book: expected lobkit.L2Book or lobkit.L3Book, got {type(book).__name__}")
     t0 = time.perf_counter()
     d = _core.replay(book, events.view(np.uint8), depth=depth, on_error=on_error, check_ts=check_ts,
-           chunk=chunk, progress=cb)
+                     chunk=chunk, signals=signals, progress=cb)
     secs = time.perf_counter() - t0
     by_kind = {BY_CODE[i].__name__: c for i, c in enumerate(d["skipped_by_code"]) if c}
     return ReplayResult(
@@ -271,4 +288,7 @@ def replay(
                       else np.zeros(len(events), bool)),
         skipped_by_kind=by_kind,
         first_skipped=d.get("first_skipped"), seconds=secs,
+        imbalance=d.get("imbalance"), ofi=d.get("ofi"),
+        weighted_mid=(d["weighted_mid"] * book.tick_size if "weighted_mid" in d else None),
+        ofi_levels=d.get("ofi_levels"),
     )

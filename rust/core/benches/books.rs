@@ -26,6 +26,7 @@ fn l2(c: &mut Criterion) {
                 on_error: OnError::Raise,
                 check_ts: true,
                 chunk: 1 << 20,
+                signals: false,
             };
             b.iter(|| {
                 let mut book = L2Book::new();
@@ -57,6 +58,7 @@ fn l3(c: &mut Criterion) {
             on_error: OnError::Raise,
             check_ts: true,
             chunk: 1 << 20,
+            signals: false,
         };
         b.iter(|| {
             let mut book = L3Book::new();

@@ -7,6 +7,7 @@ pub mod book;
 pub mod bulk;
 pub mod error;
 pub mod lobster;
+pub mod signals;
 pub mod synth;
 pub mod types;
 pub mod units;

@@ -279,6 +279,39 @@ proptest! {
     }
 }
 
+/// CKS (2014) eq. 10 written out with explicit cases; empty side = price
+/// -inf (bids) / +inf (asks) with size 0.
+fn naive_ofi(p: lobkit_core::signals::Top, c: lobkit_core::signals::Top) -> i64 {
+    let bid = |t: &lobkit_core::signals::Top| {
+        if t.bid_qty > 0 {
+            t.bid_price as f64
+        } else {
+            f64::NEG_INFINITY
+        }
+    };
+    let ask = |t: &lobkit_core::signals::Top| {
+        if t.ask_qty > 0 {
+            t.ask_price as f64
+        } else {
+            f64::INFINITY
+        }
+    };
+    let mut e = 0;
+    if bid(&c) >= bid(&p) {
+        e += c.bid_qty;
+    }
+    if bid(&c) <= bid(&p) {
+        e -= p.bid_qty;
+    }
+    if ask(&c) <= ask(&p) {
+        e -= c.ask_qty;
+    }
+    if ask(&c) >= ask(&p) {
+        e += p.ask_qty;
+    }
+    e
+}
+
 fn check_rows<B: lobkit_core::Book>(
     book: &mut B,
     evs: &[Event],
@@ -290,13 +323,49 @@ fn check_rows<B: lobkit_core::Book>(
         on_error: OnError::Skip,
         check_ts: false,
         chunk: 7,
+        signals: true,
     };
     let mut stepper = book.clone();
     let out = replay(book, evs, &cfg, &mut |_| true);
     prop_assert!(out.is_ok());
     let out = out.unwrap_or_default();
     for (i, ev) in evs.iter().enumerate() {
+        let before = lobkit_core::signals::Top::of(stepper.levels());
+        let prev_levels = [
+            stepper.levels().levels(Side::Bid, depth),
+            stepper.levels().levels(Side::Ask, depth),
+        ];
         let _ = stepper.apply_event(ev);
+        // Signals against a from-scratch recomputation with the naive rule.
+        let after = lobkit_core::signals::Top::of(stepper.levels());
+        prop_assert_eq!(out.ofi[i], naive_ofi(before, after));
+        for m in 0..depth {
+            let lv = |v: &Vec<(i64, i64)>| v.get(m).copied().unwrap_or((0, 0));
+            let cur_b = lv(&stepper.levels().levels(Side::Bid, depth));
+            let cur_a = lv(&stepper.levels().levels(Side::Ask, depth));
+            let want = naive_ofi(
+                lobkit_core::signals::Top {
+                    bid_price: lv(&prev_levels[0]).0,
+                    bid_qty: lv(&prev_levels[0]).1,
+                    ask_price: lv(&prev_levels[1]).0,
+                    ask_qty: lv(&prev_levels[1]).1,
+                },
+                lobkit_core::signals::Top {
+                    bid_price: cur_b.0,
+                    bid_qty: cur_b.1,
+                    ask_price: cur_a.0,
+                    ask_qty: cur_a.1,
+                },
+            );
+            prop_assert_eq!(out.ofi_levels[i * depth + m], want, "level {}", m);
+        }
+        let (bq, aq) = (after.bid_qty as f64, after.ask_qty as f64);
+        let imb = if bq + aq == 0.0 {
+            0.0
+        } else {
+            (bq - aq) / (bq + aq)
+        };
+        prop_assert!((out.imbalance[i] - imb).abs() < 1e-12);
         for (side, price, size) in [
             (Side::Bid, &out.bid_price, &out.bid_size),
             (Side::Ask, &out.ask_price, &out.ask_size),

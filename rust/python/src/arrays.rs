@@ -136,6 +136,18 @@ pub fn output_dict<'py>(
         "skipped_mask",
         PyArray1::from_vec(py, out.skipped_mask).into_any(),
     )?;
+    if out.ofi.len() == n {
+        d.set_item(
+            "imbalance",
+            PyArray1::from_vec(py, out.imbalance).into_any(),
+        )?;
+        d.set_item("ofi", to_numpy(py, out.ofi))?;
+        d.set_item(
+            "weighted_mid",
+            PyArray1::from_vec(py, out.weighted_mid).into_any(),
+        )?;
+        d.set_item("ofi_levels", to_numpy2(py, out.ofi_levels, n, depth)?)?;
+    }
     d.set_item("skipped", out.skipped)?;
     d.set_item("skipped_by_code", out.skipped_by_code.to_vec())?;
     if let Some(e) = out.first_skipped {

@@ -3,6 +3,10 @@
 use crate::arrays::{guard, output_dict};
 use crate::errors::{custom, kind_to_pyerr, to_pyerr};
 use lobkit_core::bulk::{self, OnError, ReplayConfig, ReplayError};
+use lobkit_core::signals::imbalance::{
+    band_imbalance, depth_imbalance, queue_imbalance, weighted_imbalance, weighted_mid,
+};
+use lobkit_core::signals::{ofi::ofi, Top};
 use lobkit_core::units::to_steps;
 use lobkit_core::{
     Changes, CrossPolicy, ErrorKind, L2Book, L3Book, LevelChange, Side, UnknownIdPolicy,
@@ -86,6 +90,42 @@ fn cross_name(p: CrossPolicy) -> &'static str {
     match p {
         CrossPolicy::Allow => "allow",
         CrossPolicy::Reject => "reject",
+    }
+}
+
+/// Streaming signal state kept next to a book: the top of the book after the
+/// last event, that event's OFI e_n and the running total (lots).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Flow {
+    top: Top,
+    last: i64,
+    total: i64,
+}
+
+impl Flow {
+    fn of(l2: &L2Book) -> Flow {
+        Flow {
+            top: Top::of(l2),
+            ..Flow::default()
+        }
+    }
+
+    /// After a bulk call of `n` events with OFI sum `sum` and last e_n `last`.
+    fn after_bulk(&mut self, top: Top, sum: i64, last: i64, n: u64) {
+        self.top = top;
+        self.total += sum;
+        if n > 0 {
+            self.last = last;
+        }
+    }
+
+    /// After one event: OFI against the previous top.
+    #[inline]
+    fn step(&mut self, l2: &L2Book) {
+        let cur = Top::of(l2);
+        self.last = ofi(&self.top, &cur);
+        self.total += self.last;
+        self.top = cur;
     }
 }
 
@@ -306,6 +346,37 @@ macro_rules! book_class {
                 let v = $view(self);
                 Some(self.grid.px(v.best_ask()?.0 + v.best_bid()?.0) * 0.5)
             }
+            /// Level-1 queue imbalance (qb - qa)/(qb + qa), in [-1, 1]; 0 when
+            /// both sides are empty. Positive = more resting buy interest.
+            #[getter]
+            fn imbalance(&self) -> f64 {
+                let v = $view(self);
+                queue_imbalance(v.best_bid().map_or(0, |x| x.1), v.best_ask().map_or(0, |x| x.1))
+            }
+            /// Size-weighted mid (Pb·qa + Pa·qb)/(qb + qa) in price units, or None.
+            #[getter]
+            fn weighted_mid(&self) -> Option<f64> {
+                weighted_mid(&Top::of($view(self))).map(|t| t * self.grid.tick)
+            }
+            /// Cont–Kukanov–Stoikov (2014) OFI e_n of the last event, size units
+            /// (positive = buying pressure).
+            #[getter]
+            fn ofi(&self) -> f64 { self.grid.sz(self.flow.last) }
+            /// OFI summed over every event this book has applied (streaming and
+            /// bulk), size units.
+            #[getter]
+            fn ofi_total(&self) -> f64 { self.grid.sz(self.flow.total) }
+            /// Depth imbalance over the best `n` levels of each side, in [-1, 1].
+            #[pyo3(signature = (n=10))]
+            fn depth_imbalance(&self, n: usize) -> f64 { depth_imbalance($view(self), n) }
+            /// Imbalance with level k (0 = best) weighted exp(-decay·k), over `n` levels.
+            #[pyo3(signature = (n=10, decay=0.5))]
+            fn weighted_imbalance(&self, n: usize, decay: f64) -> f64 { weighted_imbalance($view(self), n, decay) }
+            /// Imbalance of the size within `band` price units of the mid on each side.
+            fn band_imbalance(&self, py: Python<'_>, band: f64) -> PyResult<f64> {
+                let b = self.grid.price(py, band, self.seq)?;
+                Ok(band_imbalance($view(self), b))
+            }
             /// Number of bid levels.
             #[getter]
             fn n_bids(&self) -> usize { $view(self).len(Side::Bid) }
@@ -386,6 +457,7 @@ pub struct PyL2Book {
     grid: Grid,
     last: Option<LevelChange>,
     seq: u64,
+    flow: Flow,
 }
 
 impl PyL2Book {
@@ -394,6 +466,7 @@ impl PyL2Book {
         match self.inner.set_level(side, p, q) {
             Ok(c) => {
                 self.seq += 1;
+                self.flow.step(&self.inner);
                 let changed = c.best_changed();
                 self.last = Some(c);
                 Ok(changed)
@@ -418,6 +491,7 @@ book_class!(PyL2Book, l2_view, {
             grid: Grid::new(tick_size, lot_size)?,
             last: None,
             seq: 0,
+            flow: Flow::default(),
         })
     }
 
@@ -446,6 +520,7 @@ book_class!(PyL2Book, l2_view, {
         let s = side.map(|s| side_arg(py, s, self.seq)).transpose()?;
         self.inner.clear(s);
         self.seq += 1;
+        self.flow.step(&self.inner);
         Ok(())
     }
 
@@ -482,6 +557,7 @@ book_class!(PyL2Book, l2_view, {
             .apply_snapshot(&b, &a)
             .map_err(|k| kind_to_pyerr(py, k, self.seq))?;
         self.seq += 1;
+        self.flow.step(&self.inner);
         Ok(())
     }
 
@@ -497,6 +573,7 @@ book_class!(PyL2Book, l2_view, {
             grid: self.grid,
             last: self.last,
             seq: self.seq,
+            flow: self.flow,
         }
     }
 });
@@ -528,6 +605,7 @@ pub struct PyL3Book {
     grid: Grid,
     last: Option<LevelChange>,
     seq: u64,
+    flow: Flow,
 }
 
 fn l3_view(b: &PyL3Book) -> &L2Book {
@@ -559,6 +637,7 @@ impl PyL3Book {
         match r {
             Ok(c) => {
                 self.seq += 1;
+                self.flow.step(self.inner.l2());
                 let last = c.second.or(c.first);
                 let changed = c.first.is_some_and(|c| c.best_changed())
                     || c.second.is_some_and(|c| c.best_changed());
@@ -584,6 +663,7 @@ book_class!(PyL3Book, l3_view, {
             grid: Grid::new(tick_size, lot_size)?,
             last: None,
             seq: 0,
+            flow: Flow::default(),
         })
     }
 
@@ -746,6 +826,7 @@ book_class!(PyL3Book, l3_view, {
         let s = side.map(|s| side_arg(py, s, self.seq)).transpose()?;
         self.inner.clear(s);
         self.seq += 1;
+        self.flow.step(self.inner.l2());
         Ok(())
     }
 
@@ -794,6 +875,7 @@ book_class!(PyL3Book, l3_view, {
             grid: self.grid,
             last: self.last,
             seq: self.seq,
+            flow: self.flow,
         }
     }
 
@@ -809,6 +891,7 @@ book_class!(PyL3Book, l3_view, {
             grid: self.grid,
             last: self.last,
             seq: self.seq,
+            flow: self.flow,
         }
     }
 });
@@ -831,7 +914,7 @@ fn run<'py, B: lobkit_core::Book + Send>(
     evs: &[lobkit_core::Event],
     cfg: ReplayConfig,
     progress: Option<Py<PyAny>>,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<(Bound<'py, PyDict>, i64, i64)> {
     let mut pending: Option<PyErr> = None;
     let res = guard(py, || {
         Ok(py.detach(|| {
@@ -854,7 +937,10 @@ fn run<'py, B: lobkit_core::Book + Send>(
         }))
     })?;
     match res {
-        Ok(out) => output_dict(py, out),
+        Ok(out) => {
+            let (sum, last) = (out.ofi_sum, out.ofi_last);
+            Ok((output_dict(py, out)?, sum, last))
+        }
         Err(ReplayError::Event(e)) => Err(to_pyerr(py, &e)),
         Err(ReplayError::Interrupted) => Err(pending.unwrap_or_else(|| {
             pyo3::exceptions::PyKeyboardInterrupt::new_err("replay interrupted")
@@ -864,7 +950,7 @@ fn run<'py, B: lobkit_core::Book + Send>(
 
 /// Bulk replay through an `L2Book` or `L3Book` (see `lobkit.replay`).
 #[pyfunction]
-#[pyo3(signature = (book, events, *, depth, on_error, check_ts, chunk, progress=None))]
+#[pyo3(signature = (book, events, *, depth, on_error, check_ts, chunk, signals=false, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn replay<'py>(
     py: Python<'py>,
@@ -874,6 +960,7 @@ pub fn replay<'py>(
     on_error: &str,
     check_ts: bool,
     chunk: usize,
+    signals: bool,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let evs = crate::arrays::events("events", &events)?;
@@ -882,17 +969,22 @@ pub fn replay<'py>(
         on_error: on_error_arg(on_error)?,
         check_ts,
         chunk,
+        signals,
     };
     let n = evs.len() as u64;
     if let Ok(b) = book.cast::<PyL2Book>() {
         let mut b = b.try_borrow_mut()?;
-        let d = run(py, &mut b.inner, evs, cfg, progress)?;
+        let (d, sum, last) = run(py, &mut b.inner, evs, cfg, progress)?;
         b.seq += n;
+        let top = Top::of(&b.inner);
+        b.flow.after_bulk(top, sum, last, n);
         Ok(d)
     } else if let Ok(b) = book.cast::<PyL3Book>() {
         let mut b = b.try_borrow_mut()?;
-        let d = run(py, &mut b.inner, evs, cfg, progress)?;
+        let (d, sum, last) = run(py, &mut b.inner, evs, cfg, progress)?;
         b.seq += n;
+        let top = Top::of(b.inner.l2());
+        b.flow.after_bulk(top, sum, last, n);
         Ok(d)
     } else {
         Err(pyo3::exceptions::PyTypeError::new_err(format!(
@@ -935,6 +1027,7 @@ pub fn restore(
     match kind {
         2 => {
             let inner = L2Book::from_bytes(data).map_err(err)?;
+            let flow = Flow::of(&inner);
             Ok(Py::new(
                 py,
                 PyL2Book {
@@ -942,12 +1035,14 @@ pub fn restore(
                     grid,
                     last: None,
                     seq,
+                    flow,
                 },
             )?
             .into_any())
         }
         3 => {
             let inner = L3Book::from_bytes(data).map_err(err)?;
+            let flow = Flow::of(inner.l2());
             Ok(Py::new(
                 py,
                 PyL3Book {
@@ -955,6 +1050,7 @@ pub fn restore(
                     grid,
                     last: None,
                     seq,
+                    flow,
                 },
             )?
             .into_any())

@@ -1,0 +1,36 @@
+//! Order-flow and order-book imbalance signals, updated in O(1) (or O(levels))
+//! per event from the books' best prices and change records.
+//!
+//! Sign convention everywhere: positive means buying pressure.
+
+pub mod imbalance;
+pub mod ofi;
+
+/// Best bid/ask state used by the per-event signals: prices in ticks, sizes
+/// in lots, `*_qty == 0` meaning the side is empty.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Top {
+    /// Best bid price (ticks).
+    pub bid_price: i64,
+    /// Size at the best bid (lots; 0 = no bids).
+    pub bid_qty: i64,
+    /// Best ask price (ticks).
+    pub ask_price: i64,
+    /// Size at the best ask (lots; 0 = no asks).
+    pub ask_qty: i64,
+}
+
+impl Top {
+    /// The top of an L2 book.
+    #[inline]
+    pub fn of(l2: &crate::L2Book) -> Top {
+        let (bid_price, bid_qty) = l2.best_bid().unwrap_or((0, 0));
+        let (ask_price, ask_qty) = l2.best_ask().unwrap_or((0, 0));
+        Top {
+            bid_price,
+            bid_qty,
+            ask_price,
+            ask_qty,
+        }
+    }
+}
