@@ -317,6 +317,8 @@ pub fn replay<B: Book>(
     });
     // Signal state: the top of the book (and its top-N rows) before each event.
     let mut prev_top = Top::of(book.levels());
+    // Locals, not `out` fields: keeps them in registers in the hot loop.
+    let (mut ofi_sum, mut ofi_last) = (0i64, 0i64);
     let mut prev_rows: Vec<(Price, Qty)> = Vec::new();
     if cfg.signals {
         if let Some((b, a)) = &tops {
@@ -366,8 +368,8 @@ pub fn replay<B: Book>(
             // OFI is summed always (a few adds): a book's running total stays
             // right whether or not the per-event columns were asked for.
             let e = ofi::ofi(&prev_top, &top);
-            out.ofi_sum += e;
-            out.ofi_last = e;
+            ofi_sum += e;
+            ofi_last = e;
             prev_top = top;
             if cfg.signals {
                 out.imbalance[i] = queue_imbalance(top.bid_qty, top.ask_qty);
@@ -390,6 +392,8 @@ pub fn replay<B: Book>(
     if n == 0 {
         progress(0);
     }
+    out.ofi_sum = ofi_sum;
+    out.ofi_last = ofi_last;
     Ok(out)
 }
 
