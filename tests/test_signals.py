@@ -119,3 +119,15 @@ def test_ofi_total_is_kept_across_bulk_and_streaming():
     full = lobkit.replay(ev, signals=True)
     lobkit.replay(ev[2500:], book=book, signals=True)
     assert book.ofi_total == full.ofi.sum() and book.ofi == full.ofi[-1]
+
+
+def test_signed_volume_from_lobster_directions():
+    ev, _ = read_lobster_reconciled(GOOG)
+    r = lobkit.replay(ev, signals=True, unknown_id="anonymous")
+    vis = ev["kind"] == lobkit.Kind.EXECUTE
+    hid = ev["kind"] == lobkit.Kind.TRADE
+    # LOBSTER direction is the resting side: an executed sell order is a buy
+    want = np.where(vis | hid, np.where(ev["side"] == -1, ev["size"], -ev["size"]), 0)
+    np.testing.assert_array_equal(r.signed_volume, want)
+    assert r.signed_volume[vis].sum() == 17_595 - 26_945  # matches the demo's split
+    assert (r.signed_volume[~(vis | hid)] == 0).all()

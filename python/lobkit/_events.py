@@ -168,6 +168,11 @@ class ReplayResult:
     #: With ``signals=True``: size-weighted mid (Pb·qa + Pa·qb)/(qb + qa) after
     #: each event, float64 in price units (NaN when a side is empty).
     weighted_mid: np.ndarray | None = None
+    #: With ``signals=True``: signed traded volume of each event, int64 lots:
+    #: + buyer-initiated, - seller-initiated (aggressor = opposite of the
+    #: resting ``side`` of EXECUTE and TRADE events); ``.cumsum()`` is the
+    #: cumulative volume delta.
+    signed_volume: np.ndarray | None = None
     #: With ``signals=True`` and ``depth > 0``: multi-level OFI, the same rule
     #: applied to each of the ``depth`` levels, int64 lots, shape (n, depth).
     ofi_levels: np.ndarray | None = None
@@ -247,7 +252,7 @@ def replay(
     stays as it was before each of them) and counted in ``result.skipped``,
     ``result.skipped_by_kind`` and ``result.skipped_mask``.
 
-    ``signals=True`` adds per-event columns ``imbalance``, ``ofi``,
+    ``signals=True`` adds per-event columns ``imbalance``, ``ofi``, ``signed_volume``,
     ``weighted_mid`` and (with ``depth > 0``) ``ofi_levels``, computed in the
     same pass. The book's ``ofi_total`` is updated either way.
 
@@ -288,7 +293,7 @@ def replay(
                       else np.zeros(len(events), bool)),
         skipped_by_kind=by_kind,
         first_skipped=d.get("first_skipped"), seconds=secs,
-        imbalance=d.get("imbalance"), ofi=d.get("ofi"),
+        imbalance=d.get("imbalance"), ofi=d.get("ofi"), signed_volume=d.get("signed_volume"),
         weighted_mid=(d["weighted_mid"] * book.tick_size if "weighted_mid" in d else None),
         ofi_levels=d.get("ofi_levels"),
     )

@@ -6,6 +6,7 @@ use crate::book::l3::Changes;
 use crate::book::Book;
 use crate::error::{Error, ErrorKind, N_ERROR_CODES};
 use crate::signals::imbalance::{queue_imbalance, weighted_mid};
+use crate::signals::trade_flow::signed_volume;
 use crate::signals::{ofi, Top};
 use crate::types::{kind, Event, Price, Qty, Side};
 
@@ -113,6 +114,9 @@ pub struct ReplayOutput {
     /// `(n,)` size-weighted mid after each event, ticks; NaN when a side is
     /// empty (signals only).
     pub weighted_mid: Vec<f64>,
+    /// `(n,)` signed traded volume of each event, lots: + buyer-initiated,
+    /// - seller-initiated, visible and hidden executions (signals only).
+    pub signed_volume: Vec<i64>,
     /// `(n, depth)` multi-level OFI: the same rule per level (signals and
     /// depth > 0 only), lots.
     pub ofi_levels: Vec<i64>,
@@ -306,6 +310,7 @@ pub fn replay<B: Book>(
         out.imbalance = column(n);
         out.ofi = column(n);
         out.weighted_mid = column(n);
+        out.signed_volume = column(n);
         out.ofi_levels = column(n * d);
     }
     // Atomicity for Raise: the backup is taken once per call, never per event.
@@ -375,6 +380,7 @@ pub fn replay<B: Book>(
                 out.imbalance[i] = queue_imbalance(top.bid_qty, top.ask_qty);
                 out.ofi[i] = e;
                 out.weighted_mid[i] = weighted_mid(&top).unwrap_or(f64::NAN);
+                out.signed_volume[i] = signed_volume(ev, true);
                 if let Some((b, a)) = &tops {
                     level_ofi(&prev_rows, b, a, d, &mut out.ofi_levels[i * d..(i + 1) * d]);
                     fill_rows(&mut prev_rows, b, a, d);

@@ -5,6 +5,7 @@
 
 pub mod imbalance;
 pub mod ofi;
+pub mod trade_flow;
 
 /// Best bid/ask state used by the per-event signals: prices in ticks, sizes
 /// in lots, `*_qty == 0` meaning the side is empty.
