@@ -126,3 +126,10 @@ def test_real_lobster_files_reproduce_every_row(shared_data, name, levels):
     unexplained = corr["reason"] == REASON_UNEXPLAINED
     assert not unexplained.any(), {k: v[unexplained][:5] for k, v in corr.items()}
     assert res.book.stats["crossed"] == 0
+
+
+def test_explicit_initial_snapshot_equals_orderbook_seed():
+    ob0 = read_lobster_orderbook(str(GOOG).replace("message", "orderbook"))[0]
+    a = read_lobster(GOOG)
+    b = read_lobster(GOOG, orderbook_path=None, initial=ob0)
+    assert (a == b).all()

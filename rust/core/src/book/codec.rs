@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! magic "LOBK" | version u8 | kind u8 (2 = L2, 3 = L3) | cross u8 | unknown u8
-//! last_ts i64 | stats: events, crossed, anonymous_fills u64, unmatched_qty i64, unknown_ids u64
+//! last_ts i64 | stats: crossed, anonymous_fills u64, unmatched_qty i64, unknown_ids u64
 //! L2: per side (bid, ask): n u64, then n × (price i64, qty i64), best first
 //! L3: per side: n_levels u64, then per level: price i64, anon i64, n_orders u64,
 //!     n_orders × (order_id u64, qty i64) in queue order (front first)
@@ -75,7 +75,6 @@ fn header(out: &mut Vec<u8>, kind: u8, l2: &L2Book, unknown: u8) {
     let s = &l2.stats;
     for v in [
         l2.last_ts,
-        s.events as i64,
         s.crossed as i64,
         s.anonymous_fills as i64,
         s.unmatched_qty,
@@ -110,7 +109,6 @@ fn read_header(
     let unknown = r.u8()?;
     let last_ts = r.i64()?;
     let stats = BookStats {
-        events: r.u64()?,
         crossed: r.u64()?,
         anonymous_fills: r.u64()?,
         unmatched_qty: r.i64()?,

@@ -56,8 +56,6 @@ pub enum CrossPolicy {
 /// Counters kept by the books for the documented skip/allow policies.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BookStats {
-    /// Events applied.
-    pub events: u64,
     /// Updates applied that left the book locked or crossed.
     pub crossed: u64,
     /// L3: cancels/executions of unknown ids served from anonymous liquidity.
