@@ -39,25 +39,13 @@ fn bid_term(prev_p: i64, prev_q: i64, p: i64, q: i64) -> i64 {
     e
 }
 
+/// The ask side is the bid rule mirrored: with prices negated an improving
+/// (lower) ask is an improving bid, an empty ask (+inf) an empty bid (-inf),
+/// and the sign of the contribution flips. Prices are within ±2^60, so the
+/// negation cannot overflow.
 #[inline]
 fn ask_term(prev_p: i64, prev_q: i64, p: i64, q: i64) -> i64 {
-    // Empty side = price +inf.
-    let (pp, np) = (
-        if prev_q > 0 {
-            prev_p as i128
-        } else {
-            i128::MAX
-        },
-        if q > 0 { p as i128 } else { i128::MAX },
-    );
-    let mut e = 0;
-    if np <= pp {
-        e -= q;
-    }
-    if np >= pp {
-        e += prev_q;
-    }
-    e
+    -bid_term(-prev_p, prev_q, -p, q)
 }
 
 /// e_n for one event, from the top of the book before and after it (lots).
