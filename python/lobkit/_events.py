@@ -54,6 +54,15 @@ EVENT_DTYPE = np.dtype(
 assert EVENT_DTYPE.itemsize == _core.EVENT_SIZE
 
 
+def _to_price(ticks: np.ndarray, tick: float) -> np.ndarray:
+    """Ticks (integer or fractional) to price units. Dividing by an integer
+    1/tick keeps decimal prices correctly rounded (575.93, not 575.9300000000001),
+    as the books' own float getters do."""
+    inv = round(1 / tick)
+    t = np.asarray(ticks, dtype=np.float64)
+    return t / inv if inv >= 1 and abs(1 / tick - inv) <= 1e-9 * inv else t * tick
+
+
 def _to_steps(values: Any, step: float, name: str, cls: type[LobkitError]) -> np.ndarray:
     """Float prices/sizes to integer ticks/lots, refusing off-grid values."""
     v = np.asarray(values, dtype=np.float64)
@@ -183,12 +192,8 @@ class ReplayResult:
     @property
     def mid(self) -> np.ndarray:
         """(best bid + best ask) / 2 in price units; NaN where a side is empty."""
-        t = self.book.tick_size
         ok = (self.best_bid_size > 0) & (self.best_ask_size > 0)
-        inv = round(1 / t)
-        both = (self.best_bid_price + self.best_ask_price).astype(np.float64)
-        # Dividing by an integer 1/tick keeps decimal prices correctly rounded.
-        m = both / inv * 0.5 if abs(1 / t - inv) <= 1e-9 * inv else both * t * 0.5
+        m = _to_price(self.best_bid_price + self.best_ask_price, self.book.tick_size) * 0.5
         return np.where(ok, m, np.nan)
 
     @property
@@ -294,6 +299,6 @@ def replay(
         skipped_by_kind=by_kind,
         first_skipped=d.get("first_skipped"), seconds=secs,
         imbalance=d.get("imbalance"), ofi=d.get("ofi"), signed_volume=d.get("signed_volume"),
-        weighted_mid=(d["weighted_mid"] * book.tick_size if "weighted_mid" in d else None),
+        weighted_mid=(_to_price(d["weighted_mid"], book.tick_size) if "weighted_mid" in d else None),
         ofi_levels=d.get("ofi_levels"),
     )

@@ -170,9 +170,15 @@ impl Grid {
     /// Ticks to price units.
     #[inline]
     fn px(&self, ticks: i64) -> f64 {
+        self.px_f(ticks as f64)
+    }
+
+    /// Fractional ticks (a weighted mid) to price units, same rounding as `px`.
+    #[inline]
+    fn px_f(&self, ticks: f64) -> f64 {
         match self.inv_tick {
-            Some(inv) => ticks as f64 / inv,
-            None => ticks as f64 * self.tick,
+            Some(inv) => ticks / inv,
+            None => ticks * self.tick,
         }
     }
 
@@ -356,7 +362,7 @@ macro_rules! book_class {
             /// Size-weighted mid (Pb·qa + Pa·qb)/(qb + qa) in price units, or None.
             #[getter]
             fn weighted_mid(&self) -> Option<f64> {
-                weighted_mid(&Top::of($view(self))).map(|t| t * self.grid.tick)
+                weighted_mid(&Top::of($view(self))).map(|t| self.grid.px_f(t))
             }
             /// Cont–Kukanov–Stoikov (2014) OFI e_n of the last event, size units
             /// (positive = buying pressure).
