@@ -182,6 +182,10 @@ class ReplayResult:
     #: resting ``side`` of EXECUTE and TRADE events); ``.cumsum()`` is the
     #: cumulative volume delta.
     signed_volume: np.ndarray | None = None
+    #: With ``signals=True``: message-accounting OFI of each event (CKS 2014,
+    #: eq. 4), int64 lots: limit arrivals minus cancels minus market orders at
+    #: the touch; hidden prints only with ``ofi_msg_hidden=True``.
+    ofi_msg: np.ndarray | None = None
     #: With ``signals=True`` and ``depth > 0``: multi-level OFI, the same rule
     #: applied to each of the ``depth`` levels, int64 lots, shape (n, depth).
     ofi_levels: np.ndarray | None = None
@@ -241,6 +245,8 @@ def replay(
     progress: bool | Any = False,
     chunk: int = 1 << 20,
     signals: bool = False,
+    ofi_msg_hidden: bool = False,
+    trade_sign: str = "feed",
 ) -> ReplayResult:
     """Runs ``events`` (an :data:`EVENT_DTYPE` array) through a book in Rust
     with the interpreter released, recording the top ``depth`` levels after
@@ -257,9 +263,13 @@ def replay(
     stays as it was before each of them) and counted in ``result.skipped``,
     ``result.skipped_by_kind`` and ``result.skipped_mask``.
 
-    ``signals=True`` adds per-event columns ``imbalance``, ``ofi``, ``signed_volume``,
-    ``weighted_mid`` and (with ``depth > 0``) ``ofi_levels``, computed in the
-    same pass. The book's ``ofi_total`` is updated either way.
+    ``signals=True`` adds per-event columns ``imbalance``, ``ofi``, ``ofi_msg``,
+    ``signed_volume``, ``weighted_mid`` and (with ``depth > 0``) ``ofi_levels``,
+    computed in the same pass. The book's ``ofi_total`` is updated either way.
+    ``ofi_msg_hidden``: the message-accounting OFI also counts hidden
+    executions (TRADE prints) as market orders. ``trade_sign``: the aggressor
+    of ``signed_volume`` — 'feed' (the feed's resting side, Lee–Ready where a
+    print has no side), 'lee_ready' or 'tick' (see :mod:`lobkit.signals`).
 
     ``progress=True`` draws a bar on stderr; a callable gets the number of
     events done. Ctrl-C interrupts between chunks (book restored).
@@ -286,7 +296,8 @@ def replay(
         raise TypeError(f"book: expected lobkit.L2Book or lobkit.L3Book, got {type(book).__name__}")
     t0 = time.perf_counter()
     d = _core.replay(book, events.view(np.uint8), depth=depth, on_error=on_error, check_ts=check_ts,
-                     chunk=chunk, signals=signals, progress=cb)
+                     chunk=chunk, signals=signals, progress=cb, ofi_msg_hidden=ofi_msg_hidden,
+                     trade_sign=trade_sign)
     secs = time.perf_counter() - t0
     by_kind = {BY_CODE[i].__name__: c for i, c in enumerate(d["skipped_by_code"]) if c}
     return ReplayResult(
@@ -300,5 +311,5 @@ def replay(
         first_skipped=d.get("first_skipped"), seconds=secs,
         imbalance=d.get("imbalance"), ofi=d.get("ofi"), signed_volume=d.get("signed_volume"),
         weighted_mid=(_to_price(d["weighted_mid"], book.tick_size) if "weighted_mid" in d else None),
-        ofi_levels=d.get("ofi_levels"),
+        ofi_levels=d.get("ofi_levels"), ofi_msg=d.get("ofi_msg"),
     )

@@ -27,6 +27,7 @@ fn l2(c: &mut Criterion) {
                 check_ts: true,
                 chunk: 1 << 20,
                 signals: false,
+                ..Default::default()
             };
             b.iter(|| {
                 let mut book = L2Book::new();
@@ -59,6 +60,7 @@ fn l3(c: &mut Criterion) {
             check_ts: true,
             chunk: 1 << 20,
             signals: false,
+            ..Default::default()
         };
         b.iter(|| {
             let mut book = L3Book::new();

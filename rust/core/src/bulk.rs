@@ -6,7 +6,7 @@ use crate::book::l3::Changes;
 use crate::book::Book;
 use crate::error::{Error, ErrorKind, N_ERROR_CODES};
 use crate::signals::imbalance::{queue_imbalance, weighted_mid};
-use crate::signals::trade_flow::signed_volume;
+use crate::signals::trade_flow::{Signer, TradeSign};
 use crate::signals::{ofi, Top};
 use crate::types::{kind, Event, Price, Qty, Side};
 
@@ -70,6 +70,10 @@ pub struct ReplayConfig {
     pub chunk: usize,
     /// Also compute the per-event signal columns (imbalance, OFI, weighted mid).
     pub signals: bool,
+    /// Message-accounting OFI counts hidden executions (TRADE prints).
+    pub ofi_msg_hidden: bool,
+    /// Aggressor rule for `signed_volume`.
+    pub trade_sign: TradeSign,
 }
 
 impl Default for ReplayConfig {
@@ -80,6 +84,8 @@ impl Default for ReplayConfig {
             check_ts: true,
             chunk: 1 << 20,
             signals: false,
+            ofi_msg_hidden: false,
+            trade_sign: TradeSign::Feed,
         }
     }
 }
@@ -114,9 +120,13 @@ pub struct ReplayOutput {
     /// `(n,)` size-weighted mid after each event, ticks; NaN when a side is
     /// empty (signals only).
     pub weighted_mid: Vec<f64>,
-    /// `(n,)` signed traded volume of each event, lots: + buyer-initiated,
-    /// - seller-initiated, visible and hidden executions (signals only).
+    /// `(n,)` signed traded volume of each event, lots: positive when
+    /// buyer-initiated, negative when seller-initiated, visible and hidden
+    /// executions, signed by [`ReplayConfig::trade_sign`] (signals only).
     pub signed_volume: Vec<i64>,
+    /// `(n,)` message-accounting OFI of each event, CKS eq. (4), lots
+    /// (signals only; see [`ofi::message_ofi`]).
+    pub ofi_msg: Vec<i64>,
     /// `(n, depth)` multi-level OFI: the same rule per level (signals and
     /// depth > 0 only), lots.
     pub ofi_levels: Vec<i64>,
@@ -124,6 +134,10 @@ pub struct ReplayOutput {
     pub ofi_sum: i64,
     /// OFI e_n of the last event (lots).
     pub ofi_last: i64,
+    /// Sum of the message-accounting OFI over the call (lots), always computed.
+    pub ofi_msg_sum: i64,
+    /// Message-accounting OFI of the last event (lots).
+    pub ofi_msg_last: i64,
     /// `(n,)` 1 where the event was skipped under [`OnError::Skip`]
     /// (empty under [`OnError::Raise`], where nothing is ever skipped).
     pub skipped_mask: Vec<u8>,
@@ -311,6 +325,7 @@ pub fn replay<B: Book>(
         out.ofi = column(n);
         out.weighted_mid = column(n);
         out.signed_volume = column(n);
+        out.ofi_msg = column(n);
         out.ofi_levels = column(n * d);
     }
     // Atomicity for Raise: the backup is taken once per call, never per event.
@@ -324,7 +339,9 @@ pub fn replay<B: Book>(
     let mut prev_top = Top::of(book.levels());
     // Locals, not `out` fields: keeps them in registers in the hot loop.
     let (mut ofi_sum, mut ofi_last) = (0i64, 0i64);
+    let (mut msg_sum, mut msg_last) = (0i64, 0i64);
     let mut prev_rows: Vec<(Price, Qty)> = Vec::new();
+    let mut signer = Signer::new(cfg.trade_sign);
     if cfg.signals {
         if let Some((b, a)) = &tops {
             fill_rows(&mut prev_rows, b, a, d);
@@ -335,8 +352,11 @@ pub fn replay<B: Book>(
         let end = (start + chunk).min(n);
         for (i, ev) in events[start..end].iter().enumerate() {
             let i = start + i;
+            let mut changes = Changes::default();
+            let mut applied = true;
             match check_and_apply(book, ev, cfg.check_ts) {
                 Ok(c) => {
+                    changes = c;
                     if let Some((bids, asks)) = tops.as_mut() {
                         let l2 = book.levels();
                         if ev.kind == kind::CLEAR {
@@ -360,6 +380,7 @@ pub fn replay<B: Book>(
                         return Err(ReplayError::Event(Error::at(i as u64, kind)));
                     }
                     OnError::Skip => {
+                        applied = false;
                         out.skipped += 1;
                         out.skipped_by_code[kind.code()] += 1;
                         out.skipped_mask[i] = 1;
@@ -375,17 +396,27 @@ pub fn replay<B: Book>(
             let e = ofi::ofi(&prev_top, &top);
             ofi_sum += e;
             ofi_last = e;
-            prev_top = top;
+            let m = if applied && (changes != Changes::default() || ev.kind == kind::TRADE) {
+                ofi::message_ofi(ev, &changes, &prev_top, cfg.ofi_msg_hidden)
+            } else {
+                0
+            };
+            msg_sum += m;
+            msg_last = m;
             if cfg.signals {
                 out.imbalance[i] = queue_imbalance(top.bid_qty, top.ask_qty);
                 out.ofi[i] = e;
+                out.ofi_msg[i] = m;
                 out.weighted_mid[i] = weighted_mid(&top).unwrap_or(f64::NAN);
-                out.signed_volume[i] = signed_volume(ev, true);
+                if applied {
+                    out.signed_volume[i] = signer.signed(ev, &prev_top);
+                }
                 if let Some((b, a)) = &tops {
                     level_ofi(&prev_rows, b, a, d, &mut out.ofi_levels[i * d..(i + 1) * d]);
                     fill_rows(&mut prev_rows, b, a, d);
                 }
             }
+            prev_top = top;
         }
         start = end;
         if !progress(end) {
@@ -400,6 +431,8 @@ pub fn replay<B: Book>(
     }
     out.ofi_sum = ofi_sum;
     out.ofi_last = ofi_last;
+    out.ofi_msg_sum = msg_sum;
+    out.ofi_msg_last = msg_last;
     Ok(out)
 }
 

@@ -324,6 +324,7 @@ fn check_rows<B: lobkit_core::Book>(
         check_ts: false,
         chunk: 7,
         signals: true,
+        ..Default::default()
     };
     let mut stepper = book.clone();
     let out = replay(book, evs, &cfg, &mut |_| true);
@@ -335,10 +336,28 @@ fn check_rows<B: lobkit_core::Book>(
             stepper.levels().levels(Side::Bid, depth),
             stepper.levels().levels(Side::Ask, depth),
         ];
-        let _ = stepper.apply_event(ev);
+        let ch = stepper.apply_event(ev).unwrap_or_default();
         // Signals against a from-scratch recomputation with the naive rule.
         let after = lobkit_core::signals::Top::of(stepper.levels());
         prop_assert_eq!(out.ofi[i], naive_ofi(before, after));
+        // Message accounting (eq. 4): size changes at or inside the touch.
+        let mut msg = 0;
+        for c in [ch.first, ch.second].into_iter().flatten() {
+            let at_touch = if c.side == 1 {
+                before.bid_qty == 0 || c.price >= before.bid_price
+            } else {
+                before.ask_qty == 0 || c.price <= before.ask_price
+            };
+            if at_touch {
+                msg += c.side as i64 * (c.new_qty - c.prev_qty);
+            }
+        }
+        prop_assert_eq!(out.ofi_msg[i], msg, "event {} {:?}", i, ev);
+        // Where CKS say the two coincide: every event that changes one level
+        // (all but price-changing modifies) and is order flow (not a reset).
+        if ch.second.is_none() && ev.kind != kind::CLEAR {
+            prop_assert_eq!(out.ofi_msg[i], out.ofi[i], "event {} {:?}", i, ev);
+        }
         for m in 0..depth {
             let lv = |v: &Vec<(i64, i64)>| v.get(m).copied().unwrap_or((0, 0));
             let cur_b = lv(&stepper.levels().levels(Side::Bid, depth));

@@ -143,6 +143,7 @@ pub fn output_dict<'py>(
         )?;
         d.set_item("ofi", to_numpy(py, out.ofi))?;
         d.set_item("signed_volume", to_numpy(py, out.signed_volume))?;
+        d.set_item("ofi_msg", to_numpy(py, out.ofi_msg))?;
         d.set_item(
             "weighted_mid",
             PyArray1::from_vec(py, out.weighted_mid).into_any(),

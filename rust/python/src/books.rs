@@ -6,7 +6,8 @@ use lobkit_core::bulk::{self, OnError, ReplayConfig, ReplayError};
 use lobkit_core::signals::imbalance::{
     band_imbalance, depth_imbalance, queue_imbalance, weighted_imbalance, weighted_mid,
 };
-use lobkit_core::signals::{ofi::ofi, Top};
+use lobkit_core::signals::trade_flow::TradeSign;
+use lobkit_core::signals::{ofi::message_ofi_visible, ofi::ofi, Top};
 use lobkit_core::units::to_steps;
 use lobkit_core::{
     Changes, CrossPolicy, ErrorKind, L2Book, L3Book, LevelChange, Side, UnknownIdPolicy,
@@ -100,6 +101,8 @@ pub struct Flow {
     top: Top,
     last: i64,
     total: i64,
+    msg_last: i64,
+    msg_total: i64,
 }
 
 impl Flow {
@@ -111,20 +114,26 @@ impl Flow {
     }
 
     /// After a bulk call of `n` events with OFI sum `sum` and last e_n `last`.
-    fn after_bulk(&mut self, top: Top, sum: i64, last: i64, n: u64) {
+    /// `t` = [OFI sum, last OFI, message OFI sum, last message OFI].
+    fn after_bulk(&mut self, top: Top, t: [i64; 4], n: u64) {
         self.top = top;
-        self.total += sum;
+        self.total += t[0];
+        self.msg_total += t[2];
         if n > 0 {
-            self.last = last;
+            self.last = t[1];
+            self.msg_last = t[3];
         }
     }
 
-    /// After one event: OFI against the previous top.
+    /// After one event with level changes `ch`: OFI against the previous top
+    /// (eq. 10) and message-accounting OFI (eq. 4, visible book only).
     #[inline]
-    fn step(&mut self, l2: &L2Book) {
+    fn step(&mut self, l2: &L2Book, ch: &Changes) {
         let cur = Top::of(l2);
         self.last = ofi(&self.top, &cur);
         self.total += self.last;
+        self.msg_last = message_ofi_visible(ch, &self.top);
+        self.msg_total += self.msg_last;
         self.top = cur;
     }
 }
@@ -372,6 +381,14 @@ macro_rules! book_class {
             /// bulk), size units.
             #[getter]
             fn ofi_total(&self) -> f64 { self.grid.sz(self.flow.total) }
+            /// Message-accounting OFI (CKS 2014 eq. 4) of the last event:
+            /// arrivals minus cancels and fills at or inside the touch, in
+            /// size units (visible book; hidden prints only in bulk replay).
+            #[getter]
+            fn ofi_msg(&self) -> f64 { self.grid.sz(self.flow.msg_last) }
+            /// Running sum of `ofi_msg` since the book was made, size units.
+            #[getter]
+            fn ofi_msg_total(&self) -> f64 { self.grid.sz(self.flow.msg_total) }
             /// Depth imbalance over the best `n` levels of each side, in [-1, 1].
             #[pyo3(signature = (n=10))]
             fn depth_imbalance(&self, n: usize) -> f64 { depth_imbalance($view(self), n) }
@@ -472,7 +489,13 @@ impl PyL2Book {
         match self.inner.set_level(side, p, q) {
             Ok(c) => {
                 self.seq += 1;
-                self.flow.step(&self.inner);
+                self.flow.step(
+                    &self.inner,
+                    &Changes {
+                        first: Some(c),
+                        second: None,
+                    },
+                );
                 let changed = c.best_changed();
                 self.last = Some(c);
                 Ok(changed)
@@ -526,7 +549,7 @@ book_class!(PyL2Book, l2_view, {
         let s = side.map(|s| side_arg(py, s, self.seq)).transpose()?;
         self.inner.clear(s);
         self.seq += 1;
-        self.flow.step(&self.inner);
+        self.flow.step(&self.inner, &Changes::default());
         Ok(())
     }
 
@@ -563,7 +586,7 @@ book_class!(PyL2Book, l2_view, {
             .apply_snapshot(&b, &a)
             .map_err(|k| kind_to_pyerr(py, k, self.seq))?;
         self.seq += 1;
-        self.flow.step(&self.inner);
+        self.flow.step(&self.inner, &Changes::default());
         Ok(())
     }
 
@@ -643,7 +666,7 @@ impl PyL3Book {
         match r {
             Ok(c) => {
                 self.seq += 1;
-                self.flow.step(self.inner.l2());
+                self.flow.step(self.inner.l2(), &c);
                 let last = c.second.or(c.first);
                 let changed = c.first.is_some_and(|c| c.best_changed())
                     || c.second.is_some_and(|c| c.best_changed());
@@ -832,7 +855,7 @@ book_class!(PyL3Book, l3_view, {
         let s = side.map(|s| side_arg(py, s, self.seq)).transpose()?;
         self.inner.clear(s);
         self.seq += 1;
-        self.flow.step(self.inner.l2());
+        self.flow.step(self.inner.l2(), &Changes::default());
         Ok(())
     }
 
@@ -920,7 +943,7 @@ fn run<'py, B: lobkit_core::Book + Send>(
     evs: &[lobkit_core::Event],
     cfg: ReplayConfig,
     progress: Option<Py<PyAny>>,
-) -> PyResult<(Bound<'py, PyDict>, i64, i64)> {
+) -> PyResult<(Bound<'py, PyDict>, [i64; 4])> {
     let mut pending: Option<PyErr> = None;
     let res = guard(py, || {
         Ok(py.detach(|| {
@@ -944,8 +967,8 @@ fn run<'py, B: lobkit_core::Book + Send>(
     })?;
     match res {
         Ok(out) => {
-            let (sum, last) = (out.ofi_sum, out.ofi_last);
-            Ok((output_dict(py, out)?, sum, last))
+            let t = [out.ofi_sum, out.ofi_last, out.ofi_msg_sum, out.ofi_msg_last];
+            Ok((output_dict(py, out)?, t))
         }
         Err(ReplayError::Event(e)) => Err(to_pyerr(py, &e)),
         Err(ReplayError::Interrupted) => Err(pending.unwrap_or_else(|| {
@@ -956,7 +979,7 @@ fn run<'py, B: lobkit_core::Book + Send>(
 
 /// Bulk replay through an `L2Book` or `L3Book` (see `lobkit.replay`).
 #[pyfunction]
-#[pyo3(signature = (book, events, *, depth, on_error, check_ts, chunk, signals=false, progress=None))]
+#[pyo3(signature = (book, events, *, depth, on_error, check_ts, chunk, signals=false, progress=None, ofi_msg_hidden=false, trade_sign="feed"))]
 #[allow(clippy::too_many_arguments)]
 pub fn replay<'py>(
     py: Python<'py>,
@@ -968,6 +991,8 @@ pub fn replay<'py>(
     chunk: usize,
     signals: bool,
     progress: Option<Py<PyAny>>,
+    ofi_msg_hidden: bool,
+    trade_sign: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let evs = crate::arrays::events("events", &events)?;
     let cfg = ReplayConfig {
@@ -976,21 +1001,27 @@ pub fn replay<'py>(
         check_ts,
         chunk,
         signals,
+        ofi_msg_hidden,
+        trade_sign: TradeSign::parse(trade_sign).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "trade_sign={trade_sign:?}: expected 'feed', 'lee_ready' or 'tick'"
+            ))
+        })?,
     };
     let n = evs.len() as u64;
     if let Ok(b) = book.cast::<PyL2Book>() {
         let mut b = b.try_borrow_mut()?;
-        let (d, sum, last) = run(py, &mut b.inner, evs, cfg, progress)?;
+        let (d, t) = run(py, &mut b.inner, evs, cfg, progress)?;
         b.seq += n;
         let top = Top::of(&b.inner);
-        b.flow.after_bulk(top, sum, last, n);
+        b.flow.after_bulk(top, t, n);
         Ok(d)
     } else if let Ok(b) = book.cast::<PyL3Book>() {
         let mut b = b.try_borrow_mut()?;
-        let (d, sum, last) = run(py, &mut b.inner, evs, cfg, progress)?;
+        let (d, t) = run(py, &mut b.inner, evs, cfg, progress)?;
         b.seq += n;
         let top = Top::of(b.inner.l2());
-        b.flow.after_bulk(top, sum, last, n);
+        b.flow.after_bulk(top, t, n);
         Ok(d)
     } else {
         Err(pyo3::exceptions::PyTypeError::new_err(format!(

@@ -7,6 +7,7 @@
 mod arrays;
 mod books;
 mod errors;
+mod signals;
 
 use pyo3::prelude::*;
 
@@ -23,6 +24,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrays::synthetic_l2, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::has_l3_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::synthetic_l3, m)?)?;
+    m.add_class::<signals::PyRolling>()?;
+    m.add_class::<signals::PyVpin>()?;
+    m.add_function(wrap_pyfunction!(signals::rolling_sums, m)?)?;
+    m.add_function(wrap_pyfunction!(signals::classify_trades, m)?)?;
+    m.add_function(wrap_pyfunction!(signals::vpin, m)?)?;
     m.add("DEBUG_BUILD", cfg!(debug_assertions))?;
     m.add("EVENT_SIZE", std::mem::size_of::<lobkit_core::Event>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

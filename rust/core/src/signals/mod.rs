@@ -3,9 +3,12 @@
 //!
 //! Sign convention everywhere: positive means buying pressure.
 
+pub mod classify;
 pub mod imbalance;
 pub mod ofi;
 pub mod trade_flow;
+pub mod vpin;
+pub mod window;
 
 /// Best bid/ask state used by the per-event signals: prices in ticks, sizes
 /// in lots, `*_qty == 0` meaning the side is empty.

@@ -17,6 +17,8 @@
 //! books that start empty.
 
 use super::Top;
+use crate::book::l3::Changes;
+use crate::types::{kind, Event};
 
 #[inline]
 fn bid_term(prev_p: i64, prev_q: i64, p: i64, q: i64) -> i64 {
@@ -69,6 +71,62 @@ pub fn ofi_level(
         + ask_term(prev_ask.0, prev_ask.1, cur_ask.0, cur_ask.1)
 }
 
+/// Message-accounting OFI of one event, CKS (2014) eq. (4):
+/// `L^b - C^b - M^s - L^s + C^s + M^b`, counting only order flow *at the
+/// touch*: limit arrivals (`L`), cancels (`C`) and market orders (`M`) at or
+/// inside the best quote of their side as it stood before the event.
+///
+/// It is computed from the event's level change records, which is the same
+/// accounting message by message: an ADD at the touch is `+size` on the bid
+/// (`-size` on the ask), a CANCEL/DELETE or an EXECUTE of a resting order at
+/// the touch is `-size` on the bid (`+size` on the ask: a buy market order
+/// `M^b` eats the ask), a MODIFY is the cancel of the old order plus the
+/// arrival of the new one. Flow deeper than the best quote counts 0, and so
+/// does CLEAR (a reset, not order flow).
+///
+/// `include_hidden`: TRADE prints (LOBSTER type 5 hidden executions and other
+/// prints that leave the visible book unchanged) count as market orders
+/// against their resting `side` at whatever price they happened, because a
+/// hidden order can rest inside the spread.
+///
+/// When every event changes one level only — any L3 stream without
+/// price-changing modifies, hidden prints excluded — this equals the
+/// snapshot rule [`ofi`] event by event: an arrival that improves the bid is
+/// `+q_n` in both, the cancel or fill that empties the best bid is `-q_{n-1}`
+/// in both (property-tested). A modify that moves the best bid to a better
+/// price is where they differ: eq. (10) sees only `+q_n`, eq. (4) also the
+/// cancel at the old price. Units: lots; positive = buying pressure.
+#[inline]
+pub fn message_ofi(ev: &Event, ch: &Changes, prev: &Top, include_hidden: bool) -> i64 {
+    let mut e = message_ofi_visible(ch, prev);
+    if include_hidden && ev.kind == kind::TRADE {
+        e += match ev.side {
+            1 => -ev.size,
+            -1 => ev.size,
+            _ => 0,
+        };
+    }
+    e
+}
+
+/// The visible-book part of [`message_ofi`]: the level changes at or inside
+/// the touch as it stood before the event (lots).
+#[inline]
+pub fn message_ofi_visible(ch: &Changes, prev: &Top) -> i64 {
+    let mut e = 0;
+    for c in [ch.first, ch.second].iter().flatten() {
+        let d = c.new_qty - c.prev_qty;
+        if c.side > 0 {
+            if prev.bid_qty == 0 || c.price >= prev.bid_price {
+                e += d;
+            }
+        } else if prev.ask_qty == 0 || c.price <= prev.ask_price {
+            e -= d;
+        }
+    }
+    e
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +164,41 @@ mod tests {
         assert_eq!(ofi(&t(100, 5, 0, 0), &t(0, 0, 0, 0)), -5);
         assert_eq!(ofi(&t(0, 0, 0, 0), &t(0, 0, 101, 7)), -7);
         assert_eq!(ofi(&t(0, 0, 101, 7), &t(0, 0, 0, 0)), 7);
+    }
+
+    /// Applies `ev` to `b`; returns (snapshot OFI, message OFI, with hidden).
+    fn both(b: &mut crate::L3Book, ev: Event) -> (i64, i64, i64) {
+        use crate::book::Book;
+        let prev = Top::of(b.l2());
+        let ch = b.apply_event(&ev).unwrap_or_default();
+        let cur = Top::of(b.l2());
+        (
+            ofi(&prev, &cur),
+            message_ofi(&ev, &ch, &prev, false),
+            message_ofi(&ev, &ch, &prev, true),
+        )
+    }
+
+    #[test]
+    fn eq_4_message_accounting_by_hand() {
+        let mut b = crate::L3Book::new();
+        let ev = |k, side, p, q, id| Event::new(0, k, side, p, q, id);
+        assert_eq!(both(&mut b, ev(kind::ADD, 1, 100, 10, 1)), (10, 10, 10)); // L^b, empty side
+        assert_eq!(both(&mut b, ev(kind::ADD, -1, 102, 20, 2)), (-20, -20, -20)); // L^s
+        assert_eq!(both(&mut b, ev(kind::ADD, 1, 100, 5, 3)), (5, 5, 5)); // joins the bid
+        assert_eq!(both(&mut b, ev(kind::ADD, 1, 99, 50, 4)), (0, 0, 0)); // deeper: 0
+        assert_eq!(both(&mut b, ev(kind::ADD, -1, 101, 7, 5)), (-7, -7, -7)); // ask improves
+        assert_eq!(both(&mut b, ev(kind::EXECUTE, -1, 101, 3, 5)), (3, 3, 3)); // M^b
+        assert_eq!(both(&mut b, ev(kind::CANCEL, 1, 100, 2, 1)), (-2, -2, -2)); // C^b
+        assert_eq!(both(&mut b, ev(kind::DELETE, 1, 99, 50, 4)), (0, 0, 0)); // deep cancel
+                                                                             // hidden print against a resting bid: a market sell only with hidden on
+        assert_eq!(both(&mut b, ev(kind::TRADE, 1, 100, 9, 0)), (0, 0, -9));
+        // the best bid emptied by fills: -q_{n-1} in both
+        assert_eq!(both(&mut b, ev(kind::EXECUTE, 1, 100, 8, 1)), (-8, -8, -8));
+        assert_eq!(both(&mut b, ev(kind::EXECUTE, 1, 100, 5, 3)), (-5, -5, -5));
+        // a modify moving the new best bid (id 6) up: eq. 10 sees +q_n only,
+        // eq. 4 the cancel at the old touch as well
+        assert_eq!(both(&mut b, ev(kind::ADD, 1, 98, 4, 6)), (4, 4, 4));
+        assert_eq!(both(&mut b, ev(kind::MODIFY, 1, 100, 4, 6)), (4, 0, 0));
     }
 }

@@ -1,0 +1,225 @@
+//! Bulk signal helpers over numpy arrays and their streaming twins
+//! (`Rolling`, `Vpin`). The Python wrappers in `lobkit.signals` validate
+//! dtypes and units; these take int64 ticks/lots/ns.
+
+use crate::arrays::{guard, to_numpy, to_numpy2};
+use lobkit_core::signals::classify::{lee_ready, TickRule};
+use lobkit_core::signals::vpin::{vpin_series, Vpin, VpinConfig};
+use lobkit_core::signals::window::{rolling_sums as core_rolling, Rolling, Window};
+use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+fn window_arg(by: &str, size: i64) -> PyResult<Window> {
+    Window::parse(by, size).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "window by={by:?} size={size}: expected by in 'time' (ns), 'events', 'volume' (lots) and size >= 1"
+        ))
+    })
+}
+
+fn same_len(name: &str, n: usize, got: usize) -> PyResult<()> {
+    if got != n {
+        return Err(PyValueError::new_err(format!(
+            "{name}: length {got} != {n} (one value per event)"
+        )));
+    }
+    Ok(())
+}
+
+/// Rolling window sums of the `(n, k)` int64 `values`; returns
+/// `(sums (n, k), counts (n,))`.
+#[pyfunction]
+#[pyo3(signature = (ts, weight, values, *, by, size))]
+pub fn rolling_sums<'py>(
+    py: Python<'py>,
+    ts: PyReadonlyArray1<'py, i64>,
+    weight: PyReadonlyArray1<'py, i64>,
+    values: PyReadonlyArray2<'py, i64>,
+    by: &str,
+    size: i64,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let w = window_arg(by, size)?;
+    let (ts, weight) = (ts.as_slice()?, weight.as_slice()?);
+    let shape = values.shape();
+    let (n, k) = (shape[0], shape[1]);
+    same_len("ts", n, ts.len())?;
+    same_len("weight", n, weight.len())?;
+    let vals = values.as_slice()?;
+    let (s, c) = guard(
+        py,
+        || Ok(py.detach(|| core_rolling(w, ts, weight, vals, k))),
+    )?;
+    Ok((to_numpy2(py, s, n, k)?, to_numpy(py, c)))
+}
+
+/// Trade signs (+1 buy, -1 sell, 0 unknown). `method` 'tick' or
+/// 'lee_ready'; for Lee–Ready, `bid`/`ask` are the prevailing quotes in ticks
+/// with `has_quote` false where either side was empty.
+#[pyfunction]
+#[pyo3(signature = (price, bid, ask, has_quote, *, method))]
+pub fn classify_trades<'py>(
+    py: Python<'py>,
+    price: PyReadonlyArray1<'py, i64>,
+    bid: PyReadonlyArray1<'py, i64>,
+    ask: PyReadonlyArray1<'py, i64>,
+    has_quote: PyReadonlyArray1<'py, bool>,
+    method: &str,
+) -> PyResult<Bound<'py, PyArray1<i8>>> {
+    let p = price.as_slice()?;
+    let (b, a, q) = (bid.as_slice()?, ask.as_slice()?, has_quote.as_slice()?);
+    let tick_only = match method {
+        "tick" => true,
+        "lee_ready" => false,
+        m => {
+            return Err(PyValueError::new_err(format!(
+                "method={m:?}: expected 'tick' or 'lee_ready'"
+            )))
+        }
+    };
+    if !tick_only {
+        for (name, l) in [("bid", b.len()), ("ask", a.len()), ("has_quote", q.len())] {
+            same_len(name, p.len(), l)?;
+        }
+    }
+    let out = py.detach(|| {
+        let mut t = TickRule::new();
+        p.iter()
+            .enumerate()
+            .map(|(i, &px)| {
+                if tick_only || !q[i] {
+                    t.classify(px)
+                } else {
+                    lee_ready(px, Some(b[i]), Some(a[i]), &mut t)
+                }
+            })
+            .collect::<Vec<i8>>()
+    });
+    Ok(PyArray1::from_vec(py, out))
+}
+
+fn vpin_cfg(bucket_volume: i64, n_buckets: usize, bar_ns: i64) -> PyResult<VpinConfig> {
+    let cfg = VpinConfig {
+        bucket_volume,
+        n_buckets,
+        bar_ns,
+    };
+    if bucket_volume < 1 || n_buckets < 1 || bar_ns < 0 {
+        return Err(PyValueError::new_err(format!(
+            "VPIN: bucket_volume={bucket_volume} (lots) and n_buckets={n_buckets} must be >= 1, bar_ns={bar_ns} >= 0"
+        )));
+    }
+    Ok(cfg)
+}
+
+/// Bulk VPIN over trades; returns `(vpin, cdf, buckets)`.
+#[pyfunction]
+#[pyo3(signature = (ts, price, size, *, bucket_volume, n_buckets, bar_ns))]
+#[allow(clippy::type_complexity)]
+pub fn vpin<'py>(
+    py: Python<'py>,
+    ts: PyReadonlyArray1<'py, i64>,
+    price: PyReadonlyArray1<'py, i64>,
+    size: PyReadonlyArray1<'py, i64>,
+    bucket_volume: i64,
+    n_buckets: usize,
+    bar_ns: i64,
+) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, u64)> {
+    let cfg = vpin_cfg(bucket_volume, n_buckets, bar_ns)?;
+    let (t, p, s) = (ts.as_slice()?, price.as_slice()?, size.as_slice()?);
+    same_len("price", t.len(), p.len())?;
+    same_len("size", t.len(), s.len())?;
+    let (v, c, b) = py
+        .detach(|| vpin_series(cfg, t, p, s))
+        .ok_or_else(|| PyValueError::new_err("VPIN: invalid parameters"))?;
+    Ok((PyArray1::from_vec(py, v), PyArray1::from_vec(py, c), b))
+}
+
+/// Streaming rolling sums: `Rolling(by, size, width=1)`; `push(ts, values,
+/// weight=0)` returns the window sums after the event.
+#[derive(Debug)]
+#[pyclass(name = "Rolling", module = "lobkit._core")]
+pub struct PyRolling {
+    inner: Rolling,
+}
+
+#[pymethods]
+impl PyRolling {
+    #[new]
+    #[pyo3(signature = (by, size, width=1))]
+    fn new(by: &str, size: i64, width: usize) -> PyResult<Self> {
+        if width < 1 {
+            return Err(PyValueError::new_err("width must be >= 1"));
+        }
+        Ok(PyRolling {
+            inner: Rolling::new(window_arg(by, size)?, width),
+        })
+    }
+
+    /// Adds one event (`values`: `width` ints) and returns the window sums.
+    #[pyo3(signature = (ts, values, weight=0))]
+    fn push(&mut self, ts: i64, values: Vec<i64>, weight: i64) -> PyResult<Vec<i128>> {
+        same_len("values", self.inner.width(), values.len())?;
+        Ok(self.inner.push(ts, weight, &values).to_vec())
+    }
+
+    /// Events in the window.
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Window sums after the last push.
+    #[getter]
+    fn sums(&self) -> Vec<i128> {
+        self.inner.sums().to_vec()
+    }
+
+    /// Summed weight in the window (lots).
+    #[getter]
+    fn weight(&self) -> i128 {
+        self.inner.weight()
+    }
+}
+
+/// Streaming VPIN (see `lobkit.signals.vpin`).
+#[derive(Debug)]
+#[pyclass(name = "Vpin", module = "lobkit._core")]
+pub struct PyVpin {
+    inner: Vpin,
+}
+
+#[pymethods]
+impl PyVpin {
+    #[new]
+    #[pyo3(signature = (bucket_volume, n_buckets=50, bar_ns=60_000_000_000))]
+    fn new(bucket_volume: i64, n_buckets: usize, bar_ns: i64) -> PyResult<Self> {
+        let cfg = vpin_cfg(bucket_volume, n_buckets, bar_ns)?;
+        Vpin::new(cfg)
+            .map(|inner| PyVpin { inner })
+            .ok_or_else(|| PyValueError::new_err("VPIN: invalid parameters"))
+    }
+
+    /// One trade: `ts` ns, `price` ticks, `size` lots. Returns the VPIN.
+    fn on_trade(&mut self, ts: i64, price: i64, size: i64) -> f64 {
+        self.inner.on_trade(ts, price, size);
+        self.inner.value()
+    }
+
+    /// VPIN after the last completed bucket (NaN before `n_buckets`).
+    #[getter]
+    fn value(&self) -> f64 {
+        self.inner.value()
+    }
+
+    /// Log-normal CDF rank of the current VPIN among earlier values.
+    #[getter]
+    fn cdf(&self) -> f64 {
+        self.inner.cdf()
+    }
+
+    /// Completed buckets.
+    #[getter]
+    fn buckets(&self) -> u64 {
+        self.inner.buckets()
+    }
+}
