@@ -68,6 +68,16 @@ def test_bulk_l3_lobster(bench):
     assert np.all(r.best_ask_price[20:] > r.best_bid_price[20:])
 
 
+@pytest.mark.parametrize("signals", [False, True])
+def test_bulk_signals_on_vs_off(bench, l2_events, signals):
+    """Issue 3's budget: all signals on within 2x of book-only replay (compare
+    the two rows of this parametrisation; peers.py prints the ratio)."""
+    r = bench(lambda: lobkit.replay(l2_events, depth=10, signals=signals))
+    assert (r.ofi is not None) == signals
+    if signals:
+        assert r.book.ofi_total == r.ofi.sum() and (r.ofi_levels[:, 0] == r.ofi).all()
+
+
 def test_peers_script_smoke(capsys):
     """The side-by-side script runs (peers that are not installed are reported)."""
     import importlib.util
@@ -79,3 +89,4 @@ def test_peers_script_smoke(capsys):
     assert peers.main(["--events", "20000", "--stream-events", "2000", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     assert "lobkit update_ticks" in out and "M events/s" in out and "bulk L3" in out
+    assert "signals on" in out and "ratio" in out

@@ -220,6 +220,14 @@ def main(argv=None):
         res[f"l3_{label}_depth10_Mev_s"] = len(e) / t10 / 1e6
         print(f"  {label:<10} depth 0: {len(e) / t / 1e6:6.1f} M msgs/s   depth 10: "
               f"{len(e) / t10 / 1e6:6.1f} M msgs/s")
+    print("\nsignals: all per-event signal columns on vs book only (same run, same events)")
+    for label, e, kw in (("L2 synthetic", ev, {}), ("L3 LOBSTER", rev, {"unknown_id": "anonymous"})):
+        for d in (0, 10):
+            t_off, _ = median_time(lambda: lobkit.replay(e, depth=d, **kw), a.repeat)
+            t_on, _ = median_time(lambda: lobkit.replay(e, depth=d, signals=True, **kw), a.repeat)
+            res[f"signals_ratio_{label.split()[0]}_depth{d}"] = t_on / t_off
+            print(f"  {label:<12} depth {d:>2}: book only {len(e) / t_off / 1e6:6.1f} M/s, "
+                  f"signals on {len(e) / t_on / 1e6:6.1f} M/s   ratio {t_on / t_off:4.2f}x")
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=2))
     return 0

@@ -266,12 +266,11 @@ def ofi_bars(events: np.ndarray, result: Any, *, bar_ns: int, levels: int | None
     ok = (result.best_bid_size > 0) & (result.best_ask_size > 0)
     mid = np.where(ok, (result.best_bid_price + result.best_ask_price) / 2.0, np.nan)
     ml = mid[last]
-    first_prev = mid[starts[0] - 1] if starts[0] > 0 else np.nan
-    mid_change = np.diff(np.r_[first_prev, ml])
-    if starts[0] == 0:
-        # The first bar: change from the book before the first event is unknown
-        # here; use the first event's mid.
-        mid_change[0] = ml[0] - mid[0]
+    mid_change = np.diff(np.r_[np.nan, ml])
+    # The first bar: the book before the first event is not in the result, so
+    # its change is measured from the first event with both sides quoted.
+    fin = np.flatnonzero(np.isfinite(mid))
+    mid_change[0] = ml[0] - mid[fin[0]] if len(fin) else np.nan
     return OfiBars(start=bar[starts] * bar_ns, ofi=ofi, depth=depth, mid_change=mid_change,
                    events=cnt)
 
