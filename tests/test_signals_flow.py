@@ -512,3 +512,22 @@ def test_stylised_book_slope_is_one_over_2D():
     ofi = np.add.reduceat(r.ofi, edges + 1)[:k]  # events edges[j]+1 .. edges[j+1]
     slope = np.polyfit(ofi, dm, 1)[0]
     assert slope == pytest.approx(1 / (2 * D), rel=0.01), slope * 2 * D
+
+
+# ---------------------------------------------------------------- imbalance columns
+
+def test_imbalance_columns_equal_the_streaming_book():
+    ev = lobkit.testing.synthetic_l2(5000, seed=9)
+    r = lobkit.replay(ev, depth=10, signals=True)
+    di = S.depth_imbalance(r, 3)
+    wi = S.weighted_imbalance(r, 5, 0.7)
+    bi = S.band_imbalance(r, 4)
+    book = lobkit.L2Book()
+    for n, e in enumerate(ev[:2000]):
+        stream_apply(book, e)
+        assert di[n] == pytest.approx(book.depth_imbalance(3), abs=1e-12), n
+        assert wi[n] == pytest.approx(book.weighted_imbalance(5, 0.7), abs=1e-12), n
+        assert bi[n] == pytest.approx(book.band_imbalance(4.0), abs=1e-12), n
+    np.testing.assert_allclose(S.depth_imbalance(r, 1), r.imbalance)
+    with pytest.raises(ValueError, match="within 1..10"):
+        S.depth_imbalance(r, 11)

@@ -32,6 +32,9 @@ from . import _core
 from ._core import Rolling, Vpin
 
 __all__ = [
+    "band_imbalance",
+    "depth_imbalance",
+    "weighted_imbalance",
     "IntegratedOFI",
     "MicroPrice",
     "OfiBars",
@@ -213,6 +216,56 @@ def kyle_lambda(events: np.ndarray, result: Any, *, by: str = "events", size: in
         lam = np.where((c >= 2) & (den > 0), (c * sxy - sx * sy) / den / 2.0, np.nan)
     out[1:] = lam
     return out
+
+
+# --------------------------------------------------------------------------
+# Book imbalance columns from a replay's recorded levels
+
+
+def _ratio(b: np.ndarray, a: np.ndarray) -> np.ndarray:
+    tot = b + a
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(tot > 0, (b - a) / np.where(tot > 0, tot, 1), 0.0)
+
+
+def _levels(result: Any, n: int) -> int:
+    if result.depth == 0:
+        raise ValueError("needs a replay with depth > 0 (the recorded levels)")
+    if not 1 <= n <= result.depth:
+        raise ValueError(f"n={n}: must be within 1..{result.depth} (the replay depth)")
+    return n
+
+
+def depth_imbalance(result: Any, n: int) -> np.ndarray:
+    """Per event ``(Σ qb - Σ qa) / (Σ qb + Σ qa)`` over the best ``n`` levels of
+    each side, in [-1, 1] (0 when both are empty); the column form of
+    ``book.depth_imbalance(n)``. ``n`` ≤ the replay's ``depth``."""
+    n = _levels(result, n)
+    return _ratio(result.bid_size[:, :n].sum(1).astype(np.float64),
+                  result.ask_size[:, :n].sum(1).astype(np.float64))
+
+
+def weighted_imbalance(result: Any, n: int, decay: float) -> np.ndarray:
+    """Per event imbalance with level k (0 = best) weighted ``exp(-decay·k)``;
+    the column form of ``book.weighted_imbalance(n, decay)``."""
+    n = _levels(result, n)
+    w = np.exp(-decay * np.arange(n))
+    return _ratio(result.bid_size[:, :n] @ w, result.ask_size[:, :n] @ w)
+
+
+def band_imbalance(result: Any, band_ticks: int) -> np.ndarray:
+    """Per event imbalance of the size within ``band_ticks`` of the mid (bids
+    ``>= mid - band``, asks ``<= mid + band``); the column form of
+    ``book.band_imbalance``, over the replay's recorded levels only — a band
+    reaching past the recorded depth sees only those levels. 0 without a mid."""
+    if result.depth == 0:
+        raise ValueError("needs a replay with depth > 0 (the recorded levels)")
+    m2 = (result.best_bid_price + result.best_ask_price)[:, None]  # 2 x mid, exact
+    ok = ((result.best_bid_size > 0) & (result.best_ask_size > 0))[:, None]
+    bid_in = ok & (result.bid_size > 0) & (2 * result.bid_price >= m2 - 2 * band_ticks)
+    ask_in = ok & (result.ask_size > 0) & (2 * result.ask_price <= m2 + 2 * band_ticks)
+    return _ratio(np.where(bid_in, result.bid_size, 0).sum(1).astype(np.float64),
+                  np.where(ask_in, result.ask_size, 0).sum(1).astype(np.float64))
 
 
 # --------------------------------------------------------------------------

@@ -217,11 +217,17 @@ impl TopN {
         }
     }
 
+    /// Applies one level change; returns the range of row indices whose
+    /// (price, size) may differ from before (empty when the change was
+    /// below the top N), so per-level signals recompute only those.
     #[inline]
-    fn on_change(&mut self, c: &LevelChange, l2: &L2Book) {
+    fn on_change(&mut self, c: &LevelChange, l2: &L2Book) -> (usize, usize) {
         let (p, q) = (c.price, c.new_qty);
         match self.v.iter().position(|e| e.0 == p) {
-            Some(i) if q > 0 => self.v[i].1 = q,
+            Some(i) if q > 0 => {
+                self.v[i].1 = q;
+                (i, i + 1)
+            }
             Some(i) => {
                 let was_full = self.v.len() == self.n;
                 self.v.remove(i);
@@ -234,6 +240,7 @@ impl TopN {
                         self.v.push(x);
                     }
                 }
+                (i, self.n)
             }
             None if q > 0 => {
                 let pos = self
@@ -244,9 +251,12 @@ impl TopN {
                 if pos < self.n {
                     self.v.insert(pos, (p, q));
                     self.v.truncate(self.n);
+                    (pos, self.n)
+                } else {
+                    (0, 0)
                 }
             }
-            None => {}
+            None => (0, 0),
         }
     }
 
@@ -268,13 +278,22 @@ fn fill_rows(v: &mut Vec<(Price, Qty)>, b: &TopN, a: &TopN, d: usize) {
     v[d..d + a.v.len()].copy_from_slice(&a.v);
 }
 
-/// Multi-level OFI of one event from the rows before (`prev`) and after.
+/// Multi-level OFI of one event, for the rows `range` of one side that may
+/// have changed: adds that side's term to `out[m]` and brings `prev` (that
+/// side's rows before the event) up to date. Rows outside the range are
+/// unchanged, so their term is 0 — which is what makes this O(changed rows)
+/// instead of O(depth) per event.
 #[inline]
-fn level_ofi(prev: &[(Price, Qty)], b: &TopN, a: &TopN, d: usize, out: &mut [i64]) {
-    for (m, o) in out.iter_mut().enumerate().take(d) {
-        let cb = b.v.get(m).copied().unwrap_or((0, 0));
-        let ca = a.v.get(m).copied().unwrap_or((0, 0));
-        *o = ofi::ofi_level(prev[m], prev[d + m], cb, ca);
+fn level_ofi_side(prev: &mut [(Price, Qty)], t: &TopN, range: (usize, usize), out: &mut [i64]) {
+    let hi = range.1.min(prev.len());
+    for m in range.0..hi {
+        let (pp, pq) = prev[m];
+        let (cp, cq) = t.v.get(m).copied().unwrap_or((0, 0));
+        out[m] += match t.side {
+            Side::Bid => ofi::bid_term(pp, pq, cp, cq),
+            Side::Ask => ofi::ask_term(pp, pq, cp, cq),
+        };
+        prev[m] = (cp, cq);
     }
 }
 
@@ -354,6 +373,8 @@ pub fn replay<B: Book>(
             let i = start + i;
             let mut changes = Changes::default();
             let mut applied = true;
+            // Top-N rows touched by this event, per side: [bid, ask] (lo, hi).
+            let mut dirty = [(0usize, 0usize); 2];
             match check_and_apply(book, ev, cfg.check_ts) {
                 Ok(c) => {
                     changes = c;
@@ -362,12 +383,22 @@ pub fn replay<B: Book>(
                         if ev.kind == kind::CLEAR {
                             bids.rebuild(l2);
                             asks.rebuild(l2);
+                            dirty = [(0, d), (0, d)];
                         }
                         for ch in [c.first, c.second].iter().flatten() {
-                            if ch.side == Side::Bid as i8 {
-                                bids.on_change(ch, l2);
+                            let (t, k) = if ch.side == Side::Bid as i8 {
+                                (&mut *bids, 0)
                             } else {
-                                asks.on_change(ch, l2);
+                                (&mut *asks, 1)
+                            };
+                            let (lo, hi) = t.on_change(ch, l2);
+                            if lo < hi {
+                                let r = &mut dirty[k];
+                                *r = if r.0 < r.1 {
+                                    (r.0.min(lo), r.1.max(hi))
+                                } else {
+                                    (lo, hi)
+                                };
                             }
                         }
                     }
@@ -412,8 +443,10 @@ pub fn replay<B: Book>(
                     out.signed_volume[i] = signer.signed(ev, &prev_top);
                 }
                 if let Some((b, a)) = &tops {
-                    level_ofi(&prev_rows, b, a, d, &mut out.ofi_levels[i * d..(i + 1) * d]);
-                    fill_rows(&mut prev_rows, b, a, d);
+                    let row = &mut out.ofi_levels[i * d..(i + 1) * d];
+                    let (pb, pa) = prev_rows.split_at_mut(d);
+                    level_ofi_side(pb, b, dirty[0], row);
+                    level_ofi_side(pa, a, dirty[1], row);
                 }
             }
             prev_top = top;

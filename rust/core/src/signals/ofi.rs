@@ -20,8 +20,10 @@ use super::Top;
 use crate::book::l3::Changes;
 use crate::types::{kind, Event};
 
+/// The bid half of eq. (10) for one level: (previous price, size) to
+/// (current price, size), size 0 = absent (lots).
 #[inline]
-fn bid_term(prev_p: i64, prev_q: i64, p: i64, q: i64) -> i64 {
+pub fn bid_term(prev_p: i64, prev_q: i64, p: i64, q: i64) -> i64 {
     // Empty side = price -inf.
     let (pp, np) = (
         if prev_q > 0 {
@@ -46,7 +48,7 @@ fn bid_term(prev_p: i64, prev_q: i64, p: i64, q: i64) -> i64 {
 /// and the sign of the contribution flips. Prices are within ±2^60, so the
 /// negation cannot overflow.
 #[inline]
-fn ask_term(prev_p: i64, prev_q: i64, p: i64, q: i64) -> i64 {
+pub fn ask_term(prev_p: i64, prev_q: i64, p: i64, q: i64) -> i64 {
     -bid_term(-prev_p, prev_q, -p, q)
 }
 
