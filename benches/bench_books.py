@@ -90,3 +90,27 @@ def test_peers_script_smoke(capsys):
     out = capsys.readouterr().out
     assert "lobkit update_ticks" in out and "M events/s" in out and "bulk L3" in out
     assert "signals on" in out and "ratio" in out
+
+
+def test_engine_bench_script_smoke(capsys):
+    """benches/engine.py runs end to end on a small input and reports each row."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("engine_bench", Path(__file__).with_name("engine.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["--events", "20000", "--pings", "200", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "4 reader threads" in out and "p99" in out and "ns per consistent" in out
+
+
+def test_engine_push_and_flush(bench):
+    ev = synthetic_l2(200_000, seed=8)
+
+    def run():
+        with lobkit.Engine(lobkit.L2Book()) as eng:
+            eng.push(ev)
+            eng.flush()
+            return eng.stats()
+
+    st = bench(run)
+    assert st["applied"] == len(ev)

@@ -7,16 +7,20 @@ Loaders: :mod:`lobkit.io`. Errors: :mod:`lobkit.errors`.
 
 from . import errors
 from ._core import L2Book, L3Book, __version__
+from .engine import Engine, Reader, Snapshot
 from ._events import ASK, BID, EVENT_DTYPE, Kind, ReplayResult, check_events, make_events, replay
 
 __all__ = [
     "ASK",
     "BID",
     "EVENT_DTYPE",
+    "Engine",
     "Kind",
     "L2Book",
     "L3Book",
+    "Reader",
     "ReplayResult",
+    "Snapshot",
     "__version__",
     "check_events",
     "errors",

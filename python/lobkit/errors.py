@@ -73,6 +73,34 @@ class EventLayoutError(LobkitError, ValueError):
     """An events argument is not 1-D and C-contiguous."""
 
 
+class BackpressureError(LobkitError, RuntimeError):
+    """An :class:`lobkit.Engine` ring stayed full for the whole push timeout.
+    ``accepted`` events of that push were taken; the rest were not (never a
+    silent drop: retry them)."""
+
+    def __init__(self, message: str, accepted: int = 0):
+        super().__init__(message, None, None)
+        self.accepted = accepted
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.accepted))
+
+
+class EngineTimeoutError(LobkitError, TimeoutError):
+    """:meth:`lobkit.Engine.flush` timed out; ``left`` events were still queued."""
+
+    def __init__(self, message: str, left: int = 0):
+        super().__init__(message, None, None)
+        self.left = left
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.left))
+
+
+class EngineClosedError(LobkitError, RuntimeError):
+    """The engine was closed."""
+
+
 class InternalError(LobkitError, RuntimeError):
     """A bug inside lobkit's Rust core (a caught panic). Please report it."""
 
@@ -95,6 +123,9 @@ __all__ = [c.__name__ for c in BY_CODE] + [
     "LobkitError",
     "EventDtypeError",
     "EventLayoutError",
+    "BackpressureError",
+    "EngineTimeoutError",
+    "EngineClosedError",
     "InternalError",
     "BY_CODE",
 ]

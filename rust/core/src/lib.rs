@@ -5,8 +5,10 @@
 
 pub mod book;
 pub mod bulk;
+pub mod engine;
 pub mod error;
 pub mod lobster;
+pub mod publish;
 pub mod signals;
 pub mod synth;
 pub mod types;

@@ -3,6 +3,7 @@
 use crate::arrays::{guard, output_dict};
 use crate::errors::{custom, kind_to_pyerr, to_pyerr};
 use lobkit_core::bulk::{self, OnError, ReplayConfig, ReplayError};
+use lobkit_core::publish::{channel, Publisher, SignalValues};
 use lobkit_core::signals::imbalance::{
     band_imbalance, depth_imbalance, queue_imbalance, weighted_imbalance, weighted_mid,
 };
@@ -114,6 +115,17 @@ impl Flow {
     }
 
     /// After a bulk call of `n` events with OFI sum `sum` and last e_n `last`.
+    /// The values a snapshot publishes.
+    fn values(&self) -> SignalValues {
+        SignalValues {
+            ofi: self.last,
+            ofi_total: self.total,
+            ofi_msg_total: self.msg_total,
+            imbalance: queue_imbalance(self.top.bid_qty, self.top.ask_qty),
+            weighted_mid: weighted_mid(&self.top).unwrap_or(f64::NAN),
+        }
+    }
+
     /// `t` = [OFI sum, last OFI, message OFI sum, last message OFI].
     fn after_bulk(&mut self, top: Top, t: [i64; 4], n: u64) {
         self.top = top;
@@ -140,7 +152,7 @@ impl Flow {
 
 /// Grid conversion shared by both books.
 #[derive(Clone, Copy, Debug)]
-struct Grid {
+pub(crate) struct Grid {
     tick: f64,
     lot: f64,
     /// 1/tick and 1/lot when they are integers (decimal grids such as 0.01):
@@ -178,13 +190,13 @@ impl Grid {
 
     /// Ticks to price units.
     #[inline]
-    fn px(&self, ticks: i64) -> f64 {
+    pub(crate) fn px(&self, ticks: i64) -> f64 {
         self.px_f(ticks as f64)
     }
 
     /// Fractional ticks (a weighted mid) to price units, same rounding as `px`.
     #[inline]
-    fn px_f(&self, ticks: f64) -> f64 {
+    pub(crate) fn px_f(&self, ticks: f64) -> f64 {
         match self.inv_tick {
             Some(inv) => ticks / inv,
             None => ticks * self.tick,
@@ -193,7 +205,7 @@ impl Grid {
 
     /// Lots to size units.
     #[inline]
-    fn sz(&self, lots: i64) -> f64 {
+    pub(crate) fn sz(&self, lots: i64) -> f64 {
         match self.inv_lot {
             Some(inv) => lots as f64 / inv,
             None => lots as f64 * self.lot,
@@ -305,8 +317,48 @@ fn change_tuple(c: &LevelChange) -> (i8, i64, i64, i64, i64, i64, i64, i64) {
 /// `L2Book` view; the extra token tree adds class-specific methods.
 macro_rules! book_class {
     ($ty:ident, $view:expr, { $($extra:tt)* }) => {
+        impl $ty {
+            /// Publishes the book to its readers, if it has any (after every
+            /// streaming event and every bulk call).
+            #[inline]
+            fn publish_now(&mut self) {
+                // Taken out and put back (a pointer move) so the book can be
+                // borrowed while the publisher is written.
+                if let Some(mut p) = self.publisher.take() {
+                    let l2 = $view(&*self);
+                    p.publish_book(l2, l2.last_ts, self.seq, &self.flow.values());
+                    self.publisher = Some(p);
+                }
+            }
+        }
+
         #[pymethods]
         impl $ty {
+            /// A lock-free reader of this book's snapshots (top `levels` per
+            /// side, signals, sequence number), usable from any thread. The
+            /// first call turns publication on: from then on every event
+            /// (and every bulk call, at its end) publishes a snapshot, which
+            /// costs the writer a few tens of ns and never waits for readers.
+            #[pyo3(signature = (levels=10))]
+            fn reader(&mut self, levels: usize) -> PyResult<crate::engine::PyReader> {
+                if let Some(p) = &self.publisher {
+                    if p.levels() != levels {
+                        return Err(PyValueError::new_err(format!(
+                            "levels={levels}: this book already publishes {} levels", p.levels()
+                        )));
+                    }
+                } else {
+                    if levels == 0 || levels > 4096 {
+                        return Err(PyValueError::new_err(format!("levels={levels}: must be within 1..4096")));
+                    }
+                    self.publisher = Some(Box::new(channel(levels).0));
+                    self.publish_now();
+                }
+                let r = self.publisher.as_ref().map(|p| p.reader());
+                r.map(|r| crate::engine::PyReader::new(r, self.grid))
+                    .ok_or_else(|| PyValueError::new_err("no publisher"))
+            }
+
             /// Price units per tick.
             #[getter]
             fn tick_size(&self) -> f64 { self.grid.tick }
@@ -481,9 +533,27 @@ pub struct PyL2Book {
     last: Option<LevelChange>,
     seq: u64,
     flow: Flow,
+    publisher: Option<Box<Publisher>>,
 }
 
 impl PyL2Book {
+    /// A Python book around a core book (the engine hands its books back).
+    pub(crate) fn from_parts(inner: L2Book, grid: Grid) -> Self {
+        let flow = Flow::of(&inner);
+        PyL2Book {
+            inner,
+            grid,
+            last: None,
+            seq: 0,
+            flow,
+            publisher: None,
+        }
+    }
+
+    pub(crate) fn grid(&self) -> Grid {
+        self.grid
+    }
+
     #[inline]
     fn set(&mut self, py: Python<'_>, side: Side, p: i64, q: i64) -> PyResult<bool> {
         match self.inner.set_level(side, p, q) {
@@ -496,6 +566,7 @@ impl PyL2Book {
                         second: None,
                     },
                 );
+                self.publish_now();
                 let changed = c.best_changed();
                 self.last = Some(c);
                 Ok(changed)
@@ -521,6 +592,7 @@ book_class!(PyL2Book, l2_view, {
             last: None,
             seq: 0,
             flow: Flow::default(),
+            publisher: None,
         })
     }
 
@@ -550,6 +622,7 @@ book_class!(PyL2Book, l2_view, {
         self.inner.clear(s);
         self.seq += 1;
         self.flow.step(&self.inner, &Changes::default());
+        self.publish_now();
         Ok(())
     }
 
@@ -587,6 +660,7 @@ book_class!(PyL2Book, l2_view, {
             .map_err(|k| kind_to_pyerr(py, k, self.seq))?;
         self.seq += 1;
         self.flow.step(&self.inner, &Changes::default());
+        self.publish_now();
         Ok(())
     }
 
@@ -603,6 +677,7 @@ book_class!(PyL2Book, l2_view, {
             last: self.last,
             seq: self.seq,
             flow: self.flow,
+            publisher: None,
         }
     }
 });
@@ -635,6 +710,7 @@ pub struct PyL3Book {
     last: Option<LevelChange>,
     seq: u64,
     flow: Flow,
+    publisher: Option<Box<Publisher>>,
 }
 
 fn l3_view(b: &PyL3Book) -> &L2Book {
@@ -642,6 +718,23 @@ fn l3_view(b: &PyL3Book) -> &L2Book {
 }
 
 impl PyL3Book {
+    /// A Python book around a core book (the engine hands its books back).
+    pub(crate) fn from_parts(inner: L3Book, grid: Grid) -> Self {
+        let flow = Flow::of(inner.l2());
+        PyL3Book {
+            inner,
+            grid,
+            last: None,
+            seq: 0,
+            flow,
+            publisher: None,
+        }
+    }
+
+    pub(crate) fn grid(&self) -> Grid {
+        self.grid
+    }
+
     /// Optional (side, price) that locate anonymous liquidity for unknown ids
     /// (0 when not given).
     fn hints(
@@ -667,6 +760,7 @@ impl PyL3Book {
             Ok(c) => {
                 self.seq += 1;
                 self.flow.step(self.inner.l2(), &c);
+                self.publish_now();
                 let last = c.second.or(c.first);
                 let changed = c.first.is_some_and(|c| c.best_changed())
                     || c.second.is_some_and(|c| c.best_changed());
@@ -693,6 +787,7 @@ book_class!(PyL3Book, l3_view, {
             last: None,
             seq: 0,
             flow: Flow::default(),
+            publisher: None,
         })
     }
 
@@ -856,6 +951,7 @@ book_class!(PyL3Book, l3_view, {
         self.inner.clear(s);
         self.seq += 1;
         self.flow.step(self.inner.l2(), &Changes::default());
+        self.publish_now();
         Ok(())
     }
 
@@ -905,6 +1001,7 @@ book_class!(PyL3Book, l3_view, {
             last: self.last,
             seq: self.seq,
             flow: self.flow,
+            publisher: None,
         }
     }
 
@@ -921,6 +1018,7 @@ book_class!(PyL3Book, l3_view, {
             last: self.last,
             seq: self.seq,
             flow: self.flow,
+            publisher: None,
         }
     }
 });
@@ -1015,6 +1113,7 @@ pub fn replay<'py>(
         b.seq += n;
         let top = Top::of(&b.inner);
         b.flow.after_bulk(top, t, n);
+        b.publish_now();
         Ok(d)
     } else if let Ok(b) = book.cast::<PyL3Book>() {
         let mut b = b.try_borrow_mut()?;
@@ -1022,6 +1121,7 @@ pub fn replay<'py>(
         b.seq += n;
         let top = Top::of(b.inner.l2());
         b.flow.after_bulk(top, t, n);
+        b.publish_now();
         Ok(d)
     } else {
         Err(pyo3::exceptions::PyTypeError::new_err(format!(
@@ -1073,6 +1173,7 @@ pub fn restore(
                     last: None,
                     seq,
                     flow,
+                    publisher: None,
                 },
             )?
             .into_any())
@@ -1088,6 +1189,7 @@ pub fn restore(
                     last: None,
                     seq,
                     flow,
+                    publisher: None,
                 },
             )?
             .into_any())

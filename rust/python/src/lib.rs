@@ -6,6 +6,7 @@
 
 mod arrays;
 mod books;
+mod engine;
 mod errors;
 mod signals;
 
@@ -24,6 +25,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrays::synthetic_l2, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::has_l3_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::synthetic_l3, m)?)?;
+    m.add_class::<engine::PyEngine>()?;
+    m.add_class::<engine::PyReader>()?;
+    m.add_class::<engine::PySnapshot>()?;
     m.add_class::<signals::PyRolling>()?;
     m.add_class::<signals::PyVpin>()?;
     m.add_function(wrap_pyfunction!(signals::rolling_sums, m)?)?;

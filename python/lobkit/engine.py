@@ -1,0 +1,100 @@
+"""A background feed engine and lock-free snapshot readers.
+
+:class:`Engine` runs one Rust thread that owns one book per instrument. The
+producer (your feed handler) pushes events into a bounded single-producer
+ring; the engine applies them off the Python thread and, after every batch
+it drains, publishes each changed book's top levels and signals into a
+sequence-locked block. Any number of :class:`Reader` objects, on any thread,
+copy the latest snapshot without a lock and without ever making the engine
+wait (see ``rust/core/src/publish.rs`` for the memory-ordering argument).
+
+Accounting is exact: ``stats()['pushed'] == applied + rejected`` once
+drained (+ ``left`` after ``close(drain=False)``). A full ring blocks the
+push up to ``timeout`` and then raises :class:`~lobkit.errors.BackpressureError`
+saying how many events were accepted; invalid events are rejected (the book
+is unchanged) and raise their typed error on the next call under
+``on_error='raise'``, with ``.index`` = the event's position among all events
+pushed to the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._core import Reader, Snapshot
+from ._events import check_events
+
+__all__ = ["Engine", "Reader", "Snapshot"]
+
+
+class Engine:
+    """``Engine(books, *, capacity=65536, levels=10, check_ts=True,
+    batch=256, on_error='raise')``.
+
+    ``books``: one :class:`~lobkit.L2Book`/:class:`~lobkit.L3Book` or a list
+    (instrument ``i`` = ``books[i]``); the engine takes copies, so the
+    objects passed in stay yours. ``capacity``: ring slots (events; rounded
+    up to a power of two). ``levels``: levels per side in snapshots.
+    ``batch``: most events applied between two publications (smaller =
+    fresher snapshots, larger = higher throughput). Use as a context
+    manager, or call :meth:`close`.
+    """
+
+    def __init__(self, books: Any, *, capacity: int = 65536, levels: int = 10,
+                 check_ts: bool = True, batch: int = 256, on_error: str = "raise"):
+        self._e = _core.Engine(books, capacity=capacity, levels=levels, check_ts=check_ts,
+                               batch=batch, on_error=on_error)
+
+    @property
+    def instruments(self) -> int:
+        """Books in the engine."""
+        return self._e.instruments
+
+    def reader(self, instrument: int = 0) -> Reader:
+        """A lock-free reader of instrument ``instrument``'s snapshots."""
+        return self._e.reader(instrument)
+
+    def push(self, events: np.ndarray, instrument: int = 0, timeout: float | None = None) -> int:
+        """Pushes an :data:`~lobkit.EVENT_DTYPE` array (the interpreter is
+        released while waiting). ``timeout``: seconds to wait while the ring
+        is full (None = as long as it takes, Ctrl-C interrupts; 0 = not at
+        all); then :class:`~lobkit.errors.BackpressureError` with
+        ``.accepted``. Returns the number of events pushed."""
+        check_events(events)
+        return self._e.push(events.view(np.uint8), instrument, timeout)
+
+    def push_one(self, kind: int, side: int, price: int, size: int, order_id: int = 0,
+                 ts: int = 0, instrument: int = 0, timeout: float | None = None) -> int:
+        """Pushes one event in ticks/lots (the low-latency path)."""
+        return self._e.push_one(kind, side, price, size, order_id, ts, instrument, timeout)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Waits until every pushed event is applied or rejected."""
+        self._e.flush(timeout)
+
+    def stats(self) -> dict[str, int]:
+        """``pushed``, ``applied``, ``rejected``, ``queued``,
+        ``full_timeouts``, ``errors_dropped`` (events / calls)."""
+        return self._e.stats()
+
+    def errors(self) -> list[Exception]:
+        """Rejected events' errors not yet raised (``on_error='skip'``)."""
+        return self._e.errors()
+
+    def close(self, drain: bool = True) -> tuple[list[Any], dict[str, int]]:
+        """Stops the engine; returns ``(books, stats)`` with the final books
+        and ``stats['left']`` = events not applied (0 with ``drain=True``)."""
+        return self._e.close(drain)
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._e.close(True)
+
+    def __repr__(self) -> str:
+        s = self.stats()
+        return f"Engine(instruments={self.instruments}, pushed={s['pushed']}, applied={s['applied']})"

@@ -1,0 +1,574 @@
+//! `Reader` / `Snapshot` (lock-free reads of a book's published state) and
+//! `Engine` (a Rust thread that owns books and applies pushed events).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::arrays::guard;
+use crate::books::{Grid, PyL2Book, PyL3Book};
+use crate::errors::{internal, to_pyerr};
+use lobkit_core::engine::{AnyBook, Engine, EngineConfig, EngineError, EngineStats};
+use lobkit_core::publish::{decode, Reader, Snapshot};
+use lobkit_core::Event;
+use numpy::{PyArray2, PyReadonlyArray1};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+/// One consistent snapshot: prices/sizes in price/size units.
+#[pyclass(frozen, name = "Snapshot", module = "lobkit._core")]
+#[derive(Debug)]
+pub struct PySnapshot {
+    snap: Snapshot,
+    grid: Grid,
+}
+
+#[pymethods]
+impl PySnapshot {
+    /// Publication number (1 = first; 0 = nothing published yet).
+    #[getter]
+    fn seq(&self) -> u64 {
+        self.snap.seq
+    }
+    /// Timestamp of the last event applied (ns).
+    #[getter]
+    fn ts(&self) -> i64 {
+        self.snap.ts
+    }
+    /// Events the writer had applied.
+    #[getter]
+    fn events(&self) -> u64 {
+        self.snap.events
+    }
+    /// Bid levels, best first: (n, 2) float64 [price, size].
+    #[getter]
+    fn bids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        self.levels(py, &self.snap.bids)
+    }
+    /// Ask levels, best first: (n, 2) float64 [price, size].
+    #[getter]
+    fn asks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        self.levels(py, &self.snap.asks)
+    }
+    /// Bid levels in (ticks, lots).
+    #[getter]
+    fn bids_ticks(&self) -> Vec<(i64, i64)> {
+        self.snap.bids.clone()
+    }
+    /// Ask levels in (ticks, lots).
+    #[getter]
+    fn asks_ticks(&self) -> Vec<(i64, i64)> {
+        self.snap.asks.clone()
+    }
+    /// OFI e_n of the last event (size units).
+    #[getter]
+    fn ofi(&self) -> f64 {
+        self.grid.sz(self.snap.signals.ofi)
+    }
+    /// Running OFI (size units).
+    #[getter]
+    fn ofi_total(&self) -> f64 {
+        self.grid.sz(self.snap.signals.ofi_total)
+    }
+    /// Running message-accounting OFI (size units).
+    #[getter]
+    fn ofi_msg_total(&self) -> f64 {
+        self.grid.sz(self.snap.signals.ofi_msg_total)
+    }
+    /// Level-1 queue imbalance in [-1, 1].
+    #[getter]
+    fn imbalance(&self) -> f64 {
+        self.snap.signals.imbalance
+    }
+    /// Size-weighted mid (price units; NaN when a side is empty).
+    #[getter]
+    fn weighted_mid(&self) -> f64 {
+        self.grid.px_f(self.snap.signals.weighted_mid)
+    }
+    /// The writer's checksum of this snapshot (verified on every read).
+    #[getter]
+    fn checksum(&self) -> u64 {
+        self.snap.checksum
+    }
+    fn __repr__(&self) -> String {
+        let lv = |v: &[(i64, i64)]| {
+            v.first().map_or("-".to_string(), |&(p, q)| {
+                format!("{}x{}", self.grid.px(p), self.grid.sz(q))
+            })
+        };
+        format!(
+            "Snapshot(seq={}, events={}, ts={}, bid={}, ask={}, levels={}/{})",
+            self.snap.seq,
+            self.snap.events,
+            self.snap.ts,
+            lv(&self.snap.bids),
+            lv(&self.snap.asks),
+            self.snap.bids.len(),
+            self.snap.asks.len()
+        )
+    }
+}
+
+impl PySnapshot {
+    fn levels<'py>(
+        &self,
+        py: Python<'py>,
+        v: &[(i64, i64)],
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let rows: Vec<Vec<f64>> = v
+            .iter()
+            .map(|&(p, q)| vec![self.grid.px(p), self.grid.sz(q)])
+            .collect();
+        if rows.is_empty() {
+            return Ok(PyArray2::<f64>::zeros(py, [0, 2], false));
+        }
+        Ok(PyArray2::from_vec2(py, &rows)?)
+    }
+}
+
+/// A lock-free reader of one book's snapshots, usable from any thread.
+#[pyclass(frozen, name = "Reader", module = "lobkit._core")]
+#[derive(Debug)]
+pub struct PyReader {
+    inner: Reader,
+    grid: Grid,
+}
+
+impl PyReader {
+    pub(crate) fn new(inner: Reader, grid: Grid) -> Self {
+        PyReader { inner, grid }
+    }
+}
+
+#[pymethods]
+impl PyReader {
+    /// The latest consistent snapshot. Never blocks the writer; retries
+    /// only while a publication lands mid-copy. The checksum is verified.
+    fn read(&self, py: Python<'_>) -> PyResult<PySnapshot> {
+        let mut buf = Vec::new();
+        let seq = py.detach(|| self.inner.read_words(&mut buf));
+        if !lobkit_core::publish::verify(&buf) {
+            return Err(internal(
+                py,
+                format!("snapshot {seq} failed its checksum (please report)"),
+            ));
+        }
+        Ok(PySnapshot {
+            snap: decode(self.inner.levels(), seq, &buf),
+            grid: self.grid,
+        })
+    }
+
+    /// The latest publication number (one atomic load).
+    #[getter]
+    fn seq(&self) -> u64 {
+        self.inner.seq()
+    }
+
+    /// Levels per side in each snapshot.
+    #[getter]
+    fn levels(&self) -> usize {
+        self.inner.levels()
+    }
+
+    /// Waits (interpreter released) until a publication newer than `seq`
+    /// is visible; returns its number, or None after `timeout` seconds.
+    #[pyo3(signature = (seq, timeout=None))]
+    fn wait(&self, py: Python<'_>, seq: u64, timeout: Option<f64>) -> Option<u64> {
+        let deadline =
+            timeout.map(|t| std::time::Instant::now() + Duration::from_secs_f64(t.max(0.0)));
+        py.detach(|| {
+            let mut spins = 0u32;
+            loop {
+                let s = self.inner.seq();
+                if s > seq {
+                    return Some(s);
+                }
+                if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                    return None;
+                }
+                spins = spins.wrapping_add(1);
+                if spins % 128 == 0 {
+                    std::thread::yield_now();
+                } else {
+                    std::hint::spin_loop();
+                }
+            }
+        })
+    }
+
+    /// Copies `n` snapshots back to back in Rust, checking each one's
+    /// checksum, ordering and sequence monotonicity (a stress-test helper
+    /// that runs at native speed with the interpreter released). Returns
+    /// (reads, distinct publications seen, failures).
+    fn check_reads(&self, py: Python<'_>, n: u64) -> (u64, u64, u64) {
+        let r = self.inner.clone();
+        py.detach(move || {
+            let mut buf = Vec::new();
+            let (mut last, mut distinct, mut bad) = (0u64, 0u64, 0u64);
+            for _ in 0..n {
+                let seq = r.read_words(&mut buf);
+                let s = decode(r.levels(), seq, &buf);
+                let sorted = s.bids.windows(2).all(|w| w[0].0 > w[1].0)
+                    && s.asks.windows(2).all(|w| w[0].0 < w[1].0);
+                let positive = s.bids.iter().chain(s.asks.iter()).all(|l| l.1 > 0);
+                if !lobkit_core::publish::verify(&buf) || !sorted || !positive || seq < last {
+                    bad += 1;
+                }
+                if seq > last {
+                    distinct += 1;
+                }
+                last = seq;
+            }
+            (n, distinct, bad)
+        })
+    }
+}
+
+fn engine_err(py: Python<'_>, e: EngineError) -> PyErr {
+    let cls =
+        |name: &str| -> PyResult<Bound<'_, PyAny>> { py.import("lobkit.errors")?.getattr(name) };
+    let build = || -> PyResult<PyErr> {
+        Ok(match e {
+            EngineError::Full { accepted } => PyErr::from_value(cls("BackpressureError")?.call1((
+                format!("engine ring full: {accepted} events of this push accepted, the rest not (retry them, or pass a longer timeout)"),
+                accepted,
+            ))?),
+            EngineError::Failed(msg) => internal(py, format!("engine thread failed: {msg}")),
+            EngineError::Closed => PyErr::from_value(
+                cls("EngineClosedError")?.call1(("engine is closed",))?,
+            ),
+            EngineError::Timeout { left } => PyErr::from_value(cls("EngineTimeoutError")?.call1((
+                format!("flush timed out with {left} events still queued"),
+                left,
+            ))?),
+            EngineError::BadInstrument {
+                instrument,
+                instruments,
+            } => PyValueError::new_err(format!(
+                "instrument={instrument}: this engine has {instruments} books (0..{instruments})"
+            )),
+        })
+    };
+    build().unwrap_or_else(|e| e)
+}
+
+fn stats_dict<'py>(
+    py: Python<'py>,
+    s: &EngineStats,
+    queued: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("pushed", s.pushed)?;
+    d.set_item("applied", s.applied)?;
+    d.set_item("rejected", s.rejected)?;
+    d.set_item("queued", queued)?;
+    d.set_item("full_timeouts", s.full_timeouts)?;
+    d.set_item("errors_dropped", s.errors_dropped)?;
+    Ok(d)
+}
+
+/// A background feed engine (see `lobkit.Engine`).
+#[pyclass(frozen, name = "Engine", module = "lobkit._core")]
+#[derive(Debug)]
+pub struct PyEngine {
+    inner: Mutex<Engine>,
+    grids: Vec<Grid>,
+    kinds: Vec<u8>,
+    raise_errors: bool,
+}
+
+fn lock<'a>(py: Python<'_>, m: &'a Mutex<Engine>) -> PyResult<std::sync::MutexGuard<'a, Engine>> {
+    m.lock()
+        .map_err(|_| internal(py, "engine lock poisoned by an earlier panic".into()))
+}
+
+impl PyEngine {
+    /// Raises the oldest pending engine error (all pending ones are
+    /// drained; the message counts the others) under on_error='raise'.
+    fn raise_pending(&self, py: Python<'_>, eng: &mut Engine) -> PyResult<()> {
+        if !self.raise_errors {
+            return Ok(());
+        }
+        let errs = eng.take_errors();
+        match errs.first() {
+            None => Ok(()),
+            Some(e) => {
+                let err = to_pyerr(py, e);
+                if errs.len() > 1 {
+                    let note = format!(
+                        "{} more event(s) were rejected after this one (see Engine.stats)",
+                        errs.len() - 1
+                    );
+                    let _ = err.value(py).call_method1("add_note", (note,));
+                }
+                Err(err)
+            }
+        }
+    }
+
+    fn push_events(
+        &self,
+        py: Python<'_>,
+        instrument: usize,
+        evs: &[Event],
+        timeout: Option<f64>,
+    ) -> PyResult<usize> {
+        let timeout = timeout.map(|t| Duration::from_secs_f64(t.max(0.0)));
+        let res = py.detach(|| -> PyResult<Result<usize, EngineError>> {
+            let mut eng = self
+                .inner
+                .lock()
+                .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))?;
+            let mut interrupt = || Python::attach(|py| py.check_signals().is_err());
+            // None = wait as long as it takes (Ctrl-C still interrupts).
+            let t = timeout.or(Some(Duration::from_secs(u64::MAX / 4)));
+            Ok(eng.push(instrument, evs, t, &mut interrupt))
+        })?;
+        let mut eng = lock(py, &self.inner)?;
+        self.raise_pending(py, &mut eng)?;
+        drop(eng);
+        py.check_signals()?;
+        res.map_err(|e| engine_err(py, e))
+    }
+}
+
+#[pymethods]
+impl PyEngine {
+    #[new]
+    #[pyo3(signature = (books, *, capacity=65536, levels=10, check_ts=true, batch=256, on_error="raise"))]
+    fn new(
+        py: Python<'_>,
+        books: &Bound<'_, PyAny>,
+        capacity: usize,
+        levels: usize,
+        check_ts: bool,
+        batch: usize,
+        on_error: &str,
+    ) -> PyResult<Self> {
+        let raise_errors = match on_error {
+            "raise" => true,
+            "skip" => false,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "on_error={on_error:?}: expected 'raise' or 'skip'"
+                )))
+            }
+        };
+        if levels == 0 || levels > 4096 {
+            return Err(PyValueError::new_err(format!(
+                "levels={levels}: must be within 1..4096"
+            )));
+        }
+        let list: Vec<Bound<'_, PyAny>> =
+            if books.is_instance_of::<PyList>() || books.is_instance_of::<pyo3::types::PyTuple>() {
+                books.try_iter()?.collect::<PyResult<_>>()?
+            } else {
+                vec![books.clone()]
+            };
+        if list.is_empty() {
+            return Err(PyValueError::new_err(
+                "books: give at least one L2Book or L3Book",
+            ));
+        }
+        let mut owned = Vec::new();
+        let mut grids = Vec::new();
+        let mut kinds = Vec::new();
+        for b in &list {
+            if let Ok(b) = b.cast::<PyL2Book>() {
+                let b = b.borrow();
+                owned.push(AnyBook::L2(b.inner.clone()));
+                grids.push(b.grid());
+                kinds.push(2);
+            } else if let Ok(b) = b.cast::<PyL3Book>() {
+                let b = b.borrow();
+                owned.push(AnyBook::L3(b.inner.clone()));
+                grids.push(b.grid());
+                kinds.push(3);
+            } else {
+                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                    "books: expected lobkit.L2Book / L3Book (or a list of them), got {}",
+                    b.get_type().name()?
+                )));
+            }
+        }
+        let cfg = EngineConfig {
+            capacity: capacity.max(2),
+            levels,
+            check_ts,
+            batch: batch.max(1),
+        };
+        let eng = guard(py, || {
+            Engine::start(owned, cfg).map_err(|e| {
+                PyRuntimeError::new_err(format!("cannot start the engine thread: {e}"))
+            })
+        })?;
+        Ok(PyEngine {
+            inner: Mutex::new(eng),
+            grids,
+            kinds,
+            raise_errors,
+        })
+    }
+
+    /// Books (instruments) in the engine.
+    #[getter]
+    fn instruments(&self) -> usize {
+        self.grids.len()
+    }
+
+    /// A lock-free reader of instrument `instrument`'s snapshots.
+    #[pyo3(signature = (instrument=0))]
+    fn reader(&self, py: Python<'_>, instrument: usize) -> PyResult<PyReader> {
+        let eng = py.detach(|| {
+            self.inner
+                .lock()
+                .map(|e| e.reader(instrument))
+                .map_err(|_| ())
+        });
+        let r = eng.map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))?;
+        match (r, self.grids.get(instrument)) {
+            (Some(r), Some(&g)) => Ok(PyReader::new(r, g)),
+            _ => Err(engine_err(
+                py,
+                EngineError::BadInstrument {
+                    instrument,
+                    instruments: self.grids.len(),
+                },
+            )),
+        }
+    }
+
+    /// Pushes an EVENT_DTYPE array (as bytes view) for `instrument`; see
+    /// `lobkit.Engine.push`.
+    #[pyo3(signature = (events, instrument=0, timeout=None))]
+    fn push(
+        &self,
+        py: Python<'_>,
+        events: PyReadonlyArray1<'_, u8>,
+        instrument: usize,
+        timeout: Option<f64>,
+    ) -> PyResult<usize> {
+        let evs = crate::arrays::events("events", &events)?;
+        self.push_events(py, instrument, evs, timeout)
+    }
+
+    /// Pushes one event given in ticks/lots (the low-latency path).
+    #[pyo3(signature = (kind, side, price, size, order_id=0, ts=0, instrument=0, timeout=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn push_one(
+        &self,
+        py: Python<'_>,
+        kind: u8,
+        side: i8,
+        price: i64,
+        size: i64,
+        order_id: u64,
+        ts: i64,
+        instrument: usize,
+        timeout: Option<f64>,
+    ) -> PyResult<usize> {
+        let ev = Event::new(ts, kind, side, price, size, order_id);
+        self.push_events(py, instrument, std::slice::from_ref(&ev), timeout)
+    }
+
+    /// Waits until every pushed event is applied or rejected; raises the
+    /// first pending event error under on_error='raise'.
+    #[pyo3(signature = (timeout=None))]
+    fn flush(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
+        let timeout = timeout.map(|t| Duration::from_secs_f64(t.max(0.0)));
+        let res = py.detach(|| -> PyResult<Result<(), EngineError>> {
+            let mut eng = self
+                .inner
+                .lock()
+                .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))?;
+            let mut interrupt = || Python::attach(|py| py.check_signals().is_err());
+            Ok(eng.flush(timeout, &mut interrupt))
+        })?;
+        let mut eng = lock(py, &self.inner)?;
+        self.raise_pending(py, &mut eng)?;
+        drop(eng);
+        py.check_signals()?;
+        res.map_err(|e| engine_err(py, e))
+    }
+
+    /// Counters: pushed, applied, rejected, queued, full_timeouts, errors_dropped.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let (s, q) = py
+            .detach(|| {
+                self.inner
+                    .lock()
+                    .map(|e| (e.stats(), e.queued()))
+                    .map_err(|_| ())
+            })
+            .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))?;
+        stats_dict(py, &s, q)
+    }
+
+    /// Errors of rejected events not yet raised or collected, as exception
+    /// objects (each with `.index` = position among all pushed events).
+    fn errors<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let errs = py
+            .detach(|| {
+                self.inner
+                    .lock()
+                    .map(|mut e| e.take_errors())
+                    .map_err(|_| ())
+            })
+            .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))?;
+        Ok(errs
+            .iter()
+            .map(|e| to_pyerr(py, e).value(py).clone().into_any())
+            .collect())
+    }
+
+    /// Stops the engine thread. `drain=True` applies everything pushed
+    /// first; `drain=False` leaves the queue (counted as `left`). Returns
+    /// `(books, stats)`: copies of the final books as L2Book/L3Book objects
+    /// and the counters with `left`. Idempotent.
+    #[pyo3(signature = (drain=true))]
+    fn close<'py>(
+        &self,
+        py: Python<'py>,
+        drain: bool,
+    ) -> PyResult<(Vec<Py<PyAny>>, Bound<'py, PyDict>)> {
+        let res = py.detach(|| -> PyResult<_> {
+            let mut eng = self
+                .inner
+                .lock()
+                .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))?;
+            let q = eng.queued();
+            Ok((eng.close(drain), q))
+        })?;
+        let (res, _) = res;
+        let (books, stats) = res.map_err(|e| engine_err(py, e))?;
+        let left = stats.pushed - stats.applied - stats.rejected;
+        let d = stats_dict(py, &stats, left as usize)?;
+        d.set_item("left", left)?;
+        let mut out = Vec::new();
+        for (i, b) in books.into_iter().enumerate() {
+            let g = self.grids[i];
+            out.push(match b {
+                AnyBook::L2(b) => Py::new(py, PyL2Book::from_parts(b, g))?.into_any(),
+                AnyBook::L3(b) => Py::new(py, PyL3Book::from_parts(b, g))?.into_any(),
+            });
+        }
+        let _ = &self.kinds;
+        Ok((out, d))
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _t: Option<Bound<'_, PyAny>>,
+        _v: Option<Bound<'_, PyAny>>,
+        _tb: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        self.close(py, true)?;
+        Ok(false)
+    }
+}
