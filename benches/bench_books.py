@@ -114,3 +114,13 @@ def test_engine_push_and_flush(bench):
 
     st = bench(run)
     assert st["applied"] == len(ev)
+
+
+@pytest.mark.parametrize("detect", [False, True])
+def test_bulk_l3_detectors_on_vs_off(bench, detect):
+    """Issue 4's budget: all detectors on within 2x of book-only replay
+    (compare the two rows; peers.py prints the ratio)."""
+    ev, _ = read_lobster_reconciled(GOOG)
+    r = bench(lambda: lobkit.replay(ev, depth=0, unknown_id="anonymous",
+                                    detect={"tick": 100} if detect else None))
+    assert (r.alerts is not None) == detect

@@ -228,6 +228,13 @@ def main(argv=None):
             res[f"signals_ratio_{label.split()[0]}_depth{d}"] = t_on / t_off
             print(f"  {label:<12} depth {d:>2}: book only {len(e) / t_off / 1e6:6.1f} M/s, "
                   f"signals on {len(e) / t_on / 1e6:6.1f} M/s   ratio {t_on / t_off:4.2f}x")
+    print("\ndetectors: all six on vs book only (L3 LOBSTER, depth 0, same run)")
+    t_off, _ = median_time(lambda: lobkit.replay(rev, depth=0, unknown_id="anonymous"), a.repeat)
+    t_on, r_on = median_time(lambda: lobkit.replay(rev, depth=0, unknown_id="anonymous",
+                                                   detect={"tick": 100}), a.repeat)
+    res["detect_ratio"] = t_on / t_off
+    print(f"  book only {len(rev) / t_off / 1e6:6.1f} M/s, detectors on {len(rev) / t_on / 1e6:6.1f} M/s"
+          f"   ratio {t_on / t_off:4.2f}x   ({len(r_on.alerts)} alerts)")
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=2))
     return 0

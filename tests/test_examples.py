@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import BUNDLED, ROOT
@@ -26,3 +27,41 @@ def test_ofi_regression_example(tmp_path):
     assert 0.1 < r2_ofi <= 1 and share >= 50 and 0 <= r2_ti <= 1
     pytest.importorskip("matplotlib")
     assert png.stat().st_size > 20_000  # a rendered scatter, not an empty canvas
+
+
+def test_heatmap_example_renders_a_real_picture(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "book.png"
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "heatmap.py"), str(GOOG),
+                          "--out", str(png), "--bins", "200"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"wrote .*: 20,774 events, \d+ alerts", out.stdout), out.stdout
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(png)
+    assert img.shape[0] > 400 and img.shape[1] > 800
+    colours = np.unique((img[..., :3] * 255).astype(np.uint8).reshape(-1, 3), axis=0)
+    assert len(colours) > 50  # a heatmap with markers, not a blank canvas
+
+
+def test_cli_detect_prints_json_alerts_and_a_summary():
+    import json
+
+    out = subprocess.run([sys.executable, "-m", "lobkit", "detect", str(GOOG), "--reconcile", "-q"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
+    summary = lines[-1]["summary"]
+    alerts = lines[:-1]
+    assert summary["events"] == 20_774 and summary["alerts"] == len(alerts) > 0
+    assert sum(summary["by_kind"].values()) == len(alerts)
+    for a in alerts:
+        assert {"ts", "kind", "side", "price", "order_id", "score"} <= set(a)
+        assert a["kind"] in ("spoofing", "layering", "iceberg", "quote_stuffing", "depth_collapse")
+        assert 0 < a["score"] <= 1
+    only = subprocess.run([sys.executable, "-m", "lobkit", "detect", str(GOOG), "-q", "--only",
+                           "spoofing", "-o", "spoof_min_ratio=3"],
+                          capture_output=True, text=True, timeout=300)
+    kinds = {json.loads(x).get("kind") for x in only.stdout.splitlines()[:-1]}
+    assert only.returncode == 0 and kinds <= {"spoofing"}

@@ -5,7 +5,7 @@ Bulk: :func:`replay` over an :data:`EVENT_DTYPE` array.
 Loaders: :mod:`lobkit.io`. Errors: :mod:`lobkit.errors`.
 """
 
-from . import errors
+from . import detect, errors
 from ._core import L2Book, L3Book, __version__
 from .engine import Engine, Reader, Snapshot
 from ._events import ASK, BID, EVENT_DTYPE, Kind, ReplayResult, check_events, make_events, replay
@@ -23,6 +23,7 @@ __all__ = [
     "Snapshot",
     "__version__",
     "check_events",
+    "detect",
     "errors",
     "make_events",
     "replay",

@@ -98,6 +98,39 @@ def replay_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+def detect_cmd(args: argparse.Namespace) -> int:
+    """Runs every detector over a file; one JSON object per alert, then a summary."""
+    import json
+
+    import lobkit
+
+    from lobkit.io import read_lobster, read_lobster_reconciled
+
+    if args.format != "lobster":
+        print(f"unsupported --format {args.format!r} (supported: lobster)", file=sys.stderr)
+        return 2
+    events = (read_lobster_reconciled(args.path)[0] if args.reconcile else read_lobster(args.path))
+    opts = {"tick": args.tick}
+    for kv in args.option or []:
+        k, _, v = kv.partition("=")
+        opts[k] = type(lobkit.detect.DEFAULTS.get(k, 0.0))(float(v)) if v not in ("true", "false") else v == "true"
+    only = args.only.split(",") if args.only else None
+    if only:
+        for name in lobkit.detect.DETECTORS:
+            opts[name] = name in only
+    res = lobkit.replay(events, depth=0, tick_size=0.0001, unknown_id="anonymous",
+                        on_error="skip", detect=opts, progress=not args.quiet)
+    fields = [f for f in lobkit.detect.ALERT_DTYPE.names if f != "kind"]
+    for a in res.alerts:
+        row = {f: a[f].item() for f in fields}
+        row["kind"] = row.pop("kind_name")
+        print(json.dumps(row))
+    summary = {"summary": {"events": len(events), "alerts": len(res.alerts),
+                           "by_kind": lobkit.detect.summary(res.alerts), "skipped": res.skipped}}
+    print(json.dumps(summary))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m lobkit",
                                 description="Exact limit order book replays with a Rust core.")
@@ -118,6 +151,21 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", help="write the per-event book to this .npz file")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(fn=replay_cmd)
+    t = sub.add_parser("detect", help="run the spoofing / layering / iceberg / quote-stuffing / "
+                       "depth-collapse detectors over a file; prints one JSON object per alert "
+                       "and a summary line")
+    t.add_argument("path", help="input file (LOBSTER message file, .csv or .csv.gz)")
+    t.add_argument("--format", default="lobster", help="input format (lobster)")
+    t.add_argument("--tick", type=int, default=100,
+                   help="book ticks per price step for distances (LOBSTER $0.0001 units on a "
+                        "$0.01 grid: 100, the default)")
+    t.add_argument("--only", help="comma-separated detectors, e.g. spoofing,layering")
+    t.add_argument("-o", "--option", action="append", metavar="NAME=VALUE",
+                   help="override a threshold, e.g. -o spoof_min_ratio=8 (see lobkit.detect.DEFAULTS)")
+    t.add_argument("--reconcile", action="store_true",
+                   help="insert the corrections that make the book match LOBSTER's orderbook file")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(fn=detect_cmd)
     args = p.parse_args(argv)
     return args.fn(args)
 

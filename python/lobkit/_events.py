@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from . import detect as _detect
 from .errors import (
     BY_CODE,
     EventDtypeError,
@@ -186,6 +187,8 @@ class ReplayResult:
     #: eq. 4), int64 lots: limit arrivals minus cancels minus market orders at
     #: the touch; hidden prints only with ``ofi_msg_hidden=True``.
     ofi_msg: np.ndarray | None = None
+    #: With ``detect=``: the detectors' alerts, :data:`lobkit.detect.ALERT_DTYPE`.
+    alerts: np.ndarray | None = None
     #: With ``signals=True`` and ``depth > 0``: multi-level OFI, the same rule
     #: applied to each of the ``depth`` levels, int64 lots, shape (n, depth).
     ofi_levels: np.ndarray | None = None
@@ -247,6 +250,7 @@ def replay(
     signals: bool = False,
     ofi_msg_hidden: bool = False,
     trade_sign: str = "feed",
+    detect: Any = None,
 ) -> ReplayResult:
     """Runs ``events`` (an :data:`EVENT_DTYPE` array) through a book in Rust
     with the interpreter released, recording the top ``depth`` levels after
@@ -270,6 +274,11 @@ def replay(
     executions (TRADE prints) as market orders. ``trade_sign``: the aggressor
     of ``signed_volume`` — 'feed' (the feed's resting side, Lee–Ready where a
     print has no side), 'lee_ready' or 'tick' (see :mod:`lobkit.signals`).
+
+    ``detect``: True (all detectors, default thresholds), a list of detector
+    names, or a dict of options (:data:`lobkit.detect.DEFAULTS`) — adds
+    ``result.alerts``; the detectors' state lives on the book and carries
+    over to the next call.
 
     ``progress=True`` draws a bar on stderr; a callable gets the number of
     events done. Ctrl-C interrupts between chunks (book restored).
@@ -297,7 +306,7 @@ def replay(
     t0 = time.perf_counter()
     d = _core.replay(book, events.view(np.uint8), depth=depth, on_error=on_error, check_ts=check_ts,
                      chunk=chunk, signals=signals, progress=cb, ofi_msg_hidden=ofi_msg_hidden,
-                     trade_sign=trade_sign)
+                     trade_sign=trade_sign, detect=_detect.options(detect))
     secs = time.perf_counter() - t0
     by_kind = {BY_CODE[i].__name__: c for i, c in enumerate(d["skipped_by_code"]) if c}
     return ReplayResult(
@@ -312,4 +321,6 @@ def replay(
         imbalance=d.get("imbalance"), ofi=d.get("ofi"), signed_volume=d.get("signed_volume"),
         weighted_mid=(_to_price(d["weighted_mid"], book.tick_size) if "weighted_mid" in d else None),
         ofi_levels=d.get("ofi_levels"), ofi_msg=d.get("ofi_msg"),
+        alerts=(_detect.to_array(d["alerts"], book.tick_size, book.lot_size)
+                if detect not in (None, False) else None),
     )

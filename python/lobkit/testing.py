@@ -23,3 +23,11 @@ def synthetic_l3(n: int, *, seed: int = 0, mid: int = 1_000_000, live: int = 2_0
     cancels, size-down modifies and executions against the front of the best
     queue, with about ``live`` resting orders. Never crosses."""
     return _core.synthetic_l3(n, seed=seed, mid=mid, live=live).view(EVENT_DTYPE)
+
+
+def scenario(seed: int = 0, **kw):
+    """Labelled L3 detector scenarios: ``(events, labels)``; see
+    :func:`lobkit.scenarios.scenario`."""
+    from .scenarios import scenario as _scenario
+
+    return _scenario(seed, **kw)

@@ -76,6 +76,9 @@ pub struct ReplayConfig {
     pub trade_sign: TradeSign,
 }
 
+/// Replay output plus the detectors' alerts.
+pub type Alerts = Vec<crate::detect::Alert>;
+
 impl Default for ReplayConfig {
     fn default() -> Self {
         ReplayConfig {
@@ -147,6 +150,9 @@ pub struct ReplayOutput {
     pub skipped_by_code: [u64; N_ERROR_CODES],
     /// First skipped error, for the message.
     pub first_skipped: Option<Error>,
+    /// Alerts raised by the detectors during the call (with
+    /// [`replay_detect`] only), in event order.
+    pub alerts: Alerts,
 }
 
 /// Why a replay stopped early.
@@ -323,6 +329,20 @@ pub fn replay<B: Book>(
     cfg: &ReplayConfig,
     progress: &mut dyn FnMut(usize) -> bool,
 ) -> Result<ReplayOutput, ReplayError> {
+    replay_detect(book, events, cfg, progress, None)
+}
+
+/// [`replay`] with detectors: every applied event also runs through `det`
+/// (whose state carries over between calls); alerts land in
+/// [`ReplayOutput::alerts`]. On [`ReplayError`] the detectors are restored
+/// with the book.
+pub fn replay_detect<B: Book>(
+    book: &mut B,
+    events: &[Event],
+    cfg: &ReplayConfig,
+    progress: &mut dyn FnMut(usize) -> bool,
+    mut det: Option<&mut crate::detect::Detectors>,
+) -> Result<ReplayOutput, ReplayError> {
     let n = events.len();
     let d = cfg.depth;
     // Zeroed buffers come from calloc: empty levels cost nothing to write.
@@ -349,6 +369,10 @@ pub fn replay<B: Book>(
     }
     // Atomicity for Raise: the backup is taken once per call, never per event.
     let backup = (cfg.on_error == OnError::Raise).then(|| book.clone());
+    let det_backup = match (&det, cfg.on_error) {
+        (Some(d), OnError::Raise) => Some((**d).clone()),
+        _ => None,
+    };
     let chunk = cfg.chunk.max(1);
     let mut tops = (d > 0).then(|| {
         let l2 = book.levels();
@@ -408,6 +432,9 @@ pub fn replay<B: Book>(
                         if let Some(b) = backup {
                             *book = b;
                         }
+                        if let (Some(d), Some(b)) = (det.as_deref_mut(), det_backup) {
+                            *d = b;
+                        }
                         return Err(ReplayError::Event(Error::at(i as u64, kind)));
                     }
                     OnError::Skip => {
@@ -422,6 +449,18 @@ pub fn replay<B: Book>(
                 },
             }
             let top = record(book, i, &tops, &mut out);
+            if applied {
+                if let Some(d) = det.as_deref_mut() {
+                    let cx = crate::detect::Ctx {
+                        ev,
+                        index: i as u64,
+                        changes: &changes,
+                        before: &prev_top,
+                        l2: book.levels(),
+                    };
+                    d.on_event(&cx, &mut out.alerts);
+                }
+            }
             // OFI is summed always (a few adds): a book's running total stays
             // right whether or not the per-event columns were asked for.
             let e = ofi::ofi(&prev_top, &top);
@@ -455,6 +494,9 @@ pub fn replay<B: Book>(
         if !progress(end) {
             if let Some(b) = backup {
                 *book = b;
+            }
+            if let (Some(d), Some(b)) = (det.as_deref_mut(), det_backup) {
+                *d = b;
             }
             return Err(ReplayError::Interrupted);
         }

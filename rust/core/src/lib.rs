@@ -5,6 +5,7 @@
 
 pub mod book;
 pub mod bulk;
+pub mod detect;
 pub mod engine;
 pub mod error;
 pub mod lobster;

@@ -3,6 +3,7 @@
 use crate::arrays::{guard, output_dict};
 use crate::errors::{custom, kind_to_pyerr, to_pyerr};
 use lobkit_core::bulk::{self, OnError, ReplayConfig, ReplayError};
+use lobkit_core::detect::{Alert, Ctx, Detectors};
 use lobkit_core::publish::{channel, Publisher, SignalValues};
 use lobkit_core::signals::imbalance::{
     band_imbalance, depth_imbalance, queue_imbalance, weighted_imbalance, weighted_mid,
@@ -316,7 +317,7 @@ fn change_tuple(c: &LevelChange) -> (i8, i64, i64, i64, i64, i64, i64, i64) {
 /// Read-side methods shared by both book classes. `$view` maps `&self` to the
 /// `L2Book` view; the extra token tree adds class-specific methods.
 macro_rules! book_class {
-    ($ty:ident, $view:expr, { $($extra:tt)* }) => {
+    ($ty:ident, $view:expr, $is_l3:expr, { $($extra:tt)* }) => {
         impl $ty {
             /// Publishes the book to its readers, if it has any (after every
             /// streaming event and every bulk call).
@@ -339,6 +340,59 @@ macro_rules! book_class {
             /// first call turns publication on: from then on every event
             /// (and every bulk call, at its end) publishes a snapshot, which
             /// costs the writer a few tens of ns and never waits for readers.
+            /// Turns the detectors on for this book (options as in
+            /// `lobkit.detect.DEFAULTS`); their state then carries across
+            /// `apply_event` calls and bulk replays with `detect=`.
+            #[pyo3(signature = (options=None))]
+            fn _enable_detect(&mut self, options: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+                let cfg = crate::detect::detect_config(options)?;
+                self.detectors = Some(Box::new(Detectors::new(cfg, $is_l3)));
+                Ok(())
+            }
+
+            /// True when detectors are on.
+            #[getter]
+            fn detecting(&self) -> bool { self.detectors.is_some() }
+
+            /// Alerts raised since the last call (dict of columns; see
+            /// `lobkit.detect`), and clears them.
+            fn _take_alerts<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+                let a = std::mem::take(&mut self.pending_alerts);
+                crate::detect::alerts_dict(py, &a)
+            }
+
+            /// One event in ticks/lots through the same path as bulk replay
+            /// (timestamp order checked, signals, detectors, publication).
+            /// `kind` is a `lobkit.Kind` code. Returns True when a best changed.
+            #[pyo3(signature = (kind, side, price, size, order_id=0, ts=0))]
+            #[allow(clippy::too_many_arguments)]
+            fn apply_event(&mut self, py: Python<'_>, kind: u8, side: i8, price: i64, size: i64, order_id: u64, ts: i64) -> PyResult<bool> {
+                let ev = lobkit_core::Event::new(ts, kind, side, price, size, order_id);
+                let last = $view(&*self).last_ts;
+                if ts < last {
+                    return Err(kind_to_pyerr(py, ErrorKind::TimestampOrder { ts, last_ts: last }, self.seq));
+                }
+                let before = self.flow.top;
+                let ch = lobkit_core::Book::apply_event(&mut self.inner, &ev)
+                    .map_err(|k| kind_to_pyerr(py, k, self.seq))?;
+                *lobkit_core::Book::last_ts(&mut self.inner) = ts;
+                let index = self.seq;
+                self.seq += 1;
+                let mut flow = self.flow;
+                flow.step($view(&*self), &ch);
+                self.flow = flow;
+                if let Some(mut d) = self.detectors.take() {
+                    let mut pend = std::mem::take(&mut self.pending_alerts);
+                    let cx = Ctx { ev: &ev, index, changes: &ch, before: &before, l2: $view(&*self) };
+                    d.on_event(&cx, &mut pend);
+                    self.pending_alerts = pend;
+                    self.detectors = Some(d);
+                }
+                self.publish_now();
+                let changed = ch.first.is_some_and(|c| c.best_changed()) || ch.second.is_some_and(|c| c.best_changed());
+                Ok(changed)
+            }
+
             #[pyo3(signature = (levels=10))]
             fn reader(&mut self, levels: usize) -> PyResult<crate::engine::PyReader> {
                 if let Some(p) = &self.publisher {
@@ -534,6 +588,8 @@ pub struct PyL2Book {
     seq: u64,
     flow: Flow,
     publisher: Option<Box<Publisher>>,
+    detectors: Option<Box<Detectors>>,
+    pending_alerts: Vec<Alert>,
 }
 
 impl PyL2Book {
@@ -547,6 +603,8 @@ impl PyL2Book {
             seq: 0,
             flow,
             publisher: None,
+            detectors: None,
+            pending_alerts: Vec::new(),
         }
     }
 
@@ -580,7 +638,7 @@ fn l2_view(b: &PyL2Book) -> &L2Book {
     &b.inner
 }
 
-book_class!(PyL2Book, l2_view, {
+book_class!(PyL2Book, l2_view, false, {
     #[new]
     #[pyo3(signature = (*, tick_size=1.0, lot_size=1.0, cross_policy="allow"))]
     fn new(tick_size: f64, lot_size: f64, cross_policy: &str) -> PyResult<Self> {
@@ -593,6 +651,8 @@ book_class!(PyL2Book, l2_view, {
             seq: 0,
             flow: Flow::default(),
             publisher: None,
+            detectors: None,
+            pending_alerts: Vec::new(),
         })
     }
 
@@ -678,6 +738,8 @@ book_class!(PyL2Book, l2_view, {
             seq: self.seq,
             flow: self.flow,
             publisher: None,
+            detectors: None,
+            pending_alerts: Vec::new(),
         }
     }
 });
@@ -711,6 +773,8 @@ pub struct PyL3Book {
     seq: u64,
     flow: Flow,
     publisher: Option<Box<Publisher>>,
+    detectors: Option<Box<Detectors>>,
+    pending_alerts: Vec<Alert>,
 }
 
 fn l3_view(b: &PyL3Book) -> &L2Book {
@@ -728,6 +792,8 @@ impl PyL3Book {
             seq: 0,
             flow,
             publisher: None,
+            detectors: None,
+            pending_alerts: Vec::new(),
         }
     }
 
@@ -774,7 +840,7 @@ impl PyL3Book {
     }
 }
 
-book_class!(PyL3Book, l3_view, {
+book_class!(PyL3Book, l3_view, true, {
     #[new]
     #[pyo3(signature = (*, tick_size=1.0, lot_size=1.0, cross_policy="allow", unknown_id="error"))]
     fn new(tick_size: f64, lot_size: f64, cross_policy: &str, unknown_id: &str) -> PyResult<Self> {
@@ -788,6 +854,8 @@ book_class!(PyL3Book, l3_view, {
             seq: 0,
             flow: Flow::default(),
             publisher: None,
+            detectors: None,
+            pending_alerts: Vec::new(),
         })
     }
 
@@ -1002,6 +1070,8 @@ book_class!(PyL3Book, l3_view, {
             seq: self.seq,
             flow: self.flow,
             publisher: None,
+            detectors: None,
+            pending_alerts: Vec::new(),
         }
     }
 
@@ -1019,6 +1089,8 @@ book_class!(PyL3Book, l3_view, {
             seq: self.seq,
             flow: self.flow,
             publisher: None,
+            detectors: None,
+            pending_alerts: Vec::new(),
         }
     }
 });
@@ -1041,6 +1113,7 @@ fn run<'py, B: lobkit_core::Book + Send>(
     evs: &[lobkit_core::Event],
     cfg: ReplayConfig,
     progress: Option<Py<PyAny>>,
+    det: Option<&mut Detectors>,
 ) -> PyResult<(Bound<'py, PyDict>, [i64; 4])> {
     let mut pending: Option<PyErr> = None;
     let res = guard(py, || {
@@ -1060,13 +1133,16 @@ fn run<'py, B: lobkit_core::Book + Send>(
                     true
                 })
             };
-            bulk::replay(book, evs, &cfg, &mut cb)
+            bulk::replay_detect(book, evs, &cfg, &mut cb, det)
         }))
     })?;
     match res {
         Ok(out) => {
             let t = [out.ofi_sum, out.ofi_last, out.ofi_msg_sum, out.ofi_msg_last];
-            Ok((output_dict(py, out)?, t))
+            let alerts = crate::detect::alerts_dict(py, &out.alerts)?;
+            let d = output_dict(py, out)?;
+            d.set_item("alerts", alerts)?;
+            Ok((d, t))
         }
         Err(ReplayError::Event(e)) => Err(to_pyerr(py, &e)),
         Err(ReplayError::Interrupted) => Err(pending.unwrap_or_else(|| {
@@ -1077,7 +1153,7 @@ fn run<'py, B: lobkit_core::Book + Send>(
 
 /// Bulk replay through an `L2Book` or `L3Book` (see `lobkit.replay`).
 #[pyfunction]
-#[pyo3(signature = (book, events, *, depth, on_error, check_ts, chunk, signals=false, progress=None, ofi_msg_hidden=false, trade_sign="feed"))]
+#[pyo3(signature = (book, events, *, depth, on_error, check_ts, chunk, signals=false, progress=None, ofi_msg_hidden=false, trade_sign="feed", detect=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn replay<'py>(
     py: Python<'py>,
@@ -1091,8 +1167,12 @@ pub fn replay<'py>(
     progress: Option<Py<PyAny>>,
     ofi_msg_hidden: bool,
     trade_sign: &str,
+    detect: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let evs = crate::arrays::events("events", &events)?;
+    let det_cfg = detect
+        .map(|d| crate::detect::detect_config(Some(d)))
+        .transpose()?;
     let cfg = ReplayConfig {
         depth,
         on_error: on_error_arg(on_error)?,
@@ -1109,7 +1189,16 @@ pub fn replay<'py>(
     let n = evs.len() as u64;
     if let Ok(b) = book.cast::<PyL2Book>() {
         let mut b = b.try_borrow_mut()?;
-        let (d, t) = run(py, &mut b.inner, evs, cfg, progress)?;
+        let b = &mut *b;
+        if let (Some(c), None) = (det_cfg, &b.detectors) {
+            b.detectors = Some(Box::new(Detectors::new(c, false)));
+        }
+        let det = if det_cfg.is_some() {
+            b.detectors.as_deref_mut()
+        } else {
+            None
+        };
+        let (d, t) = run(py, &mut b.inner, evs, cfg, progress, det)?;
         b.seq += n;
         let top = Top::of(&b.inner);
         b.flow.after_bulk(top, t, n);
@@ -1117,7 +1206,16 @@ pub fn replay<'py>(
         Ok(d)
     } else if let Ok(b) = book.cast::<PyL3Book>() {
         let mut b = b.try_borrow_mut()?;
-        let (d, t) = run(py, &mut b.inner, evs, cfg, progress)?;
+        let b = &mut *b;
+        if let (Some(c), None) = (det_cfg, &b.detectors) {
+            b.detectors = Some(Box::new(Detectors::new(c, true)));
+        }
+        let det = if det_cfg.is_some() {
+            b.detectors.as_deref_mut()
+        } else {
+            None
+        };
+        let (d, t) = run(py, &mut b.inner, evs, cfg, progress, det)?;
         b.seq += n;
         let top = Top::of(b.inner.l2());
         b.flow.after_bulk(top, t, n);
@@ -1174,6 +1272,8 @@ pub fn restore(
                     seq,
                     flow,
                     publisher: None,
+                    detectors: None,
+                    pending_alerts: Vec::new(),
                 },
             )?
             .into_any())
@@ -1190,6 +1290,8 @@ pub fn restore(
                     seq,
                     flow,
                     publisher: None,
+                    detectors: None,
+                    pending_alerts: Vec::new(),
                 },
             )?
             .into_any())

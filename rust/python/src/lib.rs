@@ -6,13 +6,16 @@
 
 mod arrays;
 mod books;
+mod detect;
 mod engine;
 mod errors;
 mod signals;
 
 use pyo3::prelude::*;
 
-#[pymodule]
+// Safe without the GIL: readers and the engine are Sync (atomics, a mutex on
+// the producer side), books are guarded by PyO3's borrow flags.
+#[pymodule(gil_used = false)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<books::PyL2Book>()?;
     m.add_class::<books::PyL3Book>()?;
@@ -25,6 +28,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrays::synthetic_l2, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::has_l3_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::synthetic_l3, m)?)?;
+    m.add_function(wrap_pyfunction!(detect::detect_defaults, m)?)?;
     m.add_class::<engine::PyEngine>()?;
     m.add_class::<engine::PyReader>()?;
     m.add_class::<engine::PySnapshot>()?;

@@ -1,0 +1,98 @@
+"""Spoofing, layering, phantom liquidity, iceberg, quote-stuffing and
+depth-collapse detection (Rust state machines, ``rust/core/src/detect/``).
+
+Bulk: ``lobkit.replay(events, detect=True)`` (or a list of detector names, or
+a dict of options) returns ``result.alerts``, a structured array of
+:data:`ALERT_DTYPE`. Streaming: :func:`enable` on a book, feed it with
+``book.apply_event(...)`` (or bulk replays), and :func:`alerts` returns the
+alerts raised since the last call. Options and defaults: :data:`DEFAULTS`
+(thresholds documented with their reasoning in ``rust/core/src/detect/mod.rs``);
+distances are in price steps of ``tick`` book ticks (LOBSTER: ``tick=100``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _core
+
+#: Alert kind names by code (``ALERT_KINDS[alert["kind"]]``).
+ALERT_KINDS = ("", "spoofing", "layering", "phantom", "iceberg", "quote_stuffing", "depth_collapse")
+DETECTORS = ALERT_KINDS[1:]
+
+#: Every option with its default value.
+DEFAULTS: dict[str, Any] = dict(_core.detect_defaults())
+
+#: One alert: ``ts`` ns; ``kind`` code and ``kind_name``; ``side`` 1/-1/0;
+#: ``price`` (price units) and ``price_ticks``; ``order_id`` (0 when not an
+#: order); ``score`` in (0, 1]; evidence: ``size`` (size units),
+#: ``size_ratio`` (× typical size, or the depth drop fraction),
+#: ``lifetime_ns``, ``fill_frac``, ``opp_volume`` (size units executed on the
+#: other side meanwhile), ``price_move`` (mid move in price steps, + = in the
+#: suspicious side's favour), ``count`` (orders / levels / messages /
+#: refills), ``event_index`` (the completing event).
+ALERT_DTYPE = np.dtype([
+    ("ts", "<i8"), ("kind", "u1"), ("kind_name", "U14"), ("side", "i1"), ("price", "<f8"),
+    ("price_ticks", "<i8"), ("order_id", "<u8"), ("score", "<f8"), ("size", "<f8"),
+    ("size_ratio", "<f8"), ("lifetime_ns", "<i8"), ("fill_frac", "<f8"), ("opp_volume", "<f8"),
+    ("price_move", "<f8"), ("count", "<i8"), ("event_index", "<i8"),
+])
+
+
+def options(detect: Any) -> dict[str, Any] | None:
+    """Normalises a ``detect=`` argument: None/False = off, True = all with
+    defaults, a list of names = only those, a dict = option overrides."""
+    if detect is None or detect is False:
+        return None
+    if detect is True:
+        return {}
+    if isinstance(detect, dict):
+        unknown = set(detect) - set(DEFAULTS)
+        if unknown:
+            raise ValueError(f"unknown detector option(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+        return dict(detect)
+    names = [detect] if isinstance(detect, str) else list(detect)
+    bad = [n for n in names if n not in DETECTORS]
+    if bad:
+        raise ValueError(f"unknown detector(s) {bad}; known: {list(DETECTORS)}")
+    return {n: (n in names) for n in DETECTORS}
+
+
+def to_array(cols: dict[str, np.ndarray], tick_size: float, lot_size: float) -> np.ndarray:
+    """Alert columns from the core (ticks/lots) to :data:`ALERT_DTYPE`."""
+    n = len(cols["ts"])
+    out = np.zeros(n, ALERT_DTYPE)
+    for f in ("ts", "kind", "side", "price_ticks", "order_id", "score", "size_ratio",
+              "lifetime_ns", "fill_frac", "price_move", "count", "event_index"):
+        out[f] = cols[f]
+    from ._events import _to_price  # the books' exact ticks -> price rounding
+
+    out["price"] = _to_price(cols["price_ticks"], tick_size)
+    out["size"] = cols["size_lots"] * lot_size
+    out["opp_volume"] = cols["opp_volume_lots"] * lot_size
+    out["kind_name"] = np.asarray(ALERT_KINDS, dtype="U14")[cols["kind"]]
+    return out
+
+
+def enable(book: Any, detect: Any = True, **kw: Any) -> Any:
+    """Turns detectors on for a streaming book (``detect`` as in
+    :func:`options`, plus keyword overrides). Returns the book."""
+    opts = options(detect) or {}
+    opts.update(kw)
+    options(opts)  # validates names
+    book._enable_detect(opts)
+    return book
+
+
+def alerts(book: Any) -> np.ndarray:
+    """Alerts the book raised since the last call (streaming), as
+    :data:`ALERT_DTYPE`."""
+    return to_array(book._take_alerts(), book.tick_size, book.lot_size)
+
+
+def summary(a: np.ndarray) -> dict[str, int]:
+    """Alert counts by kind name."""
+    names, counts = np.unique(a["kind_name"], return_counts=True)
+    return {str(k): int(c) for k, c in zip(names, counts)}

@@ -1,0 +1,169 @@
+//! Iceberg / hidden liquidity.
+//!
+//! Two kinds of evidence, per (side, price), counted over
+//! `iceberg_window_ns` and reported once per window:
+//! - **hidden executions**: TRADE prints (LOBSTER type 5 hidden executions,
+//!   or prints larger than the size displayed at their price) whose volume
+//!   at one price reaches `hidden_min_ratio` × the typical order size;
+//! - **refills**: a level that gains size within `refill_ns` after a fill at
+//!   that price *emptied* it, `iceberg_min_refills` times — the signature
+//!   of an order that shows a small clip and replenishes it.
+
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
+
+use super::{alert_kind, Alert, Ctx, DetectConfig};
+use crate::types::{kind, Price, Qty, Ts};
+
+#[derive(Clone, Copy, Debug, Default)]
+struct LevelEvidence {
+    since: Ts,
+    last_fill: Option<Ts>,
+    refills: i64,
+    refill_vol: Qty,
+    hidden: Qty,
+    hidden_prints: i64,
+    reported: bool,
+}
+
+/// Iceberg state.
+#[derive(Clone, Debug, Default)]
+pub struct IcebergDetector {
+    levels: FxHashMap<(i8, Price), LevelEvidence>,
+    expiry: VecDeque<(Ts, i8, Price)>,
+}
+
+impl IcebergDetector {
+    /// Records held.
+    pub fn state_size(&self) -> usize {
+        self.levels.len()
+    }
+
+    fn entry(&mut self, now: Ts, side: i8, price: Price) -> &mut LevelEvidence {
+        let exp = &mut self.expiry;
+        self.levels.entry((side, price)).or_insert_with(|| {
+            exp.push_back((now, side, price));
+            LevelEvidence {
+                since: now,
+                ..LevelEvidence::default()
+            }
+        })
+    }
+
+    pub(crate) fn on_event(
+        &mut self,
+        cfg: &DetectConfig,
+        typ: f64,
+        cx: &Ctx<'_>,
+        out: &mut Vec<Alert>,
+    ) {
+        let ev = cx.ev;
+        let now = ev.ts;
+        while let Some(&(t0, s, p)) = self.expiry.front() {
+            if now - t0 <= cfg.iceberg_window_ns {
+                break;
+            }
+            self.expiry.pop_front();
+            if self.levels.get(&(s, p)).is_some_and(|e| e.since == t0) {
+                self.levels.remove(&(s, p));
+            }
+        }
+        if ev.side == 0 {
+            return;
+        }
+        match ev.kind {
+            kind::TRADE => {
+                let side = match ev.side {
+                    1 => crate::Side::Bid,
+                    _ => crate::Side::Ask,
+                };
+                let shown = cx.l2.qty_at(side, ev.price);
+                // LOBSTER marks hidden executions (type 5) in flags; other
+                // feeds' prints count when they exceed what was displayed.
+                let hidden = if ev.flags == 5 {
+                    ev.size
+                } else {
+                    (ev.size - shown).max(0)
+                };
+                if hidden > 0 {
+                    let e = self.entry(now, ev.side, ev.price);
+                    e.hidden += hidden;
+                    e.hidden_prints += 1;
+                    e.last_fill = Some(now);
+                    let (h, n, since, rep) = (e.hidden, e.hidden_prints, e.since, e.reported);
+                    if !rep && typ > 0.0 && h as f64 >= cfg.hidden_min_ratio * typ {
+                        e.reported = true;
+                        out.push(Alert {
+                            ts: now,
+                            kind: alert_kind::ICEBERG,
+                            side: ev.side,
+                            price: ev.price,
+                            score: (h as f64 / (4.0 * cfg.hidden_min_ratio * typ)).clamp(0.25, 1.0),
+                            size: h,
+                            size_ratio: h as f64 / typ,
+                            lifetime_ns: now - since,
+                            fill_frac: 1.0,
+                            count: n,
+                            ..Alert::default()
+                        });
+                    }
+                } else if ev.size >= shown {
+                    // A print that takes the whole displayed level.
+                    self.entry(now, ev.side, ev.price).last_fill = Some(now);
+                }
+            }
+            kind::EXECUTE => {
+                // Only a fill that empties the level can be followed by a
+                // refill: partial fills followed by new orders at the touch
+                // are ordinary trading.
+                let side = if ev.side == 1 {
+                    crate::Side::Bid
+                } else {
+                    crate::Side::Ask
+                };
+                if cx.l2.qty_at(side, ev.price) == 0 {
+                    self.entry(now, ev.side, ev.price).last_fill = Some(now);
+                }
+            }
+            _ => {}
+        }
+        // Refills: a size increase at a level shortly after a fill there.
+        for c in [cx.changes.first, cx.changes.second].iter().flatten() {
+            if c.new_qty <= c.prev_qty {
+                continue;
+            }
+            let Some(e) = self.levels.get_mut(&(c.side, c.price)) else {
+                continue;
+            };
+            let Some(t) = e.last_fill else { continue };
+            if now - t > cfg.refill_ns {
+                continue;
+            }
+            e.last_fill = None;
+            e.refills += 1;
+            e.refill_vol += c.new_qty - c.prev_qty;
+            if e.refills >= cfg.iceberg_min_refills && !e.reported {
+                e.reported = true;
+                out.push(Alert {
+                    ts: now,
+                    kind: alert_kind::ICEBERG,
+                    side: c.side,
+                    price: c.price,
+                    score: (e.refills as f64 / (2.0 * cfg.iceberg_min_refills as f64))
+                        .clamp(0.5, 1.0),
+                    size: e.refill_vol,
+                    size_ratio: if typ > 0.0 {
+                        e.refill_vol as f64 / typ
+                    } else {
+                        0.0
+                    },
+                    lifetime_ns: now - e.since,
+                    fill_frac: 1.0,
+                    count: e.refills,
+                    ..Alert::default()
+                });
+            }
+        }
+    }
+}

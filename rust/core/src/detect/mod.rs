@@ -1,0 +1,397 @@
+//! Manipulation and hidden-liquidity detectors: incremental state machines
+//! driven by the books' events and level change records, O(1) amortised per
+//! event, with bounded memory (every piece of state expires).
+//!
+//! Each detector emits [`Alert`]s: a score in (0, 1] for ranking, not only a
+//! flag, plus the evidence. Prices are book ticks, sizes lots, times ns;
+//! distances are in *price steps* of `tick` book ticks (LOBSTER prices are
+//! $0.0001 ticks on a $0.01 grid: `tick = 100`).
+//!
+//! Every threshold is a named field of [`DetectConfig`] with its default and
+//! the reason for it next to it.
+
+pub mod collapse;
+pub mod iceberg;
+pub mod phantom;
+pub mod spoof;
+pub mod stuffing;
+
+use crate::book::l3::Changes;
+use crate::signals::Top;
+use crate::types::{kind, Event, OrderId, Price, Qty, Side, Ts};
+use crate::L2Book;
+
+/// Alert kinds (the `kind` column of `result.alerts`).
+pub mod alert_kind {
+    /// A large order near the touch cancelled quickly, unfilled, while the
+    /// other side traded (L3).
+    pub const SPOOFING: u8 = 1;
+    /// Several large orders at distinct levels of one side placed and
+    /// withdrawn together (L3 orders, or L2 phantom levels).
+    pub const LAYERING: u8 = 2;
+    /// L2: a large size appeared at a level and vanished without trading.
+    pub const PHANTOM: u8 = 3;
+    /// Hidden or replenished liquidity at a level.
+    pub const ICEBERG: u8 = 4;
+    /// A burst of messages and cancels far above the rolling baseline.
+    pub const QUOTE_STUFFING: u8 = 5;
+    /// Depth near the mid fell by a large fraction within a short window.
+    pub const DEPTH_COLLAPSE: u8 = 6;
+    /// Names, indexed by code (0 unused).
+    pub const NAMES: [&str; 7] = [
+        "",
+        "spoofing",
+        "layering",
+        "phantom",
+        "iceberg",
+        "quote_stuffing",
+        "depth_collapse",
+    ];
+}
+
+/// One alert and its evidence. Fields that do not apply to a kind are 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Alert {
+    /// Time of the event that completed the pattern (ns).
+    pub ts: Ts,
+    /// One of [`alert_kind`].
+    pub kind: u8,
+    /// Side of the suspicious liquidity (1 bid, -1 ask, 0 none).
+    pub side: i8,
+    /// Price of the order / level (ticks; the mid for book-wide alerts).
+    pub price: Price,
+    /// Order id (0 when not an order-level alert).
+    pub order_id: OrderId,
+    /// Ranking score in (0, 1].
+    pub score: f64,
+    /// Size involved (lots).
+    pub size: Qty,
+    /// Size relative to the typical order/level size (or depth drop fraction).
+    pub size_ratio: f64,
+    /// Lifetime of the order/level, or the pattern's duration (ns).
+    pub lifetime_ns: i64,
+    /// Fraction of the size that traded.
+    pub fill_frac: f64,
+    /// Volume executed on the opposite side during the lifetime (lots).
+    pub opp_volume: Qty,
+    /// Mid move over the lifetime in price steps, signed so that positive
+    /// is the direction the suspicious side would profit from.
+    pub price_move: f64,
+    /// Orders / levels / messages / refills making up the pattern.
+    pub count: i64,
+    /// Index of the completing event in the call's input (bulk) or the
+    /// book's event counter (streaming).
+    pub event_index: u64,
+}
+
+/// Which detectors run, and their thresholds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DetectConfig {
+    /// Book ticks per price step (distances are in steps).
+    pub tick: i64,
+    /// Run the spoofing detector (L3).
+    pub spoofing: bool,
+    /// Run the layering detector (L3 orders, L2 phantom levels).
+    pub layering: bool,
+    /// Run the phantom-liquidity detector (L2 feeds only: on L3 data the
+    /// spoofing detector sees the orders themselves).
+    pub phantom: bool,
+    /// Run the iceberg / hidden-liquidity detector.
+    pub iceberg: bool,
+    /// Run the quote-stuffing detector.
+    pub quote_stuffing: bool,
+    /// Run the depth-collapse detector.
+    pub depth_collapse: bool,
+    /// Spoofing: minimum size / typical order size. 5: the prosecuted cases'
+    /// orders were an order of magnitude above the normal clip size, and a
+    /// 5x order is in the top percent of LOBSTER add sizes.
+    pub spoof_min_ratio: f64,
+    /// Spoofing/layering: an order rests "near the touch" within this many
+    /// price steps of its side's best at entry. 5: Sarao's layers sat 3–6
+    /// ticks from the best; deeper orders rarely move a price.
+    pub near_steps: i64,
+    /// Spoofing/layering/phantom: cancelled within this lifetime (ns).
+    /// 2 s: Coscia cancelled within a few hundred ms; genuine large resting
+    /// orders live seconds to minutes.
+    pub max_lifetime_ns: i64,
+    /// Spoofing/layering: at most this fraction filled (0.1: a spoof is
+    /// meant not to trade; a little incidental fill is allowed).
+    pub max_fill: f64,
+    /// Spoofing: minimum volume executed on the opposite side during the
+    /// order's life (lots; 1 = any). The point of a spoof is to trade there.
+    pub min_opp_volume: Qty,
+    /// Layering: minimum size / typical of each layer (2.5: layers are
+    /// large but each smaller than a lone spoof; at 2 ordinary size
+    /// dispersion alone produced layers in our scenarios).
+    pub layer_min_ratio: f64,
+    /// Layering: minimum orders (levels) at distinct prices (3: two is an
+    /// ordinary re-quote; Sarao used 4–6).
+    pub layer_min_orders: usize,
+    /// Layering: the layers were placed within this span (ns), and are
+    /// withdrawn within it too (1 s).
+    pub layer_window_ns: i64,
+    /// Phantom: a level increase of at least this × typical increment (5).
+    pub phantom_min_ratio: f64,
+    /// Iceberg: refills of a level within `refill_ns` after a fill there
+    /// (3 refills: one or two happen by chance as traders re-quote).
+    pub iceberg_min_refills: i64,
+    /// Iceberg: a refill must follow the fill within this (ns; 100 ms is
+    /// what exchange-side icebergs take; humans are slower).
+    pub refill_ns: i64,
+    /// Iceberg: hidden executions at one price within `iceberg_window_ns`
+    /// of at least this × typical order size (3: one order's worth of hidden
+    /// volume prints all day on NASDAQ — midpoint and non-displayed orders;
+    /// three at one price within seconds is a reserve being worked).
+    pub hidden_min_ratio: f64,
+    /// Iceberg: window for refill counts and hidden volume (ns; 3 s: an
+    /// exchange iceberg is hit and replenished in bursts; at 10 s ordinary
+    /// re-quoting at a busy price accumulated 'refills' in our scenarios).
+    pub iceberg_window_ns: i64,
+    /// Quote stuffing: window length (ns; 100 ms — a burst must be short),
+    /// evaluated every half window so a burst straddling a boundary counts.
+    pub stuffing_bucket_ns: i64,
+    /// Quote stuffing: messages in a bucket / the rolling mean (10x).
+    pub stuffing_rate_ratio: f64,
+    /// Quote stuffing: at least this many messages in the window (150).
+    pub stuffing_min_msgs: i64,
+    /// Quote stuffing: cancels / (trades + 1) in the bucket at least (20).
+    pub stuffing_min_cancel_ratio: f64,
+    /// Depth collapse: band around the mid (price steps; 10).
+    pub collapse_band_steps: i64,
+    /// Depth collapse: drop from the window's maximum (fraction; 0.55 —
+    /// random cancels and fills alone reached 0.5 in our scenarios).
+    pub collapse_drop: f64,
+    /// Depth collapse: window (ns; 1 s).
+    pub collapse_window_ns: i64,
+    /// Depth collapse: depth is sampled once per this (ns; 10 ms).
+    pub collapse_sample_ns: i64,
+    /// Depth collapse: the window maximum must be at least this × typical
+    /// order size (20) — thin books flicker without meaning anything.
+    pub collapse_min_depth_ratio: f64,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        DetectConfig {
+            tick: 1,
+            spoofing: true,
+            layering: true,
+            phantom: true,
+            iceberg: true,
+            quote_stuffing: true,
+            depth_collapse: true,
+            spoof_min_ratio: 5.0,
+            near_steps: 5,
+            max_lifetime_ns: 2_000_000_000,
+            max_fill: 0.1,
+            min_opp_volume: 1,
+            layer_min_ratio: 2.5,
+            layer_min_orders: 3,
+            layer_window_ns: 1_000_000_000,
+            phantom_min_ratio: 5.0,
+            iceberg_min_refills: 3,
+            refill_ns: 100_000_000,
+            hidden_min_ratio: 3.0,
+            iceberg_window_ns: 3_000_000_000,
+            stuffing_bucket_ns: 100_000_000,
+            stuffing_rate_ratio: 10.0,
+            stuffing_min_msgs: 150,
+            stuffing_min_cancel_ratio: 20.0,
+            collapse_band_steps: 10,
+            collapse_drop: 0.55,
+            collapse_window_ns: 1_000_000_000,
+            collapse_sample_ns: 10_000_000,
+            collapse_min_depth_ratio: 20.0,
+        }
+    }
+}
+
+/// Typical size: an exponentially weighted geometric mean (EWMA of ln size),
+/// so the large orders being judged barely move their own yardstick.
+#[derive(Clone, Copy, Debug)]
+pub struct Typical {
+    log_mean: f64,
+    n: u64,
+    alpha: f64,
+}
+
+impl Typical {
+    /// EWMA with weight `alpha` per observation.
+    pub fn new(alpha: f64) -> Typical {
+        Typical {
+            log_mean: 0.0,
+            n: 0,
+            alpha,
+        }
+    }
+    /// Adds one size (lots, > 0).
+    #[inline]
+    pub fn add(&mut self, size: Qty) {
+        if size <= 0 {
+            return;
+        }
+        let x = (size as f64).ln();
+        self.n += 1;
+        // Warm-up: a plain mean until 1/alpha observations. After it, each
+        // observation moves the log-mean by at most alpha * 0.5 (a clipped,
+        // Huber-like step): a burst of tiny quote-stuffing orders or a
+        // layer of huge ones cannot drag the yardstick with it.
+        let a = self.alpha.max(1.0 / self.n as f64);
+        let d = x - self.log_mean;
+        let d = if self.n as f64 > 1.0 / self.alpha {
+            d.clamp(-0.5, 0.5)
+        } else {
+            d
+        };
+        self.log_mean += a * d;
+    }
+    /// The typical size (lots); 0 before any observation.
+    #[inline]
+    pub fn get(&self) -> f64 {
+        if self.n == 0 {
+            0.0
+        } else {
+            self.log_mean.exp()
+        }
+    }
+    /// Observations so far.
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+}
+
+/// What every detector sees per event.
+#[derive(Clone, Copy, Debug)]
+pub struct Ctx<'a> {
+    /// The event.
+    pub ev: &'a Event,
+    /// Its index (bulk input position or streaming counter).
+    pub index: u64,
+    /// The level changes it caused.
+    pub changes: &'a Changes,
+    /// Top of the book before it.
+    pub before: &'a Top,
+    /// The book after it.
+    pub l2: &'a L2Book,
+}
+
+impl Ctx<'_> {
+    /// Mid before the event, in half ticks (None when a side was empty).
+    pub fn mid2_before(&self) -> Option<i64> {
+        (self.before.bid_qty > 0 && self.before.ask_qty > 0)
+            .then(|| self.before.bid_price + self.before.ask_price)
+    }
+    /// Mid after the event, in half ticks.
+    pub fn mid2_after(&self) -> Option<i64> {
+        match (self.l2.best_bid(), self.l2.best_ask()) {
+            (Some((b, _)), Some((a, _))) => Some(b + a),
+            _ => None,
+        }
+    }
+}
+
+/// All detectors of one book.
+#[derive(Clone, Debug)]
+pub struct Detectors {
+    cfg: DetectConfig,
+    l3: bool,
+    /// Typical order size (ADD sizes on L3, positive level increments on L2).
+    pub typical: Typical,
+    spoof: spoof::SpoofDetector,
+    phantom: phantom::PhantomDetector,
+    iceberg: iceberg::IcebergDetector,
+    stuffing: stuffing::StuffingDetector,
+    collapse: collapse::CollapseDetector,
+    /// Alerts emitted so far, per kind code.
+    pub counts: [u64; 7],
+}
+
+impl Detectors {
+    /// Detectors for an L3 (`l3 = true`) or L2 book.
+    pub fn new(cfg: DetectConfig, l3: bool) -> Detectors {
+        let cfg = DetectConfig {
+            tick: cfg.tick.max(1),
+            ..cfg
+        };
+        Detectors {
+            cfg,
+            l3,
+            typical: Typical::new(0.001),
+            spoof: spoof::SpoofDetector::default(),
+            phantom: phantom::PhantomDetector::default(),
+            iceberg: iceberg::IcebergDetector::default(),
+            stuffing: stuffing::StuffingDetector::default(),
+            collapse: collapse::CollapseDetector::default(),
+            counts: [0; 7],
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &DetectConfig {
+        &self.cfg
+    }
+
+    /// Processes one applied event; appends alerts to `out`.
+    pub fn on_event(&mut self, cx: &Ctx<'_>, out: &mut Vec<Alert>) {
+        let start = out.len();
+        let cfg = &self.cfg;
+        let typ = self.typical.get();
+        if self.l3 {
+            if cfg.spoofing || cfg.layering {
+                self.spoof.on_event(cfg, typ, cx, out);
+            }
+        } else if cfg.phantom || cfg.layering {
+            self.phantom.on_event(cfg, typ, cx, out);
+        }
+        if cfg.iceberg {
+            self.iceberg.on_event(cfg, typ, cx, out);
+        }
+        if cfg.quote_stuffing {
+            self.stuffing.on_event(cfg, cx, out);
+        }
+        if cfg.depth_collapse {
+            self.collapse.on_event(cfg, typ, cx, out);
+        }
+        // The yardstick learns after judging, so an order never sets its own bar.
+        if self.l3 {
+            if cx.ev.kind == kind::ADD {
+                self.typical.add(cx.ev.size);
+            }
+        } else {
+            for c in [cx.changes.first, cx.changes.second].iter().flatten() {
+                if c.new_qty > c.prev_qty {
+                    self.typical.add(c.new_qty - c.prev_qty);
+                }
+            }
+        }
+        for a in &mut out[start..] {
+            a.event_index = cx.index;
+            self.counts[a.kind as usize % 7] += 1;
+        }
+    }
+
+    /// Entries held across all detectors (what bounds the memory).
+    pub fn state_size(&self) -> usize {
+        self.spoof.state_size()
+            + self.phantom.state_size()
+            + self.iceberg.state_size()
+            + self.collapse.state_size()
+    }
+}
+
+/// `side` as `Side`, if it is one.
+#[inline]
+pub(crate) fn side_of(s: i8) -> Option<Side> {
+    Side::from_i8(s)
+}
+
+/// Price distance (steps) of `price` behind `side`'s best `best` (0 or
+/// negative = at or better than the best).
+#[inline]
+pub(crate) fn steps_behind(side: Side, price: Price, best: Price, tick: i64) -> i64 {
+    let d = match side {
+        Side::Bid => best - price,
+        Side::Ask => price - best,
+    };
+    d.div_euclid(tick)
+}

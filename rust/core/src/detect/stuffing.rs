@@ -1,0 +1,120 @@
+//! Quote stuffing: message bursts far above a rolling baseline.
+//!
+//! Messages are counted in half-windows of `stuffing_bucket_ns / 2`; each
+//! time one closes, the window (it and the one before) is compared with an exponentially weighted mean of the
+//! earlier buckets (weight 0.05 per bucket, so roughly the last 20): it is a
+//! burst when it holds at least `stuffing_min_msgs` messages, at least
+//! `stuffing_rate_ratio` × the mean, and cancels outnumber trades
+//! `stuffing_min_cancel_ratio` to one. Needs 20 buckets of history first.
+//! O(1) per event, constant memory.
+
+use super::{alert_kind, Alert, Ctx, DetectConfig};
+use crate::types::{kind, Ts};
+
+/// Quote-stuffing state.
+#[derive(Clone, Debug, Default)]
+pub struct StuffingDetector {
+    bucket: Option<i64>,
+    msgs: i64,
+    cancels: i64,
+    trades: i64,
+    /// The previous half-window's counts (msgs, cancels, trades).
+    prev: (i64, i64, i64),
+    mean: f64,
+    buckets_seen: u64,
+    mid2: i64,
+    fired_now: bool,
+    fired_prev: bool,
+}
+
+const ALPHA: f64 = 0.05;
+const WARMUP: u64 = 20;
+
+impl StuffingDetector {
+    fn close(&mut self, cfg: &DetectConfig, index_ts: Ts, out: &mut Vec<Alert>) {
+        // The window = this half plus the previous one.
+        let (msgs, cancels, trades) = (
+            self.msgs + self.prev.0,
+            self.cancels + self.prev.1,
+            self.trades + self.prev.2,
+        );
+        let m = msgs as f64;
+        if self.buckets_seen >= WARMUP {
+            let ratio = m / self.mean.max(1.0);
+            let ctr = cancels as f64 / (trades as f64 + 1.0);
+            if msgs >= cfg.stuffing_min_msgs
+                && ratio >= cfg.stuffing_rate_ratio
+                && ctr >= cfg.stuffing_min_cancel_ratio
+                && !self.fired_prev
+            {
+                out.push(Alert {
+                    ts: index_ts,
+                    kind: alert_kind::QUOTE_STUFFING,
+                    side: 0,
+                    price: self.mid2 / 2,
+                    score: (ratio / (4.0 * cfg.stuffing_rate_ratio)).clamp(0.25, 1.0),
+                    size: cancels,
+                    size_ratio: ratio,
+                    lifetime_ns: cfg.stuffing_bucket_ns,
+                    fill_frac: trades as f64 / m.max(1.0),
+                    count: msgs,
+                    price_move: ctr,
+                    ..Alert::default()
+                });
+                self.fired_now = true;
+            }
+        }
+        // A burst enters the baseline clipped, so one storm does not hide the next.
+        let x = if self.buckets_seen >= WARMUP {
+            m.min(3.0 * self.mean.max(1.0))
+        } else {
+            m
+        };
+        self.mean = if self.buckets_seen == 0 {
+            x
+        } else {
+            self.mean + ALPHA * (x - self.mean)
+        };
+        self.buckets_seen += 1;
+        self.prev = (self.msgs, self.cancels, self.trades);
+        self.fired_prev = std::mem::take(&mut self.fired_now);
+        self.msgs = 0;
+        self.cancels = 0;
+        self.trades = 0;
+    }
+
+    pub(crate) fn on_event(&mut self, cfg: &DetectConfig, cx: &Ctx<'_>, out: &mut Vec<Alert>) {
+        let ev = cx.ev;
+        let half = (cfg.stuffing_bucket_ns / 2).max(1);
+        let b = ev.ts.div_euclid(half);
+        match self.bucket {
+            Some(cur) if b > cur => {
+                self.close(cfg, ev.ts, out);
+                // Empty half-windows in between count as quiet history.
+                let gap = (b - cur - 1).min(1000);
+                for _ in 0..gap {
+                    self.close(cfg, ev.ts, &mut Vec::new());
+                }
+                self.bucket = Some(b);
+            }
+            None => self.bucket = Some(b),
+            _ => {}
+        }
+        self.msgs += 1;
+        match ev.kind {
+            kind::CANCEL | kind::DELETE | kind::MODIFY => self.cancels += 1,
+            kind::SET_LEVEL => {
+                if let Some(c) = cx.changes.first {
+                    if c.new_qty < c.prev_qty {
+                        self.cancels += 1;
+                    }
+                }
+            }
+            kind::EXECUTE | kind::TRADE => self.trades += 1,
+            _ => {}
+        }
+        if let Some(m) = cx.mid2_after() {
+            self.mid2 = m;
+        }
+    }
+}

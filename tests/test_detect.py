@@ -1,0 +1,141 @@
+"""Detectors (issue 4): hand-made cases with their evidence, negative
+controls, labelled scenarios with precision/recall floors (seeds we tuned
+on), streaming == bulk, option validation, and a run over real data."""
+
+import numpy as np
+import pytest
+
+import lobkit
+from lobkit import ASK, BID, Kind, detect
+from lobkit.scenarios import evaluate, scenario
+from lobkit.io import read_lobster_reconciled
+
+MS = 1_000_000
+
+
+def base_market(n=2000):
+    """A quiet book: typical order 100 lots, bids 95..99, asks 101..105."""
+    rows, oid, t = [], 1, 0
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        side = BID if i % 2 else ASK
+        p = (99 - i % 5) if side == BID else (101 + i % 5)
+        rows.append((t, Kind.ADD, side, p, int(rng.integers(80, 125)), oid))
+        oid += 1
+        t += MS
+    return rows, oid, t
+
+
+def run(rows, **opts):
+    ts, k, s, p, q, i = map(list, zip(*rows))
+    ev = lobkit.make_events(kind=k, side=s, price=p, size=q, order_id=i, ts=ts)
+    return lobkit.replay(ev, depth=0, detect=opts or True)
+
+
+def test_spoof_by_hand_with_its_evidence():
+    rows, oid, t = base_market()
+    rows.append((t, Kind.ADD, BID, 99, 1500, oid))                # 15x typical, at the best bid
+    rows.append((t + 100 * MS, Kind.EXECUTE, ASK, 101, 40, 2))    # a buyer lifts the other side
+    rows.append((t + 300 * MS, Kind.DELETE, BID, 99, 1500, oid))  # pulled after 300 ms, unfilled
+    r = run(rows)
+    a = r.alerts[r.alerts["kind_name"] == "spoofing"]
+    assert len(a) == 1
+    x = a[0]
+    assert (x["order_id"], x["side"], x["price_ticks"]) == (oid, BID, 99)
+    assert x["lifetime_ns"] == 300 * MS and x["fill_frac"] == 0.0 and x["opp_volume"] == 40
+    assert 12 < x["size_ratio"] < 18 and 0 < x["score"] <= 1
+    assert x["event_index"] == len(rows) - 1
+
+
+@pytest.mark.parametrize("case", ["filled", "resting", "far", "small", "no_opposite_trade"])
+def test_negative_controls_do_not_alert(case):
+    rows, oid, t = base_market()
+    size, price, life = 1500, 99, 300 * MS
+    if case == "small":
+        size = 150
+    if case == "far":
+        price = 90
+    if case == "resting":
+        life = 10_000 * MS
+    rows.append((t, Kind.ADD, BID, price, size, oid))
+    if case != "no_opposite_trade":
+        rows.append((t + 100 * MS, Kind.EXECUTE, ASK, 101, 40, 2))
+    if case == "filled":
+        rows.append((t + 150 * MS, Kind.EXECUTE, BID, price, 900, oid))  # 60% filled
+        size -= 900
+    rows.append((t + life, Kind.DELETE, BID, price, size, oid))
+    r = run(rows)
+    assert (r.alerts["kind_name"] == "spoofing").sum() == 0
+
+
+def test_layering_by_hand():
+    rows, oid, t = base_market()
+    for j in range(4):  # four 4x orders one tick apart, 1..4 ticks behind the best ask
+        rows.append((t + j * 20 * MS, Kind.ADD, ASK, 102 + j, 400, oid + j))
+    rows.append((t + 150 * MS, Kind.EXECUTE, BID, 99, 30, 1))
+    for j in range(4):
+        rows.append((t + (300 + 10 * j) * MS, Kind.DELETE, ASK, 102 + j, 400, oid + j))
+    r = run(rows)
+    a = r.alerts[r.alerts["kind_name"] == "layering"]
+    assert len(a) == 1 and a[0]["side"] == ASK and a[0]["count"] >= 3 and a[0]["size"] >= 1200
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_scenarios_precision_and_recall(seed):
+    """Floors on the seeds we tuned on (the closing note reports all numbers)."""
+    ev, labels = scenario(seed)
+    r = lobkit.replay(ev, depth=0, detect=True)
+    res = evaluate(r.alerts, labels)
+    floors = {"spoofing": (0.7, 0.8), "layering": (0.4, 0.8), "iceberg": (0.5, 0.8),
+              "quote_stuffing": (0.9, 0.8), "depth_collapse": (0.8, 0.8)}
+    for kind, (p, rc) in floors.items():
+        assert res[kind]["precision"] >= p, (kind, res[kind])
+        assert res[kind]["recall"] >= rc, (kind, res[kind])
+    assert res["controls"]["spoof_or_layering_alerts"] <= 2
+
+
+def test_streaming_equals_bulk_and_state_carries_over():
+    ev, _ = scenario(4, seconds=60, episodes=2)
+    bulk = lobkit.replay(ev, depth=0, detect=True)
+    book = detect.enable(lobkit.L3Book())
+    got = []
+    for e in ev.tolist():
+        book.apply_event(e[4], e[5], e[2], e[3], e[1], e[0])
+        a = detect.alerts(book)
+        got += [(int(x["ts"]), int(x["kind"]), int(x["order_id"])) for x in a]
+    want = [(int(x["ts"]), int(x["kind"]), int(x["order_id"])) for x in bulk.alerts]
+    assert got == want and len(want) > 0
+    # two bulk calls on one book == one call
+    half = len(ev) // 2
+    b2 = lobkit.L3Book()
+    r1 = lobkit.replay(ev[:half], book=b2, depth=0, detect=True)
+    r2 = lobkit.replay(ev[half:], book=b2, depth=0, detect=True)
+    both = np.concatenate([r1.alerts, r2.alerts])
+    assert [(int(x["ts"]), int(x["kind"])) for x in both] == [(t, k) for t, k, _ in want]
+
+
+def test_options_are_validated_and_selectable():
+    ev, _ = scenario(5, seconds=30, episodes=1)
+    r = lobkit.replay(ev, depth=0, detect=["spoofing"])
+    assert set(r.alerts["kind_name"]) <= {"spoofing"}
+    with pytest.raises(ValueError, match="unknown detector"):
+        lobkit.replay(ev, detect=["spoofs"])
+    with pytest.raises(ValueError, match="unknown detector option"):
+        lobkit.replay(ev, detect={"spoof_ratio": 3})
+    assert detect.DEFAULTS["spoof_min_ratio"] == 5.0 and detect.DEFAULTS["tick"] == 1
+    assert lobkit.replay(ev, depth=0).alerts is None
+
+
+@pytest.mark.realdata
+def test_real_lobster_alerts_are_well_formed(shared_data):
+    p = shared_data / "lobster" / "GOOG_2012-06-21_34200000_57600000_message_10.csv.gz"
+    ev, _ = read_lobster_reconciled(p)
+    r = lobkit.replay(ev, depth=0, unknown_id="anonymous", tick_size=1e-4, detect={"tick": 100})
+    a = r.alerts
+    s = detect.summary(a)
+    assert s.get("spoofing", 0) > 0 and s.get("iceberg", 0) > 0
+    assert ((a["score"] > 0) & (a["score"] <= 1)).all()
+    assert (np.diff(a["event_index"]) >= 0).all()
+    sp = a[a["kind_name"] == "spoofing"]
+    assert (sp["order_id"] > 0).all() and (sp["fill_frac"] <= 0.1).all()
+    assert (sp["lifetime_ns"] <= 2_000_000_000).all() and (sp["size_ratio"] >= 5).all()
