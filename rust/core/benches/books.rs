@@ -68,6 +68,24 @@ fn l3(c: &mut Criterion) {
             black_box(out.map(|o| o.best_bid_price.len()).unwrap_or(0))
         })
     });
+    g.bench_function("replay_depth0_detect", |b| {
+        let cfg = ReplayConfig {
+            depth: 0,
+            ..Default::default()
+        };
+        b.iter(|| {
+            let mut book = L3Book::new();
+            let mut det = lobkit_core::detect::Detectors::new(Default::default(), true);
+            let out = lobkit_core::bulk::replay_detect(
+                &mut book,
+                &evs,
+                &cfg,
+                &mut |_| true,
+                Some(&mut det),
+            );
+            black_box(out.map(|o| o.alerts.len()).unwrap_or(0))
+        })
+    });
     g.finish();
 }
 

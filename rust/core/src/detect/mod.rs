@@ -213,6 +213,8 @@ pub struct Typical {
     log_mean: f64,
     n: u64,
     alpha: f64,
+    /// exp(log_mean), cached: read on every event, changed only by adds.
+    value: f64,
 }
 
 impl Typical {
@@ -222,6 +224,7 @@ impl Typical {
             log_mean: 0.0,
             n: 0,
             alpha,
+            value: 0.0,
         }
     }
     /// Adds one size (lots, > 0).
@@ -244,15 +247,12 @@ impl Typical {
             d
         };
         self.log_mean += a * d;
+        self.value = self.log_mean.exp();
     }
     /// The typical size (lots); 0 before any observation.
     #[inline]
     pub fn get(&self) -> f64 {
-        if self.n == 0 {
-            0.0
-        } else {
-            self.log_mean.exp()
-        }
+        self.value
     }
     /// Observations so far.
     pub fn count(&self) -> u64 {

@@ -25,6 +25,9 @@ pub struct StuffingDetector {
     mid2: i64,
     fired_now: bool,
     fired_prev: bool,
+    /// End of the current half-window (ns): most events compare against
+    /// it instead of dividing.
+    bucket_end: Ts,
 }
 
 const ALPHA: f64 = 0.05;
@@ -86,9 +89,18 @@ impl StuffingDetector {
     pub(crate) fn on_event(&mut self, cfg: &DetectConfig, cx: &Ctx<'_>, out: &mut Vec<Alert>) {
         let ev = cx.ev;
         let half = (cfg.stuffing_bucket_ns / 2).max(1);
+        if self.bucket.is_some() && ev.ts < self.bucket_end {
+            self.count(cx);
+            return;
+        }
         let b = ev.ts.div_euclid(half);
+        self.bucket_end = (b + 1).saturating_mul(half);
         match self.bucket {
             Some(cur) if b > cur => {
+                // The mid where the window closes (read only at closes).
+                if let Some(m) = cx.mid2_before() {
+                    self.mid2 = m;
+                }
                 self.close(cfg, ev.ts, out);
                 // Empty half-windows in between count as quiet history.
                 let gap = (b - cur - 1).min(1000);
@@ -100,8 +112,13 @@ impl StuffingDetector {
             None => self.bucket = Some(b),
             _ => {}
         }
+        self.count(cx);
+    }
+
+    #[inline]
+    fn count(&mut self, cx: &Ctx<'_>) {
         self.msgs += 1;
-        match ev.kind {
+        match cx.ev.kind {
             kind::CANCEL | kind::DELETE | kind::MODIFY => self.cancels += 1,
             kind::SET_LEVEL => {
                 if let Some(c) = cx.changes.first {
@@ -112,9 +129,6 @@ impl StuffingDetector {
             }
             kind::EXECUTE | kind::TRADE => self.trades += 1,
             _ => {}
-        }
-        if let Some(m) = cx.mid2_after() {
-            self.mid2 = m;
         }
     }
 }
