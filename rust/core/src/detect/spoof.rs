@@ -244,12 +244,34 @@ impl SpoofDetector {
             id,
             size: t.size,
         });
-        // Distinct prices among withdrawals whose placements also fall
-        // within one window of the latest placement.
-        let newest_add = q.iter().map(|w| w.ts_add).max().unwrap_or(now);
+        if q.len() > 256 {
+            q.pop_front(); // bounded even in a cancel storm
+        }
+        // Distinct prices among withdrawals placed within one window of this
+        // order's placement: a scan from the newest that stops as soon as
+        // enough distinct prices are found, with no allocation.
+        let mut seen = [0 as Price; 16];
+        let mut n_seen = 0usize;
+        let need = cfg.layer_min_orders.min(16);
+        for w in q.iter().rev() {
+            if (w.ts_add - t.ts).abs() > cfg.layer_window_ns {
+                continue;
+            }
+            if !seen[..n_seen].contains(&w.price) {
+                seen[n_seen] = w.price;
+                n_seen += 1;
+                if n_seen >= need {
+                    break;
+                }
+            }
+        }
+        if n_seen < need {
+            return;
+        }
+        let newest_add = t.ts;
         let mut prices: Vec<Price> = q
             .iter()
-            .filter(|w| newest_add - w.ts_add <= cfg.layer_window_ns)
+            .filter(|w| (w.ts_add - newest_add).abs() <= cfg.layer_window_ns)
             .map(|w| w.price)
             .collect();
         prices.sort_unstable();
@@ -257,7 +279,7 @@ impl SpoofDetector {
         if prices.len() >= cfg.layer_min_orders {
             let group: Vec<Withdrawn> = q
                 .iter()
-                .filter(|w| newest_add - w.ts_add <= cfg.layer_window_ns)
+                .filter(|w| (w.ts_add - newest_add).abs() <= cfg.layer_window_ns)
                 .copied()
                 .collect();
             let size: Qty = group.iter().map(|w| w.size).sum();
