@@ -189,3 +189,21 @@ def test_stress_bundled_no_torn_reads():
     ev, _ = read_lobster_reconciled(GOOG)
     results, st = _stress(ev, lobkit.L3Book(unknown_id="anonymous"), 2, 300_000)
     assert st["applied"] == len(ev) and sum(r[2] for r in results) == 0
+
+
+def test_engine_detectors_alerts_equal_bulk_replay():
+    from lobkit.scenarios import scenario
+
+    ev, _ = scenario(4, seconds=60, episodes=2)
+    want = lobkit.replay(ev, depth=0, detect=True).alerts
+    with lobkit.Engine([lobkit.L2Book(), lobkit.L3Book(tick_size=0.01)], detect=True) as eng:
+        for chunk in np.array_split(ev, 13):
+            eng.push(chunk, instrument=1)
+        eng.flush(timeout=60)
+        got = eng.alerts()
+        assert len(eng.alerts()) == 0  # drained
+    assert len(want) > 0 and eng.alerts_dropped == 0
+    assert (got["instrument"] == 1).all()
+    for f in ("ts", "kind", "side", "price_ticks", "order_id", "score", "event_index"):
+        np.testing.assert_array_equal(got[f], want[f])
+    np.testing.assert_allclose(got["price"], want["price_ticks"] * 0.01)

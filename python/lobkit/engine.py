@@ -39,14 +39,21 @@ class Engine:
     objects passed in stay yours. ``capacity``: ring slots (events; rounded
     up to a power of two). ``levels``: levels per side in snapshots.
     ``batch``: most events applied between two publications (smaller =
-    fresher snapshots, larger = higher throughput). Use as a context
+    fresher snapshots, larger = higher throughput). ``detect``: run the
+    detectors on every book (as in :func:`lobkit.replay`); read them with
+    :meth:`alerts`. Use as a context
     manager, or call :meth:`close`.
     """
 
     def __init__(self, books: Any, *, capacity: int = 65536, levels: int = 10,
-                 check_ts: bool = True, batch: int = 256, on_error: str = "raise"):
+                 check_ts: bool = True, batch: int = 256, on_error: str = "raise",
+                 detect: Any = None):
+        from . import detect as _detect
+
+        self._grids = [(b.tick_size, b.lot_size) for b in (books if isinstance(books, (list, tuple)) else [books])]
         self._e = _core.Engine(books, capacity=capacity, levels=levels, check_ts=check_ts,
-                               batch=batch, on_error=on_error)
+                               batch=batch, on_error=on_error, detect=_detect.options(detect))
+        self.alerts_dropped = 0
 
     @property
     def instruments(self) -> int:
@@ -74,6 +81,30 @@ class Engine:
     def flush(self, timeout: float | None = None) -> None:
         """Waits until every pushed event is applied or rejected."""
         self._e.flush(timeout)
+
+    def alerts(self) -> np.ndarray:
+        """Alerts of the engine's detectors (``detect=`` at construction)
+        since the last call: :data:`lobkit.detect.ALERT_DTYPE` plus an
+        ``instrument`` field. Drained from a lock-free queue the engine
+        never waits on; overflow is counted in ``alerts_dropped``."""
+        from . import detect as _detect
+
+        cols = self._e.alerts()
+        self.alerts_dropped = int(cols.pop("dropped"))
+        inst = cols.pop("instrument")
+        base = _detect.to_array(cols, 1.0, 1.0)
+        out = np.zeros(len(base), np.dtype(_detect.ALERT_DTYPE.descr + [("instrument", "<i8")]))
+        for f in _detect.ALERT_DTYPE.names:
+            out[f] = base[f]
+        out["instrument"] = inst
+        from ._events import _to_price
+
+        for i, (tick, lot) in enumerate(self._grids):
+            m = inst == i
+            out["price"][m] = _to_price(out["price_ticks"][m], tick)
+            out["size"][m] = cols["size_lots"][m] * lot
+            out["opp_volume"][m] = cols["opp_volume_lots"][m] * lot
+        return out
 
     def stats(self) -> dict[str, int]:
         """``pushed``, ``applied``, ``rejected``, ``queued``,

@@ -336,7 +336,8 @@ impl PyEngine {
 #[pymethods]
 impl PyEngine {
     #[new]
-    #[pyo3(signature = (books, *, capacity=65536, levels=10, check_ts=true, batch=256, on_error="raise"))]
+    #[pyo3(signature = (books, *, capacity=65536, levels=10, check_ts=true, batch=256, on_error="raise", detect=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         books: &Bound<'_, PyAny>,
@@ -345,7 +346,11 @@ impl PyEngine {
         check_ts: bool,
         batch: usize,
         on_error: &str,
+        detect: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
+        let detect = detect
+            .map(|d| crate::detect::detect_config(Some(d)))
+            .transpose()?;
         let raise_errors = match on_error {
             "raise" => true,
             "skip" => false,
@@ -397,6 +402,8 @@ impl PyEngine {
             levels,
             check_ts,
             batch: batch.max(1),
+            detect,
+            ..EngineConfig::default()
         };
         let eng = guard(py, || {
             Engine::start(owned, cfg).map_err(|e| {
@@ -490,6 +497,30 @@ impl PyEngine {
         drop(eng);
         py.check_signals()?;
         res.map_err(|e| engine_err(py, e))
+    }
+
+    /// Alerts raised by the engine's detectors since the last call: a dict
+    /// of columns (as `lobkit.detect`) plus `instrument`. Lock-free with
+    /// respect to the engine thread.
+    fn alerts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let got = py
+            .detach(|| {
+                self.inner
+                    .lock()
+                    .map(|mut e| (e.take_alerts(), e.alerts_dropped()))
+                    .map_err(|_| ())
+            })
+            .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))?;
+        let (tagged, dropped) = got;
+        let (inst, alerts): (Vec<u32>, Vec<lobkit_core::detect::Alert>) =
+            tagged.into_iter().unzip();
+        let d = crate::detect::alerts_dict(py, &alerts)?;
+        d.set_item(
+            "instrument",
+            numpy::PyArray1::from_vec(py, inst.into_iter().map(i64::from).collect()),
+        )?;
+        d.set_item("dropped", dropped)?;
+        Ok(d)
     }
 
     /// Counters: pushed, applied, rejected, queued, full_timeouts, errors_dropped.

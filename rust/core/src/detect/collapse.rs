@@ -19,6 +19,11 @@ pub struct CollapseDetector {
     maxq: VecDeque<(Ts, Qty)>,
     armed: bool,
     started: bool,
+    /// Per side [bid, ask]: the best price the band is anchored to and the
+    /// size within the band, kept incrementally from the change records
+    /// (a full band sum only when that side's best moves).
+    side: [(Option<i64>, Qty); 2],
+    stale: bool,
 }
 
 impl CollapseDetector {
@@ -38,14 +43,51 @@ impl CollapseDetector {
         if !self.started {
             self.started = true;
             self.armed = true;
+            self.stale = true;
             self.next_sample = now;
+        }
+        let band = cfg.collapse_band_steps * cfg.tick;
+        if self.stale || cx.ev.kind == crate::types::kind::CLEAR {
+            for (k, sd) in [Side::Bid, Side::Ask].into_iter().enumerate() {
+                self.side[k] = (cx.l2.best(sd).map(|b| b.0), cx.l2.depth_within(sd, band));
+            }
+            self.stale = false;
+        } else {
+            // A side re-summed in this event already includes the event's
+            // other change (a modify touches two levels).
+            let mut fresh = [false; 2];
+            for c in [cx.changes.first, cx.changes.second].iter().flatten() {
+                let (k, sd) = if c.side == 1 {
+                    (0, Side::Bid)
+                } else {
+                    (1, Side::Ask)
+                };
+                let best = (c.new_best_qty > 0).then_some(c.new_best_price);
+                if fresh[k] {
+                    continue;
+                }
+                if best != self.side[k].0 {
+                    fresh[k] = true;
+                    self.side[k] = (
+                        best,
+                        if best.is_some() {
+                            cx.l2.depth_within(sd, band)
+                        } else {
+                            0
+                        },
+                    );
+                } else if let Some(b) = best {
+                    if (c.price - b).abs() <= band {
+                        self.side[k].1 += c.new_qty - c.prev_qty;
+                    }
+                }
+            }
         }
         if now < self.next_sample {
             return;
         }
         self.next_sample = now + cfg.collapse_sample_ns.max(1);
-        let band = cfg.collapse_band_steps * cfg.tick;
-        let d = cx.l2.depth_within(Side::Bid, band) + cx.l2.depth_within(Side::Ask, band);
+        let d = self.side[0].1 + self.side[1].1;
         while self
             .maxq
             .front()
@@ -85,6 +127,47 @@ impl CollapseDetector {
                 count: peak,
                 ..Alert::default()
             });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::book::Book;
+    use crate::detect::Ctx;
+    use crate::signals::Top;
+    use crate::{synth, L3Book};
+
+    #[test]
+    fn incremental_band_depth_equals_a_fresh_sum() {
+        let evs = synth::l3_stream(30_000, 9, 1_000_000, 300);
+        let cfg = DetectConfig {
+            collapse_band_steps: 3,
+            ..DetectConfig::default()
+        };
+        let mut book = L3Book::new();
+        let mut det = CollapseDetector::default();
+        let mut out = Vec::new();
+        let band = cfg.collapse_band_steps * cfg.tick;
+        for (i, ev) in evs.iter().enumerate() {
+            let before = Top::of(book.l2());
+            let Ok(ch) = book.apply_event(ev) else {
+                continue;
+            };
+            let cx = Ctx {
+                ev,
+                index: i as u64,
+                changes: &ch,
+                before: &before,
+                l2: book.l2(),
+            };
+            det.on_event(&cfg, 100.0, &cx, &mut out);
+            let want = [
+                book.l2().depth_within(Side::Bid, band),
+                book.l2().depth_within(Side::Ask, band),
+            ];
+            assert_eq!([det.side[0].1, det.side[1].1], want, "event {i}");
         }
     }
 }

@@ -102,10 +102,17 @@ impl StuffingDetector {
                     self.mid2 = m;
                 }
                 self.close(cfg, ev.ts, out);
-                // Empty half-windows in between count as quiet history.
-                let gap = (b - cur - 1).min(1000);
-                for _ in 0..gap {
+                // Empty half-windows in between count as quiet history: the
+                // first two flush the window; the rest only decay the mean,
+                // in closed form (sparse feeds have thousands of them).
+                let gap = b - cur - 1;
+                for _ in 0..gap.min(2) {
                     self.close(cfg, ev.ts, &mut Vec::new());
+                }
+                if gap > 2 {
+                    let k = (gap - 2).min(1 << 20) as i32;
+                    self.mean *= (1.0 - ALPHA).powi(k);
+                    self.buckets_seen += k as u64;
                 }
                 self.bucket = Some(b);
             }

@@ -11,6 +11,7 @@
 //! the producer to collect ([`Engine::take_errors`]); a panic inside the
 //! engine stops it and is reported, never aborting the process.
 
+pub mod alerts;
 pub mod ring;
 
 use std::collections::VecDeque;
@@ -77,6 +78,10 @@ pub struct EngineConfig {
     pub check_ts: bool,
     /// Most events applied between two publications (latency vs throughput).
     pub batch: usize,
+    /// Run the detectors on every book, alerts to [`Engine::take_alerts`].
+    pub detect: Option<crate::detect::DetectConfig>,
+    /// Alert queue capacity (alerts beyond it are counted as dropped).
+    pub alert_capacity: usize,
 }
 
 impl Default for EngineConfig {
@@ -86,6 +91,8 @@ impl Default for EngineConfig {
             levels: 10,
             check_ts: true,
             batch: 256,
+            detect: None,
+            alert_capacity: 1 << 14,
         }
     }
 }
@@ -153,6 +160,7 @@ pub enum EngineError {
 #[derive(Debug)]
 pub struct Engine {
     ring: Arc<Ring>,
+    alerts: Arc<alerts::AlertQueue>,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<Vec<AnyBook>>>,
     readers: Vec<Reader>,
@@ -163,6 +171,9 @@ pub struct Engine {
 
 struct Worker {
     ring: Arc<Ring>,
+    alerts: Arc<alerts::AlertQueue>,
+    detectors: Vec<Option<crate::detect::Detectors>>,
+    scratch: Vec<crate::detect::Alert>,
     shared: Arc<Shared>,
     books: Vec<AnyBook>,
     pubs: Vec<Publisher>,
@@ -224,6 +235,9 @@ impl Worker {
             state,
             cfg,
             consumed,
+            detectors,
+            scratch,
+            alerts,
             ..
         } = self;
         let mut applied = 0u64;
@@ -247,6 +261,20 @@ impl Worker {
             match book.apply(ev, cfg.check_ts) {
                 Ok(ch) => {
                     applied += 1;
+                    if let Some(Some(d)) = detectors.get_mut(i) {
+                        let cx = crate::detect::Ctx {
+                            ev,
+                            index: idx,
+                            changes: &ch,
+                            before: &st.top,
+                            l2: book.levels(),
+                        };
+                        d.on_event(&cx, scratch);
+                        if !scratch.is_empty() {
+                            alerts.push(inst, scratch);
+                            scratch.clear();
+                        }
+                    }
                     let cur = Top::of(book.levels());
                     let e = ofi::ofi(&st.top, &cur);
                     st.sig.ofi = e;
@@ -305,6 +333,14 @@ impl Engine {
     /// Starts the engine thread owning `books` (one per instrument).
     pub fn start(books: Vec<AnyBook>, cfg: EngineConfig) -> std::io::Result<Engine> {
         let ring = Arc::new(Ring::new(cfg.capacity));
+        let alert_q = Arc::new(alerts::AlertQueue::new(cfg.alert_capacity));
+        let detectors = books
+            .iter()
+            .map(|b| {
+                cfg.detect
+                    .map(|c| crate::detect::Detectors::new(c, matches!(b, AnyBook::L3(_))))
+            })
+            .collect();
         let shared = Arc::new(Shared::default());
         let mut pubs = Vec::with_capacity(books.len());
         let mut readers = Vec::with_capacity(books.len());
@@ -326,6 +362,9 @@ impl Engine {
         }
         let worker = Worker {
             ring: ring.clone(),
+            alerts: alert_q.clone(),
+            detectors,
+            scratch: Vec::new(),
             shared: shared.clone(),
             books,
             pubs,
@@ -360,6 +399,7 @@ impl Engine {
             })?;
         Ok(Engine {
             ring,
+            alerts: alert_q,
             shared,
             thread: Some(thread),
             readers,
@@ -503,6 +543,18 @@ impl Engine {
             full_timeouts: self.full_timeouts,
             errors_dropped: self.shared.errors_dropped.load(Ordering::Relaxed),
         }
+    }
+
+    /// Alerts raised by the engine's detectors since the last call, oldest
+    /// first, tagged with the instrument index (lock-free; never blocks the
+    /// engine).
+    pub fn take_alerts(&mut self) -> Vec<alerts::Tagged> {
+        self.alerts.drain()
+    }
+
+    /// Alerts dropped because the queue was full.
+    pub fn alerts_dropped(&self) -> u64 {
+        self.alerts.dropped()
     }
 
     /// Events waiting in the ring.
