@@ -130,7 +130,9 @@ impl IcebergDetector {
         }
         // Refills: a size increase at a level shortly after a fill there.
         for c in [cx.changes.first, cx.changes.second].iter().flatten() {
-            if c.new_qty <= c.prev_qty {
+            // Fills are only remembered when they emptied the level, so a
+            // refill re-creates it: anything else needs no lookup.
+            if c.prev_qty != 0 || c.new_qty == 0 || self.levels.is_empty() {
                 continue;
             }
             let Some(e) = self.levels.get_mut(&(c.side, c.price)) else {
