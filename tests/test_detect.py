@@ -139,3 +139,35 @@ def test_real_lobster_alerts_are_well_formed(shared_data):
     sp = a[a["kind_name"] == "spoofing"]
     assert (sp["order_id"] > 0).all() and (sp["fill_frac"] <= 0.1).all()
     assert (sp["lifetime_ns"] <= 2_000_000_000).all() and (sp["size_ratio"] >= 5).all()
+
+
+def test_l2_phantom_liquidity_and_l2_layering_by_hand():
+    rng = np.random.default_rng(3)
+    rows, t = [], 0
+    size = {p: 0 for p in range(90, 111)}
+    for i in range(3000):  # ordinary level updates of ~100 lots
+        p = int(rng.integers(95, 100)) if i % 2 else int(rng.integers(101, 106))
+        size[p] = max(0, size[p] + int(rng.integers(-60, 120)))
+        rows.append((t, Kind.SET_LEVEL, BID if p < 100 else ASK, p, size[p]))
+        t += MS
+    base = {p: size[p] for p in (103, 104, 105)}
+    for j, p in enumerate((103, 104, 105)):  # three asks jump by 1,500 lots...
+        rows.append((t + j * 30 * MS, Kind.SET_LEVEL, ASK, p, base[p] + 1500))
+    rows.append((t + 200 * MS, Kind.TRADE, BID, 99, 20))
+    for j, p in enumerate((103, 104, 105)):  # ...and vanish 300 ms later, untraded
+        rows.append((t + (300 + 10 * j) * MS, Kind.SET_LEVEL, ASK, p, base[p]))
+    ts, k, s, p, q = map(list, zip(*rows))
+    ev = lobkit.make_events(kind=k, side=s, price=p, size=q, ts=ts)
+    r = lobkit.replay(ev, depth=0, detect=True)
+    ph = r.alerts[r.alerts["kind_name"] == "phantom"]
+    assert sorted(ph["price_ticks"].tolist()) == [103, 104, 105]
+    assert (ph["side"] == ASK).all() and (ph["fill_frac"] == 0).all() and (ph["size"] == 1500).all()
+    lay = r.alerts[r.alerts["kind_name"] == "layering"]
+    assert len(lay) == 1 and lay[0]["count"] == 3
+    # the same rise that trades away is not phantom
+    rows2 = rows[:3000] + [(t, Kind.SET_LEVEL, ASK, 103, base[103] + 1500),
+                           (t + 100 * MS, Kind.TRADE, ASK, 103, 1500),
+                           (t + 101 * MS, Kind.SET_LEVEL, ASK, 103, base[103])]
+    ts, k, s, p, q = map(list, zip(*rows2))
+    r2 = lobkit.replay(lobkit.make_events(kind=k, side=s, price=p, size=q, ts=ts), depth=0, detect=True)
+    assert (r2.alerts["kind_name"] == "phantom").sum() == 0
