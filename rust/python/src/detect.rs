@@ -7,23 +7,11 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-/// A `DetectConfig` from keyword overrides (names as the Rust fields);
-/// unknown names are refused so a typo never silently runs the defaults.
-pub fn detect_config(d: Option<&Bound<'_, PyDict>>) -> PyResult<DetectConfig> {
-    let mut c = DetectConfig::default();
-    let Some(d) = d else { return Ok(c) };
-    for (k, v) in d.iter() {
-        let k: String = k.extract()?;
-        macro_rules! set {
-            ($($f:ident),*) => {
-                match k.as_str() {
-                    $(stringify!($f) => { c.$f = v.extract().map_err(|e| PyValueError::new_err(format!("detector option {k}: {e}")))?; })*
-                    _ => return Err(PyValueError::new_err(format!(
-                        "unknown detector option {k:?}; see lobkit.detect.DEFAULTS for the names"))),
-                }
-            };
-        }
-        set!(
+/// Calls `$m!(field, ...)` with every `DetectConfig` option: the one list of
+/// option names (parsing and the defaults dict both use it).
+macro_rules! with_options {
+    ($m:ident) => {
+        $m!(
             tick,
             spoofing,
             layering,
@@ -53,7 +41,27 @@ pub fn detect_config(d: Option<&Bound<'_, PyDict>>) -> PyResult<DetectConfig> {
             collapse_window_ns,
             collapse_sample_ns,
             collapse_min_depth_ratio
-        );
+        )
+    };
+}
+
+/// A `DetectConfig` from keyword overrides (names as the Rust fields);
+/// unknown names are refused so a typo never silently runs the defaults.
+pub fn detect_config(d: Option<&Bound<'_, PyDict>>) -> PyResult<DetectConfig> {
+    let mut c = DetectConfig::default();
+    let Some(d) = d else { return Ok(c) };
+    for (k, v) in d.iter() {
+        let k: String = k.extract()?;
+        macro_rules! set {
+            ($($f:ident),*) => {
+                match k.as_str() {
+                    $(stringify!($f) => { c.$f = v.extract().map_err(|e| PyValueError::new_err(format!("detector option {k}: {e}")))?; })*
+                    _ => return Err(PyValueError::new_err(format!(
+                        "unknown detector option {k:?}; see lobkit.detect.DEFAULTS for the names"))),
+                }
+            };
+        }
+        with_options!(set);
     }
     if c.tick < 1 || c.max_lifetime_ns < 1 || c.stuffing_bucket_ns < 1 || c.layer_min_orders < 2 {
         return Err(PyValueError::new_err(
@@ -69,37 +77,7 @@ pub fn detect_defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let c = DetectConfig::default();
     let d = PyDict::new(py);
     macro_rules! put { ($($f:ident),*) => { $( d.set_item(stringify!($f), c.$f)?; )* }; }
-    put!(
-        tick,
-        spoofing,
-        layering,
-        phantom,
-        iceberg,
-        quote_stuffing,
-        depth_collapse,
-        spoof_min_ratio,
-        near_steps,
-        max_lifetime_ns,
-        max_fill,
-        min_opp_volume,
-        layer_min_ratio,
-        layer_min_orders,
-        layer_window_ns,
-        phantom_min_ratio,
-        iceberg_min_refills,
-        refill_ns,
-        hidden_min_ratio,
-        iceberg_window_ns,
-        stuffing_bucket_ns,
-        stuffing_rate_ratio,
-        stuffing_min_msgs,
-        stuffing_min_cancel_ratio,
-        collapse_band_steps,
-        collapse_drop,
-        collapse_window_ns,
-        collapse_sample_ns,
-        collapse_min_depth_ratio
-    );
+    with_options!(put);
     Ok(d)
 }
 

@@ -31,7 +31,7 @@ struct LevelEvidence {
 #[derive(Clone, Debug, Default)]
 pub struct IcebergDetector {
     levels: FxHashMap<(i8, Price), LevelEvidence>,
-    expiry: VecDeque<(Ts, i8, Price)>,
+    expiry: VecDeque<(Ts, (i8, Price))>,
 }
 
 impl IcebergDetector {
@@ -43,7 +43,7 @@ impl IcebergDetector {
     fn entry(&mut self, now: Ts, side: i8, price: Price) -> &mut LevelEvidence {
         let exp = &mut self.expiry;
         self.levels.entry((side, price)).or_insert_with(|| {
-            exp.push_back((now, side, price));
+            exp.push_back((now, (side, price)));
             LevelEvidence {
                 since: now,
                 ..LevelEvidence::default()
@@ -60,15 +60,12 @@ impl IcebergDetector {
     ) {
         let ev = cx.ev;
         let now = ev.ts;
-        while let Some(&(t0, s, p)) = self.expiry.front() {
-            if now - t0 <= cfg.iceberg_window_ns {
-                break;
+        let levels = &mut self.levels;
+        super::expire(&mut self.expiry, now, cfg.iceberg_window_ns, |t0, key| {
+            if levels.get(&key).is_some_and(|e| e.since == t0) {
+                levels.remove(&key);
             }
-            self.expiry.pop_front();
-            if self.levels.get(&(s, p)).is_some_and(|e| e.since == t0) {
-                self.levels.remove(&(s, p));
-            }
-        }
+        });
         if ev.side == 0 {
             return;
         }

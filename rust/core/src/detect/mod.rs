@@ -393,6 +393,25 @@ impl Detectors {
     }
 }
 
+/// Pops the entries older than `horizon` ns from the front of a
+/// time-ordered expiry queue, handing each `(time, key)` to `drop`: the one
+/// mechanism that bounds every detector's memory.
+#[inline]
+pub(crate) fn expire<K: Copy>(
+    q: &mut std::collections::VecDeque<(Ts, K)>,
+    now: Ts,
+    horizon: i64,
+    mut drop: impl FnMut(Ts, K),
+) {
+    while let Some(&(t0, k)) = q.front() {
+        if now - t0 <= horizon {
+            break;
+        }
+        q.pop_front();
+        drop(t0, k);
+    }
+}
+
 /// `side` as `Side`, if it is one.
 #[inline]
 pub(crate) fn side_of(s: i8) -> Option<Side> {

@@ -29,7 +29,7 @@ struct Rise {
 #[derive(Clone, Debug, Default)]
 pub struct PhantomDetector {
     live: FxHashMap<(i8, Price), Rise>,
-    expiry: VecDeque<(Ts, i8, Price)>,
+    expiry: VecDeque<(Ts, (i8, Price))>,
     recent: [VecDeque<(Ts, Price, Qty)>; 2],
 }
 
@@ -48,15 +48,12 @@ impl PhantomDetector {
     ) {
         let ev = cx.ev;
         let now = ev.ts;
-        while let Some(&(t0, s, p)) = self.expiry.front() {
-            if now - t0 <= cfg.max_lifetime_ns {
-                break;
+        let live = &mut self.live;
+        super::expire(&mut self.expiry, now, cfg.max_lifetime_ns, |t0, key| {
+            if live.get(&key).is_some_and(|r| r.ts == t0) {
+                live.remove(&key);
             }
-            self.expiry.pop_front();
-            if self.live.get(&(s, p)).is_some_and(|r| r.ts == t0) {
-                self.live.remove(&(s, p));
-            }
-        }
+        });
         if ev.kind == kind::TRADE || ev.kind == kind::EXECUTE {
             // A print's side is the resting side when the feed gives it;
             // otherwise it may have hit either side at that price.
@@ -106,7 +103,7 @@ impl PhantomDetector {
                             ratio,
                         },
                     );
-                    self.expiry.push_back((now, c.side, c.price));
+                    self.expiry.push_back((now, key));
                 }
             } else if let Some(r) = self.live.get(&key).copied() {
                 let gone = r.base + r.added - c.new_qty;

@@ -78,15 +78,12 @@ impl SpoofDetector {
         let ev = cx.ev;
         let now = ev.ts;
         // Expire records that can no longer qualify.
-        while let Some(&(t0, id)) = self.expiry.front() {
-            if now - t0 <= cfg.max_lifetime_ns {
-                break;
+        let live = &mut self.live;
+        super::expire(&mut self.expiry, now, cfg.max_lifetime_ns, |t0, id| {
+            if live.get(&id).is_some_and(|t| t.ts == t0) {
+                live.remove(&id);
             }
-            self.expiry.pop_front();
-            if self.live.get(&id).is_some_and(|t| t.ts == t0) {
-                self.live.remove(&id);
-            }
-        }
+        });
         match ev.kind {
             kind::ADD => self.on_add(cfg, typ, cx),
             kind::EXECUTE | kind::TRADE => {
