@@ -23,6 +23,7 @@ pub struct CollapseDetector {
     /// size within the band, kept incrementally from the change records
     /// (a full band sum only when that side's best moves).
     side: [(Option<i64>, Qty); 2],
+    side_stale: [bool; 2],
     stale: bool,
 }
 
@@ -53,29 +54,16 @@ impl CollapseDetector {
             }
             self.stale = false;
         } else {
-            // A side re-summed in this event already includes the event's
-            // other change (a modify touches two levels).
-            let mut fresh = [false; 2];
+            // A side whose best moved is re-summed at the next sample (and
+            // takes no deltas until then: the re-sum includes them).
             for c in [cx.changes.first, cx.changes.second].iter().flatten() {
-                let (k, sd) = if c.side == 1 {
-                    (0, Side::Bid)
-                } else {
-                    (1, Side::Ask)
-                };
+                let k = if c.side == 1 { 0 } else { 1 };
                 let best = (c.new_best_qty > 0).then_some(c.new_best_price);
-                if fresh[k] {
-                    continue;
-                }
                 if best != self.side[k].0 {
-                    fresh[k] = true;
-                    self.side[k] = (
-                        best,
-                        if best.is_some() {
-                            cx.l2.depth_within(sd, band)
-                        } else {
-                            0
-                        },
-                    );
+                    self.side[k].0 = best;
+                    self.side_stale[k] = true;
+                } else if self.side_stale[k] {
+                    continue;
                 } else if let Some(b) = best {
                     if (c.price - b).abs() <= band {
                         self.side[k].1 += c.new_qty - c.prev_qty;
@@ -87,6 +75,16 @@ impl CollapseDetector {
             return;
         }
         self.next_sample = now + cfg.collapse_sample_ns.max(1);
+        for (k, sd) in [Side::Bid, Side::Ask].into_iter().enumerate() {
+            if std::mem::take(&mut self.side_stale[k]) {
+                let best = self.side[k].0;
+                self.side[k].1 = if best.is_some() {
+                    cx.l2.depth_within(sd, band)
+                } else {
+                    0
+                };
+            }
+        }
         let d = self.side[0].1 + self.side[1].1;
         while self
             .maxq
@@ -144,6 +142,7 @@ mod tests {
         let evs = synth::l3_stream(30_000, 9, 1_000_000, 300);
         let cfg = DetectConfig {
             collapse_band_steps: 3,
+            collapse_sample_ns: 1, // every event samples: the sums are checked each time
             ..DetectConfig::default()
         };
         let mut book = L3Book::new();
