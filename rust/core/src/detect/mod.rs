@@ -130,6 +130,11 @@ pub struct DetectConfig {
     /// Layering: the layers were placed within this span (ns), and are
     /// withdrawn within it too (1 s).
     pub layer_window_ns: i64,
+    /// Layering: each layer rested at least this long (ns; 20 ms). Three
+    /// levels pulled within a millisecond of being posted are a market
+    /// maker refreshing its quotes — nobody could have seen, let alone
+    /// reacted to, them (on LOBSTER most raw layering alerts were that).
+    pub layer_min_lifetime_ns: i64,
     /// Phantom: a level increase of at least this × typical increment (5).
     pub phantom_min_ratio: f64,
     /// Iceberg: refills of a level within `refill_ns` after a fill there
@@ -188,6 +193,7 @@ impl Default for DetectConfig {
             layer_min_ratio: 2.5,
             layer_min_orders: 3,
             layer_window_ns: 1_000_000_000,
+            layer_min_lifetime_ns: 20_000_000,
             phantom_min_ratio: 5.0,
             iceberg_min_refills: 3,
             refill_ns: 100_000_000,

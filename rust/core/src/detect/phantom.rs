@@ -148,7 +148,7 @@ impl PhantomDetector {
                 ..Alert::default()
             });
         }
-        if !cfg.layering {
+        if !cfg.layering || life < cfg.layer_min_lifetime_ns {
             return;
         }
         let q = &mut self.recent[if side == Side::Bid { 0 } else { 1 }];

@@ -224,7 +224,7 @@ impl SpoofDetector {
                 event_index: 0,
             });
         }
-        if !cfg.layering || t.ratio < cfg.layer_min_ratio {
+        if !cfg.layering || t.ratio < cfg.layer_min_ratio || life < cfg.layer_min_lifetime_ns {
             return;
         }
         let q = &mut self.withdrawn[si(t.side)];
