@@ -76,7 +76,7 @@ pub struct ReplayConfig {
     pub trade_sign: TradeSign,
 }
 
-/// Replay output plus the detectors' alerts.
+/// The detectors' alerts of one replay call.
 pub type Alerts = Vec<crate::detect::Alert>;
 
 impl Default for ReplayConfig {
@@ -164,8 +164,11 @@ pub enum ReplayError {
     Interrupted,
 }
 
+/// Applies one event, refusing it first when `check_ts` and its `ts` is
+/// earlier than the book's last: the one way every path (bulk replay, the
+/// engine, the streaming `apply_event`) applies an event.
 #[inline]
-fn check_and_apply<B: Book>(
+pub fn check_and_apply<B: Book>(
     book: &mut B,
     ev: &Event,
     check_ts: bool,

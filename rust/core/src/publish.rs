@@ -315,11 +315,7 @@ impl Publisher {
         w[H_NA] = na as u64;
         let last = w.len() - 1;
         w[last] = checksum(&w[..last]);
-        self.store_words();
-    }
-
-    fn store_words(&self) {
-        self.shared.block.write(&self.scratch);
+        self.shared.block.write(w);
     }
 }
 

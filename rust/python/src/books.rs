@@ -4,12 +4,13 @@ use crate::arrays::{guard, output_dict};
 use crate::errors::{custom, kind_to_pyerr, to_pyerr};
 use lobkit_core::bulk::{self, OnError, ReplayConfig, ReplayError};
 use lobkit_core::detect::{Alert, Ctx, Detectors};
-use lobkit_core::publish::{channel, Publisher, SignalValues};
+use lobkit_core::publish::{channel, Publisher};
+use lobkit_core::signals::flow::Flow;
 use lobkit_core::signals::imbalance::{
     band_imbalance, depth_imbalance, queue_imbalance, weighted_imbalance, weighted_mid,
 };
 use lobkit_core::signals::trade_flow::TradeSign;
-use lobkit_core::signals::{ofi::message_ofi_visible, ofi::ofi, Top};
+use lobkit_core::signals::Top;
 use lobkit_core::units::to_steps;
 use lobkit_core::{
     Changes, CrossPolicy, ErrorKind, L2Book, L3Book, LevelChange, Side, UnknownIdPolicy,
@@ -93,61 +94,6 @@ fn cross_name(p: CrossPolicy) -> &'static str {
     match p {
         CrossPolicy::Allow => "allow",
         CrossPolicy::Reject => "reject",
-    }
-}
-
-/// Streaming signal state kept next to a book: the top of the book after the
-/// last event, that event's OFI e_n and the running total (lots).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Flow {
-    top: Top,
-    last: i64,
-    total: i64,
-    msg_last: i64,
-    msg_total: i64,
-}
-
-impl Flow {
-    fn of(l2: &L2Book) -> Flow {
-        Flow {
-            top: Top::of(l2),
-            ..Flow::default()
-        }
-    }
-
-    /// After a bulk call of `n` events with OFI sum `sum` and last e_n `last`.
-    /// The values a snapshot publishes.
-    fn values(&self) -> SignalValues {
-        SignalValues {
-            ofi: self.last,
-            ofi_total: self.total,
-            ofi_msg_total: self.msg_total,
-            imbalance: queue_imbalance(self.top.bid_qty, self.top.ask_qty),
-            weighted_mid: weighted_mid(&self.top).unwrap_or(f64::NAN),
-        }
-    }
-
-    /// `t` = [OFI sum, last OFI, message OFI sum, last message OFI].
-    fn after_bulk(&mut self, top: Top, t: [i64; 4], n: u64) {
-        self.top = top;
-        self.total += t[0];
-        self.msg_total += t[2];
-        if n > 0 {
-            self.last = t[1];
-            self.msg_last = t[3];
-        }
-    }
-
-    /// After one event with level changes `ch`: OFI against the previous top
-    /// (eq. 10) and message-accounting OFI (eq. 4, visible book only).
-    #[inline]
-    fn step(&mut self, l2: &L2Book, ch: &Changes) {
-        let cur = Top::of(l2);
-        self.last = ofi(&self.top, &cur);
-        self.total += self.last;
-        self.msg_last = message_ofi_visible(ch, &self.top);
-        self.msg_total += self.msg_last;
-        self.top = cur;
     }
 }
 
@@ -317,8 +263,29 @@ fn change_tuple(c: &LevelChange) -> (i8, i64, i64, i64, i64, i64, i64, i64) {
 /// Read-side methods shared by both book classes. `$view` maps `&self` to the
 /// `L2Book` view; the extra token tree adds class-specific methods.
 macro_rules! book_class {
-    ($ty:ident, $view:expr, $is_l3:expr, { $($extra:tt)* }) => {
+    ($ty:ident, $inner:ty, $view:expr, $is_l3:expr, { $($extra:tt)* }) => {
         impl $ty {
+            /// A Python book around a core book, `seq` events already
+            /// applied (constructors, unpickling, the engine's final books).
+            pub(crate) fn from_parts(inner: $inner, grid: Grid, seq: u64) -> Self {
+                let mut b = $ty {
+                    inner,
+                    grid,
+                    last: None,
+                    seq,
+                    flow: Flow::default(),
+                    publisher: None,
+                    detectors: None,
+                    pending_alerts: Vec::new(),
+                };
+                b.flow = Flow::of($view(&b));
+                b
+            }
+
+            pub(crate) fn grid(&self) -> Grid {
+                self.grid
+            }
+
             /// Publishes the book to its readers, if it has any (after every
             /// streaming event and every bulk call).
             #[inline]
@@ -368,14 +335,9 @@ macro_rules! book_class {
             #[allow(clippy::too_many_arguments)]
             fn apply_event(&mut self, py: Python<'_>, kind: u8, side: i8, price: i64, size: i64, order_id: u64, ts: i64) -> PyResult<bool> {
                 let ev = lobkit_core::Event::new(ts, kind, side, price, size, order_id);
-                let last = $view(&*self).last_ts;
-                if ts < last {
-                    return Err(kind_to_pyerr(py, ErrorKind::TimestampOrder { ts, last_ts: last }, self.seq));
-                }
                 let before = self.flow.top;
-                let ch = lobkit_core::Book::apply_event(&mut self.inner, &ev)
+                let ch = bulk::check_and_apply(&mut self.inner, &ev, true)
                     .map_err(|k| kind_to_pyerr(py, k, self.seq))?;
-                *lobkit_core::Book::last_ts(&mut self.inner) = ts;
                 let index = self.seq;
                 self.seq += 1;
                 let mut flow = self.flow;
@@ -593,25 +555,6 @@ pub struct PyL2Book {
 }
 
 impl PyL2Book {
-    /// A Python book around a core book (the engine hands its books back).
-    pub(crate) fn from_parts(inner: L2Book, grid: Grid) -> Self {
-        let flow = Flow::of(&inner);
-        PyL2Book {
-            inner,
-            grid,
-            last: None,
-            seq: 0,
-            flow,
-            publisher: None,
-            detectors: None,
-            pending_alerts: Vec::new(),
-        }
-    }
-
-    pub(crate) fn grid(&self) -> Grid {
-        self.grid
-    }
-
     #[inline]
     fn set(&mut self, py: Python<'_>, side: Side, p: i64, q: i64) -> PyResult<bool> {
         match self.inner.set_level(side, p, q) {
@@ -638,22 +581,17 @@ fn l2_view(b: &PyL2Book) -> &L2Book {
     &b.inner
 }
 
-book_class!(PyL2Book, l2_view, false, {
+book_class!(PyL2Book, L2Book, l2_view, false, {
     #[new]
     #[pyo3(signature = (*, tick_size=1.0, lot_size=1.0, cross_policy="allow"))]
     fn new(tick_size: f64, lot_size: f64, cross_policy: &str) -> PyResult<Self> {
         let mut inner = L2Book::new();
         inner.cross_policy = policy_cross(cross_policy)?;
-        Ok(PyL2Book {
+        Ok(PyL2Book::from_parts(
             inner,
-            grid: Grid::new(tick_size, lot_size)?,
-            last: None,
-            seq: 0,
-            flow: Flow::default(),
-            publisher: None,
-            detectors: None,
-            pending_alerts: Vec::new(),
-        })
+            Grid::new(tick_size, lot_size)?,
+            0,
+        ))
     }
 
     /// Sets the level at (side, price) to `size` (price/size units; 0 removes
@@ -782,25 +720,6 @@ fn l3_view(b: &PyL3Book) -> &L2Book {
 }
 
 impl PyL3Book {
-    /// A Python book around a core book (the engine hands its books back).
-    pub(crate) fn from_parts(inner: L3Book, grid: Grid) -> Self {
-        let flow = Flow::of(inner.l2());
-        PyL3Book {
-            inner,
-            grid,
-            last: None,
-            seq: 0,
-            flow,
-            publisher: None,
-            detectors: None,
-            pending_alerts: Vec::new(),
-        }
-    }
-
-    pub(crate) fn grid(&self) -> Grid {
-        self.grid
-    }
-
     /// Optional (side, price) that locate anonymous liquidity for unknown ids
     /// (0 when not given).
     fn hints(
@@ -840,23 +759,18 @@ impl PyL3Book {
     }
 }
 
-book_class!(PyL3Book, l3_view, true, {
+book_class!(PyL3Book, L3Book, l3_view, true, {
     #[new]
     #[pyo3(signature = (*, tick_size=1.0, lot_size=1.0, cross_policy="allow", unknown_id="error"))]
     fn new(tick_size: f64, lot_size: f64, cross_policy: &str, unknown_id: &str) -> PyResult<Self> {
         let mut inner = L3Book::new();
         inner.set_cross_policy(policy_cross(cross_policy)?);
         inner.unknown_id = policy_unknown(unknown_id)?;
-        Ok(PyL3Book {
+        Ok(PyL3Book::from_parts(
             inner,
-            grid: Grid::new(tick_size, lot_size)?,
-            last: None,
-            seq: 0,
-            flow: Flow::default(),
-            publisher: None,
-            detectors: None,
-            pending_alerts: Vec::new(),
-        })
+            Grid::new(tick_size, lot_size)?,
+            0,
+        ))
     }
 
     /// Unknown-id policy: 'error', 'anonymous' or 'skip'.
@@ -1262,39 +1176,11 @@ pub fn restore(
     match kind {
         2 => {
             let inner = L2Book::from_bytes(data).map_err(err)?;
-            let flow = Flow::of(&inner);
-            Ok(Py::new(
-                py,
-                PyL2Book {
-                    inner,
-                    grid,
-                    last: None,
-                    seq,
-                    flow,
-                    publisher: None,
-                    detectors: None,
-                    pending_alerts: Vec::new(),
-                },
-            )?
-            .into_any())
+            Ok(Py::new(py, PyL2Book::from_parts(inner, grid, seq))?.into_any())
         }
         3 => {
             let inner = L3Book::from_bytes(data).map_err(err)?;
-            let flow = Flow::of(inner.l2());
-            Ok(Py::new(
-                py,
-                PyL3Book {
-                    inner,
-                    grid,
-                    last: None,
-                    seq,
-                    flow,
-                    publisher: None,
-                    detectors: None,
-                    pending_alerts: Vec::new(),
-                },
-            )?
-            .into_any())
+            Ok(Py::new(py, PyL3Book::from_parts(inner, grid, seq))?.into_any())
         }
         k => Err(PyValueError::new_err(format!(
             "kind={k}: expected 2 (L2Book) or 3 (L3Book)"

@@ -274,7 +274,6 @@ fn stats_dict<'py>(
 pub struct PyEngine {
     inner: Mutex<Engine>,
     grids: Vec<Grid>,
-    kinds: Vec<u8>,
     raise_errors: bool,
 }
 
@@ -378,18 +377,15 @@ impl PyEngine {
         }
         let mut owned = Vec::new();
         let mut grids = Vec::new();
-        let mut kinds = Vec::new();
         for b in &list {
             if let Ok(b) = b.cast::<PyL2Book>() {
                 let b = b.borrow();
                 owned.push(AnyBook::L2(b.inner.clone()));
                 grids.push(b.grid());
-                kinds.push(2);
             } else if let Ok(b) = b.cast::<PyL3Book>() {
                 let b = b.borrow();
                 owned.push(AnyBook::L3(b.inner.clone()));
                 grids.push(b.grid());
-                kinds.push(3);
             } else {
                 return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                     "books: expected lobkit.L2Book / L3Book (or a list of them), got {}",
@@ -413,7 +409,6 @@ impl PyEngine {
         Ok(PyEngine {
             inner: Mutex::new(eng),
             grids,
-            kinds,
             raise_errors,
         })
     }
@@ -568,10 +563,8 @@ impl PyEngine {
                 .inner
                 .lock()
                 .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))?;
-            let q = eng.queued();
-            Ok((eng.close(drain), q))
+            Ok(eng.close(drain))
         })?;
-        let (res, _) = res;
         let (books, stats) = res.map_err(|e| engine_err(py, e))?;
         let left = stats.pushed - stats.applied - stats.rejected;
         let d = stats_dict(py, &stats, left as usize)?;
@@ -580,11 +573,10 @@ impl PyEngine {
         for (i, b) in books.into_iter().enumerate() {
             let g = self.grids[i];
             out.push(match b {
-                AnyBook::L2(b) => Py::new(py, PyL2Book::from_parts(b, g))?.into_any(),
-                AnyBook::L3(b) => Py::new(py, PyL3Book::from_parts(b, g))?.into_any(),
+                AnyBook::L2(b) => Py::new(py, PyL2Book::from_parts(b, g, 0))?.into_any(),
+                AnyBook::L3(b) => Py::new(py, PyL3Book::from_parts(b, g, 0))?.into_any(),
             });
         }
-        let _ = &self.kinds;
         Ok((out, d))
     }
 

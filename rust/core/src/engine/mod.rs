@@ -21,11 +21,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::book::l3::Changes;
-use crate::book::Book;
+use crate::bulk::check_and_apply;
 use crate::error::{Error, ErrorKind};
-use crate::publish::{channel, LevelIter, Publisher, Reader, SignalValues};
-use crate::signals::imbalance::{queue_imbalance, weighted_mid};
-use crate::signals::{ofi, Top};
+use crate::publish::{channel, LevelIter, Publisher, Reader};
+use crate::signals::flow::Flow;
 use crate::types::{Event, Side};
 use crate::{L2Book, L3Book};
 use ring::Ring;
@@ -41,20 +40,9 @@ pub enum AnyBook {
 
 impl AnyBook {
     fn apply(&mut self, ev: &Event, check_ts: bool) -> Result<Changes, ErrorKind> {
-        fn go<B: Book>(b: &mut B, ev: &Event, check_ts: bool) -> Result<Changes, ErrorKind> {
-            if check_ts && ev.ts < *b.last_ts() {
-                return Err(ErrorKind::TimestampOrder {
-                    ts: ev.ts,
-                    last_ts: *b.last_ts(),
-                });
-            }
-            let c = b.apply_event(ev)?;
-            *b.last_ts() = ev.ts;
-            Ok(c)
-        }
         match self {
-            AnyBook::L2(b) => go(b, ev, check_ts),
-            AnyBook::L3(b) => go(b, ev, check_ts),
+            AnyBook::L2(b) => check_and_apply(b, ev, check_ts),
+            AnyBook::L3(b) => check_and_apply(b, ev, check_ts),
         }
     }
 
@@ -184,8 +172,7 @@ struct Worker {
 
 #[derive(Clone, Copy, Debug, Default)]
 struct InstState {
-    top: Top,
-    sig: SignalValues,
+    flow: Flow,
     events: u64,
     ts: i64,
     dirty: bool,
@@ -266,7 +253,7 @@ impl Worker {
                             ev,
                             index: idx,
                             changes: &ch,
-                            before: &st.top,
+                            before: &st.flow.top,
                             l2: book.levels(),
                         };
                         d.on_event(&cx, scratch);
@@ -275,14 +262,7 @@ impl Worker {
                             scratch.clear();
                         }
                     }
-                    let cur = Top::of(book.levels());
-                    let e = ofi::ofi(&st.top, &cur);
-                    st.sig.ofi = e;
-                    st.sig.ofi_total += e;
-                    st.sig.ofi_msg_total += ofi::message_ofi_visible(&ch, &st.top);
-                    st.sig.imbalance = queue_imbalance(cur.bid_qty, cur.ask_qty);
-                    st.sig.weighted_mid = weighted_mid(&cur).unwrap_or(f64::NAN);
-                    st.top = cur;
+                    st.flow.step(book.levels(), &ch);
                     st.events += 1;
                     st.ts = ev.ts;
                     st.dirty = true;
@@ -325,7 +305,7 @@ impl Worker {
         let bids = LevelIter::new(l2, Side::Bid, n);
         let asks = LevelIter::new(l2, Side::Ask, n);
         // (LevelIter walks the ladder with next_after: no allocation.)
-        self.pubs[i].publish(st.ts, st.events, bids, asks, &st.sig);
+        self.pubs[i].publish(st.ts, st.events, bids, asks, &st.flow.values());
     }
 }
 
@@ -349,14 +329,8 @@ impl Engine {
             let (p, r) = channel(cfg.levels);
             pubs.push(p);
             readers.push(r);
-            let top = Top::of(b.levels());
             state.push(InstState {
-                top,
-                sig: SignalValues {
-                    imbalance: queue_imbalance(top.bid_qty, top.ask_qty),
-                    weighted_mid: weighted_mid(&top).unwrap_or(f64::NAN),
-                    ..SignalValues::default()
-                },
+                flow: Flow::of(b.levels()),
                 ..InstState::default()
             });
         }
@@ -589,6 +563,7 @@ impl Drop for Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::book::Book;
     use crate::synth;
     use crate::types::kind;
 

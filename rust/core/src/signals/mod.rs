@@ -4,6 +4,7 @@
 //! Sign convention everywhere: positive means buying pressure.
 
 pub mod classify;
+pub mod flow;
 pub mod imbalance;
 pub mod ofi;
 pub mod trade_flow;

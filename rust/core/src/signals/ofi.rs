@@ -21,7 +21,9 @@ use crate::book::l3::Changes;
 use crate::types::{kind, Event};
 
 /// The bid half of eq. (10) for one level: (previous price, size) to
-/// (current price, size), size 0 = absent (lots).
+/// (current price, size), size 0 = absent (lots). Applied to level m of each
+/// side it is multi-level OFI (Xu, Gould and Howison 2019; Cont, Cucuringu
+/// and Zhang 2023), which is how the bulk replay uses it.
 #[inline]
 pub fn bid_term(prev_p: i64, prev_q: i64, p: i64, q: i64) -> i64 {
     // Empty side = price -inf.
@@ -57,20 +59,6 @@ pub fn ask_term(prev_p: i64, prev_q: i64, p: i64, q: i64) -> i64 {
 pub fn ofi(prev: &Top, cur: &Top) -> i64 {
     bid_term(prev.bid_price, prev.bid_qty, cur.bid_price, cur.bid_qty)
         + ask_term(prev.ask_price, prev.ask_qty, cur.ask_price, cur.ask_qty)
-}
-
-/// The same rule applied to level `m` of each side (multi-level OFI, Xu,
-/// Gould and Howison 2019; Cont, Cucuringu and Zhang 2023): `prev_*`/`cur_*`
-/// are (price ticks, size lots) of level m, size 0 when the level is absent.
-#[inline]
-pub fn ofi_level(
-    prev_bid: (i64, i64),
-    prev_ask: (i64, i64),
-    cur_bid: (i64, i64),
-    cur_ask: (i64, i64),
-) -> i64 {
-    bid_term(prev_bid.0, prev_bid.1, cur_bid.0, cur_bid.1)
-        + ask_term(prev_ask.0, prev_ask.1, cur_ask.0, cur_ask.1)
 }
 
 /// Message-accounting OFI of one event, CKS (2014) eq. (4):

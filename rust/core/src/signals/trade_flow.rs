@@ -78,34 +78,27 @@ impl Signer {
     }
 }
 
-/// Signed traded volume of one event (lots). `include_hidden` counts TRADE
-/// prints (hidden or cross executions) as well as visible EXECUTEs.
-#[inline]
-pub fn signed_volume(ev: &Event, include_hidden: bool) -> i64 {
-    let is_trade = ev.kind == kind::EXECUTE || (include_hidden && ev.kind == kind::TRADE);
-    if !is_trade {
-        return 0;
-    }
-    match ev.side {
-        -1 => ev.size,
-        1 => -ev.size,
-        _ => 0,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn aggressor_is_opposite_the_resting_side() {
+        // The feed rule on visible executions and hidden prints; the mid of
+        // this quote is 100, where an unsided first print stays unknown.
+        let top = Top {
+            bid_price: 99,
+            bid_qty: 5,
+            ask_price: 101,
+            ask_qty: 5,
+        };
         let ex = |side, k| Event::new(0, k, side, 100, 7, 1);
-        assert_eq!(signed_volume(&ex(-1, kind::EXECUTE), false), 7); // resting ask hit: buy
-        assert_eq!(signed_volume(&ex(1, kind::EXECUTE), false), -7);
-        assert_eq!(signed_volume(&ex(1, kind::TRADE), false), 0);
-        assert_eq!(signed_volume(&ex(1, kind::TRADE), true), -7);
-        assert_eq!(signed_volume(&ex(0, kind::TRADE), true), 0);
-        assert_eq!(signed_volume(&ex(1, kind::ADD), true), 0);
+        let v = |e: Event| Signer::new(TradeSign::Feed).signed(&e, &top);
+        assert_eq!(v(ex(-1, kind::EXECUTE)), 7); // resting ask hit: buy
+        assert_eq!(v(ex(1, kind::EXECUTE)), -7);
+        assert_eq!(v(ex(1, kind::TRADE)), -7);
+        assert_eq!(v(ex(0, kind::TRADE)), 0);
+        assert_eq!(v(ex(1, kind::ADD)), 0);
     }
 
     #[test]

@@ -1,0 +1,71 @@
+//! Streaming signal state kept next to a book: the top of the book after the
+//! last event, that event's OFI (eq. 10) and message-accounting OFI (eq. 4,
+//! visible book), and their running totals (lots). The Python books and the
+//! feed engine both keep one per book.
+
+use super::imbalance::{queue_imbalance, weighted_mid};
+use super::ofi::{message_ofi_visible, ofi};
+use super::Top;
+use crate::book::l3::Changes;
+use crate::publish::SignalValues;
+use crate::L2Book;
+
+/// Per-book flow state (lots).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Flow {
+    /// Top of the book after the last event.
+    pub top: Top,
+    /// OFI e_n of the last event.
+    pub last: i64,
+    /// Running OFI.
+    pub total: i64,
+    /// Message-accounting OFI of the last event.
+    pub msg_last: i64,
+    /// Running message-accounting OFI.
+    pub msg_total: i64,
+}
+
+impl Flow {
+    /// Fresh state for a book as it stands (totals 0).
+    pub fn of(l2: &L2Book) -> Flow {
+        Flow {
+            top: Top::of(l2),
+            ..Flow::default()
+        }
+    }
+
+    /// After one event with level changes `ch`: OFI against the previous top
+    /// and message-accounting OFI.
+    #[inline]
+    pub fn step(&mut self, l2: &L2Book, ch: &Changes) {
+        let cur = Top::of(l2);
+        self.last = ofi(&self.top, &cur);
+        self.total += self.last;
+        self.msg_last = message_ofi_visible(ch, &self.top);
+        self.msg_total += self.msg_last;
+        self.top = cur;
+    }
+
+    /// After a bulk call of `n` events; `t` = [OFI sum, last OFI, message
+    /// OFI sum, last message OFI] of the call, `top` the book after it.
+    pub fn after_bulk(&mut self, top: Top, t: [i64; 4], n: u64) {
+        self.top = top;
+        self.total += t[0];
+        self.msg_total += t[2];
+        if n > 0 {
+            self.last = t[1];
+            self.msg_last = t[3];
+        }
+    }
+
+    /// The values a snapshot publishes.
+    pub fn values(&self) -> SignalValues {
+        SignalValues {
+            ofi: self.last,
+            ofi_total: self.total,
+            ofi_msg_total: self.msg_total,
+            imbalance: queue_imbalance(self.top.bid_qty, self.top.ask_qty),
+            weighted_mid: weighted_mid(&self.top).unwrap_or(f64::NAN),
+        }
+    }
+}
