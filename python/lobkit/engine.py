@@ -32,7 +32,7 @@ __all__ = ["Engine", "Reader", "Snapshot"]
 
 class Engine:
     """``Engine(books, *, capacity=65536, levels=10, check_ts=True,
-    batch=256, on_error='raise')``.
+    batch=256, on_error='raise', detect=None)``.
 
     ``books``: one :class:`~lobkit.L2Book`/:class:`~lobkit.L3Book` or a list
     (instrument ``i`` = ``books[i]``); the engine takes copies, so the
@@ -92,18 +92,14 @@ class Engine:
         cols = self._e.alerts()
         self.alerts_dropped = int(cols.pop("dropped"))
         inst = cols.pop("instrument")
-        base = _detect.to_array(cols, 1.0, 1.0)
-        out = np.zeros(len(base), np.dtype(_detect.ALERT_DTYPE.descr + [("instrument", "<i8")]))
-        for f in _detect.ALERT_DTYPE.names:
-            out[f] = base[f]
-        out["instrument"] = inst
-        from ._events import _to_price
-
+        out = np.zeros(len(inst), np.dtype(_detect.ALERT_DTYPE.descr + [("instrument", "<i8")]))
+        # Each instrument's rows through the one conversion, on its own grid.
         for i, (tick, lot) in enumerate(self._grids):
             m = inst == i
-            out["price"][m] = _to_price(out["price_ticks"][m], tick)
-            out["size"][m] = cols["size_lots"][m] * lot
-            out["opp_volume"][m] = cols["opp_volume_lots"][m] * lot
+            part = _detect.to_array({k: v[m] for k, v in cols.items()}, tick, lot)
+            for f in _detect.ALERT_DTYPE.names:
+                out[f][m] = part[f]
+        out["instrument"] = inst
         return out
 
     def stats(self) -> dict[str, int]:

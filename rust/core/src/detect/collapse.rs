@@ -23,8 +23,8 @@ pub struct CollapseDetector {
     /// size within the band, kept incrementally from the change records
     /// (a full band sum only when that side's best moves).
     side: [(Option<i64>, Qty); 2],
+    /// Sides to re-sum (and re-anchor) from the book at the next sample.
     side_stale: [bool; 2],
-    stale: bool,
 }
 
 impl CollapseDetector {
@@ -41,33 +41,28 @@ impl CollapseDetector {
         out: &mut Vec<Alert>,
     ) {
         let now = cx.ev.ts;
+        if !self.started || cx.ev.kind == crate::types::kind::CLEAR {
+            self.side_stale = [true; 2];
+        }
         if !self.started {
             self.started = true;
             self.armed = true;
-            self.stale = true;
             self.next_sample = now;
         }
         let band = cfg.collapse_band_steps * cfg.tick;
-        if self.stale || cx.ev.kind == crate::types::kind::CLEAR {
-            for (k, sd) in [Side::Bid, Side::Ask].into_iter().enumerate() {
-                self.side[k] = (cx.l2.best(sd).map(|b| b.0), cx.l2.depth_within(sd, band));
+        // A side whose best moved is re-summed at the next sample (and takes
+        // no deltas until then: the re-sum includes them).
+        for c in [cx.changes.first, cx.changes.second].iter().flatten() {
+            let k = if c.side == 1 { 0 } else { 1 };
+            let best = (c.new_best_qty > 0).then_some(c.new_best_price);
+            if self.side_stale[k] {
+                continue;
             }
-            self.stale = false;
-        } else {
-            // A side whose best moved is re-summed at the next sample (and
-            // takes no deltas until then: the re-sum includes them).
-            for c in [cx.changes.first, cx.changes.second].iter().flatten() {
-                let k = if c.side == 1 { 0 } else { 1 };
-                let best = (c.new_best_qty > 0).then_some(c.new_best_price);
-                if best != self.side[k].0 {
-                    self.side[k].0 = best;
-                    self.side_stale[k] = true;
-                } else if self.side_stale[k] {
-                    continue;
-                } else if let Some(b) = best {
-                    if (c.price - b).abs() <= band {
-                        self.side[k].1 += c.new_qty - c.prev_qty;
-                    }
+            if best != self.side[k].0 {
+                self.side_stale[k] = true;
+            } else if let Some(b) = best {
+                if (c.price - b).abs() <= band {
+                    self.side[k].1 += c.new_qty - c.prev_qty;
                 }
             }
         }
@@ -77,12 +72,7 @@ impl CollapseDetector {
         self.next_sample = now + cfg.collapse_sample_ns.max(1);
         for (k, sd) in [Side::Bid, Side::Ask].into_iter().enumerate() {
             if std::mem::take(&mut self.side_stale[k]) {
-                let best = self.side[k].0;
-                self.side[k].1 = if best.is_some() {
-                    cx.l2.depth_within(sd, band)
-                } else {
-                    0
-                };
+                self.side[k] = (cx.l2.best(sd).map(|b| b.0), cx.l2.depth_within(sd, band));
             }
         }
         let d = self.side[0].1 + self.side[1].1;
