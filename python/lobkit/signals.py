@@ -432,10 +432,8 @@ class MicroPrice:
         a = _ints("ask", ask, 1)[::step]
         qb = _ints("bid_size", bid_size, 1)[::step].astype(np.float64)
         qa = _ints("ask_size", ask_size, 1)[::step].astype(np.float64)
-        ok = (qb > 0) & (qa > 0) & (a > b)
-        spread2 = (a - b)  # raw ticks
-        s = np.where(ok & (spread2 % tick == 0), spread2 // tick, 0)
-        imb = cls._bucket(np.where(ok, qb / np.where(ok, qb + qa, 1), 0.5), n_imbalance)
+        _, s, i = cls._states(b, a, qb, qa, tick)
+        imb = cls._bucket(i, n_imbalance)
         mid2 = b + a  # 2 x mid, raw ticks
         good = (s >= 1) & (s <= n_spread)
         x0, x1 = slice(None, -1), slice(1, None)
@@ -490,6 +488,18 @@ class MicroPrice:
         return cls(G.reshape(n_spread, n_imbalance), tick, int(len(src)))
 
     @staticmethod
+    def _states(bid: np.ndarray, ask: np.ndarray, qb: np.ndarray, qa: np.ndarray,
+                tick: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(both sides quoted, spread in price steps — 0 when unquoted or off
+        the step grid, <= 0 when crossed, so outside every fitted state —,
+        imbalance qb/(qb+qa), 0.5 when unquoted)."""
+        ok = (qb > 0) & (qa > 0)
+        raw = ask - bid
+        s = np.where(ok & (raw % tick == 0), raw // tick, 0)
+        imb = np.where(ok, qb / np.where(ok, qb + qa, 1), 0.5)
+        return ok, s, imb
+
+    @staticmethod
     def _bucket(i: np.ndarray, n: int) -> np.ndarray:
         return np.minimum((np.asarray(i) * n).astype(np.int64), n - 1)
 
@@ -520,11 +530,7 @@ class MicroPrice:
         """Micro-price after every event of a replay, in price units (NaN
         where a side is empty or the spread is outside the fitted range)."""
         bb, ba = result.best_bid_price, result.best_ask_price
-        qb = result.best_bid_size.astype(np.float64)
-        qa = result.best_ask_size.astype(np.float64)
-        ok = (qb > 0) & (qa > 0)
-        raw = ba - bb
-        s = np.where(ok & (raw % self.tick == 0), raw // self.tick, 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            g = self.adjustment(np.where(ok, qb / (qb + qa), 0.5), s)
+        ok, s, imb = self._states(bb, ba, result.best_bid_size.astype(np.float64),
+                                  result.best_ask_size.astype(np.float64), self.tick)
+        g = self.adjustment(imb, s)
         return np.where(ok, (bb + ba) / 2.0 + g * self.tick, np.nan) * result.book.tick_size
