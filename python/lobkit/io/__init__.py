@@ -1,5 +1,13 @@
-"""Loaders for real market-data formats, each returning :data:`lobkit.EVENT_DTYPE` arrays."""
+"""Loaders for real market-data formats, each returning :data:`lobkit.EVENT_DTYPE` arrays.
 
+* LOBSTER message/orderbook files: :func:`read_lobster`, :func:`read_lobster_reconciled`
+* Tardis.dev CSV (incremental_book_L2, trades, book_snapshot_N): :func:`read_tardis`
+* the plain event table (CSV/Parquet): :func:`read_events` / :func:`write_events`
+
+Streams from several files merge with :func:`merge`.
+"""
+
+from ._common import F_LAST, F_SNAPSHOT, merge, read_bytes
 from .lobster import (
     FLAG_RECONCILE,
     REASON_OUT_OF_WINDOW,
@@ -11,15 +19,26 @@ from .lobster import (
     read_lobster_orderbook,
     read_lobster_reconciled,
 )
+from .table import events_table, read_events, write_events
+from .tardis import read_tardis, tardis_schema
 
 __all__ = [
     "FLAG_RECONCILE",
+    "F_LAST",
+    "F_SNAPSHOT",
     "REASON_OUT_OF_WINDOW",
     "REASON_UNEXPLAINED",
     "REASON_UNKNOWN_ID",
+    "events_table",
     "lobster_book_columns",
+    "merge",
     "message_rows",
+    "read_bytes",
+    "read_events",
     "read_lobster",
     "read_lobster_orderbook",
     "read_lobster_reconciled",
+    "read_tardis",
+    "tardis_schema",
+    "write_events",
 ]

@@ -35,27 +35,11 @@ import numpy as np
 
 from .. import _core
 from .._events import EVENT_DTYPE
-from ..errors import ParseError
+from ._common import read_bytes as _read_bytes
+from ._common import with_file as _with_file
 
 #: Empty-level marker in orderbook files (ask; bids use the negative).
 EMPTY_PRICE = 9_999_999_999
-
-
-def _read_bytes(path: str | os.PathLike) -> bytes:
-    with open(path, "rb") as f:
-        head = f.read(2)
-        f.seek(0)
-        if head == b"\x1f\x8b":
-            with gzip.open(f) as g:
-                return g.read()
-        return f.read()
-
-
-def _with_file(path, fn):
-    try:
-        return fn()
-    except ParseError as e:
-        raise type(e)(f"{path}: {e.message}", e.index, e.field) from None
 
 
 def _orderbook_path(message_path: Path) -> Path | None:

@@ -8,7 +8,7 @@ pub mod bulk;
 pub mod detect;
 pub mod engine;
 pub mod error;
-pub mod lobster;
+pub mod io;
 pub mod publish;
 pub mod signals;
 pub mod synth;

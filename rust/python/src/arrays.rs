@@ -1,7 +1,7 @@
 //! numpy <-> core conversions: the event byte view, output arrays, loaders.
 
 use crate::errors::{internal, to_pyerr};
-use lobkit_core::{lobster, Event, Side};
+use lobkit_core::{io::lobster, Event, Side};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;

@@ -9,6 +9,7 @@ mod books;
 mod detect;
 mod engine;
 mod errors;
+mod feeds;
 mod signals;
 
 use pyo3::prelude::*;
@@ -25,6 +26,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrays::parse_lobster_orderbook, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::lobster_reconcile, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::panic_for_test, m)?)?;
+    m.add_function(wrap_pyfunction!(feeds::parse_tardis, m)?)?;
+    m.add_function(wrap_pyfunction!(feeds::parse_event_table, m)?)?;
+    m.add_function(wrap_pyfunction!(feeds::snapshots_to_events, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::synthetic_l2, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::has_l3_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::synthetic_l3, m)?)?;

@@ -6,7 +6,8 @@
 //! of the *resting* order). Orderbook rows: `ask_p,ask_s,bid_p,bid_s` per
 //! level; empty levels are ±9999999999 with size 0.
 
-use crate::error::{Error, ErrorKind};
+use super::text::{parse_int, perr, show, trim};
+use crate::error::Error;
 use crate::types::{kind, Event, OrderId, Price, Qty, Side, Ts};
 
 /// One parsed message row.
@@ -24,45 +25,6 @@ pub struct Message {
     pub price: i64,
     /// 1 bid, -1 ask.
     pub direction: i8,
-}
-
-fn perr(line: u64, field: &'static str, message: impl Into<String>) -> Error {
-    Error {
-        index: None,
-        kind: ErrorKind::Parse {
-            line,
-            field,
-            message: message.into(),
-        },
-    }
-}
-
-fn parse_int(s: &[u8], line: u64, field: &'static str) -> Result<i64, Error> {
-    let t = trim(s);
-    let (neg, digits) = match t.first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() || digits.len() > 18 {
-        return Err(perr(
-            line,
-            field,
-            format!("expected an integer, got {:?}", show(s)),
-        ));
-    }
-    let mut v: i64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return Err(perr(
-                line,
-                field,
-                format!("expected an integer, got {:?}", show(s)),
-            ));
-        }
-        v = v * 10 + (c - b'0') as i64;
-    }
-    Ok(if neg { -v } else { v })
 }
 
 /// Seconds with decimals -> ns. Up to 9 decimals are exact. Longer
@@ -110,22 +72,6 @@ fn parse_time(s: &[u8], line: u64) -> Result<Ts, Error> {
         }
     }
     Ok(secs * 1_000_000_000 + ns)
-}
-
-fn trim(s: &[u8]) -> &[u8] {
-    let a = s
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(s.len());
-    let b = s
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(a, |p| p + 1);
-    &s[a..b.max(a)]
-}
-
-fn show(s: &[u8]) -> String {
-    String::from_utf8_lossy(s).into_owned()
 }
 
 /// Parses a whole message file (already decompressed).
@@ -540,6 +486,7 @@ pub fn reconcile(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     #[test]
     fn time_is_exact_ns() {

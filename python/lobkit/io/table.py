@@ -1,0 +1,134 @@
+"""The plain event table: CSV or Parquet, one row per lobkit event.
+
+========== ======== ============================================================
+column     required content
+========== ======== ============================================================
+``ts``     yes      integer ns
+``kind``   yes      code 1..10 or name (``set_level``, ``add``, ``cancel``,
+                    ``delete``, ``modify``, ``execute``, ``trade``, ``clear``,
+                    ``seed``, ``halt``; any case)
+``side``   yes      ``1``/``bid``/``b``, ``-1``/``ask``/``a``, ``0``/empty
+``price``  yes      price units (a decimal on the ``tick_size`` grid)
+``size``   yes      size units (a decimal on the ``lot_size`` grid)
+``order_id`` no     unsigned integer; 0 or empty = none
+``flags``  no       integer 0..255
+========== ======== ============================================================
+
+Columns may be in any order; others are ignored. :func:`write_events` writes
+this layout, and :func:`read_events` reads it back to the identical array.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from .._events import EVENT_DTYPE, Kind, _to_price, make_events
+from ..errors import ParseError
+from ._common import grid, read_bytes, with_file
+
+_KIND_NAMES = {k.name.lower(): int(k) for k in Kind}
+
+
+def _is_parquet(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == b"PAR1"
+
+
+def read_events(path: str | os.PathLike, *, tick_size: Any = 1, lot_size: Any = 1) -> np.ndarray:
+    """Reads an event table (CSV, optionally gzip'd, or Parquet) into
+    :data:`~lobkit.EVENT_DTYPE` events. Prices/sizes are converted exactly
+    onto the grids; a value off the grid raises
+    :class:`~lobkit.errors.ParseError` naming the file, line (CSV) or row
+    (Parquet) and the column."""
+    path = Path(os.fspath(path))
+    if _is_parquet(path):
+        return _read_parquet(path, tick_size, lot_size)
+    data = read_bytes(path)
+    raw = with_file(path, lambda: _core.parse_event_table(
+        data, tick=grid(tick_size, "tick_size"), lot=grid(lot_size, "lot_size")))
+    return raw.view(EVENT_DTYPE)
+
+
+def _read_parquet(path: Path, tick_size: Any, lot_size: Any) -> np.ndarray:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError("reading Parquet needs pyarrow: pip install pyarrow") from None
+    t = pq.read_table(path)
+    names = set(t.column_names)
+    missing = [c for c in ("ts", "kind", "side", "price", "size") if c not in names]
+    if missing:
+        raise ParseError(f"{path}: missing columns {missing}; the table has {sorted(names)}",
+                         None, missing[0])
+    col = {c: t.column(c).to_numpy(zero_copy_only=False) for c in names}
+    kind = col["kind"]
+    if kind.dtype.kind in "OUS":
+        codes = np.array([_KIND_NAMES.get(str(k).lower(), 0) for k in kind], dtype=np.int64)
+        bad = np.flatnonzero(codes == 0)
+        if len(bad):
+            raise ParseError(f"{path}: row {bad[0]}: unknown kind {kind[bad[0]]!r}", int(bad[0]), "kind")
+        kind = codes
+    side = col["side"]
+    if side.dtype.kind in "OUS":
+        m = {"bid": 1, "b": 1, "1": 1, "ask": -1, "a": -1, "-1": -1, "0": 0, "": 0, "none": 0}
+        side = np.array([m.get(str(s).lower(), 9) for s in side], dtype=np.int64)
+        bad = np.flatnonzero(side == 9)
+        if len(bad):
+            raise ParseError(f"{path}: row {bad[0]}: side must be bid/ask/0", int(bad[0]), "side")
+    try:
+        return make_events(
+            ts=col["ts"], kind=kind, side=side, price=col["price"], size=col["size"],
+            order_id=col.get("order_id", 0), flags=col.get("flags", 0),
+            tick_size=None if _unit(tick_size) else float(tick_size),
+            lot_size=None if _unit(lot_size) else float(lot_size))
+    except ParseError:
+        raise
+    except Exception as e:  # InvalidPriceError etc.: name the file too
+        if hasattr(e, "index"):
+            raise type(e)(f"{path}: {e}", e.index, e.field) from None
+        raise
+
+
+def _unit(x: Any) -> bool:
+    return str(x) in ("1", "1.0")
+
+
+def events_table(events: np.ndarray, *, tick_size: float = 1.0, lot_size: float = 1.0) -> dict:
+    """Events as columns of the table layout: price/size in units (float64
+    when the grid is fractional, int64 otherwise), kind as names."""
+    price = (events["price"] if _unit(tick_size) else _to_price(events["price"], tick_size))
+    size = (events["size"] if _unit(lot_size) else _to_price(events["size"], lot_size))
+    names = np.array([k.name.lower() for k in Kind])
+    return {
+        "ts": events["ts"], "kind": names[np.clip(events["kind"].astype(np.int64) - 1, 0, 9)],
+        "side": events["side"].astype(np.int8), "price": price, "size": size,
+        "order_id": events["order_id"], "flags": events["flags"],
+    }
+
+
+def write_events(events: np.ndarray, path: str | os.PathLike, *, tick_size: float = 1.0,
+                 lot_size: float = 1.0) -> None:
+    """Writes events as an event table: Parquet when ``path`` ends in
+    ``.parquet`` (needs pyarrow), CSV otherwise (``.gz`` compresses).
+    Prices/sizes are written in units with ``repr`` precision, so
+    :func:`read_events` with the same grids gives back the same array."""
+    cols = events_table(events, tick_size=tick_size, lot_size=lot_size)
+    path = str(path)
+    if path.endswith(".parquet"):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.table({k: pa.array(v) for k, v in cols.items()}), path)
+        return
+    import gzip
+
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "wt", newline="") as f:
+        f.write("ts,kind,side,price,size,order_id,flags\n")
+        for row in zip(*(cols[k].tolist() for k in cols)):
+            f.write(",".join(repr(v) if isinstance(v, float) else str(v) for v in row) + "\n")

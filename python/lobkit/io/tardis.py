@@ -1,0 +1,75 @@
+"""Tardis.dev downloadable CSV files (https://docs.tardis.dev/downloadable-csv-files).
+
+Data types and their events (``flags``: :data:`F_LAST` on the last event of
+each feed message, :data:`F_SNAPSHOT` on snapshot rows):
+
+========================= ===================================================
+Tardis data type          lobkit events
+========================= ===================================================
+``incremental_book_L2``   one ``SET_LEVEL`` per row (``amount`` is the new
+                          absolute size; 0 removes the level). A run of
+                          ``is_snapshot=true`` rows after update rows is a
+                          fresh snapshot: a ``CLEAR`` comes first.
+``trades``                one ``TRADE`` per row; ``side`` is the *resting*
+                          side (taker ``buy`` -> -1 ask, ``sell`` -> 1 bid,
+                          ``unknown`` -> 0).
+``book_snapshot_25``/``_5`` the ``SET_LEVEL`` events that turn the previous
+                          row's top N into this row's (removals first, so
+                          the book is never crossed mid-row; an unchanged row
+                          adds nothing).
+========================= ===================================================
+
+Prices and amounts are read as exact decimals onto ``tick_size`` /
+``lot_size``; a value off the grid raises :class:`~lobkit.errors.ParseError`
+naming the file, line and column. gzip files (Tardis's ``.csv.gz``) are
+read transparently. Timestamps are µs in the file and ns in the events.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from .._events import EVENT_DTYPE
+from ._common import grid, read_bytes, with_file
+
+
+def read_tardis(
+    path: str | os.PathLike,
+    *,
+    tick_size: Any,
+    lot_size: Any,
+    ts: str = "local",
+    symbol: str | None = None,
+) -> np.ndarray:
+    """Reads a Tardis CSV (``incremental_book_L2``, ``trades`` or
+    ``book_snapshot_N``, told apart by the header) into
+    :data:`~lobkit.EVENT_DTYPE` events.
+
+    ``tick_size`` / ``lot_size``: the price and amount grids (e.g. 0.5 and 1
+    for Deribit BTC-PERPETUAL, 0.01 and 0.001 for Binance futures BTCUSDT).
+    ``ts``: 'local' (Tardis's receive time, the file order; default) or
+    'exchange' (the venue's clock, not always monotone). ``symbol``: keep
+    only this symbol's rows; without it, a file holding several symbols is
+    an error. Replay with the same ``tick_size``/``lot_size``; merge book and
+    trades files with :func:`lobkit.io.merge`.
+    """
+    data = read_bytes(path)
+    _schema, _n, raw = with_file(path, lambda: _core.parse_tardis(
+        data, tick=grid(tick_size, "tick_size"), lot=grid(lot_size, "lot_size"), ts=ts,
+        symbol=symbol))
+    return raw.view(EVENT_DTYPE)
+
+
+def tardis_schema(path: str | os.PathLike) -> str:
+    """'incremental_book_L2', 'trades' or 'book_snapshot_N' from the file's header."""
+    import gzip
+
+    opener = gzip.open if open(path, "rb").read(2) == b"\x1f\x8b" else open
+    with opener(path, "rb") as f:
+        head = f.readline()
+    schema, n, _ = with_file(path, lambda: _core.parse_tardis(head, tick="1", lot="1"))
+    return f"book_snapshot_{n}" if schema == "book_snapshot" else schema

@@ -1,0 +1,24 @@
+//! Feed parsers: the bytes of a real market-data format in, [`Event`]s out.
+//!
+//! Every parser is exact (decimal strings go to integer ticks/lots through
+//! [`decimal::Grid`], never through f64) and every error names the line
+//! (1-based) and the field.
+//!
+//! [`Event`]: crate::Event
+
+pub mod decimal;
+pub mod levels;
+pub mod lobster;
+pub mod table;
+pub mod tardis;
+pub mod text;
+
+/// `Event::flags` bits written by the parsers of this module other than
+/// LOBSTER (which keeps its message type there). They follow Databento's
+/// convention so DBN flags pass through unchanged.
+pub mod flags {
+    /// Last event of one feed message: the book is consistent after it.
+    pub const LAST: u8 = 0x80;
+    /// Part of a snapshot (a book reset and its levels).
+    pub const SNAPSHOT: u8 = 0x20;
+}

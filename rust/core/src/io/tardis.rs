@@ -1,0 +1,410 @@
+//! Tardis.dev CSV files (<https://docs.tardis.dev/downloadable-csv-files>).
+//!
+//! * `incremental_book_L2`: `exchange,symbol,timestamp,local_timestamp,
+//!   is_snapshot,side,price,amount`; `amount` is the level's new absolute
+//!   size (0 removes it). A run of `is_snapshot=true` rows that follows
+//!   update rows (or opens the file) is a new snapshot: a `CLEAR` is emitted
+//!   before it. Each row is one `SET_LEVEL`.
+//! * `trades`: `...,id,side,price,amount`; `side` is the taker's (`buy`,
+//!   `sell`, `unknown`). Each row is one `TRADE` whose event `side` is the
+//!   *resting* side (the lobkit convention), 0 when unknown.
+//! * `book_snapshot_N`: `asks[i].price, asks[i].amount, bids[i].price,
+//!   bids[i].amount` for i in 0..N; each row becomes the `SET_LEVEL` events
+//!   that turn the previous row's top N into this one ([`super::levels`]).
+//!
+//! Timestamps are µs since the UNIX epoch; events carry ns. Rows that share
+//! `local_timestamp` came in one message: the last event of each gets
+//! [`flags::LAST`], snapshot rows [`flags::SNAPSHOT`].
+
+use super::decimal::Grid;
+use super::flags;
+use super::levels::{self, Levels};
+use super::text::{col, fields, lines, parse_int, perr, show, Header};
+use crate::error::Error;
+use crate::types::{kind, Event, Ts};
+
+/// Which timestamp becomes `Event::ts`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TsSource {
+    /// `timestamp`, the exchange's clock (not always monotone across messages).
+    Exchange,
+    /// `local_timestamp`, Tardis's receive clock (the file's order).
+    Local,
+}
+
+/// Which Tardis data type a file holds (from its header).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schema {
+    /// `incremental_book_L2`.
+    IncrementalL2,
+    /// `trades`.
+    Trades,
+    /// `book_snapshot_N` with `levels` = N.
+    Snapshot {
+        /// Levels per side.
+        levels: usize,
+    },
+}
+
+/// Parser settings.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Price grid: `price` strings become ticks of this step.
+    pub price: Grid,
+    /// Size grid: `amount` strings become lots of this step.
+    pub size: Grid,
+    /// Timestamp column for `Event::ts`.
+    pub ts: TsSource,
+    /// Keep only rows of this symbol; `None` requires the file to hold one.
+    pub symbol: Option<String>,
+}
+
+/// Reads the header to tell the data type.
+pub fn schema(header: &Header<'_>) -> Result<Schema, Error> {
+    if header.find("is_snapshot").is_some() {
+        return Ok(Schema::IncrementalL2);
+    }
+    if header.find("asks[0].price").is_some() {
+        let mut n = 0;
+        while header.find(&format!("asks[{n}].price")).is_some() {
+            n += 1;
+        }
+        return Ok(Schema::Snapshot { levels: n });
+    }
+    if header.find("id").is_some() && header.find("side").is_some() {
+        return Ok(Schema::Trades);
+    }
+    Err(perr(
+        1,
+        "header",
+        "not a Tardis incremental_book_L2, trades or book_snapshot_N header",
+    ))
+}
+
+fn dec(grid: &Grid, s: &[u8], line: u64, field: &'static str) -> Result<i64, Error> {
+    grid.steps(s)
+        .map_err(|e| perr(line, field, format!("{:?} {}", show(s), e.describe())))
+}
+
+struct Cols {
+    symbol: usize,
+    ts: usize,
+    local: usize,
+}
+
+/// Parses a whole (decompressed) file. Returns the data type and the events.
+pub fn parse(data: &[u8], opt: &Options) -> Result<(Schema, Vec<Event>), Error> {
+    let mut it = lines(data);
+    let Some((_, head)) = it.next() else {
+        return Err(perr(1, "header", "empty file"));
+    };
+    let header = Header::new(head);
+    let schema = schema(&header)?;
+    let cols = Cols {
+        symbol: header.require("symbol")?,
+        ts: header.require("timestamp")?,
+        local: header.require("local_timestamp")?,
+    };
+    let ncols = header.len();
+    let mut out: Vec<Event> = Vec::with_capacity(data.len() / 60);
+    let mut row: Vec<&[u8]> = Vec::with_capacity(ncols);
+    let mut symbol: Option<Vec<u8>> = opt.symbol.as_ref().map(|s| s.as_bytes().to_vec());
+    let filter = symbol.is_some();
+    // Message grouping: rows with the same local_timestamp (and snapshot state).
+    let mut prev_key: Option<(i64, bool)> = None;
+    let mut in_snapshot = false;
+    let (side_c, price_c, amount_c, snap_c) = match schema {
+        Schema::IncrementalL2 => (
+            header.require("side")?,
+            header.require("price")?,
+            header.require("amount")?,
+            header.require("is_snapshot")?,
+        ),
+        Schema::Trades => (
+            header.require("side")?,
+            header.require("price")?,
+            header.require("amount")?,
+            0,
+        ),
+        Schema::Snapshot { .. } => (0, 0, 0, 0),
+    };
+    let snap_cols: Vec<[usize; 4]> = match schema {
+        Schema::Snapshot { levels } => (0..levels)
+            .map(|i| {
+                let c = |n: String| {
+                    header
+                        .find(&n)
+                        .ok_or_else(|| perr(1, "header", format!("missing column {n:?}")))
+                };
+                Ok([
+                    c(format!("asks[{i}].price"))?,
+                    c(format!("asks[{i}].amount"))?,
+                    c(format!("bids[{i}].price"))?,
+                    c(format!("bids[{i}].amount"))?,
+                ])
+            })
+            .collect::<Result<_, Error>>()?,
+        _ => Vec::new(),
+    };
+    let (mut pb, mut pa, mut nb, mut na): (Levels, Levels, Levels, Levels) = Default::default();
+    for (line, raw) in it {
+        fields(raw, &mut row);
+        if row.len() != ncols {
+            return Err(perr(
+                line,
+                "row",
+                format!("{} columns, the header has {ncols}", row.len()),
+            ));
+        }
+        let sym = col(&row, cols.symbol, line, "symbol", ncols)?;
+        match &symbol {
+            Some(s) if s.as_slice() != sym => {
+                if filter {
+                    continue;
+                }
+                return Err(perr(
+                    line,
+                    "symbol",
+                    format!(
+                        "the file holds more than one symbol ({:?}, {:?}); pass symbol= to pick one",
+                        show(s),
+                        show(sym)
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => symbol = Some(sym.to_vec()),
+        }
+        let exch = parse_int(row[cols.ts], line, "timestamp")?;
+        let local = parse_int(row[cols.local], line, "local_timestamp")?;
+        let us = match opt.ts {
+            TsSource::Exchange => exch,
+            TsSource::Local => local,
+        };
+        let ts: Ts = us
+            .checked_mul(1000)
+            .ok_or_else(|| perr(line, "timestamp", "µs value out of range"))?;
+        match schema {
+            Schema::IncrementalL2 => {
+                let snap = match row[snap_c] {
+                    b"true" | b"True" | b"TRUE" | b"1" => true,
+                    b"false" | b"False" | b"FALSE" | b"0" => false,
+                    other => {
+                        return Err(perr(
+                            line,
+                            "is_snapshot",
+                            format!("expected true/false, got {:?}", show(other)),
+                        ))
+                    }
+                };
+                let key = (local, snap);
+                if prev_key.is_some_and(|k| k != key) {
+                    mark_last(&mut out);
+                }
+                prev_key = Some(key);
+                let fl = if snap { flags::SNAPSHOT } else { 0 };
+                if snap && !in_snapshot {
+                    let mut e = Event::new(ts, kind::CLEAR, 0, 0, 0, 0);
+                    e.flags = fl;
+                    out.push(e);
+                }
+                in_snapshot = snap;
+                let side = match row[side_c] {
+                    b"bid" | b"buy" => 1,
+                    b"ask" | b"sell" => -1,
+                    other => {
+                        return Err(perr(
+                            line,
+                            "side",
+                            format!("expected bid or ask, got {:?}", show(other)),
+                        ))
+                    }
+                };
+                let price = dec(&opt.price, row[price_c], line, "price")?;
+                let size = dec(&opt.size, row[amount_c], line, "amount")?;
+                if size < 0 {
+                    return Err(perr(line, "amount", "negative size"));
+                }
+                let mut e = Event::new(ts, kind::SET_LEVEL, side, price, size, 0);
+                e.flags = fl;
+                out.push(e);
+            }
+            Schema::Trades => {
+                // The event side is the resting side: a buy taker hit the asks.
+                let side = match row[side_c] {
+                    b"buy" => -1,
+                    b"sell" => 1,
+                    b"unknown" | b"" => 0,
+                    other => {
+                        return Err(perr(
+                            line,
+                            "side",
+                            format!("expected buy, sell or unknown, got {:?}", show(other)),
+                        ))
+                    }
+                };
+                let price = dec(&opt.price, row[price_c], line, "price")?;
+                let size = dec(&opt.size, row[amount_c], line, "amount")?;
+                if size <= 0 {
+                    return Err(perr(line, "amount", "trade size must be positive"));
+                }
+                let mut e = Event::new(ts, kind::TRADE, side, price, size, 0);
+                e.flags = flags::LAST;
+                out.push(e);
+            }
+            Schema::Snapshot { .. } => {
+                nb.clear();
+                na.clear();
+                for c in &snap_cols {
+                    for (pc, qc, dst, field_p, field_q) in [
+                        (c[0], c[1], &mut na, "asks[i].price", "asks[i].amount"),
+                        (c[2], c[3], &mut nb, "bids[i].price", "bids[i].amount"),
+                    ] {
+                        // Thin books leave the deeper columns empty.
+                        if row[pc].is_empty() {
+                            continue;
+                        }
+                        let p = dec(&opt.price, row[pc], line, field_p)?;
+                        let q = dec(&opt.size, row[qc], line, field_q)?;
+                        if q > 0 {
+                            dst.push((p, q));
+                        }
+                    }
+                }
+                levels::diff((&pb, &pa), (&nb, &na), ts, 0, flags::LAST, &mut out);
+                std::mem::swap(&mut pb, &mut nb);
+                std::mem::swap(&mut pa, &mut na);
+            }
+        }
+    }
+    if schema == Schema::IncrementalL2 {
+        mark_last(&mut out);
+    }
+    Ok((schema, out))
+}
+
+fn mark_last(out: &mut [Event]) {
+    if let Some(e) = out.last_mut() {
+        e.flags |= flags::LAST;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn opt(tick: &str, lot: &str) -> Options {
+        Options {
+            price: Grid::parse(tick).unwrap_or(Grid::units(1)),
+            size: Grid::parse(lot).unwrap_or(Grid::units(1)),
+            ts: TsSource::Local,
+            symbol: None,
+        }
+    }
+
+    const L2: &[u8] = b"exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount
+deribit,BTC-PERPETUAL,1000,1100,true,ask,6421.5,18640
+deribit,BTC-PERPETUAL,1000,1100,true,bid,6421,10
+deribit,BTC-PERPETUAL,2000,2100,false,bid,6421,0
+deribit,BTC-PERPETUAL,2000,2100,false,bid,6420.5,5
+deribit,BTC-PERPETUAL,3000,3100,true,ask,6430,1
+";
+
+    #[test]
+    fn incremental_snapshots_reset_and_group() {
+        let (s, ev) = parse(L2, &opt("0.5", "1")).unwrap_or_default_for_test();
+        assert_eq!(s, Schema::IncrementalL2);
+        let k: Vec<(u8, i8, i64, i64, u8)> = ev
+            .iter()
+            .map(|e| (e.kind, e.side, e.price, e.size, e.flags))
+            .collect();
+        assert_eq!(
+            k,
+            vec![
+                (kind::CLEAR, 0, 0, 0, 0x20),
+                (kind::SET_LEVEL, -1, 12843, 18640, 0x20),
+                (kind::SET_LEVEL, 1, 12842, 10, 0xa0),
+                (kind::SET_LEVEL, 1, 12842, 0, 0),
+                (kind::SET_LEVEL, 1, 12841, 5, 0x80),
+                (kind::CLEAR, 0, 0, 0, 0x20),
+                (kind::SET_LEVEL, -1, 12860, 1, 0xa0),
+            ]
+        );
+        assert_eq!(ev[0].ts, 1_100_000);
+    }
+
+    trait OrDefault {
+        fn unwrap_or_default_for_test(self) -> (Schema, Vec<Event>);
+    }
+    impl OrDefault for Result<(Schema, Vec<Event>), Error> {
+        fn unwrap_or_default_for_test(self) -> (Schema, Vec<Event>) {
+            match self {
+                Ok(v) => v,
+                Err(e) => unreachable!("{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn off_grid_price_names_line_and_field() {
+        match parse(L2, &opt("1", "1")) {
+            Err(Error {
+                kind:
+                    ErrorKind::Parse {
+                        line,
+                        field,
+                        message,
+                    },
+                ..
+            }) => {
+                assert_eq!((line, field), (2, "price"));
+                assert!(message.contains("6421.5"), "{message}");
+            }
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn trades_side_is_the_resting_side() {
+        let data = b"exchange,symbol,timestamp,local_timestamp,id,side,price,amount
+bitmex,XBTUSD,1,2,a-b,sell,8531.5,2152
+bitmex,XBTUSD,1,2,c,buy,8532,1
+bitmex,XBTUSD,1,2,d,unknown,8532,1
+";
+        let (s, ev) = parse(data, &opt("0.5", "1")).unwrap_or_default_for_test();
+        assert_eq!(s, Schema::Trades);
+        let sides: Vec<i8> = ev.iter().map(|e| e.side).collect();
+        assert_eq!(sides, vec![1, -1, 0]);
+        assert!(ev.iter().all(|e| e.kind == kind::TRADE));
+    }
+
+    #[test]
+    fn several_symbols_need_a_filter() {
+        let data = b"exchange,symbol,timestamp,local_timestamp,id,side,price,amount
+x,A,1,2,a,sell,1,1
+x,B,1,2,b,sell,2,1
+";
+        assert!(parse(data, &opt("1", "1")).is_err());
+        let mut o = opt("1", "1");
+        o.symbol = Some("B".into());
+        let (_, ev) = parse(data, &o).unwrap_or_default_for_test();
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].price, 2);
+    }
+
+    #[test]
+    fn snapshots_become_diffs() {
+        let data = b"exchange,symbol,timestamp,local_timestamp,asks[0].price,asks[0].amount,bids[0].price,bids[0].amount,asks[1].price,asks[1].amount,bids[1].price,bids[1].amount
+x,S,1,2,10,1,9,2,11,3,8,4
+x,S,1,3,10,1,9,2,11,3,8,4
+x,S,1,4,10,5,9,2,,,8,4
+";
+        let (s, ev) = parse(data, &opt("1", "1")).unwrap_or_default_for_test();
+        assert_eq!(s, Schema::Snapshot { levels: 2 });
+        // 4 levels, then nothing, then ask 11 removed and ask 10 resized.
+        assert_eq!(ev.len(), 6);
+        assert_eq!((ev[4].price, ev[4].size, ev[4].side), (11, 0, -1));
+        assert_eq!((ev[5].price, ev[5].size, ev[5].flags), (10, 5, 0x80));
+    }
+}

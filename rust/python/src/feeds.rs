@@ -1,0 +1,151 @@
+//! Adapters for the feed parsers in `lobkit_core::io` (other than LOBSTER,
+//! which lives in `arrays.rs`). Grids come as decimal strings ("0.01").
+
+use crate::errors::to_pyerr;
+use lobkit_core::io::{decimal::Grid, levels, table, tardis};
+use lobkit_core::{Error, Event};
+use numpy::{PyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+/// A grid step from its decimal string.
+pub fn grid(name: &str, s: &str) -> PyResult<Grid> {
+    Grid::parse(s).map_err(|e| {
+        PyValueError::new_err(format!(
+            "{name}={s:?} {}; expected a positive decimal such as '0.01'",
+            e.describe()
+        ))
+    })
+}
+
+/// Events as a `uint8` array (the Python side views it as `EVENT_DTYPE`).
+pub fn events_out<'py>(py: Python<'py>, ev: &[Event]) -> Bound<'py, PyArray1<u8>> {
+    PyArray1::from_slice(py, bytemuck::cast_slice(ev))
+}
+
+fn run<'py, T: Send>(py: Python<'py>, f: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
+    crate::arrays::guard(py, || py.detach(f).map_err(|e| to_pyerr(py, &e)))
+}
+
+/// Parses a Tardis.dev CSV file (decompressed bytes). Returns
+/// `(schema, levels, events_u8)`: schema is 'incremental_book_L2', 'trades'
+/// or 'book_snapshot'; levels is N for snapshots, else 0.
+#[pyfunction]
+#[pyo3(signature = (data, *, tick, lot, ts="local", symbol=None))]
+pub fn parse_tardis<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    tick: &str,
+    lot: &str,
+    ts: &str,
+    symbol: Option<String>,
+) -> PyResult<(&'static str, usize, Bound<'py, PyArray1<u8>>)> {
+    let opt = tardis::Options {
+        price: grid("tick_size", tick)?,
+        size: grid("lot_size", lot)?,
+        ts: match ts {
+            "local" => tardis::TsSource::Local,
+            "exchange" => tardis::TsSource::Exchange,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "ts={other:?}: expected 'local' or 'exchange'"
+                )))
+            }
+        },
+        symbol,
+    };
+    let (schema, ev) = run(py, || tardis::parse(data, &opt))?;
+    let (name, n) = match schema {
+        tardis::Schema::IncrementalL2 => ("incremental_book_L2", 0),
+        tardis::Schema::Trades => ("trades", 0),
+        tardis::Schema::Snapshot { levels } => ("book_snapshot", levels),
+    };
+    Ok((name, n, events_out(py, &ev)))
+}
+
+/// Parses the plain CSV event table (see `lobkit_core::io::table`).
+#[pyfunction]
+#[pyo3(signature = (data, *, tick, lot))]
+pub fn parse_event_table<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    tick: &str,
+    lot: &str,
+) -> PyResult<Bound<'py, PyArray1<u8>>> {
+    let (p, q) = (grid("tick_size", tick)?, grid("lot_size", lot)?);
+    let ev = run(py, || table::parse(data, &p, &q))?;
+    Ok(events_out(py, &ev))
+}
+
+/// Top-N snapshots (rows; ticks and lots; 0 size = empty) to the SET_LEVEL
+/// events that take each row to the next, starting from an empty book.
+/// Returns `(events_u8, row_of_event)`.
+#[pyfunction]
+#[pyo3(signature = (ts, bid_price, bid_size, ask_price, ask_size, *, flags=0, last_flag=0x80))]
+#[allow(clippy::too_many_arguments)]
+pub fn snapshots_to_events<'py>(
+    py: Python<'py>,
+    ts: numpy::PyReadonlyArray1<'py, i64>,
+    bid_price: PyReadonlyArray2<'py, i64>,
+    bid_size: PyReadonlyArray2<'py, i64>,
+    ask_price: PyReadonlyArray2<'py, i64>,
+    ask_size: PyReadonlyArray2<'py, i64>,
+    flags: u8,
+    last_flag: u8,
+) -> PyResult<(Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<i64>>)> {
+    let shape = bid_price.shape().to_vec();
+    let rows = ts.len();
+    for (name, a) in [
+        ("bid_size", &bid_size),
+        ("ask_price", &ask_price),
+        ("ask_size", &ask_size),
+    ] {
+        if a.shape() != shape.as_slice() {
+            return Err(PyValueError::new_err(format!(
+                "{name}: shape {:?} differs from bid_price's {shape:?}",
+                a.shape()
+            )));
+        }
+    }
+    if shape[0] != rows {
+        return Err(PyValueError::new_err(format!(
+            "ts has {rows} rows, the level arrays {}",
+            shape[0]
+        )));
+    }
+    let n = shape[1];
+    let c = |a: &PyReadonlyArray2<'py, i64>| -> PyResult<Vec<i64>> {
+        Ok(a.as_array().iter().copied().collect())
+    };
+    let (bp, bq, ap, aq) = (c(&bid_price)?, c(&bid_size)?, c(&ask_price)?, c(&ask_size)?);
+    let tsv = ts.as_slice()?.to_vec();
+    let (ev, rowix) = py.detach(|| {
+        let mut out = Vec::with_capacity(rows * 2);
+        let mut rowix = Vec::with_capacity(rows * 2);
+        let (mut pb, mut pa, mut nb, mut na): (
+            levels::Levels,
+            levels::Levels,
+            levels::Levels,
+            levels::Levels,
+        ) = Default::default();
+        for r in 0..rows {
+            nb.clear();
+            na.clear();
+            for i in 0..n {
+                let k = r * n + i;
+                if bq[k] > 0 {
+                    nb.push((bp[k], bq[k]));
+                }
+                if aq[k] > 0 {
+                    na.push((ap[k], aq[k]));
+                }
+            }
+            let m = levels::diff((&pb, &pa), (&nb, &na), tsv[r], flags, last_flag, &mut out);
+            rowix.extend(std::iter::repeat_n(r as i64, m));
+            std::mem::swap(&mut pb, &mut nb);
+            std::mem::swap(&mut pa, &mut na);
+        }
+        (out, rowix)
+    });
+    Ok((events_out(py, &ev), PyArray1::from_vec(py, rowix)))
+}
