@@ -77,6 +77,9 @@ pub fn parse_event_table<'py>(
     Ok(events_out(py, &ev))
 }
 
+/// Events (as bytes) and, per event, the input row it came from.
+type EventsAndRows<'py> = (Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<i64>>);
+
 /// Top-N snapshots (rows; ticks and lots; 0 size = empty) to the SET_LEVEL
 /// events that take each row to the next, starting from an empty book.
 /// Returns `(events_u8, row_of_event)`.
@@ -92,7 +95,7 @@ pub fn snapshots_to_events<'py>(
     ask_size: PyReadonlyArray2<'py, i64>,
     flags: u8,
     last_flag: u8,
-) -> PyResult<(Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<i64>>)> {
+) -> PyResult<EventsAndRows<'py>> {
     let shape = bid_price.shape().to_vec();
     let rows = ts.len();
     for (name, a) in [
@@ -128,7 +131,7 @@ pub fn snapshots_to_events<'py>(
             levels::Levels,
             levels::Levels,
         ) = Default::default();
-        for r in 0..rows {
+        for (r, &t) in tsv.iter().enumerate() {
             nb.clear();
             na.clear();
             for i in 0..n {
@@ -140,7 +143,7 @@ pub fn snapshots_to_events<'py>(
                     na.push((ap[k], aq[k]));
                 }
             }
-            let m = levels::diff((&pb, &pa), (&nb, &na), tsv[r], flags, last_flag, &mut out);
+            let m = levels::diff((&pb, &pa), (&nb, &na), t, flags, last_flag, &mut out);
             rowix.extend(std::iter::repeat_n(r as i64, m));
             std::mem::swap(&mut pb, &mut nb);
             std::mem::swap(&mut pa, &mut na);
