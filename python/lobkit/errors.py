@@ -65,6 +65,21 @@ class ParseError(LobkitError, ValueError):
     """A loader could not parse a file; the message names file, line and field."""
 
 
+class SequenceGapError(LobkitError, ValueError):
+    """A feed's update ids skipped (``strict=True``): messages were lost, so
+    the book is out of sync until the next snapshot. ``expected``/``got``
+    are the update ids; ``index`` is the event index of the gap."""
+
+    def __init__(self, message: str, index: int | None = None, field: str | None = None,
+                 expected: int = 0, got: int = 0):
+        super().__init__(message, index, field)
+        self.expected = expected
+        self.got = got
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.index, self.field, self.expected, self.got))
+
+
 class EventDtypeError(LobkitError, TypeError):
     """An events argument is not a numpy array of ``lobkit.EVENT_DTYPE``."""
 
@@ -122,6 +137,7 @@ BY_CODE = (
 __all__ = [c.__name__ for c in BY_CODE] + [
     "LobkitError",
     "EventDtypeError",
+    "SequenceGapError",
     "EventLayoutError",
     "BackpressureError",
     "EngineTimeoutError",

@@ -68,8 +68,9 @@ def tardis_schema(path: str | os.PathLike) -> str:
     """'incremental_book_L2', 'trades' or 'book_snapshot_N' from the file's header."""
     import gzip
 
-    opener = gzip.open if open(path, "rb").read(2) == b"\x1f\x8b" else open
-    with opener(path, "rb") as f:
+    with open(path, "rb") as f:
+        gz = f.read(2) == b"\x1f\x8b"
+    with (gzip.open if gz else open)(path, "rb") as f:
         head = f.readline()
     schema, n, _ = with_file(path, lambda: _core.parse_tardis(head, tick="1", lot="1"))
     return f"book_snapshot_{n}" if schema == "book_snapshot" else schema

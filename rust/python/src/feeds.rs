@@ -2,11 +2,12 @@
 //! which lives in `arrays.rs`). Grids come as decimal strings ("0.01").
 
 use crate::errors::to_pyerr;
-use lobkit_core::io::{decimal::Grid, levels, table, tardis};
+use lobkit_core::io::{binance, decimal::Grid, levels, table, tardis};
 use lobkit_core::{Error, Event};
 use numpy::{PyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
 
 /// A grid step from its decimal string.
 pub fn grid(name: &str, s: &str) -> PyResult<Grid> {
@@ -151,4 +152,183 @@ pub fn snapshots_to_events<'py>(
         (out, rowix)
     });
     Ok((events_out(py, &ev), PyArray1::from_vec(py, rowix)))
+}
+
+fn gaps_dict<'py>(py: Python<'py>, gaps: &[binance::Gap]) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item(
+        "event_index",
+        PyArray1::from_iter(py, gaps.iter().map(|g| g.event_index as i64)),
+    )?;
+    d.set_item(
+        "message",
+        PyArray1::from_iter(py, gaps.iter().map(|g| g.message as i64)),
+    )?;
+    d.set_item(
+        "expected",
+        PyArray1::from_iter(py, gaps.iter().map(|g| g.expected)),
+    )?;
+    d.set_item("got", PyArray1::from_iter(py, gaps.iter().map(|g| g.got)))?;
+    d.set_item("ts", PyArray1::from_iter(py, gaps.iter().map(|g| g.ts)))?;
+    Ok(d)
+}
+
+fn tickers_dict<'py>(py: Python<'py>, t: &[binance::Ticker]) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item(
+        "update_id",
+        PyArray1::from_iter(py, t.iter().map(|x| x.update_id)),
+    )?;
+    d.set_item("ts", PyArray1::from_iter(py, t.iter().map(|x| x.ts)))?;
+    d.set_item(
+        "bid_price",
+        PyArray1::from_iter(py, t.iter().map(|x| x.bid.0)),
+    )?;
+    d.set_item(
+        "bid_size",
+        PyArray1::from_iter(py, t.iter().map(|x| x.bid.1)),
+    )?;
+    d.set_item(
+        "ask_price",
+        PyArray1::from_iter(py, t.iter().map(|x| x.ask.0)),
+    )?;
+    d.set_item(
+        "ask_size",
+        PyArray1::from_iter(py, t.iter().map(|x| x.ask.1)),
+    )?;
+    Ok(d)
+}
+
+fn stats_dict<'py>(py: Python<'py>, s: &binance::Stats) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (k, v) in [
+        ("diffs", s.diffs),
+        ("applied", s.applied),
+        ("stale", s.stale),
+        ("overflow", s.overflow),
+        ("snapshots", s.snapshots),
+        ("snapshots_ignored", s.snapshots_ignored),
+        ("trades", s.trades),
+        ("other", s.other),
+    ] {
+        d.set_item(k, v)?;
+    }
+    Ok(d)
+}
+
+fn ts_source(ts: &str) -> PyResult<binance::TsSource> {
+    match ts {
+        "local" => Ok(binance::TsSource::Local),
+        "exchange" => Ok(binance::TsSource::Exchange),
+        other => Err(PyValueError::new_err(format!(
+            "ts={other:?}: expected 'local' or 'exchange'"
+        ))),
+    }
+}
+
+/// Parses a Binance capture (`<recv_ts_ns> <json>` lines) through the depth
+/// synchroniser. Returns `(events_u8, update_ids, gaps, tickers, stats, in_sync)`.
+#[pyfunction]
+#[pyo3(signature = (data, *, tick, lot, ts="local"))]
+pub fn parse_binance<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    tick: &str,
+    lot: &str,
+    ts: &str,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let mut sync = binance::DepthSync::new(
+        grid("tick_size", tick)?,
+        grid("lot_size", lot)?,
+        ts_source(ts)?,
+    );
+    let ev = run(py, || binance::parse_capture(data, &mut sync))?;
+    let ids = std::mem::take(&mut sync.ids);
+    (
+        events_out(py, &ev),
+        PyArray1::from_vec(py, ids),
+        gaps_dict(py, &sync.gaps)?,
+        tickers_dict(py, &sync.tickers)?,
+        stats_dict(py, &sync.stats)?,
+        sync.in_sync(),
+    )
+        .into_pyobject(py)
+}
+
+/// Streaming Binance depth synchroniser: feed websocket/REST messages in
+/// arrival order, get the events to apply to a book.
+#[pyclass(module = "lobkit._core")]
+#[derive(Debug)]
+pub struct BinanceSync {
+    inner: binance::DepthSync,
+    messages: u64,
+}
+
+#[pymethods]
+impl BinanceSync {
+    #[new]
+    #[pyo3(signature = (*, tick, lot, ts="local"))]
+    fn new(tick: &str, lot: &str, ts: &str) -> PyResult<Self> {
+        Ok(BinanceSync {
+            inner: binance::DepthSync::new(
+                grid("tick_size", tick)?,
+                grid("lot_size", lot)?,
+                ts_source(ts)?,
+            ),
+            messages: 0,
+        })
+    }
+
+    /// One message (JSON bytes); returns `(events_u8, new_gaps)`.
+    #[pyo3(signature = (message, recv_ts=0))]
+    fn on_message<'py>(
+        &mut self,
+        py: Python<'py>,
+        message: &[u8],
+        recv_ts: i64,
+    ) -> PyResult<(Bound<'py, PyArray1<u8>>, usize)> {
+        self.messages += 1;
+        let before = self.inner.gaps.len();
+        let mut out = Vec::new();
+        let line = self.messages;
+        let inner = &mut self.inner;
+        crate::arrays::guard(py, || {
+            inner
+                .on_message(message, recv_ts, line, &mut out)
+                .map_err(|e| to_pyerr(py, &e))
+        })?;
+        self.inner.ids.clear();
+        Ok((events_out(py, &out), self.inner.gaps.len() - before))
+    }
+
+    #[getter]
+    fn in_sync(&self) -> bool {
+        self.inner.in_sync()
+    }
+
+    #[getter]
+    fn last_update_id(&self) -> Option<u64> {
+        self.inner.last_update_id()
+    }
+
+    #[getter]
+    fn buffered(&self) -> usize {
+        self.inner.buffered()
+    }
+
+    #[getter]
+    fn gaps<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        gaps_dict(py, &self.inner.gaps)
+    }
+
+    #[getter]
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        stats_dict(py, &self.inner.stats)
+    }
+
+    /// bookTicker messages seen since the last call, as arrays.
+    fn take_tickers<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let t = std::mem::take(&mut self.inner.tickers);
+        tickers_dict(py, &t)
+    }
 }

@@ -6,6 +6,7 @@
 //!
 //! [`Event`]: crate::Event
 
+pub mod binance;
 pub mod decimal;
 pub mod levels;
 pub mod lobster;

@@ -55,7 +55,7 @@ pub fn fields<'a>(line: &'a [u8], out: &mut Vec<&'a [u8]>) {
     }
 }
 
-/// A signed decimal integer of at most 18 digits.
+/// A signed decimal integer that fits i64 (ns timestamps have 19 digits).
 pub fn parse_int(s: &[u8], line: u64, field: &'static str) -> Result<i64, Error> {
     let t = trim(s);
     let (neg, digits) = match t.first() {
@@ -63,14 +63,23 @@ pub fn parse_int(s: &[u8], line: u64, field: &'static str) -> Result<i64, Error>
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(perr(
+    let err = || {
+        perr(
             line,
             field,
             format!("expected an integer, got {:?}", show(s)),
-        ));
+        )
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(err());
     }
-    let v = digits.iter().fold(0i64, |v, &c| v * 10 + (c - b'0') as i64);
+    let mut v: i64 = 0;
+    for &c in digits {
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((c - b'0') as i64))
+            .ok_or_else(|| perr(line, field, format!("{:?} is out of range", show(s))))?;
+    }
     Ok(if neg { -v } else { v })
 }
 
@@ -149,6 +158,10 @@ mod tests {
         assert_eq!(parse_int(b" -42", 1, "x"), Ok(-42));
         assert!(parse_int(b"4.2", 3, "x").is_err());
         assert!(parse_int(b"", 3, "x").is_err());
-        assert!(parse_int(b"1234567890123456789", 3, "x").is_err());
+        assert_eq!(
+            parse_int(b"1723161253937085768", 3, "x"),
+            Ok(1_723_161_253_937_085_768)
+        );
+        assert!(parse_int(b"92233720368547758070", 3, "x").is_err());
     }
 }

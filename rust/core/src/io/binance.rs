@@ -1,0 +1,679 @@
+//! Binance depth: REST snapshot + diff-depth stream, synchronised by the
+//! documented procedure, plus trades and bookTicker.
+//!
+//! Procedure (spot and USD-M futures docs, "How to manage a local order book
+//! correctly"):
+//! 1. Buffer diffs until a snapshot (`lastUpdateId` = L) arrives.
+//! 2. Drop buffered diffs that the snapshot already holds: spot `u <= L`,
+//!    futures `u < L`.
+//! 3. The first diff applied must bridge the snapshot: spot
+//!    `U <= L+1 <= u`, futures `U <= L <= u`. A first diff that starts
+//!    after that (`U > L+1`) means the snapshot is too old: a gap.
+//! 4. Every later diff must continue the last one: spot `U == last_u + 1`,
+//!    futures `pu == last_u`. Anything else is a gap.
+//!
+//! A gap never leaves a silently wrong book: the syncer emits a `CLEAR`
+//! flagged [`BAD_BOOK`], records a [`Gap`], and buffers again until a new
+//! snapshot arrives ("out of sync"). Snapshots are emitted as `CLEAR` +
+//! `SET_LEVEL`s flagged [`flags::SNAPSHOT`]; the last event of every message
+//! is flagged [`flags::LAST`]. Event times never go backwards: buffered
+//! diffs applied when the snapshot arrives carry the snapshot's time. A diff's level sizes are absolute (0 removes
+//! the level; removing a level the book never had is a no-op).
+//!
+//! Trades become `TRADE` events on the *resting* side (`m` = true: the buyer
+//! was the maker, so the resting side is the bid). bookTicker messages
+//! change nothing; they are returned as [`Ticker`]s, the feed's own BBO
+//! oracle keyed by update id.
+
+use super::decimal::Grid;
+use super::flags;
+use super::text::perr;
+use crate::error::Error;
+use crate::types::{kind, Event, Price, Qty, Ts};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// `Event::flags` bit on the `CLEAR` emitted at a gap (Databento's
+/// `F_MAYBE_BAD_BOOK`): the book is empty until the next snapshot.
+pub const BAD_BOOK: u8 = 0x04;
+
+/// Most diffs buffered while waiting for a snapshot; older ones are dropped
+/// (and counted), which at worst turns into a gap, never a wrong book.
+pub const MAX_BUFFERED: usize = 100_000;
+
+/// Which clock becomes `Event::ts`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TsSource {
+    /// The receive time given with each message (ns); the file's order.
+    Local,
+    /// The exchange's event time `E` (ms, as ns); trades use `T`.
+    Exchange,
+}
+
+/// A sequence break in the diff stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gap {
+    /// Index of the `CLEAR` event emitted for it.
+    pub event_index: u64,
+    /// Message number (0-based) that revealed it.
+    pub message: u64,
+    /// Update id that should have come next (spot: `U`, futures: `pu`
+    /// compared with the last `u`).
+    pub expected: u64,
+    /// What came instead.
+    pub got: u64,
+    /// Receive time (ns) of that message.
+    pub ts: Ts,
+}
+
+/// A bookTicker message: the venue's best bid/offer after update `u`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ticker {
+    /// Order-book update id.
+    pub update_id: u64,
+    /// Receive time (ns).
+    pub ts: Ts,
+    /// Best bid (ticks, lots) and best ask (ticks, lots).
+    pub bid: (Price, Qty),
+    /// Best ask (ticks, lots).
+    pub ask: (Price, Qty),
+}
+
+/// Counters for the caller.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Depth diffs seen / applied / dropped as already in the snapshot.
+    pub diffs: u64,
+    /// Diffs applied to the book.
+    pub applied: u64,
+    /// Buffered diffs the snapshot already contained.
+    pub stale: u64,
+    /// Diffs dropped while out of sync (buffer overflow).
+    pub overflow: u64,
+    /// Snapshots applied.
+    pub snapshots: u64,
+    /// Snapshots ignored because the book was already in sync.
+    pub snapshots_ignored: u64,
+    /// Trades.
+    pub trades: u64,
+    /// Messages that are neither depth, trade, bookTicker nor snapshot.
+    pub other: u64,
+}
+
+#[derive(Deserialize)]
+struct Msg<'a> {
+    #[serde(borrow, default)]
+    stream: Option<&'a str>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    e: Option<&'a str>,
+    #[serde(rename = "E", default)]
+    event_ms: Option<i64>,
+    #[serde(rename = "T", default)]
+    trade_ms: Option<i64>,
+    #[serde(rename = "U", default)]
+    first: Option<u64>,
+    #[serde(default)]
+    u: Option<u64>,
+    #[serde(default)]
+    pu: Option<u64>,
+    #[serde(borrow, default)]
+    b: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    a: Option<&'a RawValue>,
+    #[serde(rename = "B", borrow, default)]
+    bid_qty: Option<&'a str>,
+    #[serde(rename = "A", borrow, default)]
+    ask_qty: Option<&'a str>,
+    #[serde(rename = "lastUpdateId", default)]
+    last_update_id: Option<u64>,
+    #[serde(borrow, default)]
+    bids: Option<Vec<[&'a str; 2]>>,
+    #[serde(borrow, default)]
+    asks: Option<Vec<[&'a str; 2]>>,
+    #[serde(borrow, default)]
+    p: Option<&'a str>,
+    #[serde(borrow, default)]
+    q: Option<&'a str>,
+    #[serde(default)]
+    m: Option<bool>,
+    #[serde(default)]
+    t: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+struct Diff {
+    first: u64,
+    last: u64,
+    prev: Option<u64>,
+    ts: Ts,
+    message: u64,
+    levels: Vec<(i8, Price, Qty)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// No usable snapshot yet (start, or after a gap): buffering diffs.
+    Buffering,
+    /// Snapshot applied at `L`; the next diff must bridge it.
+    Bridging(u64),
+    /// In sync after update `u`.
+    Synced(u64),
+}
+
+#[derive(Debug)]
+/// The synchroniser: feed it messages in arrival order, get events back.
+pub struct DepthSync {
+    price: Grid,
+    size: Grid,
+    ts_source: TsSource,
+    state: State,
+    futures: Option<bool>,
+    buffer: std::collections::VecDeque<Diff>,
+    last_ts: Ts,
+    messages: u64,
+    /// Events emitted so far (for `Gap::event_index`).
+    emitted: u64,
+    /// Gaps seen.
+    pub gaps: Vec<Gap>,
+    /// bookTicker messages seen.
+    pub tickers: Vec<Ticker>,
+    /// Per emitted event: the update id of the message it came from (diff
+    /// `u`, snapshot `lastUpdateId`, trade id `t`; the gap's `got`). The
+    /// caller may drain it alongside the events.
+    pub ids: Vec<u64>,
+    cur_id: u64,
+    /// Counters.
+    pub stats: Stats,
+}
+
+fn dec(g: &Grid, s: &str, line: u64, field: &'static str) -> Result<i64, Error> {
+    g.steps(s.as_bytes())
+        .map_err(|e| perr(line, field, format!("{s:?} {}", e.describe())))
+}
+
+fn ms(v: Option<i64>) -> Option<Ts> {
+    v.and_then(|m| m.checked_mul(1_000_000))
+}
+
+impl DepthSync {
+    /// A syncer converting prices/quantities onto the given grids.
+    pub fn new(price: Grid, size: Grid, ts_source: TsSource) -> DepthSync {
+        DepthSync {
+            price,
+            size,
+            ts_source,
+            state: State::Buffering,
+            futures: None,
+            buffer: Default::default(),
+            last_ts: 0,
+            messages: 0,
+            emitted: 0,
+            gaps: Vec::new(),
+            tickers: Vec::new(),
+            ids: Vec::new(),
+            cur_id: 0,
+            stats: Stats::default(),
+        }
+    }
+
+    /// True when the book built from the emitted events matches the venue's
+    /// (a snapshot was applied and no gap has happened since).
+    pub fn in_sync(&self) -> bool {
+        !matches!(self.state, State::Buffering)
+    }
+
+    /// Last update id applied (or the snapshot's), if in sync.
+    pub fn last_update_id(&self) -> Option<u64> {
+        match self.state {
+            State::Buffering => None,
+            State::Bridging(l) | State::Synced(l) => Some(l),
+        }
+    }
+
+    /// Diffs waiting for a snapshot.
+    pub fn buffered(&self) -> usize {
+        self.buffer.len()
+    }
+
+    fn ts_of(&self, local: Ts, exch: Option<Ts>) -> Ts {
+        match self.ts_source {
+            TsSource::Local => local,
+            // Messages without an exchange time (spot REST snapshots) keep
+            // the clock where it was, so ts stays monotone.
+            TsSource::Exchange => exch.unwrap_or(self.last_ts),
+        }
+    }
+
+    /// Emits an event. Times never go backwards: buffered diffs applied
+    /// when the snapshot arrives take effect then, and carry its time.
+    fn push(&mut self, out: &mut Vec<Event>, mut e: Event) {
+        e.ts = e.ts.max(self.last_ts);
+        self.last_ts = e.ts;
+        out.push(e);
+        self.ids.push(self.cur_id);
+        self.emitted += 1;
+    }
+
+    fn mark_last(out: &mut [Event], from: usize) {
+        if out.len() > from {
+            if let Some(e) = out.last_mut() {
+                e.flags |= flags::LAST;
+            }
+        }
+    }
+
+    /// One message (`line` is its 1-based line for errors, `recv_ts` its
+    /// receive time in ns). Appends the events it produces to `out`.
+    pub fn on_message(
+        &mut self,
+        json: &[u8],
+        recv_ts: Ts,
+        line: u64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        let msg: Msg<'_> = serde_json::from_slice(json)
+            .map_err(|e| perr(line, "json", format!("invalid JSON: {e}")))?;
+        let (stream, msg) = match msg.data {
+            Some(raw) => {
+                let inner: Msg<'_> = serde_json::from_str(raw.get())
+                    .map_err(|e| perr(line, "data", format!("invalid JSON: {e}")))?;
+                (msg.stream.unwrap_or(""), inner)
+            }
+            None => ("", msg),
+        };
+        let message = self.messages;
+        self.messages += 1;
+        if msg.last_update_id.is_some() && msg.bids.is_some() {
+            return self.on_snapshot(&msg, recv_ts, message, line, out);
+        }
+        if msg.e == Some("depthUpdate") || stream.contains("@depth") {
+            return self.on_diff(&msg, recv_ts, message, line, out);
+        }
+        if msg.e == Some("trade") || stream.ends_with("@trade") {
+            return self.on_trade(&msg, recv_ts, line, out);
+        }
+        if stream.ends_with("@bookTicker") || (msg.u.is_some() && msg.bid_qty.is_some()) {
+            return self.on_ticker(&msg, recv_ts, line);
+        }
+        self.stats.other += 1;
+        Ok(())
+    }
+
+    fn side_levels(
+        &self,
+        raw: Option<&RawValue>,
+        side: i8,
+        line: u64,
+        out: &mut Vec<(i8, Price, Qty)>,
+    ) -> Result<(), Error> {
+        let Some(raw) = raw else { return Ok(()) };
+        let field = if side > 0 { "b" } else { "a" };
+        let v: Vec<[&str; 2]> = serde_json::from_str(raw.get())
+            .map_err(|e| perr(line, field, format!("expected [[price, qty], ...]: {e}")))?;
+        for [p, q] in v {
+            let price = dec(&self.price, p, line, "price")?;
+            let qty = dec(&self.size, q, line, "qty")?;
+            if qty < 0 {
+                return Err(perr(line, "qty", format!("negative quantity {q:?}")));
+            }
+            out.push((side, price, qty));
+        }
+        Ok(())
+    }
+
+    fn on_diff(
+        &mut self,
+        msg: &Msg<'_>,
+        recv_ts: Ts,
+        message: u64,
+        line: u64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        let (Some(first), Some(last)) = (msg.first, msg.u) else {
+            return Err(perr(line, "U", "depth update without U/u update ids"));
+        };
+        self.stats.diffs += 1;
+        if msg.pu.is_some() {
+            self.futures = Some(true);
+        } else if self.futures.is_none() {
+            self.futures = Some(false);
+        }
+        let mut levels = Vec::new();
+        self.side_levels(msg.b, 1, line, &mut levels)?;
+        self.side_levels(msg.a, -1, line, &mut levels)?;
+        // Removals first: the book is then crossed between a message's
+        // events only if it is crossed after the whole message.
+        levels.sort_by_key(|l| l.2 != 0);
+        let diff = Diff {
+            first,
+            last,
+            prev: msg.pu,
+            ts: self.ts_of(recv_ts, ms(msg.event_ms)),
+            message,
+            levels,
+        };
+        match self.state {
+            State::Buffering => {
+                if self.buffer.len() >= MAX_BUFFERED {
+                    self.buffer.pop_front();
+                    self.stats.overflow += 1;
+                }
+                self.buffer.push_back(diff);
+                Ok(())
+            }
+            State::Bridging(l) => {
+                self.bridge(l, diff, out);
+                Ok(())
+            }
+            State::Synced(prev) => {
+                self.continue_from(prev, diff, out);
+                Ok(())
+            }
+        }
+    }
+
+    /// Applies a diff to the book if it bridges snapshot `l`; stale diffs are
+    /// dropped; a diff past the snapshot is a gap.
+    fn bridge(&mut self, l: u64, d: Diff, out: &mut Vec<Event>) {
+        let fut = self.futures == Some(true);
+        let stale = if fut { d.last < l } else { d.last <= l };
+        if stale {
+            self.stats.stale += 1;
+            return;
+        }
+        let bridges = if fut {
+            d.first <= l && l <= d.last
+        } else {
+            d.first <= l + 1 && l < d.last
+        };
+        if bridges {
+            self.apply(d, out);
+        } else {
+            let expected = if fut { l } else { l + 1 };
+            self.gap(expected, d.first, &d, out);
+        }
+    }
+
+    fn continue_from(&mut self, prev: u64, d: Diff, out: &mut Vec<Event>) {
+        let (ok, expected, got) = match d.prev {
+            Some(pu) => (pu == prev, prev, pu),
+            None => (d.first == prev + 1, prev + 1, d.first),
+        };
+        if ok {
+            self.apply(d, out);
+        } else {
+            self.gap(expected, got, &d, out);
+        }
+    }
+
+    fn apply(&mut self, d: Diff, out: &mut Vec<Event>) {
+        let start = out.len();
+        self.cur_id = d.last;
+        for &(side, p, q) in &d.levels {
+            self.push(out, Event::new(d.ts, kind::SET_LEVEL, side, p, q, 0));
+        }
+        Self::mark_last(out, start);
+        self.stats.applied += 1;
+        self.state = State::Synced(d.last);
+    }
+
+    fn gap(&mut self, expected: u64, got: u64, d: &Diff, out: &mut Vec<Event>) {
+        self.gaps.push(Gap {
+            event_index: self.emitted,
+            message: d.message,
+            expected,
+            got,
+            ts: d.ts,
+        });
+        self.cur_id = got;
+        let mut e = Event::new(d.ts, kind::CLEAR, 0, 0, 0, 0);
+        e.flags = BAD_BOOK | flags::LAST;
+        self.push(out, e);
+        self.state = State::Buffering;
+        self.buffer.clear();
+        // This diff may still bridge the next snapshot.
+        self.buffer.push_back(Diff {
+            first: d.first,
+            last: d.last,
+            prev: d.prev,
+            ts: d.ts,
+            message: d.message,
+            levels: d.levels.clone(),
+        });
+    }
+
+    fn on_snapshot(
+        &mut self,
+        msg: &Msg<'_>,
+        recv_ts: Ts,
+        _message: u64,
+        line: u64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        let l = msg.last_update_id.unwrap_or(0);
+        if !matches!(self.state, State::Buffering) {
+            self.stats.snapshots_ignored += 1;
+            return Ok(());
+        }
+        let ts = self.ts_of(recv_ts, ms(msg.event_ms));
+        let mut levels = Vec::new();
+        for (side, rows) in [(1i8, &msg.bids), (-1i8, &msg.asks)] {
+            for [p, q] in rows.iter().flatten() {
+                let price = dec(&self.price, p, line, "price")?;
+                let qty = dec(&self.size, q, line, "qty")?;
+                if qty > 0 {
+                    levels.push((side, price, qty));
+                }
+            }
+        }
+        self.stats.snapshots += 1;
+        let start = out.len();
+        self.cur_id = l;
+        let mut clear = Event::new(ts, kind::CLEAR, 0, 0, 0, 0);
+        clear.flags = flags::SNAPSHOT;
+        self.push(out, clear);
+        for (side, p, q) in levels {
+            let mut e = Event::new(ts, kind::SET_LEVEL, side, p, q, 0);
+            e.flags = flags::SNAPSHOT;
+            self.push(out, e);
+        }
+        Self::mark_last(out, start);
+        self.state = State::Bridging(l);
+        let buffered: Vec<Diff> = self.buffer.drain(..).collect();
+        for d in buffered {
+            match self.state {
+                State::Bridging(l) => self.bridge(l, d, out),
+                State::Synced(prev) => self.continue_from(prev, d, out),
+                // A gap while draining: keep buffering the rest.
+                State::Buffering => self.buffer.push_back(d),
+            }
+        }
+        Ok(())
+    }
+
+    fn on_trade(
+        &mut self,
+        msg: &Msg<'_>,
+        recv_ts: Ts,
+        line: u64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        let (Some(p), Some(q), Some(m)) = (msg.p, msg.q, msg.m) else {
+            return Err(perr(line, "trade", "trade without p/q/m"));
+        };
+        let price = dec(&self.price, p, line, "price")?;
+        let qty = dec(&self.size, q, line, "qty")?;
+        if qty <= 0 {
+            // Binance futures prints zero-quantity "insurance fund" rows; skip.
+            self.stats.other += 1;
+            return Ok(());
+        }
+        let ts = self.ts_of(recv_ts, ms(msg.trade_ms.or(msg.event_ms)));
+        // m: the buyer is the maker, so the resting order was a bid.
+        let side = if m { 1 } else { -1 };
+        self.cur_id = msg.t.unwrap_or(0);
+        let mut e = Event::new(ts, kind::TRADE, side, price, qty, 0);
+        e.flags = flags::LAST;
+        self.push(out, e);
+        self.stats.trades += 1;
+        Ok(())
+    }
+
+    fn on_ticker(&mut self, msg: &Msg<'_>, recv_ts: Ts, line: u64) -> Result<(), Error> {
+        let s = |r: Option<&RawValue>, f: &'static str| -> Result<String, Error> {
+            let r = r.ok_or_else(|| perr(line, f, "missing"))?;
+            serde_json::from_str::<String>(r.get())
+                .map_err(|e| perr(line, f, format!("expected a decimal string: {e}")))
+        };
+        let (b, a) = (s(msg.b, "b")?, s(msg.a, "a")?);
+        let bq = msg.bid_qty.ok_or_else(|| perr(line, "B", "missing"))?;
+        let aq = msg.ask_qty.ok_or_else(|| perr(line, "A", "missing"))?;
+        self.tickers.push(Ticker {
+            update_id: msg.u.unwrap_or(0),
+            ts: recv_ts,
+            bid: (
+                dec(&self.price, &b, line, "b")?,
+                dec(&self.size, bq, line, "B")?,
+            ),
+            ask: (
+                dec(&self.price, &a, line, "a")?,
+                dec(&self.size, aq, line, "A")?,
+            ),
+        });
+        Ok(())
+    }
+}
+
+/// Parses a capture file of `<recv_ts_ns> <json>` lines (hftbacktest's
+/// collector format; a line of bare JSON gets receive time 0).
+pub fn parse_capture(data: &[u8], sync: &mut DepthSync) -> Result<Vec<Event>, Error> {
+    let mut out = Vec::with_capacity(data.len() / 40);
+    for (line, raw) in super::text::lines(data) {
+        let raw = super::text::trim(raw);
+        let (ts, json) = match raw.iter().position(|&c| c == b' ') {
+            Some(p) if raw[0].is_ascii_digit() => (
+                super::text::parse_int(&raw[..p], line, "recv_ts")?,
+                &raw[p + 1..],
+            ),
+            _ => (0, raw),
+        };
+        sync.on_message(json, ts, line, &mut out)?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sync() -> DepthSync {
+        DepthSync::new(Grid::units(1), Grid::units(1), TsSource::Local)
+    }
+
+    fn run(s: &mut DepthSync, msgs: &[&str]) -> Vec<Event> {
+        let mut out = Vec::new();
+        for (i, m) in msgs.iter().enumerate() {
+            if let Err(e) = s.on_message(m.as_bytes(), i as i64, i as u64 + 1, &mut out) {
+                unreachable!("{e}");
+            }
+        }
+        out
+    }
+
+    const SNAP: &str = r#"{"lastUpdateId":10,"bids":[["99","5"]],"asks":[["101","5"]]}"#;
+
+    #[test]
+    fn spot_buffers_bridges_and_detects_gaps() {
+        let mut s = sync();
+        let ev = run(
+            &mut s,
+            &[
+                r#"{"e":"depthUpdate","E":1,"U":5,"u":9,"b":[["98","1"]],"a":[]}"#,
+                r#"{"e":"depthUpdate","E":2,"U":10,"u":12,"b":[["99","6"]],"a":[]}"#,
+                SNAP,
+                r#"{"e":"depthUpdate","E":3,"U":13,"u":13,"b":[],"a":[["101","0"]]}"#,
+            ],
+        );
+        assert!(s.in_sync());
+        assert_eq!(s.stats.stale, 1);
+        // CLEAR + 2 snapshot levels, the bridging diff, the next one.
+        let k: Vec<(u8, i64, i64)> = ev.iter().map(|e| (e.kind, e.price, e.size)).collect();
+        assert_eq!(
+            k,
+            vec![(8, 0, 0), (1, 99, 5), (1, 101, 5), (1, 99, 6), (1, 101, 0)]
+        );
+        assert_eq!(s.last_update_id(), Some(13));
+        // U jumps: a gap, a flagged CLEAR, out of sync until a snapshot.
+        let ev = run(
+            &mut s,
+            &[r#"{"e":"depthUpdate","E":4,"U":15,"u":16,"b":[["99","1"]],"a":[]}"#],
+        );
+        assert!(!s.in_sync());
+        assert_eq!(ev.len(), 1);
+        assert_eq!(
+            (ev[0].kind, ev[0].flags),
+            (kind::CLEAR, BAD_BOOK | flags::LAST)
+        );
+        assert_eq!((s.gaps[0].expected, s.gaps[0].got), (14, 15));
+        let ev = run(
+            &mut s,
+            &[
+                r#"{"e":"depthUpdate","E":5,"U":17,"u":18,"b":[["97","2"]],"a":[]}"#,
+                r#"{"lastUpdateId":17,"bids":[["99","1"]],"asks":[["102","3"]]}"#,
+            ],
+        );
+        assert!(s.in_sync());
+        assert_eq!(s.last_update_id(), Some(18));
+        assert_eq!(ev.last().map(|e| (e.price, e.size)), Some((97, 2)));
+    }
+
+    #[test]
+    fn futures_use_pu_and_a_too_old_snapshot_is_a_gap() {
+        let mut s = sync();
+        run(
+            &mut s,
+            &[
+                r#"{"stream":"x@depth@0ms","data":{"e":"depthUpdate","E":1,"U":20,"u":25,"pu":19,"b":[],"a":[]}}"#,
+                SNAP,
+            ],
+        );
+        assert!(!s.in_sync());
+        assert_eq!((s.gaps[0].expected, s.gaps[0].got), (10, 20));
+        run(
+            &mut s,
+            &[
+                r#"{"lastUpdateId":22,"bids":[["99","5"]],"asks":[["101","5"]]}"#,
+                r#"{"stream":"x@depth@0ms","data":{"e":"depthUpdate","E":1,"U":26,"u":27,"pu":25,"b":[],"a":[]}}"#,
+                r#"{"stream":"x@depth@0ms","data":{"e":"depthUpdate","E":1,"U":28,"u":29,"pu":26,"b":[],"a":[]}}"#,
+            ],
+        );
+        assert_eq!(s.gaps.len(), 2);
+        assert_eq!((s.gaps[1].expected, s.gaps[1].got), (27, 26));
+    }
+
+    #[test]
+    fn trades_and_tickers() {
+        let mut s = sync();
+        let ev = run(
+            &mut s,
+            &[
+                r#"{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"t":1,"p":"100","q":"2","T":1,"m":true}}"#,
+                r#"{"stream":"btcusdt@bookTicker","data":{"u":7,"b":"99","B":"1","a":"101","A":"3"}}"#,
+            ],
+        );
+        assert_eq!((ev[0].kind, ev[0].side, ev[0].size), (kind::TRADE, 1, 2));
+        assert_eq!(s.tickers[0].bid, (99, 1));
+        assert_eq!(s.tickers[0].ask, (101, 3));
+        let mut out = Vec::new();
+        let bad = s.on_message(br#"{"e":"depthUpdate","U":1"#, 0, 9, &mut out);
+        assert!(matches!(
+            bad,
+            Err(Error {
+                kind: crate::ErrorKind::Parse { line: 9, .. },
+                ..
+            })
+        ));
+    }
+}

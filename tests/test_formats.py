@@ -1,0 +1,327 @@
+"""Feed loaders: Tardis CSV, Binance depth sync, the plain event table.
+
+Each is checked against what the data itself says: Tardis snapshots against
+the replayed top N; Binance against its own bookTicker BBO keyed by update
+id; gaps by deleting real messages."""
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lobkit
+import lobkit.testing
+from lobkit.errors import ParseError, SequenceGapError
+from lobkit.io import (
+    F_BAD_BOOK,
+    F_LAST,
+    F_SNAPSHOT,
+    BinanceDepth,
+    merge,
+    read_binance,
+    read_events,
+    read_tardis,
+    tardis_schema,
+    write_events,
+)
+
+from conftest import ROOT
+
+BUNDLED_BINANCE = ROOT / "python" / "lobkit" / "data" / "binance" / "btcusdt_usdm_20240808_head4000.gz"
+TARDIS_L2 = """exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount
+deribit,BTC-PERPETUAL,1000,1100,true,ask,6421.5,18640
+deribit,BTC-PERPETUAL,1000,1100,true,bid,6421,10
+deribit,BTC-PERPETUAL,1000,1100,true,bid,6420.5,30
+deribit,BTC-PERPETUAL,2000,2100,false,bid,6421,0
+deribit,BTC-PERPETUAL,2000,2100,false,ask,6422,5
+deribit,BTC-PERPETUAL,3000,3100,true,ask,6430,1
+deribit,BTC-PERPETUAL,3000,3100,true,bid,6429.5,2
+"""
+
+
+def naive_l2(rows):
+    """Reference: dict book from (is_snapshot, side, price, amount) rows."""
+    book = {1: {}, -1: {}}
+    prev_snap = False
+    for snap, side, price, amount in rows:
+        if snap and not prev_snap:
+            book = {1: {}, -1: {}}
+        prev_snap = snap
+        if amount == 0:
+            book[side].pop(price, None)
+        else:
+            book[side][price] = amount
+    return book
+
+
+def book_dict(book, tick, lot):
+    return {1: {round(p / tick): round(q / lot) for p, q in book.bids(10_000)},
+            -1: {round(p / tick): round(q / lot) for p, q in book.asks(10_000)}}
+
+
+# ---------------------------------------------------------------- Tardis
+
+
+def test_tardis_incremental_resets_and_matches_reference(tmp_path):
+    f = tmp_path / "x.csv.gz"
+    f.write_bytes(gzip.compress(TARDIS_L2.encode()))
+    ev = read_tardis(f, tick_size=0.5, lot_size=1)
+    assert tardis_schema(f) == "incremental_book_L2"
+    assert list(ev["kind"]) == [8, 1, 1, 1, 1, 1, 8, 1, 1]
+    assert (ev["flags"][:4] & F_SNAPSHOT).all() and not (ev["flags"][4:6] & F_SNAPSHOT).any()
+    # F_LAST closes each message (rows sharing local_timestamp).
+    assert list(np.flatnonzero(ev["flags"] & F_LAST)) == [3, 5, 8]
+    assert ev["ts"][0] == 1_100_000  # µs -> ns, local clock by default
+    assert read_tardis(f, tick_size=0.5, lot_size=1, ts="exchange")["ts"][0] == 1_000_000
+    res = lobkit.replay(ev, tick_size=0.5, lot_size=1)
+    rows = [(r[4] == "true", 1 if r[5] == "bid" else -1, round(float(r[6]) * 2), int(r[7]))
+            for r in (line.split(",") for line in TARDIS_L2.splitlines()[1:])]
+    assert book_dict(res.book, 0.5, 1) == naive_l2(rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.sampled_from([1, -1]), st.integers(0, 30),
+                          st.integers(0, 5)), min_size=1, max_size=60))
+def test_tardis_incremental_property(tmp_path_factory, rows):
+    # Bids below 100, asks from 100: the reference never crosses.
+    rows = [(s, side, (p if side == 1 else 100 + p), a) for s, side, p, a in rows]
+    lines = ["exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount"]
+    for i, (s, side, p, a) in enumerate(rows):
+        lines.append(f"x,S,{i},{i},{str(s).lower()},{'bid' if side == 1 else 'ask'},"
+                     f"{p / 4},{a / 100}")
+    f = tmp_path_factory.mktemp("t") / "p.csv"
+    f.write_text("\n".join(lines) + "\n")
+    ev = read_tardis(f, tick_size=0.25, lot_size=0.01)
+    res = lobkit.replay(ev, tick_size=0.25, lot_size=0.01, depth=0)
+    want = naive_l2(rows)
+    got = book_dict(res.book, 0.25, 0.01)
+    assert got == {k: {p: q for p, q in v.items()} for k, v in want.items()}
+
+
+def test_tardis_errors_name_file_line_and_field(tmp_path):
+    f = tmp_path / "bad.csv"
+    f.write_text(TARDIS_L2.replace("6422,5", "6422.3,5"))
+    with pytest.raises(ParseError, match=r"bad.csv: line 6, field 'price': \"6422.3\" is not a whole "
+                                         r"number of grid steps") as e:
+        read_tardis(f, tick_size=0.5, lot_size=1)
+    assert e.value.field == "price"
+    f.write_text(TARDIS_L2.replace("false,ask", "false,middle"))
+    with pytest.raises(ParseError, match="line 6, field 'side'"):
+        read_tardis(f, tick_size=0.5, lot_size=1)
+    f.write_text(TARDIS_L2 + "deribit,ETH-PERPETUAL,4000,4100,false,bid,1,1\n")
+    with pytest.raises(ParseError, match="more than one symbol"):
+        read_tardis(f, tick_size=0.5, lot_size=1)
+    assert len(read_tardis(f, tick_size=0.5, lot_size=1, symbol="ETH-PERPETUAL")) == 1
+    f.write_text("a,b\n1,2\n")
+    with pytest.raises(ParseError, match="not a Tardis"):
+        read_tardis(f, tick_size=0.5, lot_size=1)
+    with pytest.raises(ValueError, match="tick_size"):
+        read_tardis(f, tick_size=0, lot_size=1)
+
+
+@pytest.mark.realdata
+def test_tardis_fixtures(shared_data):
+    d = shared_data / "tardis"
+    ev = read_tardis(d / "deribit_incremental_book_L2_BTC-PERPETUAL.csv", tick_size=0.5,
+                     lot_size=10)
+    assert ev["kind"][0] == lobkit.Kind.CLEAR and len(ev) == 16
+    # book_snapshot_25: after each row, the replayed top 25 is exactly the row.
+    for name, n in (("binance-futures_book_snapshot_25_BTCUSDT.csv", 25),
+                    ("binance-futures_book_snapshot_5_BTCUSDT.csv", 5)):
+        path = d / name
+        assert tardis_schema(path) == f"book_snapshot_{n}"
+        ev = read_tardis(path, tick_size=0.01, lot_size=0.001)
+        res = lobkit.replay(ev, tick_size=0.01, lot_size=0.001, depth=n)
+        last = np.flatnonzero(ev["flags"] & F_LAST)
+        rows = [line.split(",") for line in path.read_text().splitlines()[1:]]
+        # An unchanged row adds no events; each changed row ends in F_LAST.
+        changed = [i for i, r in enumerate(rows) if i == 0 or r[4:] != rows[i - 1][4:]]
+        assert len(last) == len(changed)
+        for k, i in zip(last, changed):
+            r = rows[i]
+            ap = [round(float(r[4 + 4 * j]) * 100) for j in range(n)]
+            bp = [round(float(r[6 + 4 * j]) * 100) for j in range(n)]
+            bq = [round(float(r[7 + 4 * j]) * 1000) for j in range(n)]
+            assert list(res.ask_price[k]) == ap and list(res.bid_price[k]) == bp
+            assert list(res.bid_size[k]) == bq
+        assert res.book.stats["crossed"] == 0
+    tr = read_tardis(d / "bitmex_trades_XBTUSD.csv", tick_size=0.5, lot_size=1)
+    assert (tr["kind"] == lobkit.Kind.TRADE).all()
+    assert list(tr["side"][:2]) == [1, 1]  # taker sold: the resting side is the bid
+    merged = merge(ev, tr)
+    assert len(merged) == len(ev) + len(tr) and (np.diff(merged["ts"]) >= 0).all()
+
+
+# ---------------------------------------------------------------- Binance
+
+SPECS = [("spot/btcusdt", "0.01", "0.00000001", 564), ("spot/ethusdt", "0.01", "0.00000001", 577),
+         ("usdm/btcusdt", "0.1", "0.001", 629), ("usdm/ethusdt", "0.01", "0.001", 551)]
+
+
+def ticker_check(feed, res):
+    """Every bookTicker whose update id closes a depth diff must equal the
+    replayed BBO there. Returns (compared, mismatches)."""
+    ev = feed.events
+    last = np.flatnonzero((ev["flags"] & F_LAST) != 0)
+    last = last[(ev["kind"][last] == 1) & ((ev["flags"][last] & F_SNAPSHOT) == 0)]
+    at = dict(zip(feed.update_id[last].tolist(), last.tolist()))
+    t = feed.tickers
+    n = bad = 0
+    for j, u in enumerate(t["update_id"].tolist()):
+        i = at.get(u)
+        if i is None:
+            continue
+        n += 1
+        got = (res.best_bid_price[i], res.best_bid_size[i], res.best_ask_price[i],
+               res.best_ask_size[i])
+        want = (t["bid_price"][j], t["bid_size"][j], t["ask_price"][j], t["ask_size"][j])
+        bad += got != want
+    return n, bad
+
+
+def uncrossed_at_message_ends(feed, res):
+    ev = feed.events
+    last = np.flatnonzero(((ev["flags"] & F_LAST) != 0) & feed.synced())
+    both = (res.best_bid_size[last] > 0) & (res.best_ask_size[last] > 0)
+    return bool((res.best_bid_price[last][both] < res.best_ask_price[last][both]).all())
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name,tick,lot,n_tickers", SPECS)
+def test_binance_replay_matches_book_ticker(shared_data, name, tick, lot, n_tickers):
+    feed = read_binance(shared_data / "binance" / f"{name}_20240808.gz", tick_size=tick, lot_size=lot)
+    assert feed.in_sync and len(feed.gaps["got"]) == 0
+    assert feed.stats["snapshots"] == 1 and feed.stats["stale"] > 0  # the snapshot came late
+    res = lobkit.replay(feed.events, tick_size=float(tick), lot_size=float(lot), depth=1,
+                        book_type="l2")
+    assert ticker_check(feed, res) == (n_tickers, 0)
+    assert uncrossed_at_message_ends(feed, res)
+
+
+def _lines(path):
+    with gzip.open(path, "rt") as f:
+        return f.read().splitlines()
+
+
+def _diff_lines(lines):
+    return [i for i, l in enumerate(lines) if "@depth" in l]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name,tick,lot", [("usdm/btcusdt", "0.1", "0.001"),
+                                           ("spot/ethusdt", "0.01", "0.00000001")])
+def test_binance_gap_then_resync(shared_data, tmp_path, name, tick, lot):
+    lines = _lines(shared_data / "binance" / f"{name}_20240808.gz")
+    snap = next(i for i, l in enumerate(lines) if "lastUpdateId" in l)
+    diffs = [i for i in _diff_lines(lines) if i > snap + 200]
+    drop = diffs[100]
+    # A new snapshot later: rebuild one from the full (gap-free) replay.
+    full = read_binance(shared_data / "binance" / f"{name}_20240808.gz", tick_size=tick, lot_size=lot)
+    res_full = lobkit.replay(full.events, tick_size=float(tick), lot_size=float(lot), depth=0,
+                             book_type="l2")
+    resync_at = diffs[400]
+    u_at = json.loads(lines[resync_at].split(" ", 1)[1])["data"]["u"]
+    # The book after update u_at, from the gap-free replay, as a REST snapshot.
+    ev = full.events
+    k = int(np.flatnonzero((full.update_id == u_at) & ((ev["flags"] & F_LAST) != 0))[0])
+    part = lobkit.replay(ev[: k + 1], tick_size=float(tick), lot_size=float(lot), depth=0,
+                         book_type="l2").book
+    snapshot = {"lastUpdateId": u_at,
+                "bids": [[repr(float(p)), repr(float(q))] for p, q in part.bids(5000)],
+                "asks": [[repr(float(p)), repr(float(q))] for p, q in part.asks(5000)]}
+    ts0 = lines[resync_at].split(" ", 1)[0]
+    cut = lines[:drop] + lines[drop + 1:resync_at + 1] + [f"{ts0} {json.dumps(snapshot)}"] \
+        + lines[resync_at + 1:]
+    f = tmp_path / "gap.gz"
+    f.write_bytes(gzip.compress(("\n".join(cut) + "\n").encode()))
+    feed = read_binance(f, tick_size=tick, lot_size=lot)
+    assert len(feed.gaps["got"]) == 1 and feed.in_sync
+    g = feed.gaps
+    removed = json.loads(lines[drop].split(" ", 1)[1])["data"]
+    assert g["expected"][0] == (removed["pu"] if "pu" in removed else removed["U"])
+    # At the gap the book is emptied and flagged, then out of sync until the snapshot.
+    gi = int(g["event_index"][0])
+    assert feed.events["kind"][gi] == lobkit.Kind.CLEAR and feed.events["flags"][gi] & F_BAD_BOOK
+    sync = feed.synced()
+    assert sync[gi - 1] and not sync[gi] and sync[-1]
+    assert not sync[gi:gi + 50].any()
+    res = lobkit.replay(feed.events, tick_size=float(tick), lot_size=float(lot), depth=1,
+                        book_type="l2")
+    # Between gap and snapshot the book is empty, never wrong.
+    out = ~sync
+    assert (res.best_bid_size[out] == 0).all() and (res.best_ask_size[out] == 0).all()
+    # After the resync the replay is exact again: same final book, tickers all agree.
+    assert book_dict(res.book, float(tick), float(lot)) == \
+        book_dict(res_full.book, float(tick), float(lot))
+    n, bad = ticker_check(feed, res)
+    assert bad == 0 and n > 0
+    with pytest.raises(SequenceGapError, match="sequence gap") as e:
+        read_binance(f, tick_size=tick, lot_size=lot, strict=True)
+    assert e.value.expected == g["expected"][0] and e.value.got == g["got"][0]
+
+
+def test_binance_bundled_excerpt_streaming_equals_bulk():
+    feed = read_binance(BUNDLED_BINANCE, tick_size="0.1", lot_size="0.001")
+    assert feed.in_sync and feed.stats["snapshots"] == 1
+    res = lobkit.replay(feed.events, tick_size=0.1, lot_size=0.001, depth=1, book_type="l2")
+    n, bad = ticker_check(feed, res)
+    assert n > 10 and bad == 0
+    assert uncrossed_at_message_ends(feed, res)
+    # Streaming: one message at a time into a book; same final book.
+    sync = BinanceDepth(tick_size="0.1", lot_size="0.001")
+    book = lobkit.L2Book(tick_size=0.1, lot_size=0.001)
+    seen_out_of_sync = False
+    for line in _lines(BUNDLED_BINANCE):
+        ts, msg = line.split(" ", 1)
+        ev = sync.on_message(msg, int(ts))
+        seen_out_of_sync |= not sync.in_sync
+        if len(ev):
+            lobkit.replay(ev, book=book, depth=0)
+    assert seen_out_of_sync and sync.in_sync and sync.buffered == 0
+    assert book_dict(book, 0.1, 0.001) == book_dict(res.book, 0.1, 0.001)
+    assert sync.stats == feed.stats
+
+
+def test_binance_streaming_gap_strict():
+    sync = BinanceDepth(tick_size=1, lot_size=1, strict=True)
+    sync.on_message('{"lastUpdateId": 10, "bids": [["99", "1"]], "asks": [["101", "1"]]}')
+    ev = sync.on_message('{"e":"depthUpdate","E":1,"U":11,"u":11,"b":[["99","2"]],"a":[]}')
+    assert sync.in_sync and len(ev) == 1
+    with pytest.raises(SequenceGapError) as e:
+        sync.on_message('{"e":"depthUpdate","E":2,"U":13,"u":14,"b":[],"a":[]}')
+    assert (e.value.expected, e.value.got) == (12, 13)
+    assert not sync.in_sync and sync.last_update_id is None
+    with pytest.raises(ParseError, match="invalid JSON"):
+        sync.on_message("{not json")
+
+
+# ---------------------------------------------------------------- event table
+
+
+def test_event_table_round_trip_csv_and_parquet(tmp_path):
+    ev = lobkit.testing.synthetic_l3(2000, seed=3)
+    for name in ("ev.csv", "ev.csv.gz", "ev.parquet"):
+        if name.endswith("parquet"):
+            pytest.importorskip("pyarrow")
+        f = tmp_path / name
+        write_events(ev, f, tick_size=0.01, lot_size=0.5)
+        back = read_events(f, tick_size=0.01, lot_size=0.5)
+        assert back.dtype == lobkit.EVENT_DTYPE
+        np.testing.assert_array_equal(back, ev)
+
+
+def test_event_table_errors(tmp_path):
+    f = tmp_path / "e.csv"
+    f.write_text("ts,kind,side,price,size\n1,add,bid,1.005,1\n")
+    with pytest.raises(ParseError, match=r"e.csv: line 2, field 'price'"):
+        read_events(f, tick_size=0.01)
+    f.write_text("ts,kind,side,size\n1,add,bid,1\n")
+    with pytest.raises(ParseError, match="missing column \"price\""):
+        read_events(f)
+    f.write_text("ts,kind,side,price,size,order_id\n1,ADD,b,100,1,7\n2,cancel,B,100,1,7\n")
+    ev = read_events(f)
+    assert list(ev["kind"]) == [2, 3] and list(ev["side"]) == [1, 1]
