@@ -3,13 +3,14 @@
 * LOBSTER message/orderbook files: :func:`read_lobster`, :func:`read_lobster_reconciled`
 * Tardis.dev CSV (incremental_book_L2, trades, book_snapshot_N): :func:`read_tardis`
 * Binance snapshot + diff-depth (+ trades, bookTicker), synchronised: :func:`read_binance`, :class:`BinanceDepth`
+* Bybit v5 orderbook snapshot/delta + publicTrade: :func:`read_bybit`, :class:`BybitDepth`
 * the plain event table (CSV/Parquet): :func:`read_events` / :func:`write_events`
 
 Streams from several files merge with :func:`merge`.
 """
 
 from ._common import F_LAST, F_SNAPSHOT, merge, read_bytes
-from .binance import F_BAD_BOOK, BinanceDepth, DepthFeed, read_binance
+from .binance import F_BAD_BOOK, BinanceDepth, BybitDepth, DepthFeed, read_binance, read_bybit
 from .lobster import (
     FLAG_RECONCILE,
     REASON_OUT_OF_WINDOW,
@@ -26,9 +27,11 @@ from .tardis import read_tardis, tardis_schema
 
 __all__ = [
     "BinanceDepth",
+    "BybitDepth",
     "DepthFeed",
     "F_BAD_BOOK",
     "read_binance",
+    "read_bybit",
     "FLAG_RECONCILE",
     "F_LAST",
     "F_SNAPSHOT",

@@ -88,6 +88,7 @@ def read_binance(
     lot_size: Any,
     ts: str = "local",
     strict: bool = False,
+    venue: str = "binance",
 ) -> DepthFeed:
     """Reads a Binance capture (spot or USD-M futures): one message per line,
     ``<receive_ts_ns> <json>`` (hftbacktest's collector format) or bare JSON,
@@ -97,10 +98,12 @@ def read_binance(
     (decimal strings are exact, e.g. ``'0.01'``, ``'0.00000001'``).
     ``ts``: 'local' (receive time, the file order; default) or 'exchange'
     (``E``; trades ``T``). ``strict``: raise at the first gap.
+    ``venue='bybit'`` reads Bybit v5 ``orderbook.N.SYMBOL`` snapshot/delta
+    and ``publicTrade`` messages instead (see :func:`read_bybit`).
     """
     data = read_bytes(path)
-    raw, ids, gaps, tickers, stats, in_sync = with_file(path, lambda: _core.parse_binance(
-        data, tick=grid(tick_size, "tick_size"), lot=grid(lot_size, "lot_size"), ts=ts))
+    raw, ids, gaps, tickers, stats, in_sync = with_file(path, lambda: _core.parse_depth(
+        data, tick=grid(tick_size, "tick_size"), lot=grid(lot_size, "lot_size"), ts=ts, venue=venue))
     if strict and len(gaps["got"]):
         raise _gap_error(path, gaps, 0)
     return DepthFeed(raw.view(EVENT_DTYPE), ids, gaps, tickers, stats, in_sync,
@@ -119,9 +122,11 @@ class BinanceDepth:
     again after a gap until the next snapshot (fetch one then).
     """
 
+    venue = "binance"
+
     def __init__(self, *, tick_size: Any, lot_size: Any, ts: str = "local", strict: bool = False):
-        self._s = _core.BinanceSync(tick=grid(tick_size, "tick_size"),
-                                    lot=grid(lot_size, "lot_size"), ts=ts)
+        self._s = _core.DepthSync(tick=grid(tick_size, "tick_size"),
+                                  lot=grid(lot_size, "lot_size"), ts=ts, venue=self.venue)
         self.strict = strict
 
     def on_message(self, message: bytes | str, recv_ts: int = 0) -> np.ndarray:
@@ -161,3 +166,22 @@ class BinanceDepth:
     def take_tickers(self) -> dict[str, np.ndarray]:
         """bookTicker messages since the last call."""
         return self._s.take_tickers()
+
+
+def read_bybit(path: str | os.PathLike, *, tick_size: Any, lot_size: Any, ts: str = "local",
+               strict: bool = False) -> DepthFeed:
+    """Reads Bybit v5 messages (one per line, optionally ``<receive_ts_ns> ``
+    first): ``orderbook.N.SYMBOL`` snapshots reset the book, deltas must
+    continue the update id ``u`` by one (a delta with ``u == 1`` is a
+    snapshot after a service restart), a break is a gap as for Binance
+    (flagged ``CLEAR``, out of sync until the next snapshot);
+    ``publicTrade.SYMBOL`` entries become ``TRADE`` events on the resting side.
+    ``ts='exchange'`` uses the message ``ts`` (trades ``T``), in ms."""
+    return read_binance(path, tick_size=tick_size, lot_size=lot_size, ts=ts, strict=strict,
+                        venue="bybit")
+
+
+class BybitDepth(BinanceDepth):
+    """Streaming Bybit v5 book keeper (same interface as :class:`BinanceDepth`)."""
+
+    venue = "bybit"

@@ -2,7 +2,8 @@
 //! which lives in `arrays.rs`). Grids come as decimal strings ("0.01").
 
 use crate::errors::to_pyerr;
-use lobkit_core::io::{binance, decimal::Grid, levels, table, tardis};
+use lobkit_core::io::binance::Feed;
+use lobkit_core::io::{binance, bybit, decimal::Grid, levels, table, tardis};
 use lobkit_core::{Error, Event};
 use numpy::{PyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
@@ -226,55 +227,122 @@ fn ts_source(ts: &str) -> PyResult<binance::TsSource> {
     }
 }
 
-/// Parses a Binance capture (`<recv_ts_ns> <json>` lines) through the depth
-/// synchroniser. Returns `(events_u8, update_ids, gaps, tickers, stats, in_sync)`.
+/// Either venue's book keeper.
+#[derive(Debug)]
+enum Keeper {
+    Binance(binance::DepthSync),
+    Bybit(bybit::BybitSync),
+}
+
+impl Keeper {
+    fn new(venue: &str, tick: &str, lot: &str, ts: &str) -> PyResult<Keeper> {
+        let (p, q, t) = (
+            grid("tick_size", tick)?,
+            grid("lot_size", lot)?,
+            ts_source(ts)?,
+        );
+        match venue {
+            "binance" => Ok(Keeper::Binance(binance::DepthSync::new(p, q, t))),
+            "bybit" => Ok(Keeper::Bybit(bybit::BybitSync::new(p, q, t))),
+            other => Err(PyValueError::new_err(format!(
+                "venue={other:?}: expected 'binance' or 'bybit'"
+            ))),
+        }
+    }
+    fn feed(&mut self) -> &mut dyn Feed {
+        match self {
+            Keeper::Binance(s) => s,
+            Keeper::Bybit(s) => s,
+        }
+    }
+    fn gaps(&self) -> &[binance::Gap] {
+        match self {
+            Keeper::Binance(s) => &s.gaps,
+            Keeper::Bybit(s) => &s.gaps,
+        }
+    }
+    fn ids(&mut self) -> &mut Vec<u64> {
+        match self {
+            Keeper::Binance(s) => &mut s.ids,
+            Keeper::Bybit(s) => &mut s.ids,
+        }
+    }
+    fn stats(&self) -> &binance::Stats {
+        match self {
+            Keeper::Binance(s) => &s.stats,
+            Keeper::Bybit(s) => &s.stats,
+        }
+    }
+    fn in_sync(&self) -> bool {
+        match self {
+            Keeper::Binance(s) => s.in_sync(),
+            Keeper::Bybit(s) => s.in_sync(),
+        }
+    }
+    fn last_update_id(&self) -> Option<u64> {
+        match self {
+            Keeper::Binance(s) => s.last_update_id(),
+            Keeper::Bybit(s) => s.last_update_id(),
+        }
+    }
+    fn buffered(&self) -> usize {
+        match self {
+            Keeper::Binance(s) => s.buffered(),
+            Keeper::Bybit(_) => 0,
+        }
+    }
+    fn take_tickers(&mut self) -> Vec<binance::Ticker> {
+        match self {
+            Keeper::Binance(s) => std::mem::take(&mut s.tickers),
+            Keeper::Bybit(_) => Vec::new(),
+        }
+    }
+}
+
+/// Parses a capture (`<recv_ts_ns> <json>` lines) of `venue` ('binance' or
+/// 'bybit') through its book keeper. Returns
+/// `(events_u8, update_ids, gaps, tickers, stats, in_sync)`.
 #[pyfunction]
-#[pyo3(signature = (data, *, tick, lot, ts="local"))]
-pub fn parse_binance<'py>(
+#[pyo3(signature = (data, *, tick, lot, ts="local", venue="binance"))]
+pub fn parse_depth<'py>(
     py: Python<'py>,
     data: &[u8],
     tick: &str,
     lot: &str,
     ts: &str,
+    venue: &str,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let mut sync = binance::DepthSync::new(
-        grid("tick_size", tick)?,
-        grid("lot_size", lot)?,
-        ts_source(ts)?,
-    );
-    let ev = run(py, || binance::parse_capture(data, &mut sync))?;
-    let ids = std::mem::take(&mut sync.ids);
+    let mut k = Keeper::new(venue, tick, lot, ts)?;
+    let ev = run(py, || binance::parse_capture(data, k.feed()))?;
+    let ids = std::mem::take(k.ids());
+    let tickers = k.take_tickers();
     (
         events_out(py, &ev),
         PyArray1::from_vec(py, ids),
-        gaps_dict(py, &sync.gaps)?,
-        tickers_dict(py, &sync.tickers)?,
-        stats_dict(py, &sync.stats)?,
-        sync.in_sync(),
+        gaps_dict(py, k.gaps())?,
+        tickers_dict(py, &tickers)?,
+        stats_dict(py, k.stats())?,
+        k.in_sync(),
     )
         .into_pyobject(py)
 }
 
-/// Streaming Binance depth synchroniser: feed websocket/REST messages in
-/// arrival order, get the events to apply to a book.
+/// Streaming depth keeper: feed websocket/REST messages in arrival order,
+/// get the events to apply to a book.
 #[pyclass(module = "lobkit._core")]
 #[derive(Debug)]
-pub struct BinanceSync {
-    inner: binance::DepthSync,
+pub struct DepthSync {
+    inner: Keeper,
     messages: u64,
 }
 
 #[pymethods]
-impl BinanceSync {
+impl DepthSync {
     #[new]
-    #[pyo3(signature = (*, tick, lot, ts="local"))]
-    fn new(tick: &str, lot: &str, ts: &str) -> PyResult<Self> {
-        Ok(BinanceSync {
-            inner: binance::DepthSync::new(
-                grid("tick_size", tick)?,
-                grid("lot_size", lot)?,
-                ts_source(ts)?,
-            ),
+    #[pyo3(signature = (*, tick, lot, ts="local", venue="binance"))]
+    fn new(tick: &str, lot: &str, ts: &str, venue: &str) -> PyResult<Self> {
+        Ok(DepthSync {
+            inner: Keeper::new(venue, tick, lot, ts)?,
             messages: 0,
         })
     }
@@ -288,17 +356,16 @@ impl BinanceSync {
         recv_ts: i64,
     ) -> PyResult<(Bound<'py, PyArray1<u8>>, usize)> {
         self.messages += 1;
-        let before = self.inner.gaps.len();
+        let before = self.inner.gaps().len();
         let mut out = Vec::new();
         let line = self.messages;
-        let inner = &mut self.inner;
+        let feed = self.inner.feed();
         crate::arrays::guard(py, || {
-            inner
-                .on_message(message, recv_ts, line, &mut out)
+            feed.on_message(message, recv_ts, line, &mut out)
                 .map_err(|e| to_pyerr(py, &e))
         })?;
-        self.inner.ids.clear();
-        Ok((events_out(py, &out), self.inner.gaps.len() - before))
+        self.inner.ids().clear();
+        Ok((events_out(py, &out), self.inner.gaps().len() - before))
     }
 
     #[getter]
@@ -318,17 +385,17 @@ impl BinanceSync {
 
     #[getter]
     fn gaps<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        gaps_dict(py, &self.inner.gaps)
+        gaps_dict(py, self.inner.gaps())
     }
 
     #[getter]
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        stats_dict(py, &self.inner.stats)
+        stats_dict(py, self.inner.stats())
     }
 
     /// bookTicker messages seen since the last call, as arrays.
     fn take_tickers<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let t = std::mem::take(&mut self.inner.tickers);
+        let t = self.inner.take_tickers();
         tickers_dict(py, &t)
     }
 }

@@ -28,8 +28,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrays::panic_for_test, m)?)?;
     m.add_function(wrap_pyfunction!(feeds::parse_tardis, m)?)?;
     m.add_function(wrap_pyfunction!(feeds::parse_event_table, m)?)?;
-    m.add_function(wrap_pyfunction!(feeds::parse_binance, m)?)?;
-    m.add_class::<feeds::BinanceSync>()?;
+    m.add_function(wrap_pyfunction!(feeds::parse_depth, m)?)?;
+    m.add_class::<feeds::DepthSync>()?;
     m.add_function(wrap_pyfunction!(feeds::snapshots_to_events, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::synthetic_l2, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::has_l3_kinds, m)?)?;

@@ -188,7 +188,25 @@ pub struct DepthSync {
     pub stats: Stats,
 }
 
-fn dec(g: &Grid, s: &str, line: u64, field: &'static str) -> Result<i64, Error> {
+/// Orders one message's level updates removals first, so the book is
+/// crossed between its events only if it is crossed after the whole
+/// message. A price given twice keeps its last size (as applying the
+/// message in order would).
+pub(crate) fn removals_first(levels: &mut Vec<(i8, Price, Qty)>) {
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut keep: Vec<(i8, Price, Qty)> = Vec::with_capacity(levels.len());
+    for &l in levels.iter().rev() {
+        if seen.insert((l.0, l.1)) {
+            keep.push(l);
+        }
+    }
+    keep.reverse();
+    keep.sort_by_key(|l| l.2 != 0);
+    *levels = keep;
+}
+
+/// A decimal string onto a grid, or a parse error naming line and field.
+pub(crate) fn dec(g: &Grid, s: &str, line: u64, field: &'static str) -> Result<i64, Error> {
     g.steps(s.as_bytes())
         .map_err(|e| perr(line, field, format!("{s:?} {}", e.describe())))
 }
@@ -343,9 +361,7 @@ impl DepthSync {
         let mut levels = Vec::new();
         self.side_levels(msg.b, 1, line, &mut levels)?;
         self.side_levels(msg.a, -1, line, &mut levels)?;
-        // Removals first: the book is then crossed between a message's
-        // events only if it is crossed after the whole message.
-        levels.sort_by_key(|l| l.2 != 0);
+        removals_first(&mut levels);
         let diff = Diff {
             first,
             last,
@@ -546,9 +562,34 @@ impl DepthSync {
     }
 }
 
+/// A message-at-a-time book keeper (Binance and Bybit).
+pub trait Feed {
+    /// One JSON message received at `recv_ts` ns, from `line` (1-based);
+    /// appends the events it produces.
+    fn on_message(
+        &mut self,
+        json: &[u8],
+        recv_ts: Ts,
+        line: u64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Error>;
+}
+
+impl Feed for DepthSync {
+    fn on_message(
+        &mut self,
+        json: &[u8],
+        recv_ts: Ts,
+        line: u64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        DepthSync::on_message(self, json, recv_ts, line, out)
+    }
+}
+
 /// Parses a capture file of `<recv_ts_ns> <json>` lines (hftbacktest's
 /// collector format; a line of bare JSON gets receive time 0).
-pub fn parse_capture(data: &[u8], sync: &mut DepthSync) -> Result<Vec<Event>, Error> {
+pub fn parse_capture<F: Feed + ?Sized>(data: &[u8], sync: &mut F) -> Result<Vec<Event>, Error> {
     let mut out = Vec::with_capacity(data.len() / 40);
     for (line, raw) in super::text::lines(data) {
         let raw = super::text::trim(raw);

@@ -7,6 +7,7 @@
 //! [`Event`]: crate::Event
 
 pub mod binance;
+pub mod bybit;
 pub mod decimal;
 pub mod levels;
 pub mod lobster;
