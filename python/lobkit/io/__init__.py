@@ -4,6 +4,7 @@
 * Tardis.dev CSV (incremental_book_L2, trades, book_snapshot_N): :func:`read_tardis`
 * Binance snapshot + diff-depth (+ trades, bookTicker), synchronised: :func:`read_binance`, :class:`BinanceDepth`
 * Bybit v5 orderbook snapshot/delta + publicTrade: :func:`read_bybit`, :class:`BybitDepth`
+* Databento DBN MBO / MBP-10 (needs ``databento-dbn``): :func:`read_dbn`
 * the plain event table (CSV/Parquet): :func:`read_events` / :func:`write_events`
 
 Streams from several files merge with :func:`merge`.
@@ -11,6 +12,7 @@ Streams from several files merge with :func:`merge`.
 
 from ._common import F_LAST, F_SNAPSHOT, merge, read_bytes
 from .binance import F_BAD_BOOK, BinanceDepth, BybitDepth, DepthFeed, read_binance, read_bybit
+from .dbn import read_dbn, read_dbn_records
 from .lobster import (
     FLAG_RECONCILE,
     REASON_OUT_OF_WINDOW,
@@ -32,6 +34,8 @@ __all__ = [
     "F_BAD_BOOK",
     "read_binance",
     "read_bybit",
+    "read_dbn",
+    "read_dbn_records",
     "FLAG_RECONCILE",
     "F_LAST",
     "F_SNAPSHOT",

@@ -73,11 +73,21 @@ def merge(*streams: np.ndarray) -> np.ndarray:
     """Merges event arrays (e.g. a book feed and its trades) by ``ts``.
     Stable: events with equal ``ts`` keep their array order, earlier
     arguments first."""
-    if not streams:
-        return np.zeros(0, EVENT_DTYPE)
-    ev = np.concatenate(streams)
+    ev = concat(streams)
     order = np.argsort(ev["ts"], kind="stable")
     return np.ascontiguousarray(ev[order])
+
+
+def concat(streams: Any) -> np.ndarray:
+    """Concatenates event arrays keeping :data:`EVENT_DTYPE` exactly
+    (``numpy.concatenate`` drops the padding and so changes the dtype)."""
+    streams = list(streams)
+    out = np.zeros(sum(len(s) for s in streams), EVENT_DTYPE)
+    i = 0
+    for s in streams:
+        out[i:i + len(s)] = s
+        i += len(s)
+    return out
 
 
 def as_path(p: str | os.PathLike) -> Path:
