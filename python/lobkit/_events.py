@@ -192,6 +192,11 @@ class ReplayResult:
     #: With ``signals=True`` and ``depth > 0``: multi-level OFI, the same rule
     #: applied to each of the ``depth`` levels, int64 lots, shape (n, depth).
     ofi_levels: np.ndarray | None = None
+    #: Event times (int64 ns), one per row.
+    ts: np.ndarray | None = None
+    #: The book's tick and lot sizes (price/size units per tick/lot).
+    tick_size: float = 1.0
+    lot_size: float = 1.0
 
     def __len__(self) -> int:
         return len(self.best_bid_price)
@@ -200,7 +205,7 @@ class ReplayResult:
     def mid(self) -> np.ndarray:
         """(best bid + best ask) / 2 in price units; NaN where a side is empty."""
         ok = (self.best_bid_size > 0) & (self.best_ask_size > 0)
-        m = _to_price(self.best_bid_price + self.best_ask_price, self.book.tick_size) * 0.5
+        m = _to_price(self.best_bid_price + self.best_ask_price, self.tick_size) * 0.5
         return np.where(ok, m, np.nan)
 
     @property
@@ -208,6 +213,30 @@ class ReplayResult:
         """Best ask minus best bid in ticks; 0 where a side is empty."""
         ok = (self.best_bid_size > 0) & (self.best_ask_size > 0)
         return np.where(ok, self.best_ask_price - self.best_bid_price, 0)
+
+    def to_arrow(self, *, units: str = "ticks"):
+        """A ``pyarrow.Table``, one row per event (see :mod:`lobkit.frames`)."""
+        from .frames import to_arrow
+
+        return to_arrow(self, units=units)
+
+    def to_pandas(self, *, units: str = "ticks"):
+        """A ``pandas.DataFrame``, one row per event (see :mod:`lobkit.frames`)."""
+        from .frames import to_pandas
+
+        return to_pandas(self, units=units)
+
+    def to_polars(self, *, units: str = "ticks"):
+        """A ``polars.DataFrame``, one row per event (see :mod:`lobkit.frames`)."""
+        from .frames import to_polars
+
+        return to_polars(self, units=units)
+
+    def to_parquet(self, path: Any, *, units: str = "ticks") -> None:
+        """Writes the table to Parquet; :func:`lobkit.frames.from_table` reads it back."""
+        from .frames import to_parquet
+
+        to_parquet(self, path, units=units)
 
     def __repr__(self) -> str:
         return (f"ReplayResult(n_events={len(self)}, depth={self.depth}, skipped={self.skipped}, "
@@ -323,4 +352,5 @@ def replay(
         ofi_levels=d.get("ofi_levels"), ofi_msg=d.get("ofi_msg"),
         alerts=(_detect.to_array(d["alerts"], book.tick_size, book.lot_size)
                 if detect not in (None, False) else None),
+        ts=np.ascontiguousarray(events["ts"]), tick_size=book.tick_size, lot_size=book.lot_size,
     )

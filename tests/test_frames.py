@@ -1,0 +1,80 @@
+"""Replay results and books to pyarrow / pandas / polars / Parquet and back."""
+
+import numpy as np
+import pytest
+
+import lobkit
+import lobkit.testing
+from lobkit import frames
+
+pa = pytest.importorskip("pyarrow")
+pd = pytest.importorskip("pandas")
+pl = pytest.importorskip("polars")
+
+
+@pytest.fixture(scope="module")
+def replayed():
+    ev = lobkit.testing.synthetic_l3(3000, seed=11)
+    return ev, lobkit.replay(ev, depth=5, tick_size=0.01, lot_size=0.5, signals=True)
+
+
+def assert_same(a, b):
+    for name in ("bid_price", "bid_size", "ask_price", "ask_size", "best_bid_price",
+                 "best_bid_size", "best_ask_price", "best_ask_size", "ts", "imbalance", "ofi",
+                 "ofi_msg", "signed_volume", "weighted_mid", "ofi_levels"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype, name
+        np.testing.assert_array_equal(x, y, err_msg=name)
+    assert (a.depth, a.tick_size, a.lot_size) == (b.depth, b.tick_size, b.lot_size)
+
+
+@pytest.mark.parametrize("units", ["ticks", "price"])
+def test_round_trips_keep_values_and_dtypes(replayed, tmp_path, units):
+    ev, res = replayed
+    t = res.to_arrow(units=units)
+    assert t.num_rows == len(ev) and t.column("ts").type == pa.int64()
+    want = pa.int64() if units == "ticks" else pa.float64()
+    assert t.column("bid_price_1").type == want and t.column("best_ask_size").type == want
+    assert t.column("imbalance").type == pa.float64() and t.column("ofi_3").type == pa.int64()
+    assert_same(frames.from_table(t), res)
+    df = res.to_pandas(units=units)
+    assert str(df["ts"].dtype) == "int64" and str(df["ofi"].dtype) == "int64"
+    assert_same(frames.from_table(df), res)
+    pdf = res.to_polars(units=units)
+    assert pdf.schema["ts"] == pl.Int64 and pdf.height == len(ev)
+    # polars frames carry no metadata: say what the table holds.
+    assert_same(frames.from_table(pdf, tick_size=0.01, lot_size=0.5, units=units), res)
+    path = tmp_path / f"r_{units}.parquet"
+    res.to_parquet(path, units=units)
+    assert_same(frames.from_table(path), res)
+    if units == "price":
+        np.testing.assert_allclose(df["best_bid_price"], res.best_bid_price * 0.01)
+
+
+def test_one_dimensional_columns_are_not_copied(replayed):
+    _, res = replayed
+    t = res.to_arrow()
+    back = t.column("ofi").chunk(0).to_numpy(zero_copy_only=True)
+    assert np.shares_memory(back, res.ofi)
+    assert np.shares_memory(t.column("ts").chunk(0).to_numpy(zero_copy_only=True), res.ts)
+
+
+def test_book_frame_from_book_and_engine_snapshot():
+    book = lobkit.L2Book(tick_size=0.01, lot_size=1)
+    for p, q in ((100.00, 5), (99.99, 7), (99.98, 1)):
+        book.update("bid", p, q)
+    book.update("ask", 100.02, 3)
+    df = frames.book_frame(book, 2)
+    assert list(df["side"]) == ["bid", "bid", "ask"] and list(df["level"]) == [1, 2, 1]
+    assert list(df["price"]) == [100.00, 99.99, 100.02] and list(df["size"]) == [5, 7, 3]
+    ticks = frames.book_frame(book, 10, units="ticks")
+    assert ticks["price"].dtype == np.int64 and list(ticks["price"]) == [10000, 9999, 9998, 10002]
+    snap = book.reader(10).read()
+    assert frames.book_frame(snap, 10).equals(frames.book_frame(book, 10))
+    with pytest.raises(ValueError, match="units"):
+        frames.book_frame(book, units="cents")
+
+
+def test_from_table_rejects_other_objects():
+    with pytest.raises(TypeError, match="pyarrow Table"):
+        frames.from_table([1, 2])
