@@ -29,22 +29,6 @@ def test_ofi_regression_example(tmp_path):
     assert png.stat().st_size > 20_000  # a rendered scatter, not an empty canvas
 
 
-def test_heatmap_example_renders_a_real_picture(tmp_path):
-    pytest.importorskip("matplotlib")
-    png = tmp_path / "book.png"
-    out = subprocess.run([sys.executable, str(ROOT / "examples" / "heatmap.py"), str(GOOG),
-                          "--out", str(png), "--bins", "200"],
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert re.search(r"wrote .*: 20,774 events, \d+ alerts", out.stdout), out.stdout
-    import matplotlib.image as mpimg
-
-    img = mpimg.imread(png)
-    assert img.shape[0] > 400 and img.shape[1] > 800
-    colours = np.unique((img[..., :3] * 255).astype(np.uint8).reshape(-1, 3), axis=0)
-    assert len(colours) > 50  # a heatmap with markers, not a blank canvas
-
-
 def test_cli_detect_prints_json_alerts_and_a_summary():
     import json
 

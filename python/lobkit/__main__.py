@@ -1,9 +1,10 @@
-"""Command line: ``python -m lobkit demo`` and ``python -m lobkit replay``."""
+"""Command line: ``python -m lobkit {demo,replay,plot,detect}``; ``--help`` on each."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -74,27 +75,88 @@ def demo(args: argparse.Namespace) -> int:
     return 0 if ok.all() else 1
 
 
+def _load(args: argparse.Namespace):
+    from lobkit.io.auto import load
+
+    t0 = time.perf_counter()
+    loaded = load(args.path, args.format, tick_size=args.tick_size, lot_size=args.lot_size,
+                  reconcile=not getattr(args, "no_reconcile", False), symbol=args.symbol,
+                  strict=args.strict)
+    mb = Path(args.path).stat().st_size / 1e6
+    secs = time.perf_counter() - t0
+    if not args.quiet:
+        print(f"read {args.path} as {loaded.format}: {len(loaded.events):,} events from "
+              f"{mb:.1f} MB in {secs:.2f} s"
+              + (f" ({', '.join(f'{k} {v}' for k, v in loaded.info.items())})" if loaded.info
+                 else ""), file=sys.stderr)
+    return loaded
+
+
+def _detect_opts(args: argparse.Namespace, loaded) -> dict:
+    import lobkit
+
+    # Distances in book ticks per price step: LOBSTER books are $0.0001 ticks on a $0.01 grid.
+    opts = {"tick": args.tick if args.tick else (100 if loaded.format == "lobster" else 1)}
+    for kv in args.option or []:
+        k, _, v = kv.partition("=")
+        if k not in lobkit.detect.DEFAULTS:
+            raise SystemExit(f"unknown detector option {k!r}; see lobkit.detect.DEFAULTS")
+        opts[k] = (v == "true") if v in ("true", "false") else type(lobkit.detect.DEFAULTS[k])(float(v))
+    if args.only:
+        only = args.only.split(",")
+        unknown = set(only) - set(lobkit.detect.DETECTORS)
+        if unknown:
+            raise SystemExit(f"unknown detector(s) {sorted(unknown)}; choose from "
+                             f"{', '.join(lobkit.detect.DETECTORS)}")
+        for name in lobkit.detect.DETECTORS:
+            opts[name] = name in only
+    return opts
+
+
 def replay_cmd(args: argparse.Namespace) -> int:
     import lobkit
-    from lobkit.io import read_lobster, read_lobster_reconciled
 
-    if args.format != "lobster":
-        print(f"unsupported --format {args.format!r} (supported: lobster)", file=sys.stderr)
-        return 2
-    if args.reconcile:
-        events, _ = read_lobster_reconciled(args.path)
-    else:
-        events = read_lobster(args.path)
-    res = lobkit.replay(events, depth=args.depth, tick_size=0.0001, unknown_id="anonymous",
-                        on_error=args.on_error, progress=not args.quiet)
-    if args.out:
-        np.savez_compressed(args.out, ts=events["ts"], bid_price=res.bid_price, bid_size=res.bid_size,
-                            ask_price=res.ask_price, ask_size=res.ask_size)
-        print(f"wrote {args.out}")
-    print(res.book)
+    loaded = _load(args)
+    ev = loaded.events
+    res = lobkit.replay(ev, depth=args.depth, on_error=args.on_error, signals=not args.no_signals,
+                        progress=not args.quiet, chunk=max(len(ev) // 100, 1 << 16),
+                        check_ts=not args.no_check_ts, **loaded.replay_kwargs())
+    print(f"replayed {len(ev):,} events in {res.seconds:.3f} s "
+          f"({len(ev) / max(res.seconds, 1e-9) / 1e6:.1f} M events/s); final book:")
     print_book(res.book, min(args.depth, 10) or 5)
     if res.skipped:
         print(f"skipped {res.skipped} events: {res.skipped_by_kind}")
+    if args.out:
+        out = str(args.out)
+        if out.endswith(".parquet"):
+            res.to_parquet(out, units=args.units)
+        elif out.endswith(".npz"):
+            from lobkit.frames import result_columns
+
+            np.savez_compressed(out, **result_columns(res, units=args.units))
+        elif out.endswith((".csv", ".csv.gz")):
+            res.to_pandas(units=args.units).to_csv(out, index=False)
+        else:
+            print(f"--out {out}: use .parquet, .csv, .csv.gz or .npz", file=sys.stderr)
+            return 2
+        print(f"wrote {out}: {len(res):,} rows (units: {args.units})")
+    return 0
+
+
+def plot_cmd(args: argparse.Namespace) -> int:
+    import lobkit
+    from lobkit.plot import plot_book
+
+    loaded = _load(args)
+    ev = loaded.events
+    detect = None if args.no_alerts else _detect_opts(args, loaded)
+    res = lobkit.replay(ev, depth=args.levels, signals=True, detect=detect, on_error="skip",
+                        progress=not args.quiet, check_ts=not args.no_check_ts,
+                        **loaded.replay_kwargs())
+    info = plot_book(ev, res, args.out, title=f"{Path(args.path).name}: resting size (log), "
+                     f"trades, alerts", bins=args.bins)
+    print(f"wrote {args.out}: {info['events']:,} events, {info['trades']:,} trades, "
+          f"{sum(info['alerts'].values())} alerts {info['alerts']}")
     return 0
 
 
@@ -104,22 +166,11 @@ def detect_cmd(args: argparse.Namespace) -> int:
 
     import lobkit
 
-    from lobkit.io import read_lobster, read_lobster_reconciled
-
-    if args.format != "lobster":
-        print(f"unsupported --format {args.format!r} (supported: lobster)", file=sys.stderr)
-        return 2
-    events = (read_lobster_reconciled(args.path)[0] if args.reconcile else read_lobster(args.path))
-    opts = {"tick": args.tick}
-    for kv in args.option or []:
-        k, _, v = kv.partition("=")
-        opts[k] = type(lobkit.detect.DEFAULTS.get(k, 0.0))(float(v)) if v not in ("true", "false") else v == "true"
-    only = args.only.split(",") if args.only else None
-    if only:
-        for name in lobkit.detect.DETECTORS:
-            opts[name] = name in only
-    res = lobkit.replay(events, depth=0, tick_size=0.0001, unknown_id="anonymous",
-                        on_error="skip", detect=opts, progress=not args.quiet)
+    loaded = _load(args)
+    events = loaded.events
+    res = lobkit.replay(events, depth=0, on_error="skip", detect=_detect_opts(args, loaded),
+                        progress=not args.quiet, check_ts=not args.no_check_ts,
+                        **loaded.replay_kwargs())
     fields = [f for f in lobkit.detect.ALERT_DTYPE.names if f != "kind"]
     for a in res.alerts:
         row = {f: a[f].item() for f in fields}
@@ -131,6 +182,37 @@ def detect_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+def _input_args(p: argparse.ArgumentParser) -> None:
+    from lobkit.io.auto import FORMATS, NEEDS
+
+    p.add_argument("path", help="input file (plain, .gz, or .zst for DBN)")
+    p.add_argument("--format", default="auto", choices=("auto",) + FORMATS,
+                   help="input format; 'auto' (default) guesses from the name and first bytes. "
+                        "Each format needs: " + "; ".join(f"{k}: {v}" for k, v in NEEDS.items()))
+    p.add_argument("--tick-size", help="price units per tick, as a decimal (e.g. 0.01)")
+    p.add_argument("--lot-size", help="size units per lot, as a decimal (e.g. 0.001)")
+    p.add_argument("--symbol", help="tardis: keep this symbol of a multi-symbol file")
+    p.add_argument("--strict", action="store_true",
+                   help="binance/bybit: stop at the first sequence gap instead of recording it "
+                        "and resynchronising at the next snapshot")
+    p.add_argument("--no-reconcile", action="store_true",
+                   help="lobster: do not correct hidden depth from the orderbook file")
+    # Reconciling is the default now; the old flag is accepted and does nothing.
+    p.add_argument("--reconcile", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--no-check-ts", action="store_true",
+                   help="accept timestamps that go backwards")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or load summary")
+
+
+def _detect_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tick", type=int, default=0,
+                   help="book ticks per price step for the detectors' distances (default: 100 "
+                        "for LOBSTER's $0.0001 ticks on a $0.01 grid, else 1)")
+    p.add_argument("--only", help="comma-separated detectors, e.g. spoofing,layering")
+    p.add_argument("-o", "--option", action="append", metavar="NAME=VALUE",
+                   help="override a threshold, e.g. -o spoof_min_ratio=8 (see lobkit.detect.DEFAULTS)")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m lobkit",
                                 description="Exact limit order book replays with a Rust core.")
@@ -140,34 +222,56 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("messages", nargs="?", help="a LOBSTER message file (its orderbook file must "
                    "sit next to it); default: the bundled excerpt")
     d.set_defaults(fn=demo)
-    r = sub.add_parser("replay", help="replay a file and print the final book")
-    r.add_argument("path", help="input file (LOBSTER message file, .csv or .csv.gz)")
-    r.add_argument("--format", default="lobster", help="input format (lobster)")
+    r = sub.add_parser(
+        "replay", help="replay a file through a book and write the book and signals per event",
+        description="Replays PATH through an exact book (L3 for LOBSTER/DBN MBO, L2 otherwise) "
+                    "and writes one row per event: best bid/ask, the top --depth levels and the "
+                    "signals (imbalance, OFI, message OFI, signed volume, weighted mid).",
+        epilog="examples:\n  python -m lobkit replay GOOG_..._message_10.csv.gz --out signals.parquet\n"
+               "  python -m lobkit replay btcusdt.gz --format binance --tick-size 0.1 "
+               "--lot-size 0.001 --out s.parquet\n"
+               "  python -m lobkit replay es.mbo.dbn.zst --tick-size 0.25 --out es.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _input_args(r)
     r.add_argument("--depth", type=int, default=10, help="levels recorded per side (default 10)")
-    r.add_argument("--reconcile", action="store_true",
-                   help="LOBSTER: correct hidden-depth changes from the orderbook file next to it")
+    r.add_argument("--no-signals", action="store_true", help="book columns only")
+    r.add_argument("--units", default="price", choices=("price", "ticks"),
+                   help="price/size columns as floats in price units (default) or exact int64 "
+                        "ticks/lots")
     r.add_argument("--on-error", default="raise", choices=["raise", "skip"],
                    help="invalid events: stop with an error (default) or skip and count them")
-    r.add_argument("--out", help="write the per-event book to this .npz file")
-    r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--out", help="write the table: .parquet, .csv, .csv.gz or .npz")
     r.set_defaults(fn=replay_cmd)
-    t = sub.add_parser("detect", help="run the spoofing / layering / iceberg / quote-stuffing / "
-                       "depth-collapse detectors over a file; prints one JSON object per alert "
-                       "and a summary line")
-    t.add_argument("path", help="input file (LOBSTER message file, .csv or .csv.gz)")
-    t.add_argument("--format", default="lobster", help="input format (lobster)")
-    t.add_argument("--tick", type=int, default=100,
-                   help="book ticks per price step for distances (LOBSTER $0.0001 units on a "
-                        "$0.01 grid: 100, the default)")
-    t.add_argument("--only", help="comma-separated detectors, e.g. spoofing,layering")
-    t.add_argument("-o", "--option", action="append", metavar="NAME=VALUE",
-                   help="override a threshold, e.g. -o spoof_min_ratio=8 (see lobkit.detect.DEFAULTS)")
-    t.add_argument("--reconcile", action="store_true",
-                   help="insert the corrections that make the book match LOBSTER's orderbook file")
-    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    pl = sub.add_parser(
+        "plot", help="draw the book as a liquidity heatmap with trades and alerts (PNG)",
+        description="Replays PATH and draws resting size over time and price (log colour), "
+                    "buyer- (green) and seller-initiated (red) trades, and detector alerts.",
+        epilog="example:\n  python -m lobkit plot GOOG_..._message_10.csv.gz --out book.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _input_args(pl)
+    _detect_args(pl)
+    pl.add_argument("--out", default="book.png", help="image file (.png, .svg, .pdf; default book.png)")
+    pl.add_argument("--levels", type=int, default=10, help="levels per side drawn (default 10)")
+    pl.add_argument("--bins", type=int, default=600, help="time bins (default 600)")
+    pl.add_argument("--no-alerts", action="store_true", help="do not run the detectors")
+    pl.set_defaults(fn=plot_cmd)
+    t = sub.add_parser(
+        "detect", help="run the spoofing / layering / iceberg / quote-stuffing / depth-collapse "
+                       "detectors; prints one JSON object per alert and a summary line",
+        epilog="example:\n  python -m lobkit detect GOOG_..._message_10.csv.gz --only spoofing",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _input_args(t)
+    _detect_args(t)
     t.set_defaults(fn=detect_cmd)
     args = p.parse_args(argv)
-    return args.fn(args)
+    from lobkit.errors import LobkitError
+
+    try:
+        return args.fn(args)
+    except (LobkitError, ValueError, OSError, ImportError) as e:
+        # Bad input or a missing optional package: one clear line, no traceback.
+        print(f"python -m lobkit {args.cmd}: error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,0 +1,113 @@
+"""Every CLI subcommand on the bundled excerpts, checked against the API."""
+
+import gzip
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import lobkit
+from lobkit.io import read_binance
+
+from conftest import BUNDLED, ROOT
+
+GOOG = BUNDLED / "GOOG_2012-06-21_34200000_57600000_message_10_head20000.csv.gz"
+BINANCE = ROOT / "python" / "lobkit" / "data" / "binance" / "btcusdt_usdm_20240808_head4000.gz"
+
+
+def run(*args, ok=True):
+    out = subprocess.run([sys.executable, "-m", "lobkit", *map(str, args)], capture_output=True,
+                         text=True, timeout=300)
+    if ok:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_replay_lobster_to_parquet_equals_the_api(tmp_path):
+    pa = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "signals.parquet"
+    r = run("replay", GOOG, "--out", out, "--depth", "5", "--units", "ticks", "-q")
+    assert "wrote" in r.stdout and "20,774 rows" in r.stdout
+    t = pa.read_table(out)
+    from lobkit.frames import from_table
+    from lobkit.io import read_lobster_reconciled
+
+    ev, _ = read_lobster_reconciled(GOOG)
+    want = lobkit.replay(ev, depth=5, tick_size=0.0001, unknown_id="anonymous", signals=True)
+    got = from_table(t)
+    np.testing.assert_array_equal(got.bid_price, want.bid_price)
+    np.testing.assert_array_equal(got.ofi, want.ofi)
+    np.testing.assert_array_equal(got.ts, ev["ts"])
+    assert got.tick_size == 0.0001
+
+
+def test_replay_binance_with_progress_and_csv(tmp_path):
+    pd = pytest.importorskip("pandas")
+    out = tmp_path / "b.csv"
+    r = run("replay", BINANCE, "--tick-size", "0.1", "--lot-size", "0.001", "--depth", "3",
+            "--out", out)
+    assert "read " in r.stderr and "as binance" in r.stderr and "in_sync True" in r.stderr
+    assert "replay [" in r.stderr  # the progress bar
+    df = pd.read_csv(out)
+    feed = read_binance(BINANCE, tick_size="0.1", lot_size="0.001")
+    res = lobkit.replay(feed.events, tick_size=0.1, lot_size=0.001, depth=3, book_type="l2")
+    assert len(df) == len(feed.events)
+    np.testing.assert_allclose(df["best_bid_price"], res.best_bid_price * 0.1)
+    np.testing.assert_allclose(df["ask_size_3"], res.ask_size[:, 2] * 0.001)
+
+
+def test_replay_tardis_and_event_table(tmp_path):
+    f = tmp_path / "t.csv.gz"
+    f.write_bytes(gzip.compress(b"exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount\n"
+                                b"x,S,1,2,true,bid,10.5,3\nx,S,1,2,true,ask,11,4\n"))
+    r = run("replay", f, "--tick-size", "0.5", "--lot-size", "1", "-q")
+    assert "10.50" in r.stdout and "11.00" in r.stdout
+    from lobkit.io import write_events
+
+    ev = lobkit.make_events(kind=[2, 2], side=[1, -1], price=[100, 101], size=[1, 2],
+                            order_id=[1, 2], ts=[1, 2])
+    write_events(ev, tmp_path / "e.csv")
+    r = run("replay", tmp_path / "e.csv", "-q")
+    assert "replayed 2 events" in r.stdout
+
+
+def test_plot_renders_a_real_picture(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "book.png"
+    r = run("plot", GOOG, "--out", png, "--bins", "200", "-q")
+    assert "wrote" in r.stdout and "20,774 events" in r.stdout and "alerts" in r.stdout
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(png)
+    assert img.shape[0] > 400 and img.shape[1] > 800
+    colours = np.unique((img[..., :3] * 255).astype(np.uint8).reshape(-1, 3), axis=0)
+    assert len(colours) > 50  # a heatmap with markers, not a blank canvas
+    png2 = tmp_path / "binance.png"
+    run("plot", BINANCE, "--tick-size", "0.1", "--lot-size", "0.001", "--out", png2, "-q",
+        "--no-alerts")
+    assert png2.stat().st_size > 20_000
+
+
+def test_detect_on_binance_prints_json():
+    r = run("detect", BINANCE, "--tick-size", "0.1", "--lot-size", "0.001", "-q")
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert lines[-1]["summary"]["events"] > 20_000
+    assert lines[-1]["summary"]["alerts"] == len(lines) - 1
+
+
+def test_errors_are_one_clear_line():
+    r = run("replay", BINANCE, "-q", ok=False)
+    assert r.returncode == 2 and "needs --tick-size and --lot-size" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = run("replay", BINANCE, "--tick-size", "0.2", "--lot-size", "0.001", "-q", ok=False)
+    assert r.returncode == 2 and "not a whole number of grid steps" in r.stderr
+    r = run("detect", GOOG, "--only", "spoofng", "-q", ok=False)
+    assert r.returncode != 0 and "spoofng" in r.stderr
+
+
+@pytest.mark.parametrize("cmd", ["replay", "plot", "detect"])
+def test_help_texts(cmd):
+    r = run(cmd, "--help")
+    assert "--format" in r.stdout and "--tick-size" in r.stdout and "example" in r.stdout
