@@ -55,4 +55,4 @@ def test_replay_command(tmp_path):
     assert "L3Book(bid=575.4x10, ask=575.93x21" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "lobkit", "replay", str(src), "--format", "itch"],
                          capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "unsupported --format" in bad.stderr
+    assert bad.returncode == 2 and "invalid choice: 'itch'" in bad.stderr

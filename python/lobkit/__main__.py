@@ -123,6 +123,7 @@ def replay_cmd(args: argparse.Namespace) -> int:
                         check_ts=not args.no_check_ts, **loaded.replay_kwargs())
     print(f"replayed {len(ev):,} events in {res.seconds:.3f} s "
           f"({len(ev) / max(res.seconds, 1e-9) / 1e6:.1f} M events/s); final book:")
+    print(res.book)
     print_book(res.book, min(args.depth, 10) or 5)
     if res.skipped:
         print(f"skipped {res.skipped} events: {res.skipped_by_kind}")
@@ -131,9 +132,20 @@ def replay_cmd(args: argparse.Namespace) -> int:
         if out.endswith(".parquet"):
             res.to_parquet(out, units=args.units)
         elif out.endswith(".npz"):
-            from lobkit.frames import result_columns
+            # numpy users get the ReplayResult layout: (n, depth) level arrays.
+            arrays = {k: getattr(res, k) for k in ("bid_price", "bid_size", "ask_price",
+                                                   "ask_size", "best_bid_price", "best_bid_size",
+                                                   "best_ask_price", "best_ask_size", "imbalance",
+                                                   "ofi", "ofi_msg", "signed_volume",
+                                                   "weighted_mid", "ofi_levels")
+                      if getattr(res, k) is not None}
+            if args.units == "price":
+                from lobkit._events import _to_price
 
-            np.savez_compressed(out, **result_columns(res, units=args.units))
+                arrays = {k: (_to_price(v, res.tick_size if "price" in k else res.lot_size)
+                              if k.endswith(("_price", "_size")) else v)
+                          for k, v in arrays.items()}
+            np.savez_compressed(out, ts=res.ts, **arrays)
         elif out.endswith((".csv", ".csv.gz")):
             res.to_pandas(units=args.units).to_csv(out, index=False)
         else:
