@@ -474,3 +474,56 @@ def test_dbn_mbp10_book_is_the_record_top10(shared_data):
     for k, o in zip(last, objs):
         assert list(res.bid_price[k]) == [lv.bid_px // 250_000_000 for lv in o.levels]
         assert list(res.ask_size[k]) == [lv.ask_sz for lv in o.levels]
+
+
+# ---------------------------------------------------------------- Kraken
+
+KRAKEN_PAIRS = ["XBT/USD", "DASH/EUR", "FIL/XBT", "ALGO/XBT", "ICX/USD", "LSK/USD", "KAVA/USD",
+                "WAVES/ETH", "AUD/USD", "USDC/GBP"]
+
+
+@pytest.mark.realdata
+def test_kraken_every_checksum_verifies(shared_data):
+    from lobkit.io import read_kraken
+
+    path = shared_data / "kraken" / "KRAKEN-c197c0.0.gz"
+    with pytest.raises(ParseError, match="holds 10 pairs"):
+        read_kraken(path)
+    ok = 0
+    for pair in KRAKEN_PAIRS:
+        feed = read_kraken(path, pair=pair)
+        assert feed.in_sync and feed.stats["checksum_mismatches"] == 0
+        ok += feed.stats["checksums_ok"]
+        res = lobkit.replay(feed.events, tick_size=feed.tick_size, lot_size=feed.lot_size,
+                            depth=1, book_type="l2")
+        last = np.flatnonzero(feed.events["flags"] & F_LAST)
+        assert (res.best_bid_price[last] < res.best_ask_price[last]).all()
+        # Truncated to the subscribed depth after every message.
+        assert res.book.n_bids <= 1000 and res.book.n_asks <= 1000
+    assert ok == 14_496
+
+
+@pytest.mark.realdata
+def test_kraken_lost_message_is_caught_by_the_next_checksum(shared_data, tmp_path):
+    from lobkit.io import read_kraken
+
+    lines = _lines(shared_data / "kraken" / "KRAKEN-c197c0.0.gz")
+    updates = [k for k, l in enumerate(lines) if '"c":' in l and "XBT/USD" in l]
+    f = tmp_path / "k.gz"
+    # Drop one update; deeper-than-top-10 changes do not move the checksum,
+    # so try updates until one that did is dropped.
+    for i in updates[500:540]:
+        f.write_bytes(gzip.compress(("\n".join(lines[:i] + lines[i + 1:]) + "\n").encode()))
+        feed = read_kraken(f, pair="XBT/USD")
+        if feed.stats["checksum_mismatches"]:
+            break
+    else:
+        pytest.fail("no dropped update changed the top 10")
+    assert feed.stats["checksum_mismatches"] == 1 and not feed.in_sync
+    # Caught at the next XBT/USD update, whose line moved up by one.
+    nxt = next(k for k in updates if k > i)
+    assert feed.gaps["line"][0] == nxt  # 1-based line of the next update in the cut file
+    k = int(feed.gaps["event_index"][0])
+    assert feed.events["kind"][k] == lobkit.Kind.CLEAR and feed.events["flags"][k] & F_BAD_BOOK
+    assert k == len(feed.events) - 1  # nothing is applied after it (no later snapshot)
+    assert feed.stats["checksums_ok"] == updates.index(nxt) - 1

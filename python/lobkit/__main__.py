@@ -203,7 +203,8 @@ def _input_args(p: argparse.ArgumentParser) -> None:
                         "Each format needs: " + "; ".join(f"{k}: {v}" for k, v in NEEDS.items()))
     p.add_argument("--tick-size", help="price units per tick, as a decimal (e.g. 0.01)")
     p.add_argument("--lot-size", help="size units per lot, as a decimal (e.g. 0.001)")
-    p.add_argument("--symbol", help="tardis: keep this symbol of a multi-symbol file")
+    p.add_argument("--symbol", help="tardis: keep this symbol of a multi-symbol file; kraken: the "
+                                    "pair (e.g. XBT/USD)")
     p.add_argument("--strict", action="store_true",
                    help="binance/bybit: stop at the first sequence gap instead of recording it "
                         "and resynchronising at the next snapshot")

@@ -204,6 +204,9 @@ def parse_depth(
     dict[str, int],
     bool,
 ]: ...
+def parse_kraken(
+    data: bytes, *, pair: str, tick: str, lot: str
+) -> tuple[npt.NDArray[np.uint8], dict[str, np.ndarray], dict[str, int], list[str], bool]: ...
 
 class DepthSync:
     """Streaming Binance/Bybit depth keeper (see lobkit.io.BinanceDepth)."""

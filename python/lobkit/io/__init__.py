@@ -5,6 +5,7 @@
 * Binance snapshot + diff-depth (+ trades, bookTicker), synchronised: :func:`read_binance`, :class:`BinanceDepth`
 * Bybit v5 orderbook snapshot/delta + publicTrade: :func:`read_bybit`, :class:`BybitDepth`
 * Databento DBN MBO / MBP-10 (needs ``databento-dbn``): :func:`read_dbn`
+* Kraken ``book-N`` with CRC32 checksum verification: :func:`read_kraken`
 * the plain event table (CSV/Parquet): :func:`read_events` / :func:`write_events`
 
 Streams from several files merge with :func:`merge`.
@@ -13,6 +14,7 @@ Streams from several files merge with :func:`merge`.
 from ._common import F_LAST, F_SNAPSHOT, merge, read_bytes
 from .binance import F_BAD_BOOK, BinanceDepth, BybitDepth, DepthFeed, read_binance, read_bybit
 from .dbn import read_dbn, read_dbn_records
+from .kraken import read_kraken
 from .lobster import (
     FLAG_RECONCILE,
     REASON_OUT_OF_WINDOW,
@@ -48,6 +50,7 @@ __all__ = [
     "message_rows",
     "read_bytes",
     "read_events",
+    "read_kraken",
     "read_lobster",
     "read_lobster_orderbook",
     "read_lobster_reconciled",

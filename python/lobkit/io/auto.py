@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-FORMATS = ("lobster", "tardis", "binance", "bybit", "dbn", "csv")
+FORMATS = ("lobster", "tardis", "binance", "bybit", "kraken", "dbn", "csv")
 #: What each format needs from the user (printed by ``--help`` and errors).
 NEEDS = {
     "lobster": "nothing (LOBSTER prices are $0.0001 units; the orderbook file next to the "
@@ -19,6 +19,8 @@ NEEDS = {
     "tardis": "--tick-size and --lot-size (e.g. 0.5 and 10 for Deribit BTC-PERPETUAL)",
     "binance": "--tick-size and --lot-size (e.g. 0.1 and 0.001 for USD-M BTCUSDT)",
     "bybit": "--tick-size and --lot-size (e.g. 0.1 and 0.001 for linear BTCUSDT)",
+    "kraken": "--symbol PAIR when the capture holds several pairs (grids default to the "
+              "printed precision; every CRC32 checksum is verified)",
     "dbn": "--tick-size (e.g. 0.25 for CME ES); sizes are contracts",
     "csv": "--tick-size/--lot-size when prices/sizes are not integers (default 1)",
 }
@@ -66,6 +68,8 @@ def detect_format(path: str | os.PathLike) -> str:
         return "tardis"
     if first.replace(b" ", b"").startswith(b"ts,") and b"kind" in first:
         return "csv"
+    if b'"book-' in head or b"wss://ws.kraken.com" in head:
+        return "kraken"
     if b'"topic"' in head and b"orderbook." in head or b"publicTrade." in head:
         return "bybit"
     if b"depthUpdate" in head or b"lastUpdateId" in head or b"@depth" in head:
@@ -110,6 +114,12 @@ def load(path: str | os.PathLike, format: str = "auto", *, tick_size: Any = None
         feed = reader(path, tick_size=tick_size, lot_size=lot_size, strict=strict)
         info = {"gaps": len(feed.gaps["got"]), "in_sync": feed.in_sync, **feed.stats}
         return Loaded(feed.events, fmt, float(tick_size), float(lot_size), "l2", info=info)
+    if fmt == "kraken":
+        from .kraken import read_kraken
+
+        feed = read_kraken(path, pair=symbol, tick_size=tick_size, lot_size=lot_size)
+        info = {"pair": feed.extra["pair"], "in_sync": feed.in_sync, **feed.stats}
+        return Loaded(feed.events, fmt, feed.tick_size, feed.lot_size, "l2", info=info)
     if fmt == "dbn":
         need("tick_size")
         ev = read_dbn(path, tick_size=tick_size)

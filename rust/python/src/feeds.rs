@@ -399,3 +399,50 @@ impl DepthSync {
         tickers_dict(py, &t)
     }
 }
+
+/// Parses a Kraken `book-N` capture for one pair, verifying every checksum.
+/// Returns `(events_u8, mismatches, stats, pairs, in_sync)`.
+#[pyfunction]
+#[pyo3(signature = (data, *, pair, tick, lot))]
+pub fn parse_kraken<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    pair: &str,
+    tick: &str,
+    lot: &str,
+) -> PyResult<Bound<'py, PyTuple>> {
+    use lobkit_core::io::kraken;
+    let mut book = kraken::KrakenBook::new(grid("tick_size", tick)?, grid("lot_size", lot)?, pair);
+    let ev = run(py, || kraken::parse_capture(data, &mut book))?;
+    let m = &book.mismatches;
+    let mm = PyDict::new(py);
+    mm.set_item(
+        "event_index",
+        PyArray1::from_iter(py, m.iter().map(|x| x.event_index as i64)),
+    )?;
+    mm.set_item(
+        "line",
+        PyArray1::from_iter(py, m.iter().map(|x| x.line as i64)),
+    )?;
+    mm.set_item(
+        "expected",
+        PyArray1::from_iter(py, m.iter().map(|x| x.expected as i64)),
+    )?;
+    mm.set_item(
+        "got",
+        PyArray1::from_iter(py, m.iter().map(|x| x.got as i64)),
+    )?;
+    let st = PyDict::new(py);
+    st.set_item("messages", book.messages)?;
+    st.set_item("snapshots", book.snapshots)?;
+    st.set_item("checksums_ok", book.checks_ok)?;
+    st.set_item("checksum_mismatches", book.mismatches.len())?;
+    (
+        events_out(py, &ev),
+        mm,
+        st,
+        book.pairs.clone(),
+        book.in_sync(),
+    )
+        .into_pyobject(py)
+}
