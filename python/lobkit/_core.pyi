@@ -183,7 +183,9 @@ def lobster_reconcile(
 def parse_tardis(
     data: bytes, *, tick: str, lot: str, ts: str = "local", symbol: str | None = None
 ) -> tuple[str, int, npt.NDArray[np.uint8]]: ...
-def parse_event_table(data: bytes, *, tick: str, lot: str) -> npt.NDArray[np.uint8]: ...
+def parse_event_table(
+    data: bytes, *, tick: str, lot: str, header: bytes | None = None, line0: int = 0
+) -> npt.NDArray[np.uint8]: ...
 def snapshots_to_events(
     ts: npt.NDArray[np.int64],
     bid_price: npt.NDArray[np.int64],
@@ -208,6 +210,15 @@ def parse_kraken(
     data: bytes, *, pair: str, tick: str, lot: str
 ) -> tuple[npt.NDArray[np.uint8], dict[str, np.ndarray], dict[str, int], list[str], bool]: ...
 
+class TardisStream:
+    """Streaming Tardis CSV parser (see lobkit.io.iter_events)."""
+
+    def __init__(
+        self, *, tick: str, lot: str, ts: str = "local", symbol: str | None = None
+    ) -> None: ...
+    def feed(self, data: bytes) -> npt.NDArray[np.uint8]: ...
+    def finish(self) -> npt.NDArray[np.uint8]: ...
+
 class DepthSync:
     """Streaming Binance/Bybit depth keeper (see lobkit.io.BinanceDepth)."""
 
@@ -224,6 +235,9 @@ class DepthSync:
     @property
     def stats(self) -> dict[str, int]: ...
     def take_tickers(self) -> dict[str, np.ndarray]: ...
+    def feed_lines(
+        self, data: bytes
+    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64], int]: ...
 
 def synthetic_l2(n: int, *, seed: int = 0, mid: int = 1_000_000) -> npt.NDArray[np.uint8]: ...
 def synthetic_l3(

@@ -8,10 +8,11 @@
 * Kraken ``book-N`` with CRC32 checksum verification: :func:`read_kraken`
 * the plain event table (CSV/Parquet): :func:`read_events` / :func:`write_events`
 
-Streams from several files merge with :func:`merge`.
+Streams from several files merge with :func:`merge`; files larger than memory
+stream in chunks with :func:`iter_events`.
 """
 
-from ._common import F_LAST, F_SNAPSHOT, merge, read_bytes
+from ._common import F_LAST, F_SNAPSHOT, concat, merge, read_bytes
 from .binance import F_BAD_BOOK, BinanceDepth, BybitDepth, DepthFeed, read_binance, read_bybit
 from .dbn import read_dbn, read_dbn_records
 from .kraken import read_kraken
@@ -26,6 +27,7 @@ from .lobster import (
     read_lobster_orderbook,
     read_lobster_reconciled,
 )
+from .stream import iter_events, line_chunks
 from .table import events_table, read_events, write_events
 from .tardis import read_tardis, tardis_schema
 
@@ -44,7 +46,10 @@ __all__ = [
     "REASON_OUT_OF_WINDOW",
     "REASON_UNEXPLAINED",
     "REASON_UNKNOWN_ID",
+    "concat",
     "events_table",
+    "iter_events",
+    "line_chunks",
     "lobster_book_columns",
     "merge",
     "message_rows",

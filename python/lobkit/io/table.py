@@ -59,7 +59,10 @@ def _read_parquet(path: Path, tick_size: Any, lot_size: Any) -> np.ndarray:
         import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError("reading Parquet needs pyarrow: pip install pyarrow") from None
-    t = pq.read_table(path)
+    return _read_parquet_table(pq.read_table(path), path, tick_size, lot_size)
+
+
+def _read_parquet_table(t: Any, path: Path, tick_size: Any, lot_size: Any) -> np.ndarray:
     names = set(t.column_names)
     missing = [c for c in ("ts", "kind", "side", "price", "size") if c not in names]
     if missing:

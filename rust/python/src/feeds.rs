@@ -65,17 +65,23 @@ pub fn parse_tardis<'py>(
     Ok((name, n, events_out(py, &ev)))
 }
 
-/// Parses the plain CSV event table (see `lobkit_core::io::table`).
+/// Parses the plain CSV event table (see `lobkit_core::io::table`); with
+/// `header`, `data` is a chunk of rows after `line0` file lines.
 #[pyfunction]
-#[pyo3(signature = (data, *, tick, lot))]
+#[pyo3(signature = (data, *, tick, lot, header=None, line0=0))]
 pub fn parse_event_table<'py>(
     py: Python<'py>,
     data: &[u8],
     tick: &str,
     lot: &str,
+    header: Option<&[u8]>,
+    line0: u64,
 ) -> PyResult<Bound<'py, PyArray1<u8>>> {
     let (p, q) = (grid("tick_size", tick)?, grid("lot_size", lot)?);
-    let ev = run(py, || table::parse(data, &p, &q))?;
+    let ev = run(py, || match header {
+        Some(h) => table::parse_chunk(h, data, line0, &p, &q),
+        None => table::parse(data, &p, &q),
+    })?;
     Ok(events_out(py, &ev))
 }
 
@@ -249,7 +255,7 @@ impl Keeper {
             ))),
         }
     }
-    fn feed(&mut self) -> &mut dyn Feed {
+    fn feed(&mut self) -> &mut (dyn Feed + Send) {
         match self {
             Keeper::Binance(s) => s,
             Keeper::Bybit(s) => s,
@@ -263,8 +269,8 @@ impl Keeper {
     }
     fn ids(&mut self) -> &mut Vec<u64> {
         match self {
-            Keeper::Binance(s) => &mut s.ids,
-            Keeper::Bybit(s) => &mut s.ids,
+            Keeper::Binance(s) => &mut s.out.ids,
+            Keeper::Bybit(s) => &mut s.out.ids,
         }
     }
     fn stats(&self) -> &binance::Stats {
@@ -313,7 +319,7 @@ pub fn parse_depth<'py>(
     venue: &str,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let mut k = Keeper::new(venue, tick, lot, ts)?;
-    let ev = run(py, || binance::parse_capture(data, k.feed()))?;
+    let ev = run(py, || binance::parse_capture(data, k.feed(), 0))?;
     let ids = std::mem::take(k.ids());
     let tickers = k.take_tickers();
     (
@@ -366,6 +372,23 @@ impl DepthSync {
         })?;
         self.inner.ids().clear();
         Ok((events_out(py, &out), self.inner.gaps().len() - before))
+    }
+
+    /// A chunk of a capture file: whole `<recv_ts_ns> <json>` lines (no
+    /// partial last line). Returns `(events_u8, update_ids, new_gaps)`.
+    fn feed_lines<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyTuple>> {
+        let before = self.inner.gaps().len();
+        let line0 = self.messages;
+        self.messages += data.split(|&c| c == b'\n').count() as u64;
+        let feed = self.inner.feed();
+        let ev = run(py, || binance::parse_capture(data, feed, line0))?;
+        let ids = std::mem::take(self.inner.ids());
+        (
+            events_out(py, &ev),
+            PyArray1::from_vec(py, ids),
+            self.inner.gaps().len() - before,
+        )
+            .into_pyobject(py)
     }
 
     #[getter]
@@ -445,4 +468,52 @@ pub fn parse_kraken<'py>(
         book.in_sync(),
     )
         .into_pyobject(py)
+}
+
+/// Streaming Tardis CSV parser: feed chunks of whole lines, then finish.
+#[pyclass(module = "lobkit._core")]
+#[derive(Debug)]
+pub struct TardisStream {
+    inner: tardis::Parser,
+}
+
+#[pymethods]
+impl TardisStream {
+    #[new]
+    #[pyo3(signature = (*, tick, lot, ts="local", symbol=None))]
+    fn new(tick: &str, lot: &str, ts: &str, symbol: Option<String>) -> PyResult<Self> {
+        let opt = tardis::Options {
+            price: grid("tick_size", tick)?,
+            size: grid("lot_size", lot)?,
+            ts: match ts {
+                "local" => tardis::TsSource::Local,
+                "exchange" => tardis::TsSource::Exchange,
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "ts={other:?}: expected 'local' or 'exchange'"
+                    )))
+                }
+            },
+            symbol,
+        };
+        Ok(TardisStream {
+            inner: tardis::Parser::new(opt),
+        })
+    }
+
+    /// Whole lines without the final newline; returns the events completed.
+    fn feed<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyArray1<u8>>> {
+        let mut out = Vec::new();
+        let p = &mut self.inner;
+        run(py, || p.feed(data, &mut out))?;
+        Ok(events_out(py, &out))
+    }
+
+    /// Ends the input; returns the last events.
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<u8>>> {
+        let mut out = Vec::new();
+        let p = &mut self.inner;
+        run(py, || p.finish(&mut out))?;
+        Ok(events_out(py, &out))
+    }
 }

@@ -26,6 +26,7 @@
 //! oracle keyed by update id.
 
 use super::decimal::Grid;
+use super::emit::Emitter;
 use super::flags;
 use super::text::perr;
 use crate::error::Error;
@@ -171,19 +172,15 @@ pub struct DepthSync {
     state: State,
     futures: Option<bool>,
     buffer: std::collections::VecDeque<Diff>,
-    last_ts: Ts,
     messages: u64,
-    /// Events emitted so far (for `Gap::event_index`).
-    emitted: u64,
     /// Gaps seen.
     pub gaps: Vec<Gap>,
     /// bookTicker messages seen.
     pub tickers: Vec<Ticker>,
-    /// Per emitted event: the update id of the message it came from (diff
-    /// `u`, snapshot `lastUpdateId`, trade id `t`; the gap's `got`). The
-    /// caller may drain it alongside the events.
-    pub ids: Vec<u64>,
-    cur_id: u64,
+    /// Emission state; `out.ids` holds, per event, the update id of its
+    /// message (diff `u`, snapshot `lastUpdateId`, trade id `t`; the gap's
+    /// `got`). The caller may drain it alongside the events.
+    pub out: Emitter,
     /// Counters.
     pub stats: Stats,
 }
@@ -225,13 +222,10 @@ impl DepthSync {
             state: State::Buffering,
             futures: None,
             buffer: Default::default(),
-            last_ts: 0,
             messages: 0,
-            emitted: 0,
             gaps: Vec::new(),
             tickers: Vec::new(),
-            ids: Vec::new(),
-            cur_id: 0,
+            out: Emitter::default(),
             stats: Stats::default(),
         }
     }
@@ -260,25 +254,7 @@ impl DepthSync {
             TsSource::Local => local,
             // Messages without an exchange time (spot REST snapshots) keep
             // the clock where it was, so ts stays monotone.
-            TsSource::Exchange => exch.unwrap_or(self.last_ts),
-        }
-    }
-
-    /// Emits an event. Times never go backwards: buffered diffs applied
-    /// when the snapshot arrives take effect then, and carry its time.
-    fn push(&mut self, out: &mut Vec<Event>, mut e: Event) {
-        e.ts = e.ts.max(self.last_ts);
-        self.last_ts = e.ts;
-        out.push(e);
-        self.ids.push(self.cur_id);
-        self.emitted += 1;
-    }
-
-    fn mark_last(out: &mut [Event], from: usize) {
-        if out.len() > from {
-            if let Some(e) = out.last_mut() {
-                e.flags |= flags::LAST;
-            }
+            TsSource::Exchange => exch.unwrap_or(self.out.last_ts()),
         }
     }
 
@@ -426,27 +402,28 @@ impl DepthSync {
 
     fn apply(&mut self, d: Diff, out: &mut Vec<Event>) {
         let start = out.len();
-        self.cur_id = d.last;
+        self.out.id = d.last;
         for &(side, p, q) in &d.levels {
-            self.push(out, Event::new(d.ts, kind::SET_LEVEL, side, p, q, 0));
+            self.out
+                .push(out, Event::new(d.ts, kind::SET_LEVEL, side, p, q, 0));
         }
-        Self::mark_last(out, start);
+        Emitter::close(out, start);
         self.stats.applied += 1;
         self.state = State::Synced(d.last);
     }
 
     fn gap(&mut self, expected: u64, got: u64, d: &Diff, out: &mut Vec<Event>) {
         self.gaps.push(Gap {
-            event_index: self.emitted,
+            event_index: self.out.emitted,
             message: d.message,
             expected,
             got,
             ts: d.ts,
         });
-        self.cur_id = got;
+        self.out.id = got;
         let mut e = Event::new(d.ts, kind::CLEAR, 0, 0, 0, 0);
         e.flags = BAD_BOOK | flags::LAST;
-        self.push(out, e);
+        self.out.push(out, e);
         self.state = State::Buffering;
         self.buffer.clear();
         // This diff may still bridge the next snapshot.
@@ -486,16 +463,16 @@ impl DepthSync {
         }
         self.stats.snapshots += 1;
         let start = out.len();
-        self.cur_id = l;
+        self.out.id = l;
         let mut clear = Event::new(ts, kind::CLEAR, 0, 0, 0, 0);
         clear.flags = flags::SNAPSHOT;
-        self.push(out, clear);
+        self.out.push(out, clear);
         for (side, p, q) in levels {
             let mut e = Event::new(ts, kind::SET_LEVEL, side, p, q, 0);
             e.flags = flags::SNAPSHOT;
-            self.push(out, e);
+            self.out.push(out, e);
         }
-        Self::mark_last(out, start);
+        Emitter::close(out, start);
         self.state = State::Bridging(l);
         let buffered: Vec<Diff> = self.buffer.drain(..).collect();
         for d in buffered {
@@ -529,10 +506,10 @@ impl DepthSync {
         let ts = self.ts_of(recv_ts, ms(msg.trade_ms.or(msg.event_ms)));
         // m: the buyer is the maker, so the resting order was a bid.
         let side = if m { 1 } else { -1 };
-        self.cur_id = msg.t.unwrap_or(0);
+        self.out.id = msg.t.unwrap_or(0);
         let mut e = Event::new(ts, kind::TRADE, side, price, qty, 0);
         e.flags = flags::LAST;
-        self.push(out, e);
+        self.out.push(out, e);
         self.stats.trades += 1;
         Ok(())
     }
@@ -588,10 +565,17 @@ impl Feed for DepthSync {
 }
 
 /// Parses a capture file of `<recv_ts_ns> <json>` lines (hftbacktest's
-/// collector format; a line of bare JSON gets receive time 0).
-pub fn parse_capture<F: Feed + ?Sized>(data: &[u8], sync: &mut F) -> Result<Vec<Event>, Error> {
+/// collector format; a line of bare JSON gets receive time 0). `line0` is
+/// the number of lines before `data` (non-zero when a file is fed in
+/// chunks), for error messages.
+pub fn parse_capture<F: Feed + ?Sized>(
+    data: &[u8],
+    sync: &mut F,
+    line0: u64,
+) -> Result<Vec<Event>, Error> {
     let mut out = Vec::with_capacity(data.len() / 40);
     for (line, raw) in super::text::lines(data) {
+        let line = line + line0;
         let raw = super::text::trim(raw);
         let (ts, json) = match raw.iter().position(|&c| c == b' ') {
             Some(p) if raw[0].is_ascii_digit() => (

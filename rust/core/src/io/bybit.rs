@@ -11,6 +11,7 @@
 
 use super::binance::{dec, Gap, Stats, TsSource, BAD_BOOK};
 use super::decimal::Grid;
+use super::emit::Emitter;
 use super::flags;
 use super::text::perr;
 use crate::error::Error;
@@ -57,13 +58,12 @@ pub struct BybitSync {
     size: Grid,
     ts_source: TsSource,
     last_u: Option<u64>,
-    last_ts: Ts,
     messages: u64,
-    emitted: u64,
     /// Gaps seen.
     pub gaps: Vec<Gap>,
-    /// Per emitted event, the `u` of its message (0 for trades).
-    pub ids: Vec<u64>,
+    /// Emission state; `out.ids` holds, per event, the `u` of its message
+    /// (0 for trades).
+    pub out: Emitter,
     /// Counters (`diffs` counts deltas, `stale` deltas dropped out of sync).
     pub stats: Stats,
 }
@@ -88,11 +88,9 @@ impl BybitSync {
             size,
             ts_source,
             last_u: None,
-            last_ts: 0,
             messages: 0,
-            emitted: 0,
             gaps: Vec::new(),
-            ids: Vec::new(),
+            out: Emitter::default(),
             stats: Stats::default(),
         }
     }
@@ -105,14 +103,6 @@ impl BybitSync {
     /// Last applied `u`.
     pub fn last_update_id(&self) -> Option<u64> {
         self.last_u
-    }
-
-    fn push(&mut self, out: &mut Vec<Event>, mut e: Event, id: u64) {
-        e.ts = e.ts.max(self.last_ts);
-        self.last_ts = e.ts;
-        out.push(e);
-        self.ids.push(id);
-        self.emitted += 1;
     }
 
     /// One message (JSON), received at `recv_ts` ns, from `line` (1-based).
@@ -164,7 +154,8 @@ impl BybitSync {
                 };
                 let mut e = Event::new(tts, kind::TRADE, side, p, q, 0);
                 e.flags = flags::LAST;
-                self.push(out, e, 0);
+                self.out.id = 0;
+                self.out.push(out, e);
                 self.stats.trades += 1;
             }
             return Ok(());
@@ -202,11 +193,12 @@ impl BybitSync {
             }
         }
         let start = out.len();
+        self.out.id = book.u;
         if snapshot {
             self.stats.snapshots += 1;
             let mut c = Event::new(ts, kind::CLEAR, 0, 0, 0, 0);
             c.flags = flags::SNAPSHOT;
-            self.push(out, c, book.u);
+            self.out.push(out, c);
         } else {
             self.stats.diffs += 1;
             match self.last_u {
@@ -216,7 +208,7 @@ impl BybitSync {
                 }
                 Some(prev) if book.u != prev + 1 => {
                     self.gaps.push(Gap {
-                        event_index: self.emitted,
+                        event_index: self.out.emitted,
                         message,
                         expected: prev + 1,
                         got: book.u,
@@ -224,7 +216,7 @@ impl BybitSync {
                     });
                     let mut c = Event::new(ts, kind::CLEAR, 0, 0, 0, 0);
                     c.flags = BAD_BOOK | flags::LAST;
-                    self.push(out, c, book.u);
+                    self.out.push(out, c);
                     self.last_u = None;
                     return Ok(());
                 }
@@ -239,13 +231,9 @@ impl BybitSync {
             }
             let mut e = Event::new(ts, kind::SET_LEVEL, side, p, q, 0);
             e.flags = fl;
-            self.push(out, e, book.u);
+            self.out.push(out, e);
         }
-        if out.len() > start {
-            if let Some(e) = out.last_mut() {
-                e.flags |= flags::LAST;
-            }
-        }
+        Emitter::close(out, start);
         self.last_u = Some(book.u);
         Ok(())
     }

@@ -17,6 +17,7 @@
 use super::binance::{dec, BAD_BOOK};
 use super::decimal;
 use super::decimal::Grid;
+use super::emit::Emitter;
 use super::flags;
 use super::text::{perr, trim};
 use crate::error::Error;
@@ -53,8 +54,7 @@ pub struct KrakenBook {
     bids: BTreeMap<Price, Level>,
     asks: BTreeMap<Price, Level>,
     synced: bool,
-    last_ts: Ts,
-    emitted: u64,
+    out: Emitter,
     /// Checksums verified equal.
     pub checks_ok: u64,
     /// Checksums that did not match.
@@ -123,8 +123,7 @@ impl KrakenBook {
             bids: BTreeMap::new(),
             asks: BTreeMap::new(),
             synced: false,
-            last_ts: 0,
-            emitted: 0,
+            out: Emitter::default(),
             checks_ok: 0,
             mismatches: Vec::new(),
             snapshots: 0,
@@ -136,13 +135,6 @@ impl KrakenBook {
     /// True after a snapshot and no checksum mismatch since.
     pub fn in_sync(&self) -> bool {
         self.synced
-    }
-
-    fn push(&mut self, out: &mut Vec<Event>, mut e: Event) {
-        e.ts = e.ts.max(self.last_ts);
-        self.last_ts = e.ts;
-        out.push(e);
-        self.emitted += 1;
     }
 
     /// The checksum of the current book.
@@ -193,7 +185,7 @@ impl KrakenBook {
         }
         let mut e = Event::new(ts, kind::SET_LEVEL, side, price, qty, 0);
         e.flags = fl;
-        self.push(out, e);
+        self.out.push(out, e);
         Ok(())
     }
 
@@ -203,7 +195,7 @@ impl KrakenBook {
                 self.bids.remove(&p);
                 let mut e = Event::new(ts, kind::SET_LEVEL, 1, p, 0, 0);
                 e.flags = fl;
-                self.push(out, e);
+                self.out.push(out, e);
             }
         }
         while self.asks.len() > self.depth {
@@ -211,7 +203,7 @@ impl KrakenBook {
                 self.asks.remove(&p);
                 let mut e = Event::new(ts, kind::SET_LEVEL, -1, p, 0, 0);
                 e.flags = fl;
-                self.push(out, e);
+                self.out.push(out, e);
             }
         }
     }
@@ -261,7 +253,7 @@ impl KrakenBook {
                 self.synced = true;
                 let mut c = Event::new(ts, kind::CLEAR, 0, 0, 0, 0);
                 c.flags = flags::SNAPSHOT;
-                self.push(out, c);
+                self.out.push(out, c);
                 for (key, side) in [("as", -1i8), ("bs", 1i8)] {
                     if let Some(v) = d.get(key) {
                         let rows: Vec<Vec<&str>> = serde_json::from_str(v.get())
@@ -304,24 +296,20 @@ impl KrakenBook {
                 self.checks_ok += 1;
             } else {
                 self.mismatches.push(Mismatch {
-                    event_index: self.emitted,
+                    event_index: self.out.emitted,
                     line,
                     expected: want,
                     got,
                 });
                 let mut c = Event::new(ts, kind::CLEAR, 0, 0, 0, 0);
                 c.flags = BAD_BOOK;
-                self.push(out, c);
+                self.out.push(out, c);
                 self.bids.clear();
                 self.asks.clear();
                 self.synced = false;
             }
         }
-        if out.len() > start {
-            if let Some(e) = out.last_mut() {
-                e.flags |= flags::LAST;
-            }
-        }
+        Emitter::close(out, start);
         Ok(())
     }
 }

@@ -9,6 +9,7 @@
 pub mod binance;
 pub mod bybit;
 pub mod decimal;
+pub mod emit;
 pub mod kraken;
 pub mod levels;
 pub mod lobster;

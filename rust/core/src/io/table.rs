@@ -45,6 +45,34 @@ pub fn parse(data: &[u8], price: &Grid, size: &Grid) -> Result<Vec<Event>, Error
     let Some((_, head)) = it.next() else {
         return Err(perr(1, "header", "empty file"));
     };
+    rows(head, it, price, size, data.len())
+}
+
+/// Parses a chunk of rows (whole lines) of a table whose header line is
+/// `head`; `line0` is the number of file lines before the chunk.
+pub fn parse_chunk(
+    head: &[u8],
+    data: &[u8],
+    line0: u64,
+    price: &Grid,
+    size: &Grid,
+) -> Result<Vec<Event>, Error> {
+    rows(
+        head,
+        lines(data).map(|(l, r)| (l + line0, r)),
+        price,
+        size,
+        data.len(),
+    )
+}
+
+fn rows<'a>(
+    head: &[u8],
+    it: impl Iterator<Item = (u64, &'a [u8])>,
+    price: &Grid,
+    size: &Grid,
+    bytes: usize,
+) -> Result<Vec<Event>, Error> {
     let h = Header::new(head);
     let (c_ts, c_kind, c_side, c_price, c_size) = (
         h.require("ts")?,
@@ -55,7 +83,7 @@ pub fn parse(data: &[u8], price: &Grid, size: &Grid) -> Result<Vec<Event>, Error
     );
     let (c_id, c_flags) = (h.find("order_id"), h.find("flags"));
     let ncols = h.len();
-    let mut out = Vec::with_capacity(data.len() / 32);
+    let mut out = Vec::with_capacity(bytes / 32);
     let mut row: Vec<&[u8]> = Vec::with_capacity(ncols);
     for (line, raw) in it {
         fields(raw, &mut row);

@@ -19,7 +19,7 @@
 use super::decimal::Grid;
 use super::flags;
 use super::levels::{self, Levels};
-use super::text::{col, fields, lines, parse_int, perr, show, Header};
+use super::text::{col, fields, parse_int, perr, show, trim, Header};
 use crate::error::Error;
 use crate::types::{kind, Event, Ts};
 
@@ -86,207 +86,290 @@ fn dec(grid: &Grid, s: &[u8], line: u64, field: &'static str) -> Result<i64, Err
         .map_err(|e| perr(line, field, format!("{:?} {}", show(s), e.describe())))
 }
 
+/// Column positions, from the header.
+#[derive(Clone, Debug)]
 struct Cols {
+    n: usize,
     symbol: usize,
     ts: usize,
     local: usize,
+    side: usize,
+    price: usize,
+    amount: usize,
+    snapshot: usize,
+    levels: Vec<[usize; 4]>,
+}
+
+impl Cols {
+    fn new(header: &Header<'_>, schema: Schema) -> Result<Cols, Error> {
+        let (side, price, amount, snapshot) = match schema {
+            Schema::IncrementalL2 => (
+                header.require("side")?,
+                header.require("price")?,
+                header.require("amount")?,
+                header.require("is_snapshot")?,
+            ),
+            Schema::Trades => (
+                header.require("side")?,
+                header.require("price")?,
+                header.require("amount")?,
+                0,
+            ),
+            Schema::Snapshot { .. } => (0, 0, 0, 0),
+        };
+        let levels = match schema {
+            Schema::Snapshot { levels } => (0..levels)
+                .map(|i| {
+                    let c = |n: String| {
+                        header
+                            .find(&n)
+                            .ok_or_else(|| perr(1, "header", format!("missing column {n:?}")))
+                    };
+                    Ok([
+                        c(format!("asks[{i}].price"))?,
+                        c(format!("asks[{i}].amount"))?,
+                        c(format!("bids[{i}].price"))?,
+                        c(format!("bids[{i}].amount"))?,
+                    ])
+                })
+                .collect::<Result<_, Error>>()?,
+            _ => Vec::new(),
+        };
+        Ok(Cols {
+            n: header.len(),
+            symbol: header.require("symbol")?,
+            ts: header.require("timestamp")?,
+            local: header.require("local_timestamp")?,
+            side,
+            price,
+            amount,
+            snapshot,
+            levels,
+        })
+    }
+}
+
+/// A streaming parser: feed it the file in chunks of whole lines (the
+/// header first), then call [`Parser::finish`]. The events equal
+/// [`parse`]'s on the whole file, whatever the chunking.
+#[derive(Debug)]
+pub struct Parser {
+    opt: Options,
+    /// Data type and columns, once the header was read.
+    head: Option<(Schema, Cols)>,
+    /// Lines consumed so far (for 1-based line numbers).
+    line: u64,
+    symbol: Option<Vec<u8>>,
+    /// Incremental L2: the last event is held back until the next row tells
+    /// whether it ends its message ([`flags::LAST`]).
+    pending: Option<Event>,
+    prev_key: Option<(i64, bool)>,
+    in_snapshot: bool,
+    /// Snapshots: the previous row's levels, and a buffer for the next.
+    prev: (Levels, Levels),
+    next: (Levels, Levels),
+}
+
+impl Parser {
+    /// A parser with these settings.
+    pub fn new(opt: Options) -> Parser {
+        let symbol = opt.symbol.as_ref().map(|s| s.as_bytes().to_vec());
+        Parser {
+            opt,
+            head: None,
+            line: 0,
+            symbol,
+            pending: None,
+            prev_key: None,
+            in_snapshot: false,
+            prev: Default::default(),
+            next: Default::default(),
+        }
+    }
+
+    /// The data type, once the header was read.
+    pub fn schema(&self) -> Option<Schema> {
+        self.head.as_ref().map(|h| h.0)
+    }
+
+    fn emit(&mut self, out: &mut Vec<Event>, e: Event) {
+        if let Some(p) = self.pending.replace(e) {
+            out.push(p);
+        }
+    }
+
+    /// Parses `data`, whole lines without the final newline (the caller
+    /// carries a partial last line into the next chunk), and appends the
+    /// events whose message is known to be complete.
+    pub fn feed(&mut self, data: &[u8], out: &mut Vec<Event>) -> Result<(), Error> {
+        let mut row: Vec<&[u8]> = Vec::new();
+        for raw in data.split(|&c| c == b'\n') {
+            self.line += 1;
+            if trim(raw).is_empty() {
+                continue;
+            }
+            let line = self.line;
+            let Some((schema, cols)) = &self.head else {
+                let header = Header::new(raw);
+                let schema = schema(&header)?;
+                let cols = Cols::new(&header, schema)?;
+                self.head = Some((schema, cols));
+                continue;
+            };
+            let schema = *schema;
+            let cols = cols.clone();
+            fields(raw, &mut row);
+            if row.len() != cols.n {
+                return Err(perr(
+                    line,
+                    "row",
+                    format!("{} columns, the header has {}", row.len(), cols.n),
+                ));
+            }
+            let sym = col(&row, cols.symbol, line, "symbol", cols.n)?;
+            match &self.symbol {
+                Some(s) if s.as_slice() != sym => {
+                    if self.opt.symbol.is_some() {
+                        continue;
+                    }
+                    return Err(perr(
+                        line,
+                        "symbol",
+                        format!(
+                            "the file holds more than one symbol ({:?}, {:?}); pass symbol= to pick one",
+                            show(s),
+                            show(sym)
+                        ),
+                    ));
+                }
+                Some(_) => {}
+                None => self.symbol = Some(sym.to_vec()),
+            }
+            let exch = parse_int(row[cols.ts], line, "timestamp")?;
+            let local = parse_int(row[cols.local], line, "local_timestamp")?;
+            let us = match self.opt.ts {
+                TsSource::Exchange => exch,
+                TsSource::Local => local,
+            };
+            let ts: Ts = us
+                .checked_mul(1000)
+                .ok_or_else(|| perr(line, "timestamp", "µs value out of range"))?;
+            match schema {
+                Schema::IncrementalL2 => {
+                    let snap = match row[cols.snapshot] {
+                        b"true" | b"True" | b"TRUE" | b"1" => true,
+                        b"false" | b"False" | b"FALSE" | b"0" => false,
+                        other => {
+                            return Err(perr(
+                                line,
+                                "is_snapshot",
+                                format!("expected true/false, got {:?}", show(other)),
+                            ))
+                        }
+                    };
+                    let side = match row[cols.side] {
+                        b"bid" | b"buy" => 1,
+                        b"ask" | b"sell" => -1,
+                        other => {
+                            return Err(perr(
+                                line,
+                                "side",
+                                format!("expected bid or ask, got {:?}", show(other)),
+                            ))
+                        }
+                    };
+                    let price = dec(&self.opt.price, row[cols.price], line, "price")?;
+                    let size = dec(&self.opt.size, row[cols.amount], line, "amount")?;
+                    if size < 0 {
+                        return Err(perr(line, "amount", "negative size"));
+                    }
+                    let key = (local, snap);
+                    if self.prev_key.is_some_and(|k| k != key) {
+                        if let Some(p) = self.pending.as_mut() {
+                            p.flags |= flags::LAST;
+                        }
+                    }
+                    self.prev_key = Some(key);
+                    let fl = if snap { flags::SNAPSHOT } else { 0 };
+                    if snap && !self.in_snapshot {
+                        let mut e = Event::new(ts, kind::CLEAR, 0, 0, 0, 0);
+                        e.flags = fl;
+                        self.emit(out, e);
+                    }
+                    self.in_snapshot = snap;
+                    let mut e = Event::new(ts, kind::SET_LEVEL, side, price, size, 0);
+                    e.flags = fl;
+                    self.emit(out, e);
+                }
+                Schema::Trades => {
+                    // The event side is the resting side: a buy taker hit the asks.
+                    let side = match row[cols.side] {
+                        b"buy" => -1,
+                        b"sell" => 1,
+                        b"unknown" | b"" => 0,
+                        other => {
+                            return Err(perr(
+                                line,
+                                "side",
+                                format!("expected buy, sell or unknown, got {:?}", show(other)),
+                            ))
+                        }
+                    };
+                    let price = dec(&self.opt.price, row[cols.price], line, "price")?;
+                    let size = dec(&self.opt.size, row[cols.amount], line, "amount")?;
+                    if size <= 0 {
+                        return Err(perr(line, "amount", "trade size must be positive"));
+                    }
+                    let mut e = Event::new(ts, kind::TRADE, side, price, size, 0);
+                    e.flags = flags::LAST;
+                    out.push(e);
+                }
+                Schema::Snapshot { .. } => {
+                    let (nb, na) = &mut self.next;
+                    nb.clear();
+                    na.clear();
+                    for c in &cols.levels {
+                        for (pc, qc, dst, field_p, field_q) in [
+                            (c[0], c[1], &mut *na, "asks[i].price", "asks[i].amount"),
+                            (c[2], c[3], &mut *nb, "bids[i].price", "bids[i].amount"),
+                        ] {
+                            // Thin books leave the deeper columns empty.
+                            if row[pc].is_empty() {
+                                continue;
+                            }
+                            let p = dec(&self.opt.price, row[pc], line, field_p)?;
+                            let q = dec(&self.opt.size, row[qc], line, field_q)?;
+                            if q > 0 {
+                                dst.push((p, q));
+                            }
+                        }
+                    }
+                    let (pb, pa) = &self.prev;
+                    levels::diff((pb, pa), (nb, na), ts, 0, flags::LAST, out);
+                    std::mem::swap(&mut self.prev, &mut self.next);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the input: emits the held-back event, which ends its message.
+    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<Schema, Error> {
+        if let Some(mut p) = self.pending.take() {
+            p.flags |= flags::LAST;
+            out.push(p);
+        }
+        self.schema().ok_or_else(|| perr(1, "header", "empty file"))
+    }
 }
 
 /// Parses a whole (decompressed) file. Returns the data type and the events.
 pub fn parse(data: &[u8], opt: &Options) -> Result<(Schema, Vec<Event>), Error> {
-    let mut it = lines(data);
-    let Some((_, head)) = it.next() else {
-        return Err(perr(1, "header", "empty file"));
-    };
-    let header = Header::new(head);
-    let schema = schema(&header)?;
-    let cols = Cols {
-        symbol: header.require("symbol")?,
-        ts: header.require("timestamp")?,
-        local: header.require("local_timestamp")?,
-    };
-    let ncols = header.len();
-    let mut out: Vec<Event> = Vec::with_capacity(data.len() / 60);
-    let mut row: Vec<&[u8]> = Vec::with_capacity(ncols);
-    let mut symbol: Option<Vec<u8>> = opt.symbol.as_ref().map(|s| s.as_bytes().to_vec());
-    let filter = symbol.is_some();
-    // Message grouping: rows with the same local_timestamp (and snapshot state).
-    let mut prev_key: Option<(i64, bool)> = None;
-    let mut in_snapshot = false;
-    let (side_c, price_c, amount_c, snap_c) = match schema {
-        Schema::IncrementalL2 => (
-            header.require("side")?,
-            header.require("price")?,
-            header.require("amount")?,
-            header.require("is_snapshot")?,
-        ),
-        Schema::Trades => (
-            header.require("side")?,
-            header.require("price")?,
-            header.require("amount")?,
-            0,
-        ),
-        Schema::Snapshot { .. } => (0, 0, 0, 0),
-    };
-    let snap_cols: Vec<[usize; 4]> = match schema {
-        Schema::Snapshot { levels } => (0..levels)
-            .map(|i| {
-                let c = |n: String| {
-                    header
-                        .find(&n)
-                        .ok_or_else(|| perr(1, "header", format!("missing column {n:?}")))
-                };
-                Ok([
-                    c(format!("asks[{i}].price"))?,
-                    c(format!("asks[{i}].amount"))?,
-                    c(format!("bids[{i}].price"))?,
-                    c(format!("bids[{i}].amount"))?,
-                ])
-            })
-            .collect::<Result<_, Error>>()?,
-        _ => Vec::new(),
-    };
-    let (mut pb, mut pa, mut nb, mut na): (Levels, Levels, Levels, Levels) = Default::default();
-    for (line, raw) in it {
-        fields(raw, &mut row);
-        if row.len() != ncols {
-            return Err(perr(
-                line,
-                "row",
-                format!("{} columns, the header has {ncols}", row.len()),
-            ));
-        }
-        let sym = col(&row, cols.symbol, line, "symbol", ncols)?;
-        match &symbol {
-            Some(s) if s.as_slice() != sym => {
-                if filter {
-                    continue;
-                }
-                return Err(perr(
-                    line,
-                    "symbol",
-                    format!(
-                        "the file holds more than one symbol ({:?}, {:?}); pass symbol= to pick one",
-                        show(s),
-                        show(sym)
-                    ),
-                ));
-            }
-            Some(_) => {}
-            None => symbol = Some(sym.to_vec()),
-        }
-        let exch = parse_int(row[cols.ts], line, "timestamp")?;
-        let local = parse_int(row[cols.local], line, "local_timestamp")?;
-        let us = match opt.ts {
-            TsSource::Exchange => exch,
-            TsSource::Local => local,
-        };
-        let ts: Ts = us
-            .checked_mul(1000)
-            .ok_or_else(|| perr(line, "timestamp", "µs value out of range"))?;
-        match schema {
-            Schema::IncrementalL2 => {
-                let snap = match row[snap_c] {
-                    b"true" | b"True" | b"TRUE" | b"1" => true,
-                    b"false" | b"False" | b"FALSE" | b"0" => false,
-                    other => {
-                        return Err(perr(
-                            line,
-                            "is_snapshot",
-                            format!("expected true/false, got {:?}", show(other)),
-                        ))
-                    }
-                };
-                let key = (local, snap);
-                if prev_key.is_some_and(|k| k != key) {
-                    mark_last(&mut out);
-                }
-                prev_key = Some(key);
-                let fl = if snap { flags::SNAPSHOT } else { 0 };
-                if snap && !in_snapshot {
-                    let mut e = Event::new(ts, kind::CLEAR, 0, 0, 0, 0);
-                    e.flags = fl;
-                    out.push(e);
-                }
-                in_snapshot = snap;
-                let side = match row[side_c] {
-                    b"bid" | b"buy" => 1,
-                    b"ask" | b"sell" => -1,
-                    other => {
-                        return Err(perr(
-                            line,
-                            "side",
-                            format!("expected bid or ask, got {:?}", show(other)),
-                        ))
-                    }
-                };
-                let price = dec(&opt.price, row[price_c], line, "price")?;
-                let size = dec(&opt.size, row[amount_c], line, "amount")?;
-                if size < 0 {
-                    return Err(perr(line, "amount", "negative size"));
-                }
-                let mut e = Event::new(ts, kind::SET_LEVEL, side, price, size, 0);
-                e.flags = fl;
-                out.push(e);
-            }
-            Schema::Trades => {
-                // The event side is the resting side: a buy taker hit the asks.
-                let side = match row[side_c] {
-                    b"buy" => -1,
-                    b"sell" => 1,
-                    b"unknown" | b"" => 0,
-                    other => {
-                        return Err(perr(
-                            line,
-                            "side",
-                            format!("expected buy, sell or unknown, got {:?}", show(other)),
-                        ))
-                    }
-                };
-                let price = dec(&opt.price, row[price_c], line, "price")?;
-                let size = dec(&opt.size, row[amount_c], line, "amount")?;
-                if size <= 0 {
-                    return Err(perr(line, "amount", "trade size must be positive"));
-                }
-                let mut e = Event::new(ts, kind::TRADE, side, price, size, 0);
-                e.flags = flags::LAST;
-                out.push(e);
-            }
-            Schema::Snapshot { .. } => {
-                nb.clear();
-                na.clear();
-                for c in &snap_cols {
-                    for (pc, qc, dst, field_p, field_q) in [
-                        (c[0], c[1], &mut na, "asks[i].price", "asks[i].amount"),
-                        (c[2], c[3], &mut nb, "bids[i].price", "bids[i].amount"),
-                    ] {
-                        // Thin books leave the deeper columns empty.
-                        if row[pc].is_empty() {
-                            continue;
-                        }
-                        let p = dec(&opt.price, row[pc], line, field_p)?;
-                        let q = dec(&opt.size, row[qc], line, field_q)?;
-                        if q > 0 {
-                            dst.push((p, q));
-                        }
-                    }
-                }
-                levels::diff((&pb, &pa), (&nb, &na), ts, 0, flags::LAST, &mut out);
-                std::mem::swap(&mut pb, &mut nb);
-                std::mem::swap(&mut pa, &mut na);
-            }
-        }
-    }
-    if schema == Schema::IncrementalL2 {
-        mark_last(&mut out);
-    }
+    let mut p = Parser::new(opt.clone());
+    let mut out = Vec::with_capacity(data.len() / 60);
+    p.feed(data, &mut out)?;
+    let schema = p.finish(&mut out)?;
     Ok((schema, out))
-}
-
-fn mark_last(out: &mut [Event]) {
-    if let Some(e) = out.last_mut() {
-        e.flags |= flags::LAST;
-    }
 }
 
 #[cfg(test)]
@@ -343,6 +426,22 @@ deribit,BTC-PERPETUAL,3000,3100,true,ask,6430,1
                 Ok(v) => v,
                 Err(e) => unreachable!("{e}"),
             }
+        }
+    }
+
+    #[test]
+    fn any_chunking_gives_the_same_events() {
+        let (_, whole) = parse(L2, &opt("0.5", "1")).unwrap_or_default_for_test();
+        let lines: Vec<&[u8]> = L2.split_inclusive(|&c| c == b'\n').collect();
+        for cut in 1..lines.len() {
+            let mut p = Parser::new(opt("0.5", "1"));
+            let mut out = Vec::new();
+            for chunk in [lines[..cut].concat(), lines[cut..].concat()] {
+                let body = chunk.strip_suffix(b"\n").unwrap_or(&chunk);
+                assert!(p.feed(body, &mut out).is_ok());
+            }
+            assert!(p.finish(&mut out).is_ok());
+            assert_eq!(out, whole, "cut at line {cut}");
         }
     }
 
