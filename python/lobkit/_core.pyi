@@ -209,6 +209,9 @@ def parse_depth(
 def parse_kraken(
     data: bytes, *, pair: str, tick: str, lot: str
 ) -> tuple[npt.NDArray[np.uint8], dict[str, np.ndarray], dict[str, int], list[str], bool]: ...
+def decimal_steps(
+    values: list[str], *, step: str, field: str = "value"
+) -> npt.NDArray[np.int64]: ...
 
 class TardisStream:
     """Streaming Tardis CSV parser (see lobkit.io.iter_events)."""

@@ -5,6 +5,7 @@
 * Binance snapshot + diff-depth (+ trades, bookTicker), synchronised: :func:`read_binance`, :class:`BinanceDepth`
 * Bybit v5 orderbook snapshot/delta + publicTrade: :func:`read_bybit`, :class:`BybitDepth`
 * Databento DBN MBO / MBP-10 (needs ``databento-dbn``): :func:`read_dbn`
+* Bitfinex raw order books (R0, L3): :func:`read_bitfinex`
 * Kraken ``book-N`` with CRC32 checksum verification: :func:`read_kraken`
 * the plain event table (CSV/Parquet): :func:`read_events` / :func:`write_events`
 
@@ -13,6 +14,7 @@ stream in chunks with :func:`iter_events`.
 """
 
 from ._common import F_LAST, F_SNAPSHOT, concat, merge, read_bytes
+from .bitfinex import read_bitfinex
 from .binance import F_BAD_BOOK, BinanceDepth, BybitDepth, DepthFeed, read_binance, read_bybit
 from .dbn import read_dbn, read_dbn_records
 from .kraken import read_kraken
@@ -37,6 +39,7 @@ __all__ = [
     "DepthFeed",
     "F_BAD_BOOK",
     "read_binance",
+    "read_bitfinex",
     "read_bybit",
     "read_dbn",
     "read_dbn_records",

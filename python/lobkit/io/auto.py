@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-FORMATS = ("lobster", "tardis", "binance", "bybit", "kraken", "dbn", "csv")
+FORMATS = ("lobster", "tardis", "binance", "bybit", "kraken", "bitfinex", "dbn", "csv")
 #: What each format needs from the user (printed by ``--help`` and errors).
 NEEDS = {
     "lobster": "nothing (LOBSTER prices are $0.0001 units; the orderbook file next to the "
@@ -21,6 +21,7 @@ NEEDS = {
     "bybit": "--tick-size and --lot-size (e.g. 0.1 and 0.001 for linear BTCUSDT)",
     "kraken": "--symbol PAIR when the capture holds several pairs (grids default to the "
               "printed precision; every CRC32 checksum is verified)",
+    "bitfinex": "nothing (R0 raw books; grids default to 1e-8, the finest Bitfinex prints)",
     "dbn": "--tick-size (e.g. 0.25 for CME ES); sizes are contracts",
     "csv": "--tick-size/--lot-size when prices/sizes are not integers (default 1)",
 }
@@ -68,6 +69,8 @@ def detect_format(path: str | os.PathLike) -> str:
         return "tardis"
     if first.replace(b" ", b"").startswith(b"ts,") and b"kind" in first:
         return "csv"
+    if b'"chanId"' in head or (b'"event":"info"' in head and b'"version":2' in head):
+        return "bitfinex"
     if b'"book-' in head or b"wss://ws.kraken.com" in head:
         return "kraken"
     if b'"topic"' in head and b"orderbook." in head or b"publicTrade." in head:
@@ -120,6 +123,12 @@ def load(path: str | os.PathLike, format: str = "auto", *, tick_size: Any = None
         feed = read_kraken(path, pair=symbol, tick_size=tick_size, lot_size=lot_size)
         info = {"pair": feed.extra["pair"], "in_sync": feed.in_sync, **feed.stats}
         return Loaded(feed.events, fmt, feed.tick_size, feed.lot_size, "l2", info=info)
+    if fmt == "bitfinex":
+        from .bitfinex import read_bitfinex
+
+        t, lot = tick_size or "1e-8", lot_size or "1e-8"
+        ev = read_bitfinex(path, tick_size=t, lot_size=lot)
+        return Loaded(ev, fmt, float(t), float(lot), "l3")
     if fmt == "dbn":
         need("tick_size")
         ev = read_dbn(path, tick_size=tick_size)

@@ -517,3 +517,33 @@ impl TardisStream {
         Ok(events_out(py, &out))
     }
 }
+
+/// Decimal strings to whole grid steps, exactly (int64 array). An invalid
+/// or off-grid value raises `ParseError` naming its index as the line.
+#[pyfunction]
+#[pyo3(signature = (values, *, step, field="value"))]
+pub fn decimal_steps<'py>(
+    py: Python<'py>,
+    values: Vec<String>,
+    step: &str,
+    field: &str,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let g = grid("step", step)?;
+    let field: &'static str = match field {
+        "price" => "price",
+        "size" => "size",
+        _ => "value",
+    };
+    let v = run(py, || {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                g.steps(s.as_bytes()).map_err(|e| {
+                    lobkit_core::io::text::perr(i as u64, field, format!("{s:?} {}", e.describe()))
+                })
+            })
+            .collect::<Result<Vec<i64>, Error>>()
+    })?;
+    Ok(PyArray1::from_vec(py, v))
+}

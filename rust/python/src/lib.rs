@@ -30,6 +30,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(feeds::parse_event_table, m)?)?;
     m.add_function(wrap_pyfunction!(feeds::parse_depth, m)?)?;
     m.add_function(wrap_pyfunction!(feeds::parse_kraken, m)?)?;
+    m.add_function(wrap_pyfunction!(feeds::decimal_steps, m)?)?;
     m.add_class::<feeds::DepthSync>()?;
     m.add_class::<feeds::TardisStream>()?;
     m.add_function(wrap_pyfunction!(feeds::snapshots_to_events, m)?)?;
