@@ -78,3 +78,17 @@ def test_book_frame_from_book_and_engine_snapshot():
 def test_from_table_rejects_other_objects():
     with pytest.raises(TypeError, match="pyarrow Table"):
         frames.from_table([1, 2])
+
+
+def test_events_round_trip_through_arrow_pandas_polars():
+    from lobkit.io import events_from_table, events_to_arrow
+
+    ev = lobkit.testing.synthetic_l3(2000, seed=9)
+    t = events_to_arrow(ev, tick_size=0.01, lot_size=0.5)
+    assert t.column("kind").type == pa.string() and t.column("ts").type == pa.int64()
+    for table in (t, t.to_pandas(), pl.from_arrow(t)):
+        back = events_from_table(table, tick_size=0.01, lot_size=0.5)
+        assert back.dtype == lobkit.EVENT_DTYPE
+        np.testing.assert_array_equal(back, ev)
+    with pytest.raises(TypeError, match="pyarrow Table"):
+        events_from_table({"ts": [1]})

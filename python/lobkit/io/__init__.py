@@ -30,7 +30,7 @@ from .lobster import (
     read_lobster_reconciled,
 )
 from .stream import iter_events, line_chunks
-from .table import events_table, read_events, write_events
+from .table import events_from_table, events_table, events_to_arrow, read_events, write_events
 from .tardis import read_tardis, tardis_schema
 
 __all__ = [
@@ -50,7 +50,9 @@ __all__ = [
     "REASON_UNEXPLAINED",
     "REASON_UNKNOWN_ID",
     "concat",
+    "events_from_table",
     "events_table",
+    "events_to_arrow",
     "iter_events",
     "line_chunks",
     "lobster_book_columns",

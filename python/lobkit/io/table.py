@@ -97,6 +97,32 @@ def _read_parquet_table(t: Any, path: Path, tick_size: Any, lot_size: Any) -> np
         raise
 
 
+def events_from_table(table: Any, *, tick_size: Any = 1, lot_size: Any = 1) -> np.ndarray:
+    """Events from a table in the event-table layout: a ``pyarrow.Table``,
+    a pandas or polars DataFrame (kinds and sides as names or codes, prices
+    and sizes in units, converted exactly onto the grids)."""
+    import pyarrow as pa
+
+    mod = type(table).__module__
+    if mod.startswith("pandas"):
+        table = pa.Table.from_pandas(table, preserve_index=False)
+    elif mod.startswith("polars"):
+        table = table.to_arrow()
+    elif not mod.startswith("pyarrow"):
+        raise TypeError(f"expected a pyarrow Table or a pandas/polars DataFrame, got "
+                        f"{type(table).__name__}")
+    return _read_parquet_table(table, Path("<table>"), tick_size, lot_size)
+
+
+def events_to_arrow(events: np.ndarray, *, tick_size: float = 1.0, lot_size: float = 1.0):
+    """Events as a ``pyarrow.Table`` in the event-table layout (price and
+    size in units; the integer columns are not copied)."""
+    import pyarrow as pa
+
+    return pa.table({k: pa.array(v) for k, v in
+                     events_table(events, tick_size=tick_size, lot_size=lot_size).items()})
+
+
 def _unit(x: Any) -> bool:
     return str(x) in ("1", "1.0")
 
@@ -108,7 +134,7 @@ def events_table(events: np.ndarray, *, tick_size: float = 1.0, lot_size: float 
     size = (events["size"] if _unit(lot_size) else _to_price(events["size"], lot_size))
     names = np.array([k.name.lower() for k in Kind])
     return {
-        "ts": events["ts"], "kind": names[np.clip(events["kind"].astype(np.int64) - 1, 0, 9)],
+        "ts": np.ascontiguousarray(events["ts"]), "kind": names[np.clip(events["kind"].astype(np.int64) - 1, 0, 9)],
         "side": events["side"].astype(np.int8), "price": price, "size": size,
         "order_id": events["order_id"], "flags": events["flags"],
     }
