@@ -626,3 +626,18 @@ def test_bitfinex_messages_per_line(tmp_path):
     f.write_text("[1,[[10,100.3,1]]]\n")
     with pytest.raises(ParseError, match="100.3"):
         read_bitfinex(f, tick_size="0.25", lot_size="0.1")
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("chunk", [56 * 7, 56 * 1000, 1 << 24])
+def test_iter_dbn_equals_read_dbn(shared_data, chunk):
+    pytest.importorskip("databento_dbn")
+    from lobkit.io import concat, iter_events, read_dbn
+
+    d = shared_data / "databento"
+    for path in (d / "esh4-glbx-mdp3-20231225.mbo.dbn.zst",
+                 d / "dbn_format_fixtures" / "test_data.mbp-10.v3.dbn.zst"):
+        whole = read_dbn(path, tick_size=0.25)
+        got = concat(iter_events(path, chunk_bytes=chunk if "mbo" in path.name else 368,
+                                 tick_size=0.25))
+        np.testing.assert_array_equal(got, whole)

@@ -38,6 +38,7 @@ import os
 import struct
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -160,14 +161,27 @@ def read_dbn(
     """
     f = read_dbn_records(path)
     rec = _one_instrument(f.records, instrument_id, path)
-    fixed = _fixed(tick_size)
+    out, _ = _to_events(f.schema, rec, _fixed(tick_size), _ts_col(ts), path)
+    return out
+
+
+def _ts_col(ts: str) -> str:
     tcol = {"recv": "ts_recv", "event": "ts_event"}.get(ts)
     if tcol is None:
         raise ValueError(f"ts={ts!r}: expected 'recv' or 'event'")
+    return tcol
+
+
+def _to_events(schema: str, rec: np.ndarray, fixed: int, tcol: str, path: Any,
+               prev: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+    """Records to events. Returns the events and, for MBO, whether a dropped
+    F/N record before the first kept one carried ``F_LAST`` (it belongs to
+    the event before this batch). ``prev``: MBP-10's previous record, so a
+    batch continues the level diffs."""
     t = rec[tcol].astype(np.int64)
     act = rec["action"]
     side = np.select([rec["side"] == b"B", rec["side"] == b"A"], [1, -1], 0).astype(np.int8)
-    if f.schema == "mbo":
+    if schema == "mbo":
         kind = np.select([act == b"A", act == b"C", act == b"M", act == b"R", act == b"T"],
                          [Kind.ADD, Kind.CANCEL, Kind.MODIFY, Kind.CLEAR, Kind.TRADE], 0)
         keep = kind != 0
@@ -186,12 +200,18 @@ def read_dbn(
         out["flags"] = rec["flags"][keep]
         # Skipped F/N records may have carried F_LAST: move it to the last kept event before.
         last_dropped = (~keep) & ((rec["flags"] & F_LAST) != 0)
+        lead = False
         if last_dropped.any():
-            pos = np.cumsum(keep) - 1
-            j = pos[last_dropped]
+            j = (np.cumsum(keep) - 1)[last_dropped]
             out["flags"][j[j >= 0]] |= F_LAST
-        return out
+            lead = bool((j < 0).any())
+        return out, lead
     # MBP-10: level diffs + trades.
+    first = 0
+    if prev is not None and len(prev):
+        rec = concat_records([prev[-1:], rec])
+        t = np.r_[prev[-1:][tcol].astype(np.int64), t]
+        first = 1
     lv = rec["levels"]
     bp, ap = lv["bid_px"], lv["ask_px"]
     bq, aq = lv["bid_sz"].astype(np.int64), lv["ask_sz"].astype(np.int64)
@@ -202,16 +222,93 @@ def read_dbn(
     raw, row = _core.snapshots_to_events(np.ascontiguousarray(t), np.ascontiguousarray(bt),
                                          np.ascontiguousarray(bq), np.ascontiguousarray(at),
                                          np.ascontiguousarray(aq), flags=0, last_flag=F_LAST)
-    book_ev = raw.view(EVENT_DTYPE)
+    book_ev = raw.view(EVENT_DTYPE)[row >= first]
+    row = row[row >= first]
     trade = act == b"T"
     tr = np.zeros(int(trade.sum()), EVENT_DTYPE)
-    tr["ts"] = t[trade]
+    tr["ts"] = rec[tcol][first:][trade].astype(np.int64)
     tr["kind"] = Kind.TRADE
     tr["side"] = -side[trade]
-    tr["price"] = _ticks(rec["price"][trade], fixed, path)
-    tr["size"] = rec["size"][trade]
+    tr["price"] = _ticks(rec["price"][first:][trade], fixed, path)
+    tr["size"] = rec["size"][first:][trade]
     tr["flags"] = F_LAST
     # Interleave by record: a record's trade precedes its book change.
-    keys = np.concatenate([np.flatnonzero(trade) * 2, row * 2 + 1])
+    keys = np.concatenate([np.flatnonzero(trade) * 2, (row - first) * 2 + 1])
     ev = concat([tr, book_ev])
-    return np.ascontiguousarray(ev[np.argsort(keys, kind="stable")])
+    return np.ascontiguousarray(ev[np.argsort(keys, kind="stable")]), False
+
+
+def concat_records(parts: list[np.ndarray]) -> np.ndarray:
+    out = np.zeros(sum(len(p) for p in parts), parts[0].dtype)
+    i = 0
+    for p in parts:
+        out[i:i + len(p)] = p
+        i += len(p)
+    return out
+
+
+def iter_dbn(path: str | os.PathLike, *, tick_size: Any, ts: str = "recv",
+             instrument_id: int | None = None, chunk_records: int = 1 << 20) -> Any:
+    """:func:`read_dbn` in batches of ``chunk_records`` records, decompressing
+    as it goes; the concatenated batches equal :func:`read_dbn`. A
+    multi-instrument file needs ``instrument_id``."""
+    import databento_dbn
+
+    from .stream import _open
+
+    fixed, tcol = _fixed(tick_size), _ts_col(ts)
+    with _open(Path(os.fspath(path))) as f:
+        head = f.read(8)
+        if head[:3] != b"DBN":
+            raise ParseError(f"{path}: not a DBN file (no 'DBN' magic)", None, "header")
+        (meta_len,) = struct.unpack_from("<I", head, 4)
+        meta_raw = f.read(meta_len)
+        dec = databento_dbn.DBNDecoder()
+        dec.write(head + meta_raw)
+        meta = dec.decode()[0]
+        schema = str(meta.schema).lower().replace("schema.", "").replace("_", "-")
+        if schema not in _RTYPE:
+            raise ParseError(f"{path}: schema {meta.schema} is not mbo or mbp-10", None, "schema")
+        rtype, dtype = _RTYPE[schema]
+        carry: np.ndarray | None = None  # MBO: the last event, held for a late F_LAST
+        prev: np.ndarray | None = None  # MBP-10: the previous record
+        seen: set[int] = set()
+        done = 0
+        while True:
+            block = f.read(dtype.itemsize * chunk_records)
+            if not block:
+                break
+            if len(block) % dtype.itemsize:
+                more = f.read(dtype.itemsize - len(block) % dtype.itemsize)
+                block += more
+                if len(block) % dtype.itemsize:
+                    raise ParseError(f"{path}: the file ends inside a record", done, "records")
+            rec = np.frombuffer(block, dtype=dtype)
+            bad = np.flatnonzero((rec["rtype"] != rtype) | (rec["length"].astype(int) * 4 != dtype.itemsize))
+            if len(bad):
+                raise ParseError(f"{path}: record {done + int(bad[0])} is not a {schema} record",
+                                 done + int(bad[0]), "rtype")
+            done += len(rec)
+            if instrument_id is not None:
+                rec = rec[rec["instrument_id"] == instrument_id]
+            else:
+                seen.update(np.unique(rec["instrument_id"]).tolist())
+                if len(seen) > 1:
+                    raise ParseError(f"{path}: the file holds several instruments "
+                                     f"({sorted(seen)[:5]}); pass instrument_id=", None,
+                                     "instrument_id")
+            if not len(rec):
+                continue
+            out, lead = _to_events(schema, rec, fixed, tcol, path, prev)
+            if schema == "mbp-10":
+                prev = rec[-1:].copy()
+                yield out
+                continue
+            if carry is not None:
+                if lead:
+                    carry["flags"] |= F_LAST
+                out = concat([carry, out])
+            carry = out[-1:].copy() if len(out) else carry
+            yield out[:-1] if len(out) else out
+        if carry is not None:
+            yield carry

@@ -5,8 +5,9 @@ exactly what the whole-file loader returns.
 Tardis, Binance, Bybit and the CSV event table have streaming parsers that
 carry their state (snapshot runs, the held-back end-of-message flag, the
 Binance sync state) across chunks; Parquet event tables stream by record
-batch. LOBSTER (its reconciliation needs the orderbook file), Kraken and
-DBN are read whole and yielded as one array.
+batch; DBN MBO/MBP-10 by record batch. LOBSTER (its reconciliation needs
+the orderbook file), Kraken and Bitfinex are read whole and yielded as one
+array.
 
     book = lobkit.L2Book(tick_size=0.5, lot_size=10)
     for ev in iter_events("deribit_incremental_book_L2_2020-04-01.csv.gz", "tardis",
@@ -123,6 +124,13 @@ def iter_events(path: str | os.PathLike, format: str = "auto", *, chunk_bytes: i
                 c, tick=tick, lot=lot, header=header, line0=n))
             line0 += chunk.count(b"\n") + 1
             yield raw.view(EVENT_DTYPE)
+        return
+    if fmt == "dbn":
+        from .dbn import iter_dbn
+
+        if tick_size is None:
+            raise ValueError("dbn input needs tick_size")
+        yield from iter_dbn(path, tick_size=tick_size, chunk_records=max(chunk_bytes // 56, 1))
         return
     yield load(path, fmt, tick_size=tick_size, lot_size=lot_size, symbol=symbol,
                strict=strict).events
