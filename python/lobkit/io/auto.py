@@ -132,8 +132,6 @@ def load(path: str | os.PathLike, format: str = "auto", *, tick_size: Any = None
     if fmt == "dbn":
         need("tick_size")
         ev = read_dbn(path, tick_size=tick_size)
-        from ._common import F_SNAPSHOT  # noqa: F401  (flags pass through)
-
         l3 = bool(np.isin(ev["kind"], [2, 3, 4, 5]).any())
         return Loaded(ev, fmt, float(tick_size), 1.0, "l3" if l3 else "l2")
     ev = read_events(path, tick_size=tick_size or 1, lot_size=lot_size or 1)
