@@ -19,34 +19,24 @@ The ratio is baseline time / lobkit time (> 1: lobkit faster). Medians of
 from __future__ import annotations
 
 import argparse
-import gzip
 import io
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 import lobkit
 import lobkit.testing
+
+sys.path.insert(0, str(Path(__file__).parent))
+from peers import median_time  # noqa: E402  (one timing helper for both benches)
 from lobkit import _core
 from lobkit.io import read_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 BUNDLED = Path(lobkit.__path__[0]) / "data"
-
-
-def median_time(fn, repeat):
-    ts = []
-    out = None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts), out
 
 
 def tardis_bytes(rows: int) -> bytes:

@@ -29,6 +29,29 @@ fn run<'py, T: Send>(py: Python<'py>, f: impl FnOnce() -> Result<T, Error> + Sen
     crate::arrays::guard(py, || py.detach(f).map_err(|e| to_pyerr(py, &e)))
 }
 
+/// Tardis parser settings from the Python arguments.
+fn tardis_options(
+    tick: &str,
+    lot: &str,
+    ts: &str,
+    symbol: Option<String>,
+) -> PyResult<tardis::Options> {
+    Ok(tardis::Options {
+        price: grid("tick_size", tick)?,
+        size: grid("lot_size", lot)?,
+        ts: match ts {
+            "local" => tardis::TsSource::Local,
+            "exchange" => tardis::TsSource::Exchange,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "ts={other:?}: expected 'local' or 'exchange'"
+                )))
+            }
+        },
+        symbol,
+    })
+}
+
 /// Parses a Tardis.dev CSV file (decompressed bytes). Returns
 /// `(schema, levels, events_u8)`: schema is 'incremental_book_L2', 'trades'
 /// or 'book_snapshot'; levels is N for snapshots, else 0.
@@ -42,20 +65,7 @@ pub fn parse_tardis<'py>(
     ts: &str,
     symbol: Option<String>,
 ) -> PyResult<(&'static str, usize, Bound<'py, PyArray1<u8>>)> {
-    let opt = tardis::Options {
-        price: grid("tick_size", tick)?,
-        size: grid("lot_size", lot)?,
-        ts: match ts {
-            "local" => tardis::TsSource::Local,
-            "exchange" => tardis::TsSource::Exchange,
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "ts={other:?}: expected 'local' or 'exchange'"
-                )))
-            }
-        },
-        symbol,
-    };
+    let opt = tardis_options(tick, lot, ts, symbol)?;
     let (schema, ev) = run(py, || tardis::parse(data, &opt))?;
     let (name, n) = match schema {
         tardis::Schema::IncrementalL2 => ("incremental_book_L2", 0),
@@ -482,22 +492,8 @@ impl TardisStream {
     #[new]
     #[pyo3(signature = (*, tick, lot, ts="local", symbol=None))]
     fn new(tick: &str, lot: &str, ts: &str, symbol: Option<String>) -> PyResult<Self> {
-        let opt = tardis::Options {
-            price: grid("tick_size", tick)?,
-            size: grid("lot_size", lot)?,
-            ts: match ts {
-                "local" => tardis::TsSource::Local,
-                "exchange" => tardis::TsSource::Exchange,
-                other => {
-                    return Err(PyValueError::new_err(format!(
-                        "ts={other:?}: expected 'local' or 'exchange'"
-                    )))
-                }
-            },
-            symbol,
-        };
         Ok(TardisStream {
-            inner: tardis::Parser::new(opt),
+            inner: tardis::Parser::new(tardis_options(tick, lot, ts, symbol)?),
         })
     }
 
