@@ -641,3 +641,114 @@ def test_iter_dbn_equals_read_dbn(shared_data, chunk):
         got = concat(iter_events(path, chunk_bytes=chunk if "mbo" in path.name else 368,
                                  tick_size=0.25))
         np.testing.assert_array_equal(got, whole)
+
+
+# ---------------------------------------------------------------- Binance sync vs a naive reference
+
+
+def naive_binance(messages, futures):
+    """Binance's documented procedure, written plainly: returns the final
+    book ({1: {p: q}, -1: {p: q}}), in_sync and the gaps [(expected, got)]."""
+    book = {1: {}, -1: {}}
+    buffer, state, last, gaps = [], "buffering", None, []
+
+    def apply(d):
+        nonlocal state, last
+        for side, key in ((1, "b"), (-1, "a")):
+            for p, q in d[key]:
+                if q == 0:
+                    book[side].pop(p, None)
+                else:
+                    book[side][p] = q
+        state, last = "synced", d["u"]
+
+    def gap(expected, got, d):
+        nonlocal state, buffer
+        book[1].clear()
+        book[-1].clear()
+        gaps.append((expected, got))
+        state, buffer = "buffering", [d]
+
+    def bridge_or_continue(d):
+        if state == "bridging":
+            stale = d["u"] < last if futures else d["u"] <= last
+            if stale:
+                return
+            ok = d["U"] <= last <= d["u"] if futures else d["U"] <= last + 1 <= d["u"]
+            if ok:
+                apply(d)
+            else:
+                gap(last if futures else last + 1, d["U"], d)
+        else:
+            if futures:
+                (apply(d) if d["pu"] == last else gap(last, d["pu"], d))
+            else:
+                (apply(d) if d["U"] == last + 1 else gap(last + 1, d["U"], d))
+
+    for m in messages:
+        if "lastUpdateId" in m:
+            if state != "buffering":
+                continue
+            book = {1: {p: q for p, q in m["bids"] if q}, -1: {p: q for p, q in m["asks"] if q}}
+            state, last = "bridging", m["lastUpdateId"]
+            pending, buffer = buffer, []
+            for d in pending:
+                if state == "buffering":
+                    buffer.append(d)
+                else:
+                    bridge_or_continue(d)
+        elif state == "buffering":
+            buffer.append(m)
+        else:
+            bridge_or_continue(m)
+    return book, state != "buffering", gaps
+
+
+@st.composite
+def binance_streams(draw):
+    futures = draw(st.booleans())
+    n = draw(st.integers(5, 40))
+    msgs, u = [], 100
+    diffs = []
+    for _ in range(n):
+        span = draw(st.integers(1, 4))
+        d = {"e": "depthUpdate", "E": 1, "U": u + 1, "u": u + span,
+             "b": [(draw(st.integers(1, 9)), draw(st.integers(0, 3)))
+                   for _ in range(draw(st.integers(0, 3)))],
+             "a": [(draw(st.integers(11, 19)), draw(st.integers(0, 3)))
+                   for _ in range(draw(st.integers(0, 3)))]}
+        if futures:
+            d["pu"] = u
+        diffs.append(d)
+        u += span
+    keep = [d for d in diffs if draw(st.integers(0, 9)) > 0]  # ~10% lost
+    msgs = list(keep)
+    for _ in range(draw(st.integers(1, 3))):  # snapshots at random places and ids
+        at = draw(st.integers(0, len(msgs)))
+        last = draw(st.integers(95, u + 2))
+        msgs.insert(at, {"lastUpdateId": last,
+                         "bids": [(p, draw(st.integers(0, 3))) for p in range(1, 10, 2)],
+                         "asks": [(p, draw(st.integers(0, 3))) for p in range(11, 20, 2)]})
+    return futures, msgs
+
+
+@settings(max_examples=300, deadline=None)
+@given(binance_streams())
+def test_binance_sync_equals_naive_reference(tmp_path_factory, stream):
+    futures, msgs = stream
+
+    def js(m):
+        m = dict(m)
+        for k in ("b", "a", "bids", "asks"):
+            if k in m:
+                m[k] = [[str(p), str(q)] for p, q in m[k]]
+        return json.dumps(m)
+
+    f = tmp_path_factory.mktemp("b") / "s.txt"
+    f.write_text("".join(f"{i + 1} {js(m)}\n" for i, m in enumerate(msgs)))
+    feed = read_binance(f, tick_size=1, lot_size=1)
+    book, in_sync, gaps = naive_binance(msgs, futures)
+    assert feed.in_sync == in_sync
+    assert list(zip(feed.gaps["expected"].tolist(), feed.gaps["got"].tolist())) == gaps
+    res = lobkit.replay(feed.events, tick_size=1, lot_size=1, depth=0, book_type="l2")
+    assert book_dict(res.book, 1, 1) == book
