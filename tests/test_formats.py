@@ -752,3 +752,28 @@ def test_binance_sync_equals_naive_reference(tmp_path_factory, stream):
     assert list(zip(feed.gaps["expected"].tolist(), feed.gaps["got"].tolist())) == gaps
     res = lobkit.replay(feed.events, tick_size=1, lot_size=1, depth=0, book_type="l2")
     assert book_dict(res.book, 1, 1) == book
+
+
+@pytest.mark.realdata
+def test_kraken_streaming_equals_bulk_and_strict_raises(shared_data, tmp_path):
+    from lobkit.errors import ChecksumError
+    from lobkit.io import KrakenDepth, concat, iter_events, read_kraken
+
+    path = shared_data / "kraken" / "KRAKEN-c197c0.0.gz"
+    bulk = read_kraken(path, pair="DASH/EUR")
+    k = KrakenDepth("DASH/EUR", tick_size=bulk.tick_size, lot_size=bulk.lot_size, strict=True)
+    parts = []
+    for line in _lines(path):
+        head, sep, msg = line.partition(": ")
+        if sep and head[:1].isdigit():
+            parts.append(k.on_message(msg, int(round(float(head) * 1e9))))
+    got = concat(parts)
+    np.testing.assert_array_equal(got["price"], bulk.events["price"])
+    np.testing.assert_array_equal(got["size"], bulk.events["size"])
+    assert k.in_sync and k.stats == bulk.stats
+    chunks = concat(iter_events(path, "kraken", chunk_bytes=5000, symbol="DASH/EUR",
+                                tick_size=bulk.tick_size, lot_size=bulk.lot_size))
+    np.testing.assert_array_equal(chunks, bulk.events)
+    with pytest.raises(ChecksumError, match="checksum mismatch") as e:
+        k.on_message('[1,{"b":[["1.0","1.0","1"]],"c":"1"},"book-1000","DASH/EUR"]')
+    assert e.value.expected == 1 and not k.in_sync

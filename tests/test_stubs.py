@@ -26,7 +26,7 @@ def test_class_members_match():
         stub = {m for m in _defs(classes[name].body) | shared if not m.startswith("_")}
         runtime = {m for m in dir(getattr(core, name)) if not m.startswith("_")}
         assert stub == runtime, name
-    for name in ("Engine", "Reader", "Snapshot", "Rolling", "Vpin", "DepthSync", "TardisStream"):
+    for name in ("Engine", "Reader", "Snapshot", "Rolling", "Vpin", "DepthSync", "TardisStream", "KrakenSync"):
         stub = {m for m in _defs(classes[name].body) if not m.startswith("_")}
         runtime = {m for m in dir(getattr(core, name)) if not m.startswith("_")}
         assert stub == runtime, name

@@ -80,6 +80,21 @@ class SequenceGapError(LobkitError, ValueError):
         return (type(self), (self.message, self.index, self.field, self.expected, self.got))
 
 
+class ChecksumError(LobkitError, ValueError):
+    """A venue checksum did not match the rebuilt book (``strict=True``): the
+    book is out of sync until the next snapshot. ``expected``/``got`` are the
+    checksums; ``index`` is the event index of the flagged ``CLEAR``."""
+
+    def __init__(self, message: str, index: int | None = None, field: str | None = None,
+                 expected: int = 0, got: int = 0):
+        super().__init__(message, index, field)
+        self.expected = expected
+        self.got = got
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.index, self.field, self.expected, self.got))
+
+
 class EventDtypeError(LobkitError, TypeError):
     """An events argument is not a numpy array of ``lobkit.EVENT_DTYPE``."""
 
@@ -138,6 +153,7 @@ __all__ = [c.__name__ for c in BY_CODE] + [
     "LobkitError",
     "EventDtypeError",
     "SequenceGapError",
+    "ChecksumError",
     "EventLayoutError",
     "BackpressureError",
     "EngineTimeoutError",

@@ -6,7 +6,7 @@
 * Bybit v5 orderbook snapshot/delta + publicTrade: :func:`read_bybit`, :class:`BybitDepth`
 * Databento DBN MBO / MBP-10 (needs ``databento-dbn``): :func:`read_dbn`
 * Bitfinex raw order books (R0, L3): :func:`read_bitfinex`
-* Kraken ``book-N`` with CRC32 checksum verification: :func:`read_kraken`
+* Kraken ``book-N`` with CRC32 checksum verification: :func:`read_kraken`, :class:`KrakenDepth`
 * the plain event table (CSV/Parquet): :func:`read_events` / :func:`write_events`
 
 Streams from several files merge with :func:`merge`; files larger than memory
@@ -17,7 +17,7 @@ from ._common import F_LAST, F_SNAPSHOT, concat, merge, read_bytes
 from .bitfinex import read_bitfinex
 from .binance import F_BAD_BOOK, BinanceDepth, BybitDepth, DepthFeed, read_binance, read_bybit
 from .dbn import read_dbn, read_dbn_records
-from .kraken import read_kraken
+from .kraken import KrakenDepth, read_kraken
 from .lobster import (
     FLAG_RECONCILE,
     REASON_OUT_OF_WINDOW,
@@ -38,6 +38,7 @@ __all__ = [
     "BybitDepth",
     "DepthFeed",
     "F_BAD_BOOK",
+    "KrakenDepth",
     "read_binance",
     "read_bitfinex",
     "read_bybit",

@@ -19,7 +19,7 @@ from typing import Any
 
 from .. import _core
 from .._events import EVENT_DTYPE
-from ..errors import ParseError
+from ..errors import ChecksumError, ParseError
 from ._common import grid, read_bytes, with_file
 from .binance import DepthFeed
 
@@ -35,7 +35,7 @@ def _printed_grid(data: bytes, pair: str) -> tuple[str, str]:
 
 
 def read_kraken(path: str | os.PathLike, *, pair: str | None = None, tick_size: Any = None,
-                lot_size: Any = None) -> DepthFeed:
+                lot_size: Any = None, strict: bool = False) -> DepthFeed:
     """Reads one pair's book from a Kraken capture, verifying every checksum.
 
     ``pair``: e.g. 'XBT/USD'; may be left out when the file holds one pair.
@@ -59,6 +59,8 @@ def read_kraken(path: str | os.PathLike, *, pair: str | None = None, tick_size: 
         lot_size = tl if lot_size is None else lot_size
     raw, mism, stats, pairs, in_sync = with_file(path, lambda: _core.parse_kraken(
         data, pair=pair, tick=grid(tick_size, "tick_size"), lot=grid(lot_size, "lot_size")))
+    if strict and len(mism["got"]):
+        raise _checksum_error(path, mism, 0)
     if pair not in pairs:
         raise ParseError(f"{path}: pair {pair!r} not in the file (it has {', '.join(pairs)})",
                          None, "pair")
@@ -67,3 +69,54 @@ def read_kraken(path: str | os.PathLike, *, pair: str | None = None, tick_size: 
     ev = raw.view(EVENT_DTYPE)
     return DepthFeed(ev, np.zeros(len(ev), np.uint64), mism, {}, stats, in_sync,
                      float(tick_size), float(lot_size), extra={"pair": pair, "pairs": pairs})
+
+
+def _checksum_error(where: Any, m: dict, i: int) -> ChecksumError:
+    return ChecksumError(
+        f"{where}: checksum mismatch at line {int(m['line'][i])}: the message says "
+        f"{int(m['expected'][i])}, the rebuilt book gives {int(m['got'][i])} (out of sync until "
+        f"the next snapshot; resubscribe)", int(m["event_index"][i]), "checksum",
+        expected=int(m["expected"][i]), got=int(m["got"][i]))
+
+
+class KrakenDepth:
+    """Streaming Kraken ``book-N`` keeper for one pair: feed websocket
+    messages as they arrive, get the events to apply; every checksum is
+    verified. A mismatch emits a flagged ``CLEAR`` (``in_sync`` turns False
+    until the next snapshot: resubscribe), or raises
+    :class:`~lobkit.errors.ChecksumError` with ``strict=True``.
+    ``tick_size``/``lot_size``: the printed precision of the pair (e.g.
+    ``'1e-5'`` and ``'1e-8'`` for XBT/USD)."""
+
+    def __init__(self, pair: str, *, tick_size: Any, lot_size: Any, strict: bool = False):
+        self._s = _core.KrakenSync(pair=pair, tick=grid(tick_size, "tick_size"),
+                                   lot=grid(lot_size, "lot_size"))
+        self.strict = strict
+
+    def on_message(self, message: bytes | str, recv_ts: int = 0):
+        """Events produced by one message (none for other pairs/channels)."""
+        if isinstance(message, str):
+            message = message.encode()
+        raw, new = self._s.on_message(message, recv_ts)
+        if new and self.strict:
+            m = self._s.mismatches
+            raise _checksum_error("stream", m, len(m["got"]) - new)
+        return raw.view(EVENT_DTYPE)
+
+    @property
+    def in_sync(self) -> bool:
+        """True after a snapshot and no mismatch since."""
+        return self._s.in_sync
+
+    @property
+    def checksum(self) -> int:
+        """Kraken's CRC32 of the current book."""
+        return self._s.checksum
+
+    @property
+    def mismatches(self) -> dict:
+        return self._s.mismatches
+
+    @property
+    def stats(self) -> dict:
+        return self._s.stats

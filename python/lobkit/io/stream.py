@@ -5,9 +5,9 @@ exactly what the whole-file loader returns.
 Tardis, Binance, Bybit and the CSV event table have streaming parsers that
 carry their state (snapshot runs, the held-back end-of-message flag, the
 Binance sync state) across chunks; Parquet event tables stream by record
-batch; DBN MBO/MBP-10 by record batch. LOBSTER (its reconciliation needs
-the orderbook file), Kraken and Bitfinex are read whole and yielded as one
-array.
+batch; DBN MBO/MBP-10 by record batch; Kraken by line chunk when the pair
+and grids are given. LOBSTER (its reconciliation needs the orderbook file)
+and Bitfinex (one JSON document) are read whole and yielded as one array.
 
     book = lobkit.L2Book(tick_size=0.5, lot_size=10)
     for ev in iter_events("deribit_incremental_book_L2_2020-04-01.csv.gz", "tardis",
@@ -123,6 +123,23 @@ def iter_events(path: str | os.PathLike, format: str = "auto", *, chunk_bytes: i
             raw = with_file(path, lambda c=chunk, n=line0: _core.parse_event_table(
                 c, tick=tick, lot=lot, header=header, line0=n))
             line0 += chunk.count(b"\n") + 1
+            yield raw.view(EVENT_DTYPE)
+        return
+    if fmt == "kraken":
+        from .kraken import _checksum_error, read_kraken
+
+        if symbol is None or tick_size is None or lot_size is None:
+            # Pair and printed precision come from the file: read it whole.
+            yield read_kraken(path, pair=symbol, tick_size=tick_size, lot_size=lot_size,
+                              strict=strict).events
+            return
+        k = _core.KrakenSync(pair=symbol, tick=grid(tick_size, "tick_size"),
+                             lot=grid(lot_size, "lot_size"))
+        for chunk in line_chunks(path, chunk_bytes):
+            raw, new = with_file(path, lambda c=chunk: k.feed_lines(c))
+            if new and strict:
+                m = k.mismatches
+                raise _checksum_error(path, m, len(m["got"]) - new)
             yield raw.view(EVENT_DTYPE)
         return
     if fmt == "dbn":

@@ -33,6 +33,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(feeds::decimal_steps, m)?)?;
     m.add_class::<feeds::DepthSync>()?;
     m.add_class::<feeds::TardisStream>()?;
+    m.add_class::<feeds::KrakenSync>()?;
     m.add_function(wrap_pyfunction!(feeds::snapshots_to_events, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::synthetic_l2, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::has_l3_kinds, m)?)?;

@@ -218,7 +218,19 @@ impl KrakenBook {
             return Ok(()); // configuration:, wss://... lines
         }
         let ts = seconds_ns(&raw[..colon], line)?;
-        let json = &raw[colon + 2..];
+        self.on_message(&raw[colon + 2..], ts, line, out)
+    }
+
+    /// One websocket message (JSON) received at `ts` ns; `line` numbers it
+    /// for errors. Messages of other pairs and channels are skipped.
+    pub fn on_message(
+        &mut self,
+        json: &[u8],
+        ts: Ts,
+        line: u64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        let json = trim(json);
         if json.first() != Some(&b'[') {
             return Ok(()); // events, heartbeats
         }
@@ -314,11 +326,11 @@ impl KrakenBook {
     }
 }
 
-/// Parses a whole capture for one pair.
-pub fn parse_capture(data: &[u8], book: &mut KrakenBook) -> Result<Vec<Event>, Error> {
+/// Parses a capture (or a chunk of whole lines after `line0` lines) for one pair.
+pub fn parse_capture(data: &[u8], book: &mut KrakenBook, line0: u64) -> Result<Vec<Event>, Error> {
     let mut out = Vec::with_capacity(data.len() / 60);
     for (line, raw) in super::text::lines(data) {
-        book.on_line(raw, line, &mut out)?;
+        book.on_line(raw, line + line0, &mut out)?;
     }
     Ok(out)
 }
