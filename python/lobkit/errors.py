@@ -65,34 +65,30 @@ class ParseError(LobkitError, ValueError):
     """A loader could not parse a file; the message names file, line and field."""
 
 
-class SequenceGapError(LobkitError, ValueError):
+class _ExpectedGot(LobkitError):
+    """An error comparing what a feed promised (``expected``) with what came
+    (``got``); ``index`` is the event index where the book was flagged."""
+
+    def __init__(self, message: str, index: int | None = None, field: str | None = None,
+                 expected: int = 0, got: int = 0):
+        super().__init__(message, index, field)
+        self.expected = expected
+        self.got = got
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.index, self.field, self.expected, self.got))
+
+
+class SequenceGapError(_ExpectedGot, ValueError):
     """A feed's update ids skipped (``strict=True``): messages were lost, so
     the book is out of sync until the next snapshot. ``expected``/``got``
-    are the update ids; ``index`` is the event index of the gap."""
-
-    def __init__(self, message: str, index: int | None = None, field: str | None = None,
-                 expected: int = 0, got: int = 0):
-        super().__init__(message, index, field)
-        self.expected = expected
-        self.got = got
-
-    def __reduce__(self):
-        return (type(self), (self.message, self.index, self.field, self.expected, self.got))
+    are the update ids."""
 
 
-class ChecksumError(LobkitError, ValueError):
+class ChecksumError(_ExpectedGot, ValueError):
     """A venue checksum did not match the rebuilt book (``strict=True``): the
     book is out of sync until the next snapshot. ``expected``/``got`` are the
-    checksums; ``index`` is the event index of the flagged ``CLEAR``."""
-
-    def __init__(self, message: str, index: int | None = None, field: str | None = None,
-                 expected: int = 0, got: int = 0):
-        super().__init__(message, index, field)
-        self.expected = expected
-        self.got = got
-
-    def __reduce__(self):
-        return (type(self), (self.message, self.index, self.field, self.expected, self.got))
+    checksums."""
 
 
 class EventDtypeError(LobkitError, TypeError):
