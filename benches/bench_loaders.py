@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import lobkit
-from lobkit.io import read_binance, read_bytes, read_lobster
+from lobkit.io import read_binance, read_lobster
 
 DATA = Path(lobkit.__path__[0]) / "data"
 GOOG = DATA / "lobster" / "GOOG_2012-06-21_34200000_57600000_message_10_head20000.csv.gz"

@@ -14,7 +14,7 @@ from lobkit.errors import (BackpressureError, EngineClosedError, InvalidSizeErro
                            UnknownOrderError)
 from lobkit.io import read_lobster_reconciled
 from lobkit.testing import synthetic_l2, synthetic_l3
-from conftest import BUNDLED, SHARED
+from conftest import BUNDLED
 
 GOOG = BUNDLED / "GOOG_2012-06-21_34200000_57600000_message_10_head20000.csv.gz"
 

@@ -6,7 +6,6 @@ id; gaps by deleting real messages."""
 
 import gzip
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -263,6 +262,12 @@ def test_binance_gap_then_resync(shared_data, tmp_path, name, tick, lot):
     with pytest.raises(SequenceGapError, match="sequence gap") as e:
         read_binance(f, tick_size=tick, lot_size=lot, strict=True)
     assert e.value.expected == g["expected"][0] and e.value.got == g["got"][0]
+    from lobkit.io import iter_events
+
+    with pytest.raises(SequenceGapError) as e2:
+        list(iter_events(f, "binance", chunk_bytes=50_000, tick_size=tick, lot_size=lot,
+                         strict=True))
+    assert (e2.value.expected, e2.value.got) == (e.value.expected, e.value.got)
 
 
 def test_binance_bundled_excerpt_streaming_equals_bulk():

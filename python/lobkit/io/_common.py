@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import os
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import numpy as np
@@ -89,6 +88,3 @@ def concat(streams: Any) -> np.ndarray:
         i += len(s)
     return out
 
-
-def as_path(p: str | os.PathLike) -> Path:
-    return Path(os.fspath(p))

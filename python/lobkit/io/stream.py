@@ -26,8 +26,8 @@ import numpy as np
 
 from .. import _core
 from .._events import EVENT_DTYPE
-from ..errors import SequenceGapError
 from ._common import grid, with_file
+from .binance import _gap_error
 
 
 def _open(path: Path) -> BinaryIO:
@@ -91,12 +91,7 @@ def iter_events(path: str | os.PathLike, format: str = "auto", *, chunk_bytes: i
         for chunk in line_chunks(path, chunk_bytes):
             raw, _ids, new_gaps = with_file(path, lambda c=chunk: s.feed_lines(c))
             if new_gaps and strict:
-                g = s.gaps
-                i = len(g["got"]) - new_gaps
-                raise SequenceGapError(
-                    f"{path}: sequence gap: expected update id {int(g['expected'][i])}, got "
-                    f"{int(g['got'][i])}", int(g["event_index"][i]), "update_id",
-                    expected=int(g["expected"][i]), got=int(g["got"][i]))
+                raise _gap_error(path, s.gaps, len(s.gaps["got"]) - new_gaps)
             yield raw.view(EVENT_DTYPE)
         return
     if fmt == "csv":

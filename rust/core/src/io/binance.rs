@@ -83,7 +83,7 @@ pub struct Ticker {
 /// Counters for the caller.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Depth diffs seen / applied / dropped as already in the snapshot.
+    /// Depth diffs seen.
     pub diffs: u64,
     /// Diffs applied to the book.
     pub applied: u64,
