@@ -782,3 +782,13 @@ def test_kraken_streaming_equals_bulk_and_strict_raises(shared_data, tmp_path):
     with pytest.raises(ChecksumError, match="checksum mismatch") as e:
         k.on_message('[1,{"b":[["1.0","1.0","1"]],"c":"1"},"book-1000","DASH/EUR"]')
     assert e.value.expected == 1 and not k.in_sync
+
+
+def test_streaming_keepers_stay_bounded():
+    # A bot that never drains bookTickers keeps only the newest 10,000.
+    s = BinanceDepth(tick_size=1, lot_size=1)
+    for i in range(10_050):
+        s.on_message('{"stream":"x@bookTicker","data":{"u":%d,"b":"1","B":"1","a":"2","A":"1"}}' % i)
+    t = s.take_tickers()
+    assert len(t["update_id"]) == 10_000 and t["update_id"][0] == 50 and t["update_id"][-1] == 10_049
+    assert len(s.take_tickers()["update_id"]) == 0

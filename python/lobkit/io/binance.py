@@ -164,7 +164,8 @@ class BinanceDepth:
         return self._s.stats
 
     def take_tickers(self) -> dict[str, np.ndarray]:
-        """bookTicker messages since the last call."""
+        """bookTicker messages since the last call (the newest 10,000 are
+        kept between calls, so an undrained stream stays bounded)."""
         return self._s.take_tickers()
 
 

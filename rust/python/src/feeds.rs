@@ -313,7 +313,20 @@ impl Keeper {
             Keeper::Bybit(_) => Vec::new(),
         }
     }
+    /// Streaming keeps only the newest [`MAX_TICKERS`] bookTickers, so a
+    /// bot that never drains them does not grow without bound.
+    fn bound_tickers(&mut self) {
+        if let Keeper::Binance(s) = self {
+            let n = s.tickers.len();
+            if n > MAX_TICKERS {
+                s.tickers.drain(..n - MAX_TICKERS);
+            }
+        }
+    }
 }
+
+/// bookTickers a streaming `DepthSync` keeps between `take_tickers` calls.
+const MAX_TICKERS: usize = 10_000;
 
 /// Parses a capture (`<recv_ts_ns> <json>` lines) of `venue` ('binance' or
 /// 'bybit') through its book keeper. Returns
@@ -381,6 +394,7 @@ impl DepthSync {
                 .map_err(|e| to_pyerr(py, &e))
         })?;
         self.inner.ids().clear();
+        self.inner.bound_tickers();
         Ok((events_out(py, &out), self.inner.gaps().len() - before))
     }
 
@@ -426,7 +440,7 @@ impl DepthSync {
         stats_dict(py, self.inner.stats())
     }
 
-    /// bookTicker messages seen since the last call, as arrays.
+    /// bookTicker messages seen since the last call (the newest 10,000), as arrays.
     fn take_tickers<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let t = self.inner.take_tickers();
         tickers_dict(py, &t)

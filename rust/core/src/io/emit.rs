@@ -16,9 +16,19 @@ pub struct Emitter {
     pub ids: Vec<u64>,
     /// Update id stamped on the events pushed from now on.
     pub id: u64,
+    /// Keepers without update ids (Kraken) skip `ids`, which would only grow.
+    untracked: bool,
 }
 
 impl Emitter {
+    /// An emitter that keeps no per-event ids.
+    pub fn untracked() -> Emitter {
+        Emitter {
+            untracked: true,
+            ..Emitter::default()
+        }
+    }
+
     /// Appends `e`. Its time is clamped to the latest one so far: an event
     /// applied late (a buffered diff applied when its snapshot arrives) takes
     /// effect then.
@@ -26,7 +36,9 @@ impl Emitter {
         e.ts = e.ts.max(self.last_ts);
         self.last_ts = e.ts;
         out.push(e);
-        self.ids.push(self.id);
+        if !self.untracked {
+            self.ids.push(self.id);
+        }
         self.emitted += 1;
     }
 

@@ -123,7 +123,7 @@ impl KrakenBook {
             bids: BTreeMap::new(),
             asks: BTreeMap::new(),
             synced: false,
-            out: Emitter::default(),
+            out: Emitter::untracked(),
             checks_ok: 0,
             mismatches: Vec::new(),
             snapshots: 0,
