@@ -556,11 +556,7 @@ pub fn decimal_steps<'py>(
         values
             .iter()
             .enumerate()
-            .map(|(i, s)| {
-                g.steps(s.as_bytes()).map_err(|e| {
-                    lobkit_core::io::text::perr(i as u64, field, format!("{s:?} {}", e.describe()))
-                })
-            })
+            .map(|(i, s)| g.field(s, i as u64, field))
             .collect::<Result<Vec<i64>, Error>>()
     })?;
     Ok(PyArray1::from_vec(py, v))

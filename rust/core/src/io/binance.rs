@@ -202,12 +202,6 @@ pub(crate) fn removals_first(levels: &mut Vec<(i8, Price, Qty)>) {
     *levels = keep;
 }
 
-/// A decimal string onto a grid, or a parse error naming line and field.
-pub(crate) fn dec(g: &Grid, s: &str, line: u64, field: &'static str) -> Result<i64, Error> {
-    g.steps(s.as_bytes())
-        .map_err(|e| perr(line, field, format!("{s:?} {}", e.describe())))
-}
-
 fn ms(v: Option<i64>) -> Option<Ts> {
     v.and_then(|m| m.checked_mul(1_000_000))
 }
@@ -307,8 +301,8 @@ impl DepthSync {
         let v: Vec<[&str; 2]> = serde_json::from_str(raw.get())
             .map_err(|e| perr(line, field, format!("expected [[price, qty], ...]: {e}")))?;
         for [p, q] in v {
-            let price = dec(&self.price, p, line, "price")?;
-            let qty = dec(&self.size, q, line, "qty")?;
+            let price = self.price.field(p, line, "price")?;
+            let qty = self.size.field(q, line, "qty")?;
             if qty < 0 {
                 return Err(perr(line, "qty", format!("negative quantity {q:?}")));
             }
@@ -454,8 +448,8 @@ impl DepthSync {
         let mut levels = Vec::new();
         for (side, rows) in [(1i8, &msg.bids), (-1i8, &msg.asks)] {
             for [p, q] in rows.iter().flatten() {
-                let price = dec(&self.price, p, line, "price")?;
-                let qty = dec(&self.size, q, line, "qty")?;
+                let price = self.price.field(p, line, "price")?;
+                let qty = self.size.field(q, line, "qty")?;
                 if qty > 0 {
                     levels.push((side, price, qty));
                 }
@@ -496,8 +490,8 @@ impl DepthSync {
         let (Some(p), Some(q), Some(m)) = (msg.p, msg.q, msg.m) else {
             return Err(perr(line, "trade", "trade without p/q/m"));
         };
-        let price = dec(&self.price, p, line, "price")?;
-        let qty = dec(&self.size, q, line, "qty")?;
+        let price = self.price.field(p, line, "price")?;
+        let qty = self.size.field(q, line, "qty")?;
         if qty <= 0 {
             // Binance futures prints zero-quantity "insurance fund" rows; skip.
             self.stats.other += 1;
@@ -527,12 +521,12 @@ impl DepthSync {
             update_id: msg.u.unwrap_or(0),
             ts: recv_ts,
             bid: (
-                dec(&self.price, &b, line, "b")?,
-                dec(&self.size, bq, line, "B")?,
+                self.price.field(&b, line, "b")?,
+                self.size.field(bq, line, "B")?,
             ),
             ask: (
-                dec(&self.price, &a, line, "a")?,
-                dec(&self.size, aq, line, "A")?,
+                self.price.field(&a, line, "a")?,
+                self.size.field(aq, line, "A")?,
             ),
         });
         Ok(())

@@ -9,7 +9,7 @@
 //! snapshot. `publicTrade` entries become `TRADE` events on the resting side
 //! (taker `S` = Buy hit the asks).
 
-use super::binance::{dec, Gap, Stats, TsSource, BAD_BOOK};
+use super::binance::{Gap, Stats, TsSource, BAD_BOOK};
 use super::decimal::Grid;
 use super::emit::Emitter;
 use super::flags;
@@ -135,8 +135,8 @@ impl BybitSync {
             let trades: Vec<Trade<'_>> = serde_json::from_str(data.get())
                 .map_err(|e| perr(line, "data", format!("expected a list of trades: {e}")))?;
             for t in trades {
-                let p = dec(&self.price, t.p, line, "p")?;
-                let q = dec(&self.size, t.v, line, "v")?;
+                let p = self.price.field(t.p, line, "p")?;
+                let q = self.size.field(t.v, line, "v")?;
                 let side = match t.taker {
                     "Buy" => -1,
                     "Sell" => 1,
@@ -184,8 +184,8 @@ impl BybitSync {
         let mut levels = Vec::with_capacity(book.b.len() + book.a.len());
         for (side, rows) in [(1i8, &book.b), (-1i8, &book.a)] {
             for [p, q] in rows {
-                let price = dec(&self.price, p, line, "price")?;
-                let qty = dec(&self.size, q, line, "size")?;
+                let price = self.price.field(p, line, "price")?;
+                let qty = self.size.field(q, line, "size")?;
                 if qty < 0 {
                     return Err(perr(line, "size", format!("negative size {q:?}")));
                 }

@@ -149,6 +149,25 @@ impl Grid {
         Ok(q as i64)
     }
 
+    /// [`Grid::steps`] for the field `field` on `line` (1-based) of a file:
+    /// an invalid or off-grid value becomes a parse error naming both and
+    /// quoting the text. Every loader converts through this.
+    pub fn field(
+        &self,
+        s: impl AsRef<[u8]>,
+        line: u64,
+        field: &'static str,
+    ) -> Result<i64, crate::Error> {
+        let s = s.as_ref();
+        self.steps(s).map_err(|e| {
+            super::text::perr(
+                line,
+                field,
+                format!("{:?} {}", String::from_utf8_lossy(s), e.describe()),
+            )
+        })
+    }
+
     /// The step as `(mantissa, exp)`.
     pub fn parts(&self) -> (i128, i32) {
         (self.mant, self.exp)

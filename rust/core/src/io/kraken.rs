@@ -14,7 +14,7 @@
 //! Capture lines (cryptofeed's format): `<recv_ts>: <json>`; other lines
 //! (`configuration:`, `wss://...`) are skipped.
 
-use super::binance::{dec, BAD_BOOK};
+use super::binance::BAD_BOOK;
 use super::decimal;
 use super::decimal::Grid;
 use super::emit::Emitter;
@@ -163,8 +163,8 @@ impl KrakenBook {
         let (Some(p), Some(q)) = (entry.first(), entry.get(1)) else {
             return Err(perr(line, "level", "expected [price, volume, timestamp]"));
         };
-        let price = dec(&self.price, p, line, "price")?;
-        let qty = dec(&self.size, q, line, "volume")?;
+        let price = self.price.field(p, line, "price")?;
+        let qty = self.size.field(q, line, "volume")?;
         let book = if side > 0 {
             &mut self.bids
         } else {

@@ -112,20 +112,8 @@ fn rows<'a>(
                 format!("expected 1/bid, -1/ask or 0, got {:?}", show(row[c_side])),
             )
         })?;
-        let p = price.steps(row[c_price]).map_err(|e| {
-            perr(
-                line,
-                "price",
-                format!("{:?} {}", show(row[c_price]), e.describe()),
-            )
-        })?;
-        let q = size.steps(row[c_size]).map_err(|e| {
-            perr(
-                line,
-                "size",
-                format!("{:?} {}", show(row[c_size]), e.describe()),
-            )
-        })?;
+        let p = price.field(row[c_price], line, "price")?;
+        let q = size.field(row[c_size], line, "size")?;
         let id = match c_id.map(|c| row[c]) {
             None | Some(b"") => 0,
             Some(s) => std::str::from_utf8(s)

@@ -81,11 +81,6 @@ pub fn schema(header: &Header<'_>) -> Result<Schema, Error> {
     ))
 }
 
-fn dec(grid: &Grid, s: &[u8], line: u64, field: &'static str) -> Result<i64, Error> {
-    grid.steps(s)
-        .map_err(|e| perr(line, field, format!("{:?} {}", show(s), e.describe())))
-}
-
 /// Column positions, from the header.
 #[derive(Clone, Debug)]
 struct Cols {
@@ -278,8 +273,8 @@ impl Parser {
                             ))
                         }
                     };
-                    let price = dec(&self.opt.price, row[cols.price], line, "price")?;
-                    let size = dec(&self.opt.size, row[cols.amount], line, "amount")?;
+                    let price = self.opt.price.field(row[cols.price], line, "price")?;
+                    let size = self.opt.size.field(row[cols.amount], line, "amount")?;
                     if size < 0 {
                         return Err(perr(line, "amount", "negative size"));
                     }
@@ -315,8 +310,8 @@ impl Parser {
                             ))
                         }
                     };
-                    let price = dec(&self.opt.price, row[cols.price], line, "price")?;
-                    let size = dec(&self.opt.size, row[cols.amount], line, "amount")?;
+                    let price = self.opt.price.field(row[cols.price], line, "price")?;
+                    let size = self.opt.size.field(row[cols.amount], line, "amount")?;
                     if size <= 0 {
                         return Err(perr(line, "amount", "trade size must be positive"));
                     }
@@ -337,8 +332,8 @@ impl Parser {
                             if row[pc].is_empty() {
                                 continue;
                             }
-                            let p = dec(&self.opt.price, row[pc], line, field_p)?;
-                            let q = dec(&self.opt.size, row[qc], line, field_q)?;
+                            let p = self.opt.price.field(row[pc], line, field_p)?;
+                            let q = self.opt.size.field(row[qc], line, field_q)?;
                             if q > 0 {
                                 dst.push((p, q));
                             }
