@@ -54,7 +54,10 @@ def test_queries():
     assert b.n_bids == 4 and b.n_asks == 3
     assert repr(b).startswith("L2Book(bid=100x1, ask=101x5, levels=4/3, events=7")
     b.update(BID, 100, 0)
-    assert b.last_change == (BID, 200, 1, 0, 200, 1, 199, 2)
+    c = b.last_change
+    assert c.as_tuple() == (BID, 200, 1, 0, 200, 1, 199, 2)
+    assert (c.side, c.price_ticks, c.prev_size_lots, c.new_size_lots) == (BID, 200, 1, 0)
+    assert (c.new_best_price_ticks, c.new_best_size_lots, c.best_changed) == (199, 2, True)
     b.clear("bid")
     assert b.best_bid is None and b.best_bid_size == 0.0 and b.mid is None
     b.apply_snapshot([(10, 1), (9, 2)], [(11, 3)])
@@ -109,7 +112,7 @@ class L2Machine(RuleBasedStateMachine):
     def set_level(self, side, price, size):
         changed = self.book.update_ticks(side, price, size)
         want = self.ref.set(side, price, size)
-        assert self.book.last_change == want
+        assert self.book.last_change.as_tuple() == want
         assert changed == (want[4:6] != want[6:8])
 
     @rule(side=st.sampled_from([BID, ASK]), price=prices, size=st.integers(-(2**60), -1))

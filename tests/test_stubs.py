@@ -30,3 +30,28 @@ def test_class_members_match():
         stub = {m for m in _defs(classes[name].body) if not m.startswith("_")}
         runtime = {m for m in dir(getattr(core, name)) if not m.startswith("_")}
         assert stub == runtime, name
+
+
+def _stub_params(fn: ast.FunctionDef) -> list[str]:
+    a = fn.args
+    return [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs if x.arg != "self"]
+
+
+def test_book_method_parameters_match():
+    """Parameter names (and so the ``ts=`` keywords) as the extension has them."""
+    import inspect
+
+    classes = {n.name: n for n in TREE.body if isinstance(n, ast.ClassDef)}
+    shared = {f.name: f for f in classes["_BookView"].body if isinstance(f, ast.FunctionDef)}
+    checked = 0
+    for name in ("L2Book", "L3Book"):
+        own = {f.name: f for f in classes[name].body if isinstance(f, ast.FunctionDef)}
+        for meth, fn in {**shared, **own}.items():
+            if meth.startswith("__") or any(isinstance(d, ast.Name) and d.id == "property"
+                                            for d in fn.decorator_list):
+                continue
+            runtime = inspect.signature(getattr(getattr(core, name), meth))
+            got = [p for p in runtime.parameters if p != "self"]
+            assert got == _stub_params(fn), f"{name}.{meth}"
+            checked += 1
+    assert checked > 40

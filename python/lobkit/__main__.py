@@ -140,9 +140,9 @@ def replay_cmd(args: argparse.Namespace) -> int:
                                                    "weighted_mid", "ofi_levels")
                       if getattr(res, k) is not None}
             if args.units == "price":
-                from lobkit._events import _to_price
+                from lobkit.units import to_price
 
-                arrays = {k: (_to_price(v, res.tick_size if "price" in k else res.lot_size)
+                arrays = {k: (to_price(v, res.tick_size if "price" in k else res.lot_size)
                               if k.endswith(("_price", "_size")) else v)
                           for k, v in arrays.items()}
             np.savez_compressed(out, ts=res.ts, **arrays)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from .units import to_price
 from . import detect as _detect
 from .errors import (
     BY_CODE,
@@ -53,15 +54,6 @@ EVENT_DTYPE = np.dtype(
     }
 )
 assert EVENT_DTYPE.itemsize == _core.EVENT_SIZE
-
-
-def _to_price(ticks: np.ndarray, tick: float) -> np.ndarray:
-    """Ticks (integer or fractional) to price units. Dividing by an integer
-    1/tick keeps decimal prices correctly rounded (575.93, not 575.9300000000001),
-    as the books' own float getters do."""
-    inv = round(1 / tick)
-    t = np.asarray(ticks, dtype=np.float64)
-    return t / inv if inv >= 1 and abs(1 / tick - inv) <= 1e-9 * inv else t * tick
 
 
 def _to_steps(values: Any, step: float, name: str, cls: type[LobkitError]) -> np.ndarray:
@@ -205,7 +197,7 @@ class ReplayResult:
     def mid(self) -> np.ndarray:
         """(best bid + best ask) / 2 in price units; NaN where a side is empty."""
         ok = (self.best_bid_size > 0) & (self.best_ask_size > 0)
-        m = _to_price(self.best_bid_price + self.best_ask_price, self.tick_size) * 0.5
+        m = to_price(self.best_bid_price + self.best_ask_price, self.tick_size) * 0.5
         return np.where(ok, m, np.nan)
 
     @property
@@ -348,7 +340,7 @@ def replay(
         skipped_by_kind=by_kind,
         first_skipped=d.get("first_skipped"), seconds=secs,
         imbalance=d.get("imbalance"), ofi=d.get("ofi"), signed_volume=d.get("signed_volume"),
-        weighted_mid=(_to_price(d["weighted_mid"], book.tick_size) if "weighted_mid" in d else None),
+        weighted_mid=(to_price(d["weighted_mid"], book.tick_size) if "weighted_mid" in d else None),
         ofi_levels=d.get("ofi_levels"), ofi_msg=d.get("ofi_msg"),
         alerts=(_detect.to_array(d["alerts"], book.tick_size, book.lot_size)
                 if detect not in (None, False) else None),

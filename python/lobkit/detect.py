@@ -17,13 +17,19 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from .units import to_price
 
 #: Alert kind names by code (``ALERT_KINDS[alert["kind"]]``).
-ALERT_KINDS = ("", "spoofing", "layering", "phantom", "iceberg", "quote_stuffing", "depth_collapse")
+ALERT_KINDS: tuple[str, ...] = tuple(_core.alert_kind_names())
 DETECTORS = ALERT_KINDS[1:]
 
+#: Every option as ``(name, type, default, min, max)``: the core's one
+#: option table (``rust/core/src/detect/options.rs``), read here so the
+#: Python names, defaults and ranges cannot drift from what the core accepts.
+OPTIONS: tuple[tuple[str, str, Any, float, float], ...] = tuple(_core.detect_options())
+
 #: Every option with its default value.
-DEFAULTS: dict[str, Any] = dict(_core.detect_defaults())
+DEFAULTS: dict[str, Any] = {o[0]: o[2] for o in OPTIONS}
 
 #: One alert: ``ts`` ns; ``kind`` code and ``kind_name``; ``side`` 1/-1/0;
 #: ``price`` (price units) and ``price_ticks``; ``order_id`` (0 when not an
@@ -67,9 +73,7 @@ def to_array(cols: dict[str, np.ndarray], tick_size: float, lot_size: float) -> 
     for f in ("ts", "kind", "side", "price_ticks", "order_id", "score", "size_ratio",
               "lifetime_ns", "fill_frac", "price_move", "count", "event_index"):
         out[f] = cols[f]
-    from ._events import _to_price  # the books' exact ticks -> price rounding
-
-    out["price"] = _to_price(cols["price_ticks"], tick_size)
+    out["price"] = to_price(cols["price_ticks"], tick_size)
     out["size"] = cols["size_lots"] * lot_size
     out["opp_volume"] = cols["opp_volume_lots"] * lot_size
     out["kind_name"] = np.asarray(ALERT_KINDS, dtype="U14")[cols["kind"]]

@@ -131,19 +131,17 @@ class InternalError(LobkitError, RuntimeError):
     """A bug inside lobkit's Rust core (a caught panic). Please report it."""
 
 
+def _by_code() -> tuple[type[LobkitError], ...]:
+    # The core's list of class names (``lobkit_core::error::CLASS_NAMES``)
+    # is the one source of the code -> class mapping; the extension maps its
+    # errors by the same list.
+    from . import _core
+
+    return tuple(globals()[name] for name in _core.error_class_names())
+
+
 #: Classes in the order of the core's error codes (``skipped_by_code``).
-BY_CODE = (
-    InvalidSideError,
-    InvalidKindError,
-    InvalidPriceError,
-    InvalidSizeError,
-    UnknownOrderError,
-    DuplicateOrderError,
-    OverfillError,
-    CrossedBookError,
-    TimestampOrderError,
-    ParseError,
-)
+BY_CODE = _by_code()
 
 __all__ = [c.__name__ for c in BY_CODE] + [
     "LobkitError",

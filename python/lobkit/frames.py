@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from ._events import ReplayResult, _to_price
+from ._events import ReplayResult
+from .units import to_price
 
 _BEST = ("best_bid_price", "best_bid_size", "best_ask_price", "best_ask_size")
 _LEVELS = ("bid_price", "bid_size", "ask_price", "ask_size")
@@ -41,7 +42,7 @@ def _conv(name: str, a: np.ndarray, res: ReplayResult, units: str) -> np.ndarray
     if units == "ticks":
         return a
     step = res.tick_size if "price" in name else res.lot_size
-    return _to_price(a, step)
+    return to_price(a, step)
 
 
 def result_columns(res: ReplayResult, *, events: np.ndarray | None = None,

@@ -533,4 +533,4 @@ class MicroPrice:
         ok, s, imb = self._states(bb, ba, result.best_bid_size.astype(np.float64),
                                   result.best_ask_size.astype(np.float64), self.tick)
         g = self.adjustment(imb, s)
-        return np.where(ok, (bb + ba) / 2.0 + g * self.tick, np.nan) * result.book.tick_size
+        return np.where(ok, (bb + ba) / 2.0 + g * self.tick, np.nan) * result.tick_size

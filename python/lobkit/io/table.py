@@ -27,11 +27,15 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from .._events import EVENT_DTYPE, Kind, _to_price, make_events
+from .._events import EVENT_DTYPE, Kind, make_events
+from ..units import to_price
 from ..errors import ParseError
 from ._common import grid, read_bytes, with_file
 
 _KIND_NAMES = {k.name.lower(): int(k) for k in Kind}
+#: The core's side spellings (lower case) -> 1 / -1 / 0: the same table the
+#: CSV parser and the books' ``side=`` arguments use.
+_SIDE_NAMES = {name.lower(): code for name, code in _core.side_names()}
 
 
 def _is_parquet(path: Path) -> bool:
@@ -78,8 +82,7 @@ def _read_parquet_table(t: Any, path: Path, tick_size: Any, lot_size: Any) -> np
         kind = codes
     side = col["side"]
     if side.dtype.kind in "OUS":
-        m = {"bid": 1, "b": 1, "1": 1, "ask": -1, "a": -1, "-1": -1, "0": 0, "": 0, "none": 0}
-        side = np.array([m.get(str(s).lower(), 9) for s in side], dtype=np.int64)
+        side = np.array([_SIDE_NAMES.get(str(s).lower(), 9) for s in side], dtype=np.int64)
         bad = np.flatnonzero(side == 9)
         if len(bad):
             raise ParseError(f"{path}: row {bad[0]}: side must be bid/ask/0", int(bad[0]), "side")
@@ -130,8 +133,8 @@ def _unit(x: Any) -> bool:
 def events_table(events: np.ndarray, *, tick_size: float = 1.0, lot_size: float = 1.0) -> dict:
     """Events as columns of the table layout: price/size in units (float64
     when the grid is fractional, int64 otherwise), kind as names."""
-    price = (events["price"] if _unit(tick_size) else _to_price(events["price"], tick_size))
-    size = (events["size"] if _unit(lot_size) else _to_price(events["size"], lot_size))
+    price = (events["price"] if _unit(tick_size) else to_price(events["price"], tick_size))
+    size = (events["size"] if _unit(lot_size) else to_price(events["size"], lot_size))
     names = np.array([k.name.lower() for k in Kind])
     return {
         "ts": np.ascontiguousarray(events["ts"]), "kind": names[np.clip(events["kind"].astype(np.int64) - 1, 0, 9)],

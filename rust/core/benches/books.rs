@@ -3,7 +3,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use lobkit_core::bulk::{replay, OnError, ReplayConfig};
-use lobkit_core::{synth, L2Book, L3Book};
+use lobkit_core::{synth, Instrument, L2Book, L3Book};
 
 fn l2(c: &mut Criterion) {
     let evs = synth::l2_stream(1_000_000, 1, 1_000_000);
@@ -30,8 +30,8 @@ fn l2(c: &mut Criterion) {
                 ..Default::default()
             };
             b.iter(|| {
-                let mut book = L2Book::new();
-                let out = replay(&mut book, &evs, &cfg, &mut |_| true);
+                let mut inst = Instrument::new(L2Book::new());
+                let out = replay(&mut inst, &evs, &cfg, &mut |_| true);
                 black_box(out.map(|o| o.best_bid_price.len()).unwrap_or(0))
             })
         });
@@ -63,8 +63,8 @@ fn l3(c: &mut Criterion) {
             ..Default::default()
         };
         b.iter(|| {
-            let mut book = L3Book::new();
-            let out = replay(&mut book, &evs, &cfg, &mut |_| true);
+            let mut inst = Instrument::new(L3Book::new());
+            let out = replay(&mut inst, &evs, &cfg, &mut |_| true);
             black_box(out.map(|o| o.best_bid_price.len()).unwrap_or(0))
         })
     });
@@ -74,15 +74,9 @@ fn l3(c: &mut Criterion) {
             ..Default::default()
         };
         b.iter(|| {
-            let mut book = L3Book::new();
-            let mut det = lobkit_core::detect::Detectors::new(Default::default(), true);
-            let out = lobkit_core::bulk::replay_detect(
-                &mut book,
-                &evs,
-                &cfg,
-                &mut |_| true,
-                Some(&mut det),
-            );
+            let mut inst = Instrument::new(L3Book::new());
+            inst.enable_detectors(Default::default());
+            let out = replay(&mut inst, &evs, &cfg, &mut |_| true);
             black_box(out.map(|o| o.alerts.len()).unwrap_or(0))
         })
     });

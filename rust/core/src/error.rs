@@ -56,25 +56,66 @@ impl ErrorKind {
         }
     }
 
-    /// Stable short code, one per variant (the Python exception class is chosen by it).
+    /// Stable short code, one per variant (index into [`CLASS_NAMES`]; the
+    /// `skipped_by_code` counters of a replay are indexed by it).
     pub fn code(&self) -> usize {
         match self {
-            ErrorKind::InvalidSide { .. } => 0,
-            ErrorKind::InvalidKind { .. } => 1,
-            ErrorKind::InvalidPrice { .. } => 2,
-            ErrorKind::InvalidSize { .. } => 3,
-            ErrorKind::UnknownOrder { .. } => 4,
-            ErrorKind::DuplicateOrder { .. } => 5,
-            ErrorKind::Overfill { .. } => 6,
-            ErrorKind::CrossedBook { .. } => 7,
-            ErrorKind::TimestampOrder { .. } => 8,
-            ErrorKind::Parse { .. } => 9,
+            ErrorKind::InvalidSide { .. } => code::INVALID_SIDE,
+            ErrorKind::InvalidKind { .. } => code::INVALID_KIND,
+            ErrorKind::InvalidPrice { .. } => code::INVALID_PRICE,
+            ErrorKind::InvalidSize { .. } => code::INVALID_SIZE,
+            ErrorKind::UnknownOrder { .. } => code::UNKNOWN_ORDER,
+            ErrorKind::DuplicateOrder { .. } => code::DUPLICATE_ORDER,
+            ErrorKind::Overfill { .. } => code::OVERFILL,
+            ErrorKind::CrossedBook { .. } => code::CROSSED_BOOK,
+            ErrorKind::TimestampOrder { .. } => code::TIMESTAMP_ORDER,
+            ErrorKind::Parse { .. } => code::PARSE,
         }
     }
 }
 
+/// The error codes by name (for errors raised at the edge, e.g. a float
+/// price off the grid, that have no [`ErrorKind`] value of their own).
+pub mod code {
+    /// [`super::ErrorKind::InvalidSide`].
+    pub const INVALID_SIDE: usize = 0;
+    /// [`super::ErrorKind::InvalidKind`].
+    pub const INVALID_KIND: usize = 1;
+    /// [`super::ErrorKind::InvalidPrice`].
+    pub const INVALID_PRICE: usize = 2;
+    /// [`super::ErrorKind::InvalidSize`].
+    pub const INVALID_SIZE: usize = 3;
+    /// [`super::ErrorKind::UnknownOrder`].
+    pub const UNKNOWN_ORDER: usize = 4;
+    /// [`super::ErrorKind::DuplicateOrder`].
+    pub const DUPLICATE_ORDER: usize = 5;
+    /// [`super::ErrorKind::Overfill`].
+    pub const OVERFILL: usize = 6;
+    /// [`super::ErrorKind::CrossedBook`].
+    pub const CROSSED_BOOK: usize = 7;
+    /// [`super::ErrorKind::TimestampOrder`].
+    pub const TIMESTAMP_ORDER: usize = 8;
+    /// [`super::ErrorKind::Parse`].
+    pub const PARSE: usize = 9;
+}
+
 /// Number of distinct [`ErrorKind::code`] values.
 pub const N_ERROR_CODES: usize = 10;
+
+/// The exception class of each code (`lobkit.errors.<name>`): the one list
+/// the bindings and `lobkit.errors.BY_CODE` are built from.
+pub const CLASS_NAMES: [&str; N_ERROR_CODES] = [
+    "InvalidSideError",
+    "InvalidKindError",
+    "InvalidPriceError",
+    "InvalidSizeError",
+    "UnknownOrderError",
+    "DuplicateOrderError",
+    "OverfillError",
+    "CrossedBookError",
+    "TimestampOrderError",
+    "ParseError",
+];
 
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

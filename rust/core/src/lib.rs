@@ -8,6 +8,7 @@ pub mod bulk;
 pub mod detect;
 pub mod engine;
 pub mod error;
+pub mod instrument;
 pub mod io;
 pub mod publish;
 pub mod signals;
@@ -17,6 +18,7 @@ pub mod units;
 
 pub use book::l2::{BookStats, CrossPolicy, L2Book, LevelChange};
 pub use book::l3::{Changes, L3Book, OrderInfo, UnknownIdPolicy};
-pub use book::Book;
+pub use book::{AnyBook, Book};
 pub use error::{Error, ErrorKind};
+pub use instrument::{Instrument, Step};
 pub use types::{kind, Event, OrderId, Price, Qty, Side, Ts};

@@ -66,6 +66,17 @@ impl Side {
         }
     }
 
+    /// Parses a side *name* (ASCII case-insensitive, see [`SIDE_NAMES`]):
+    /// `Some(1)` bid, `Some(-1)` ask, `Some(0)` no side, `None` unknown. The
+    /// one spelling table for the books' `side=` arguments and the event
+    /// tables (CSV, Parquet, Arrow, DataFrames).
+    pub fn code_of_name(name: &[u8]) -> Option<i8> {
+        SIDE_NAMES
+            .iter()
+            .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+            .map(|&(_, c)| c)
+    }
+
     /// Lower-case name, for error messages.
     pub fn name(self) -> &'static str {
         match self {
@@ -74,6 +85,28 @@ impl Side {
         }
     }
 }
+
+/// Every accepted side spelling (matched ignoring ASCII case) and its
+/// event code: 1 bid, -1 ask, 0 none (event tables only: a book's `side=`
+/// must name a side).
+pub const SIDE_NAMES: [(&str, i8); 16] = [
+    ("bid", 1),
+    ("b", 1),
+    ("buy", 1),
+    ("bids", 1),
+    ("1", 1),
+    ("+1", 1),
+    ("ask", -1),
+    ("a", -1),
+    ("sell", -1),
+    ("asks", -1),
+    ("offer", -1),
+    ("-1", -1),
+    ("0", 0),
+    ("", 0),
+    ("none", 0),
+    ("n", 0),
+];
 
 /// Event kind codes stored in [`Event::kind`]. Stable: they are part of the
 /// documented `lobkit.EVENT_DTYPE` record.

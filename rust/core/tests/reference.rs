@@ -327,7 +327,9 @@ fn check_rows<B: lobkit_core::Book>(
         ..Default::default()
     };
     let mut stepper = book.clone();
-    let out = replay(book, evs, &cfg, &mut |_| true);
+    let mut inst = lobkit_core::Instrument::new(book.clone());
+    let out = replay(&mut inst, evs, &cfg, &mut |_| true);
+    *book = inst.book().clone();
     prop_assert!(out.is_ok());
     let out = out.unwrap_or_default();
     for (i, ev) in evs.iter().enumerate() {

@@ -1,84 +1,84 @@
 //! Detector configuration from Python and alerts to numpy columns.
 
 use crate::arrays::to_numpy;
+use lobkit_core::detect::options::{OptionKind, OptionValue, OPTIONS};
 use lobkit_core::detect::{Alert, DetectConfig};
 use numpy::PyArray1;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBool, PyDict};
 
-/// Calls `$m!(field, ...)` with every `DetectConfig` option: the one list of
-/// option names (parsing and the defaults dict both use it).
-macro_rules! with_options {
-    ($m:ident) => {
-        $m!(
-            tick,
-            spoofing,
-            layering,
-            phantom,
-            iceberg,
-            quote_stuffing,
-            depth_collapse,
-            spoof_min_ratio,
-            near_steps,
-            max_lifetime_ns,
-            max_fill,
-            min_opp_volume,
-            layer_min_ratio,
-            layer_min_orders,
-            layer_window_ns,
-            phantom_min_ratio,
-            iceberg_min_refills,
-            refill_ns,
-            hidden_min_ratio,
-            iceberg_window_ns,
-            stuffing_bucket_ns,
-            stuffing_rate_ratio,
-            stuffing_min_msgs,
-            stuffing_min_cancel_ratio,
-            collapse_band_steps,
-            collapse_drop,
-            collapse_window_ns,
-            collapse_sample_ns,
-            collapse_min_depth_ratio
-        )
-    };
-}
-
-/// A `DetectConfig` from keyword overrides (names as the Rust fields);
-/// unknown names are refused so a typo never silently runs the defaults.
+/// A `DetectConfig` from keyword overrides (names as in the core's option
+/// table); unknown names, wrong types and out-of-range values are refused
+/// with the core's message, so a typo never silently runs the defaults.
 pub fn detect_config(d: Option<&Bound<'_, PyDict>>) -> PyResult<DetectConfig> {
     let mut c = DetectConfig::default();
     let Some(d) = d else { return Ok(c) };
     for (k, v) in d.iter() {
         let k: String = k.extract()?;
-        macro_rules! set {
-            ($($f:ident),*) => {
-                match k.as_str() {
-                    $(stringify!($f) => { c.$f = v.extract().map_err(|e| PyValueError::new_err(format!("detector option {k}: {e}")))?; })*
-                    _ => return Err(PyValueError::new_err(format!(
-                        "unknown detector option {k:?}; see lobkit.detect.DEFAULTS for the names"))),
-                }
-            };
-        }
-        with_options!(set);
-    }
-    if c.tick < 1 || c.max_lifetime_ns < 1 || c.stuffing_bucket_ns < 1 || c.layer_min_orders < 2 {
-        return Err(PyValueError::new_err(
-            "detector options: tick, max_lifetime_ns, stuffing_bucket_ns must be >= 1 and layer_min_orders >= 2",
-        ));
+        // bool before int: Python's True is an int too.
+        let val = if v.is_instance_of::<PyBool>() {
+            OptionValue::Bool(v.extract()?)
+        } else if let Ok(i) = v.extract::<i64>() {
+            OptionValue::Int(i)
+        } else if let Ok(x) = v.extract::<f64>() {
+            OptionValue::Float(x)
+        } else {
+            return Err(PyValueError::new_err(format!(
+                "detector option {k}: expected a number or bool, got {}",
+                v.repr()?
+            )));
+        };
+        c.set(&k, val).map_err(PyValueError::new_err)?;
     }
     Ok(c)
+}
+
+fn value_py<'py>(py: Python<'py>, v: OptionValue) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        OptionValue::Bool(b) => PyBool::new(py, b).to_owned().into_any(),
+        OptionValue::Int(i) => i.into_pyobject(py)?.into_any(),
+        OptionValue::Float(x) => x.into_pyobject(py)?.into_any(),
+    })
+}
+
+/// The core's option table: a list of (name, type name, default, min, max).
+#[pyfunction]
+pub fn detect_options(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyAny>>> {
+    let d = DetectConfig::default();
+    OPTIONS
+        .iter()
+        .map(|o| {
+            let t = match o.kind {
+                OptionKind::Bool => "bool",
+                OptionKind::Int => "int",
+                OptionKind::Float => "float",
+            };
+            let row = (o.name, t, value_py(py, o.get(&d))?, o.min, o.max);
+            Ok(row.into_pyobject(py)?.into_any())
+        })
+        .collect()
+}
+
+/// Alert kind names by code (`lobkit.detect.ALERT_KINDS`).
+#[pyfunction]
+pub fn alert_kind_names() -> Vec<&'static str> {
+    lobkit_core::detect::alert_kind::NAMES.to_vec()
+}
+
+/// Every option of `c` as a dict.
+pub fn config_dict<'py>(py: Python<'py>, c: &DetectConfig) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for o in OPTIONS {
+        d.set_item(o.name, value_py(py, o.get(c))?)?;
+    }
+    Ok(d)
 }
 
 /// The defaults as a dict (documentation and `lobkit.detect.DEFAULTS`).
 #[pyfunction]
 pub fn detect_defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
-    let c = DetectConfig::default();
-    let d = PyDict::new(py);
-    macro_rules! put { ($($f:ident),*) => { $( d.set_item(stringify!($f), c.$f)?; )* }; }
-    with_options!(put);
-    Ok(d)
+    config_dict(py, &DetectConfig::default())
 }
 
 /// Alerts as a dict of numpy columns (ticks / lots / ns).

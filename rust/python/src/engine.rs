@@ -1,229 +1,21 @@
-//! `Reader` / `Snapshot` (lock-free reads of a book's published state) and
-//! `Engine` (a Rust thread that owns books and applies pushed events).
+//! `Engine`: a Rust thread that owns books (instruments) and applies pushed
+//! events through their one step; readers come from `crate::publish`.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::arrays::guard;
-use crate::books::{Grid, PyL2Book, PyL3Book};
+use crate::books::grid::Grid;
+use crate::books::{PyL2Book, PyL3Book};
 use crate::errors::{internal, to_pyerr};
+use crate::publish::PyReader;
 use lobkit_core::engine::{AnyBook, Engine, EngineConfig, EngineError, EngineStats};
-use lobkit_core::publish::{decode, Reader, Snapshot};
-use lobkit_core::Event;
-use numpy::{PyArray2, PyReadonlyArray1};
+use lobkit_core::instrument::Concrete;
+use lobkit_core::{Event, Instrument};
+use numpy::PyReadonlyArray1;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-
-/// One consistent snapshot: prices/sizes in price/size units.
-#[pyclass(frozen, name = "Snapshot", module = "lobkit._core")]
-#[derive(Debug)]
-pub struct PySnapshot {
-    snap: Snapshot,
-    grid: Grid,
-}
-
-#[pymethods]
-impl PySnapshot {
-    /// Publication number (1 = first; 0 = nothing published yet).
-    #[getter]
-    fn seq(&self) -> u64 {
-        self.snap.seq
-    }
-    /// Timestamp of the last event applied (ns).
-    #[getter]
-    fn ts(&self) -> i64 {
-        self.snap.ts
-    }
-    /// Events the writer had applied.
-    #[getter]
-    fn events(&self) -> u64 {
-        self.snap.events
-    }
-    /// Bid levels, best first: (n, 2) float64 [price, size].
-    #[getter]
-    fn bids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        self.levels(py, &self.snap.bids)
-    }
-    /// Ask levels, best first: (n, 2) float64 [price, size].
-    #[getter]
-    fn asks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        self.levels(py, &self.snap.asks)
-    }
-    /// Bid levels in (ticks, lots).
-    #[getter]
-    fn bids_ticks(&self) -> Vec<(i64, i64)> {
-        self.snap.bids.clone()
-    }
-    /// Ask levels in (ticks, lots).
-    #[getter]
-    fn asks_ticks(&self) -> Vec<(i64, i64)> {
-        self.snap.asks.clone()
-    }
-    /// OFI e_n of the last event (size units).
-    #[getter]
-    fn ofi(&self) -> f64 {
-        self.grid.sz(self.snap.signals.ofi)
-    }
-    /// Running OFI (size units).
-    #[getter]
-    fn ofi_total(&self) -> f64 {
-        self.grid.sz(self.snap.signals.ofi_total)
-    }
-    /// Running message-accounting OFI (size units).
-    #[getter]
-    fn ofi_msg_total(&self) -> f64 {
-        self.grid.sz(self.snap.signals.ofi_msg_total)
-    }
-    /// Level-1 queue imbalance in [-1, 1].
-    #[getter]
-    fn imbalance(&self) -> f64 {
-        self.snap.signals.imbalance
-    }
-    /// Size-weighted mid (price units; NaN when a side is empty).
-    #[getter]
-    fn weighted_mid(&self) -> f64 {
-        self.grid.px_f(self.snap.signals.weighted_mid)
-    }
-    /// The writer's checksum of this snapshot (verified on every read).
-    #[getter]
-    fn checksum(&self) -> u64 {
-        self.snap.checksum
-    }
-    fn __repr__(&self) -> String {
-        let lv = |v: &[(i64, i64)]| {
-            v.first().map_or("-".to_string(), |&(p, q)| {
-                format!("{}x{}", self.grid.px(p), self.grid.sz(q))
-            })
-        };
-        format!(
-            "Snapshot(seq={}, events={}, ts={}, bid={}, ask={}, levels={}/{})",
-            self.snap.seq,
-            self.snap.events,
-            self.snap.ts,
-            lv(&self.snap.bids),
-            lv(&self.snap.asks),
-            self.snap.bids.len(),
-            self.snap.asks.len()
-        )
-    }
-}
-
-impl PySnapshot {
-    fn levels<'py>(
-        &self,
-        py: Python<'py>,
-        v: &[(i64, i64)],
-    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let rows: Vec<Vec<f64>> = v
-            .iter()
-            .map(|&(p, q)| vec![self.grid.px(p), self.grid.sz(q)])
-            .collect();
-        if rows.is_empty() {
-            return Ok(PyArray2::<f64>::zeros(py, [0, 2], false));
-        }
-        Ok(PyArray2::from_vec2(py, &rows)?)
-    }
-}
-
-/// A lock-free reader of one book's snapshots, usable from any thread.
-#[pyclass(frozen, name = "Reader", module = "lobkit._core")]
-#[derive(Debug)]
-pub struct PyReader {
-    inner: Reader,
-    grid: Grid,
-}
-
-impl PyReader {
-    pub(crate) fn new(inner: Reader, grid: Grid) -> Self {
-        PyReader { inner, grid }
-    }
-}
-
-#[pymethods]
-impl PyReader {
-    /// The latest consistent snapshot. Never blocks the writer; retries
-    /// only while a publication lands mid-copy. The checksum is verified.
-    fn read(&self, py: Python<'_>) -> PyResult<PySnapshot> {
-        let mut buf = Vec::new();
-        let seq = py.detach(|| self.inner.read_words(&mut buf));
-        if !lobkit_core::publish::verify(&buf) {
-            return Err(internal(
-                py,
-                format!("snapshot {seq} failed its checksum (please report)"),
-            ));
-        }
-        Ok(PySnapshot {
-            snap: decode(self.inner.levels(), seq, &buf),
-            grid: self.grid,
-        })
-    }
-
-    /// The latest publication number (one atomic load).
-    #[getter]
-    fn seq(&self) -> u64 {
-        self.inner.seq()
-    }
-
-    /// Levels per side in each snapshot.
-    #[getter]
-    fn levels(&self) -> usize {
-        self.inner.levels()
-    }
-
-    /// Waits (interpreter released) until a publication newer than `seq`
-    /// is visible; returns its number, or None after `timeout` seconds.
-    #[pyo3(signature = (seq, timeout=None))]
-    fn wait(&self, py: Python<'_>, seq: u64, timeout: Option<f64>) -> Option<u64> {
-        let deadline =
-            timeout.map(|t| std::time::Instant::now() + Duration::from_secs_f64(t.max(0.0)));
-        py.detach(|| {
-            let mut spins = 0u32;
-            loop {
-                let s = self.inner.seq();
-                if s > seq {
-                    return Some(s);
-                }
-                if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
-                    return None;
-                }
-                spins = spins.wrapping_add(1);
-                if spins % 128 == 0 {
-                    std::thread::yield_now();
-                } else {
-                    std::hint::spin_loop();
-                }
-            }
-        })
-    }
-
-    /// Copies `n` snapshots back to back in Rust, checking each one's
-    /// checksum, ordering and sequence monotonicity (a stress-test helper
-    /// that runs at native speed with the interpreter released). Returns
-    /// (reads, distinct publications seen, failures).
-    fn check_reads(&self, py: Python<'_>, n: u64) -> (u64, u64, u64) {
-        let r = self.inner.clone();
-        py.detach(move || {
-            let mut buf = Vec::new();
-            let (mut last, mut distinct, mut bad) = (0u64, 0u64, 0u64);
-            for _ in 0..n {
-                let seq = r.read_words(&mut buf);
-                let s = decode(r.levels(), seq, &buf);
-                let sorted = s.bids.windows(2).all(|w| w[0].0 > w[1].0)
-                    && s.asks.windows(2).all(|w| w[0].0 < w[1].0);
-                let positive = s.bids.iter().chain(s.asks.iter()).all(|l| l.1 > 0);
-                if !lobkit_core::publish::verify(&buf) || !sorted || !positive || seq < last {
-                    bad += 1;
-                }
-                if seq > last {
-                    distinct += 1;
-                }
-                last = seq;
-            }
-            (n, distinct, bad)
-        })
-    }
-}
 
 fn engine_err(py: Python<'_>, e: EngineError) -> PyErr {
     let cls =
@@ -266,6 +58,15 @@ fn stats_dict<'py>(
     d.set_item("full_timeouts", s.full_timeouts)?;
     d.set_item("errors_dropped", s.errors_dropped)?;
     Ok(d)
+}
+
+/// An engine instrument as the Python book class of the book it holds,
+/// keeping its event count and flow totals.
+fn into_py_book(py: Python<'_>, inst: Instrument<AnyBook>, g: Grid) -> PyResult<Py<PyAny>> {
+    Ok(match inst.into_concrete() {
+        Concrete::L2(i) => Py::new(py, PyL2Book::from_instrument(i, g))?.into_any(),
+        Concrete::L3(i) => Py::new(py, PyL3Book::from_instrument(i, g))?.into_any(),
+    })
 }
 
 /// A background feed engine (see `lobkit.Engine`).
@@ -380,11 +181,11 @@ impl PyEngine {
         for b in &list {
             if let Ok(b) = b.cast::<PyL2Book>() {
                 let b = b.borrow();
-                owned.push(AnyBook::L2(b.inner.clone()));
+                owned.push(b.inst.copy_state().map_book(AnyBook::L2));
                 grids.push(b.grid());
             } else if let Ok(b) = b.cast::<PyL3Book>() {
                 let b = b.borrow();
-                owned.push(AnyBook::L3(b.inner.clone()));
+                owned.push(b.inst.copy_state().map_book(AnyBook::L3));
                 grids.push(b.grid());
             } else {
                 return Err(pyo3::exceptions::PyTypeError::new_err(format!(
@@ -570,12 +371,8 @@ impl PyEngine {
         let d = stats_dict(py, &stats, left as usize)?;
         d.set_item("left", left)?;
         let mut out = Vec::new();
-        for (i, b) in books.into_iter().enumerate() {
-            let g = self.grids[i];
-            out.push(match b {
-                AnyBook::L2(b) => Py::new(py, PyL2Book::from_parts(b, g, 0))?.into_any(),
-                AnyBook::L3(b) => Py::new(py, PyL3Book::from_parts(b, g, 0))?.into_any(),
-            });
+        for (inst, &g) in books.into_iter().zip(&self.grids) {
+            out.push(into_py_book(py, inst, g)?);
         }
         Ok((out, d))
     }

@@ -2,43 +2,64 @@
 //!
 //! The classes live in Python so each can inherit from both
 //! `lobkit.errors.LobkitError` and the nearest builtin (ValueError, KeyError);
-//! they are looked up once and cached.
+//! they are looked up once, by the names in the core's
+//! [`lobkit_core::error::CLASS_NAMES`] (the same list `lobkit.errors.BY_CODE`
+//! is built from), and cached.
 
+use lobkit_core::error::{CLASS_NAMES, N_ERROR_CODES};
 use lobkit_core::{Error, ErrorKind};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
+pub use lobkit_core::error::code;
+
 static CLASSES: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
 static INTERNAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-
-/// Class names indexed by `ErrorKind::code()`.
-const NAMES: [&str; lobkit_core::error::N_ERROR_CODES] = [
-    "InvalidSideError",
-    "InvalidKindError",
-    "InvalidPriceError",
-    "InvalidSizeError",
-    "UnknownOrderError",
-    "DuplicateOrderError",
-    "OverfillError",
-    "CrossedBookError",
-    "TimestampOrderError",
-    "ParseError",
-];
 
 fn class(py: Python<'_>, code: usize) -> PyResult<Bound<'_, PyType>> {
     let v = CLASSES.get_or_try_init(py, || -> PyResult<Vec<Py<PyType>>> {
         let m = py.import("lobkit.errors")?;
-        NAMES
+        CLASS_NAMES
             .iter()
             .map(|n| Ok(m.getattr(*n)?.cast_into::<PyType>()?.unbind()))
             .collect()
     })?;
-    Ok(v[code].bind(py).clone())
+    Ok(v[code.min(N_ERROR_CODES - 1)].bind(py).clone())
 }
 
-/// Builds the Python exception for a core error. `index` overrides the
-/// error's own index (streaming calls pass the book's event counter).
+/// A core error on its way to Python: `?` turns it into the
+/// `lobkit.errors` class of its kind (`From<CoreError> for PyErr`).
+#[derive(Debug)]
+pub struct CoreError(pub Error);
+
+impl From<CoreError> for PyErr {
+    fn from(e: CoreError) -> PyErr {
+        Python::attach(|py| to_pyerr(py, &e.0))
+    }
+}
+
+impl From<Error> for CoreError {
+    fn from(e: Error) -> CoreError {
+        CoreError(e)
+    }
+}
+
+/// Attaches an event index to a core error kind (streaming calls use the
+/// book's running event count).
+pub trait At<T> {
+    /// The result with its error as a [`CoreError`] at `index`.
+    fn at(self, index: u64) -> Result<T, CoreError>;
+}
+
+impl<T> At<T> for Result<T, ErrorKind> {
+    #[inline]
+    fn at(self, index: u64) -> Result<T, CoreError> {
+        self.map_err(|k| CoreError(Error::at(index, k)))
+    }
+}
+
+/// Builds the Python exception for a core error.
 pub fn to_pyerr(py: Python<'_>, err: &Error) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let cls = class(py, err.kind.code())?;
@@ -46,12 +67,6 @@ pub fn to_pyerr(py: Python<'_>, err: &Error) -> PyErr {
         Ok(PyErr::from_value(obj))
     };
     build().unwrap_or_else(|e| e)
-}
-
-/// A streaming-call error: no event index inside a batch, so the book's
-/// running event count is reported.
-pub fn kind_to_pyerr(py: Python<'_>, kind: ErrorKind, index: u64) -> PyErr {
-    to_pyerr(py, &Error::at(index, kind))
 }
 
 /// `lobkit.errors.InternalError` for a caught Rust panic.
@@ -69,12 +84,25 @@ pub fn internal(py: Python<'_>, msg: String) -> PyErr {
     build().unwrap_or_else(|e| e)
 }
 
-/// An exception of the class for `code` with a custom message (edge
-/// conversions whose input was a float, not ticks).
-pub fn custom(py: Python<'_>, code: usize, msg: String, index: Option<u64>, field: &str) -> PyErr {
+/// An exception of the class of [`code`] `code` with a message of the
+/// edge's own (a float price off the grid has no core error value: the core
+/// only ever sees ticks).
+pub fn edge_error(
+    py: Python<'_>,
+    code: usize,
+    msg: String,
+    index: Option<u64>,
+    field: &str,
+) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let cls = class(py, code)?;
         Ok(PyErr::from_value(cls.call1((msg, index, field))?))
     };
     build().unwrap_or_else(|e| e)
+}
+
+/// The class names by code, for `lobkit.errors.BY_CODE`.
+#[pyfunction]
+pub fn error_class_names() -> Vec<&'static str> {
+    CLASS_NAMES.to_vec()
 }

@@ -10,6 +10,7 @@ mod detect;
 mod engine;
 mod errors;
 mod feeds;
+mod publish;
 mod signals;
 
 use pyo3::prelude::*;
@@ -20,8 +21,13 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<books::PyL2Book>()?;
     m.add_class::<books::PyL3Book>()?;
-    m.add_function(wrap_pyfunction!(books::replay, m)?)?;
-    m.add_function(wrap_pyfunction!(books::restore, m)?)?;
+    m.add_class::<books::view::PyLevelChange>()?;
+    m.add_function(wrap_pyfunction!(books::replay::replay, m)?)?;
+    m.add_function(wrap_pyfunction!(books::pickle::restore, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::error_class_names, m)?)?;
+    m.add_function(wrap_pyfunction!(detect::detect_options, m)?)?;
+    m.add_function(wrap_pyfunction!(detect::alert_kind_names, m)?)?;
+    m.add_function(wrap_pyfunction!(books::grid::side_names, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::parse_lobster_messages, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::parse_lobster_orderbook, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::lobster_reconcile, m)?)?;
@@ -40,8 +46,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrays::synthetic_l3, m)?)?;
     m.add_function(wrap_pyfunction!(detect::detect_defaults, m)?)?;
     m.add_class::<engine::PyEngine>()?;
-    m.add_class::<engine::PyReader>()?;
-    m.add_class::<engine::PySnapshot>()?;
+    m.add_class::<publish::PyReader>()?;
+    m.add_class::<publish::PySnapshot>()?;
     m.add_class::<signals::PyRolling>()?;
     m.add_class::<signals::PyVpin>()?;
     m.add_function(wrap_pyfunction!(signals::rolling_sums, m)?)?;

@@ -17,6 +17,8 @@ pub trait Book: Clone {
     fn levels(&self) -> &l2::L2Book;
     /// Timestamp of the last applied event (ns), for the ordering check.
     fn last_ts(&mut self) -> &mut Ts;
+    /// True for order-by-order books (detectors then watch orders, not levels).
+    fn is_l3(&self) -> bool;
 }
 
 impl Book for l2::L2Book {
@@ -35,6 +37,9 @@ impl Book for l2::L2Book {
     fn last_ts(&mut self) -> &mut Ts {
         &mut self.last_ts
     }
+    fn is_l3(&self) -> bool {
+        false
+    }
 }
 
 impl Book for l3::L3Book {
@@ -49,5 +54,44 @@ impl Book for l3::L3Book {
     #[inline]
     fn last_ts(&mut self) -> &mut Ts {
         &mut self.l2_mut().last_ts
+    }
+    fn is_l3(&self) -> bool {
+        true
+    }
+}
+
+/// Either book, chosen at run time (the engine owns a mix of them).
+#[derive(Clone, Debug)]
+pub enum AnyBook {
+    /// Price-level book.
+    L2(l2::L2Book),
+    /// Order-by-order book.
+    L3(l3::L3Book),
+}
+
+impl Book for AnyBook {
+    #[inline]
+    fn apply_event(&mut self, ev: &Event) -> Result<l3::Changes, ErrorKind> {
+        match self {
+            AnyBook::L2(b) => b.apply_event(ev),
+            AnyBook::L3(b) => b.apply_event(ev),
+        }
+    }
+    #[inline]
+    fn levels(&self) -> &l2::L2Book {
+        match self {
+            AnyBook::L2(b) => b,
+            AnyBook::L3(b) => b.l2(),
+        }
+    }
+    #[inline]
+    fn last_ts(&mut self) -> &mut Ts {
+        match self {
+            AnyBook::L2(b) => b.last_ts(),
+            AnyBook::L3(b) => b.last_ts(),
+        }
+    }
+    fn is_l3(&self) -> bool {
+        matches!(self, AnyBook::L3(_))
     }
 }

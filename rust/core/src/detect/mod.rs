@@ -12,6 +12,7 @@
 
 pub mod collapse;
 pub mod iceberg;
+pub mod options;
 pub mod phantom;
 pub mod spoof;
 pub mod stuffing;

@@ -1,6 +1,7 @@
 //! A background feed engine: one Rust thread owns one book per instrument,
-//! drains a bounded SPSC ring of events pushed by the producer, applies them,
-//! and publishes a snapshot per instrument (seqlock, [`crate::publish`]) after
+//! drains a bounded SPSC ring of events pushed by the producer, applies them
+//! through each [`Instrument`]'s one step (flow, counts, detectors), and
+//! publishes a snapshot per instrument (seqlock, [`crate::publish`]) after
 //! every drained batch, so readers on other threads see the books without
 //! ever blocking the engine.
 //!
@@ -20,40 +21,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::book::l3::Changes;
-use crate::bulk::check_and_apply;
 use crate::error::{Error, ErrorKind};
-use crate::publish::{channel, LevelIter, Publisher, Reader};
-use crate::signals::flow::Flow;
-use crate::types::{Event, Side};
-use crate::{L2Book, L3Book};
+use crate::instrument::Instrument;
+use crate::publish::Reader;
+use crate::types::Event;
+pub use crate::AnyBook;
 use ring::Ring;
-
-/// A book the engine can own.
-#[derive(Clone, Debug)]
-pub enum AnyBook {
-    /// Price-level book.
-    L2(L2Book),
-    /// Order-by-order book.
-    L3(L3Book),
-}
-
-impl AnyBook {
-    fn apply(&mut self, ev: &Event, check_ts: bool) -> Result<Changes, ErrorKind> {
-        match self {
-            AnyBook::L2(b) => check_and_apply(b, ev, check_ts),
-            AnyBook::L3(b) => check_and_apply(b, ev, check_ts),
-        }
-    }
-
-    /// The price levels.
-    pub fn levels(&self) -> &L2Book {
-        match self {
-            AnyBook::L2(b) => b,
-            AnyBook::L3(b) => b.l2(),
-        }
-    }
-}
 
 /// Engine options.
 #[derive(Clone, Copy, Debug)]
@@ -150,38 +123,28 @@ pub struct Engine {
     ring: Arc<Ring>,
     alerts: Arc<alerts::AlertQueue>,
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<Vec<AnyBook>>>,
+    thread: Option<JoinHandle<Vec<Instrument<AnyBook>>>>,
     readers: Vec<Reader>,
     pushed: u64,
     full_timeouts: u64,
-    books_back: Option<Vec<AnyBook>>,
+    books_back: Option<Vec<Instrument<AnyBook>>>,
 }
 
 struct Worker {
     ring: Arc<Ring>,
     alerts: Arc<alerts::AlertQueue>,
-    detectors: Vec<Option<crate::detect::Detectors>>,
-    scratch: Vec<crate::detect::Alert>,
     shared: Arc<Shared>,
-    books: Vec<AnyBook>,
-    pubs: Vec<Publisher>,
-    state: Vec<InstState>,
+    insts: Vec<Instrument<AnyBook>>,
+    /// Instruments changed since their last publication.
+    dirty: Vec<bool>,
     cfg: EngineConfig,
     consumed: u64,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
-struct InstState {
-    flow: Flow,
-    events: u64,
-    ts: i64,
-    dirty: bool,
-}
-
 impl Worker {
-    fn run(mut self) -> Vec<AnyBook> {
-        for i in 0..self.books.len() {
-            self.publish(i);
+    fn run(mut self) -> Vec<Instrument<AnyBook>> {
+        for i in &mut self.insts {
+            i.publish();
         }
         let mut idle: u32 = 0;
         loop {
@@ -212,18 +175,16 @@ impl Worker {
                 self.shared.parked.store(false, Ordering::Relaxed);
             }
         }
-        self.books
+        self.insts
     }
 
     fn drain_batch(&mut self) -> usize {
         let Worker {
             ring,
-            books,
-            state,
+            insts,
+            dirty,
             cfg,
             consumed,
-            detectors,
-            scratch,
             alerts,
             ..
         } = self;
@@ -233,7 +194,7 @@ impl Worker {
             let idx = *consumed;
             *consumed += 1;
             let i = inst as usize;
-            let (Some(book), Some(st)) = (books.get_mut(i), state.get_mut(i)) else {
+            let (Some(it), Some(d)) = (insts.get_mut(i), dirty.get_mut(i)) else {
                 // Push validates the instrument; this cannot happen, but an
                 // out-of-range record must still be accounted, not dropped.
                 errors.push(Error::at(
@@ -245,27 +206,14 @@ impl Worker {
                 ));
                 return;
             };
-            match book.apply(ev, cfg.check_ts) {
-                Ok(ch) => {
+            match it.step(ev) {
+                Ok(_) => {
                     applied += 1;
-                    if let Some(Some(d)) = detectors.get_mut(i) {
-                        let cx = crate::detect::Ctx {
-                            ev,
-                            index: idx,
-                            changes: &ch,
-                            before: &st.flow.top,
-                            l2: book.levels(),
-                        };
-                        d.on_event(&cx, scratch);
-                        if !scratch.is_empty() {
-                            alerts.push(inst, scratch);
-                            scratch.clear();
-                        }
+                    *d = true;
+                    if !it.alerts().is_empty() {
+                        alerts.push(inst, it.alerts());
+                        it.clear_alerts();
                     }
-                    st.flow.step(book.levels(), &ch);
-                    st.events += 1;
-                    st.ts = ev.ts;
-                    st.dirty = true;
                 }
                 Err(k) => errors.push(Error::at(idx, k)),
             }
@@ -273,9 +221,9 @@ impl Worker {
         if n == 0 {
             return 0;
         }
-        for i in 0..self.books.len() {
-            if self.state[i].dirty {
-                self.publish(i);
+        for (it, d) in self.insts.iter_mut().zip(self.dirty.iter_mut()) {
+            if std::mem::take(d) {
+                it.publish();
             }
         }
         let rejected = errors.len() as u64;
@@ -296,53 +244,37 @@ impl Worker {
         self.shared.applied.fetch_add(applied, Ordering::Release);
         n
     }
-
-    fn publish(&mut self, i: usize) {
-        let st = &mut self.state[i];
-        st.dirty = false;
-        let l2 = self.books[i].levels();
-        let n = self.cfg.levels;
-        let bids = LevelIter::new(l2, Side::Bid, n);
-        let asks = LevelIter::new(l2, Side::Ask, n);
-        // (LevelIter walks the ladder with next_after: no allocation.)
-        self.pubs[i].publish(st.ts, st.events, bids, asks, &st.flow.values());
-    }
 }
 
 impl Engine {
-    /// Starts the engine thread owning `books` (one per instrument).
-    pub fn start(books: Vec<AnyBook>, cfg: EngineConfig) -> std::io::Result<Engine> {
+    /// Starts the engine thread owning `insts` (one per instrument; their
+    /// event counters and flow totals carry on). The engine sets their
+    /// timestamp check, detectors and publishers from `cfg`.
+    pub fn start(
+        mut insts: Vec<Instrument<AnyBook>>,
+        cfg: EngineConfig,
+    ) -> std::io::Result<Engine> {
         let ring = Arc::new(Ring::new(cfg.capacity));
         let alert_q = Arc::new(alerts::AlertQueue::new(cfg.alert_capacity));
-        let detectors = books
-            .iter()
-            .map(|b| {
-                cfg.detect
-                    .map(|c| crate::detect::Detectors::new(c, matches!(b, AnyBook::L3(_))))
-            })
-            .collect();
         let shared = Arc::new(Shared::default());
-        let mut pubs = Vec::with_capacity(books.len());
-        let mut readers = Vec::with_capacity(books.len());
-        let mut state = Vec::with_capacity(books.len());
-        for b in &books {
-            let (p, r) = channel(cfg.levels);
-            pubs.push(p);
+        let mut readers = Vec::with_capacity(insts.len());
+        for it in &mut insts {
+            it.set_check_ts(cfg.check_ts);
+            if let Some(c) = cfg.detect {
+                it.enable_detectors(c);
+            }
+            it.stop_publishing();
+            let r = it
+                .reader(cfg.levels)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
             readers.push(r);
-            state.push(InstState {
-                flow: Flow::of(b.levels()),
-                ..InstState::default()
-            });
         }
         let worker = Worker {
             ring: ring.clone(),
             alerts: alert_q.clone(),
-            detectors,
-            scratch: Vec::new(),
             shared: shared.clone(),
-            books,
-            pubs,
-            state,
+            dirty: vec![false; insts.len()],
+            insts,
             cfg: EngineConfig {
                 batch: cfg.batch.max(1),
                 ..cfg
@@ -538,8 +470,12 @@ impl Engine {
 
     /// Stops the engine. With `drain`, everything pushed is applied first;
     /// without, what is still queued is left (counted: `pushed - applied -
-    /// rejected`). Returns the books and the final counters. Idempotent.
-    pub fn close(&mut self, drain: bool) -> Result<(Vec<AnyBook>, EngineStats), EngineError> {
+    /// rejected`). Returns the instruments (books with their event counts,
+    /// flow totals and detector state) and the final counters. Idempotent.
+    pub fn close(
+        &mut self,
+        drain: bool,
+    ) -> Result<(Vec<Instrument<AnyBook>>, EngineStats), EngineError> {
         if let Some(t) = self.thread.take() {
             self.shared.drain.store(drain, Ordering::Release);
             self.shared.stop.store(true, Ordering::Release);
@@ -550,7 +486,12 @@ impl Engine {
             }
             self.books_back = Some(books);
         }
-        Ok((self.books_back.clone().unwrap_or_default(), self.stats()))
+        let insts = self
+            .books_back
+            .as_ref()
+            .map(|v| v.iter().map(Instrument::copy_state).collect())
+            .unwrap_or_default();
+        Ok((insts, self.stats()))
     }
 }
 
@@ -565,7 +506,8 @@ mod tests {
     use super::*;
     use crate::book::Book;
     use crate::synth;
-    use crate::types::kind;
+    use crate::types::{kind, Side};
+    use crate::{L2Book, L3Book};
 
     fn never() -> impl FnMut() -> bool {
         || false
@@ -574,8 +516,11 @@ mod tests {
     #[test]
     fn applies_everything_and_accounts_errors() {
         let evs = synth::l2_stream(50_000, 3, 1_000_000);
-        let mut eng = Engine::start(vec![AnyBook::L2(L2Book::new())], EngineConfig::default())
-            .unwrap_or_else(|_| unreachable!());
+        let mut eng = Engine::start(
+            vec![Instrument::new(AnyBook::L2(L2Book::new()))],
+            EngineConfig::default(),
+        )
+        .unwrap_or_else(|_| unreachable!());
         let r = eng.reader(0).unwrap_or_else(|| unreachable!());
         for chunk in evs.chunks(1000) {
             let got = eng.push(0, chunk, Some(Duration::from_secs(10)), &mut never());
@@ -614,6 +559,8 @@ mod tests {
             books[0].levels().levels(Side::Bid, 50),
             want.levels(Side::Bid, 50)
         );
+        // The returned books keep their counts (they were 0 before).
+        assert_eq!(books[0].events(), 50_002);
         assert_eq!(
             eng.push(0, &evs[..1], None, &mut never()),
             Err(EngineError::Closed)
@@ -623,7 +570,7 @@ mod tests {
     #[test]
     fn full_ring_refuses_and_counts_and_instrument_is_checked() {
         let mut eng = Engine::start(
-            vec![AnyBook::L3(L3Book::new())],
+            vec![Instrument::new(AnyBook::L3(L3Book::new()))],
             EngineConfig {
                 capacity: 8,
                 ..EngineConfig::default()
@@ -668,7 +615,7 @@ mod tests {
             Err(EngineError::BadInstrument { .. })
         ));
         let (books, _) = eng.close(true).unwrap_or_else(|_| unreachable!());
-        match &books[0] {
+        match books[0].book() {
             AnyBook::L3(b) => assert_eq!(b.order_count(), 100_000),
             AnyBook::L2(_) => unreachable!(),
         }

@@ -4,7 +4,7 @@
 //! |------------|----------|----------------------------------------------------------------|
 //! | `ts`       | yes      | integer ns                                                     |
 //! | `kind`     | yes      | code 1..=10 or name (`set_level`, `add`, …; any case)          |
-//! | `side`     | yes      | `1`/`bid`/`b`, `-1`/`ask`/`a`, `0`/empty (none)                |
+//! | `side`     | yes      | a name of [`crate::types::SIDE_NAMES`] (`1`/`bid`, `-1`/`ask`, `0`/empty = none) |
 //! | `price`    | yes      | decimal in price units; must sit on the tick grid (0 = none)   |
 //! | `size`     | yes      | decimal in size units; must sit on the lot grid                |
 //! | `order_id` | no       | unsigned integer, 0 or empty = none                            |
@@ -16,7 +16,7 @@
 use super::decimal::Grid;
 use super::text::{fields, lines, parse_int, perr, show, Header};
 use crate::error::Error;
-use crate::types::{kind, Event};
+use crate::types::{kind, Event, Side};
 
 /// The kind code of a name or number.
 pub fn kind_code(s: &[u8]) -> Option<u8> {
@@ -28,15 +28,6 @@ pub fn kind_code(s: &[u8]) -> Option<u8> {
         return (1..=kind::MAX).find(|&k| kind::name(k) == up);
     }
     None
-}
-
-fn side_code(s: &[u8]) -> Option<i8> {
-    match s {
-        b"1" | b"+1" | b"bid" | b"BID" | b"Bid" | b"b" | b"B" => Some(1),
-        b"-1" | b"ask" | b"ASK" | b"Ask" | b"a" | b"A" => Some(-1),
-        b"0" | b"" | b"none" | b"N" => Some(0),
-        _ => None,
-    }
 }
 
 /// Parses a whole (decompressed) event table.
@@ -105,7 +96,7 @@ fn rows<'a>(
                 ),
             )
         })?;
-        let side = side_code(row[c_side]).ok_or_else(|| {
+        let side = Side::code_of_name(row[c_side]).ok_or_else(|| {
             perr(
                 line,
                 "side",

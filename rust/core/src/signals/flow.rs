@@ -1,13 +1,15 @@
 //! Streaming signal state kept next to a book: the top of the book after the
 //! last event, that event's OFI (eq. 10) and message-accounting OFI (eq. 4,
-//! visible book), and their running totals (lots). The Python books and the
-//! feed engine both keep one per book.
+//! visible book, plus hidden prints when asked), and their running totals
+//! (lots). Kept by [`crate::instrument::Instrument`], so every path (streaming,
+//! bulk, engine) computes them the same way.
 
 use super::imbalance::{queue_imbalance, weighted_mid};
-use super::ofi::{message_ofi_visible, ofi};
+use super::ofi::{message_ofi, ofi};
 use super::Top;
 use crate::book::l3::Changes;
 use crate::publish::SignalValues;
+use crate::types::Event;
 use crate::L2Book;
 
 /// Per-book flow state (lots).
@@ -34,28 +36,17 @@ impl Flow {
         }
     }
 
-    /// After one event with level changes `ch`: OFI against the previous top
-    /// and message-accounting OFI.
+    /// After event `ev` with level changes `ch`: OFI against the previous
+    /// top and message-accounting OFI (`hidden`: TRADE prints count as
+    /// market orders).
     #[inline]
-    pub fn step(&mut self, l2: &L2Book, ch: &Changes) {
+    pub fn step(&mut self, l2: &L2Book, ev: &Event, ch: &Changes, hidden: bool) {
         let cur = Top::of(l2);
         self.last = ofi(&self.top, &cur);
         self.total += self.last;
-        self.msg_last = message_ofi_visible(ch, &self.top);
+        self.msg_last = message_ofi(ev, ch, &self.top, hidden);
         self.msg_total += self.msg_last;
         self.top = cur;
-    }
-
-    /// After a bulk call of `n` events; `t` = [OFI sum, last OFI, message
-    /// OFI sum, last message OFI] of the call, `top` the book after it.
-    pub fn after_bulk(&mut self, top: Top, t: [i64; 4], n: u64) {
-        self.top = top;
-        self.total += t[0];
-        self.msg_total += t[2];
-        if n > 0 {
-            self.last = t[1];
-            self.msg_last = t[3];
-        }
     }
 
     /// The values a snapshot publishes.

@@ -1,0 +1,558 @@
+//! One instrument's live state and the one per-event step every path uses.
+//!
+//! [`Instrument`] owns a book and everything that must move with it on each
+//! event: the order-flow state ([`Flow`]: top of book, OFI eq. 10 and the
+//! message-accounting OFI eq. 4, their totals), the event counter and last
+//! timestamp, the last level change, optional detectors with the alerts they
+//! raised and not yet handed out, and an optional snapshot publisher.
+//!
+//! [`Instrument::step`] is *the* step — check the timestamp, apply the
+//! event, update flow, count it, remember the change, run the detectors —
+//! and bulk replay ([`crate::bulk`]), the feed engine's worker
+//! ([`crate::engine`]) and every streaming method of the Python books call
+//! it. Before it existed the step lived in five places that had drifted
+//! apart (stale `last_change` after some calls, detectors that ran on one
+//! streaming method and not the others, engine books that forgot their event
+//! counts). What a replay records per event is an observer that reads the
+//! instrument after the step; it never re-implements any of it.
+//!
+//! Publication is separate from the step because its granularity is the
+//! caller's: a streaming book publishes after each call ([`Instrument::apply`]),
+//! a bulk replay once at its end, the engine once per drained batch.
+
+use crate::book::l2::{L2Book, LevelChange};
+use crate::book::l3::Changes;
+use crate::book::Book;
+use crate::detect::{Alert, Ctx, DetectConfig, Detectors};
+use crate::error::{Error, ErrorKind};
+use crate::publish::{channel, Publisher, Reader};
+use crate::signals::flow::Flow;
+use crate::signals::Top;
+use crate::types::{Event, Ts};
+
+/// Most alerts an instrument keeps for a caller who never collects them;
+/// beyond it the oldest are dropped and counted ([`Instrument::alerts_dropped`]).
+/// Bounds memory for a bot that turned detectors on and forgot to poll.
+pub const MAX_PENDING_ALERTS: usize = 1 << 16;
+
+/// What one applied event did (returned by [`Instrument::step`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Step {
+    /// The level changes it made (none for TRADE/HALT/CLEAR).
+    pub changes: Changes,
+    /// Top of the book before it.
+    pub before: Top,
+    /// Its position in the instrument's event counter (0-based).
+    pub index: u64,
+}
+
+impl Step {
+    /// True when the event moved a side's best price or its size.
+    #[inline]
+    pub fn best_changed(&self) -> bool {
+        self.changes.first.is_some_and(|c| c.best_changed())
+            || self.changes.second.is_some_and(|c| c.best_changed())
+    }
+}
+
+/// One instrument: a book and the state that moves with it. See the module doc.
+#[derive(Debug)]
+pub struct Instrument<B> {
+    book: B,
+    flow: Flow,
+    events: u64,
+    last_change: Option<LevelChange>,
+    check_ts: bool,
+    msg_hidden: bool,
+    detectors: Option<Box<Detectors>>,
+    alerts: Vec<Alert>,
+    alerts_dropped: u64,
+    publisher: Option<Box<Publisher>>,
+}
+
+/// Everything [`Instrument::restore`] needs to undo a failed call: the
+/// state that events change (the publisher is not state: it only mirrors).
+#[derive(Clone, Debug)]
+pub struct Checkpoint<B> {
+    book: B,
+    flow: Flow,
+    events: u64,
+    last_change: Option<LevelChange>,
+    detectors: Option<Box<Detectors>>,
+    alerts: usize,
+}
+
+impl<B: Book> Instrument<B> {
+    /// A fresh instrument around `book` (events 0, flow totals 0,
+    /// timestamps checked, no detectors, no publisher).
+    pub fn new(book: B) -> Self {
+        Self::resume(book, 0)
+    }
+
+    /// An instrument around a book that has already seen `events` events
+    /// (unpickling, copies): the counter goes on from there; flow totals
+    /// start at 0 from the book as it stands.
+    pub fn resume(book: B, events: u64) -> Self {
+        Instrument {
+            flow: Flow::of(book.levels()),
+            book,
+            events,
+            last_change: None,
+            check_ts: true,
+            msg_hidden: false,
+            detectors: None,
+            alerts: Vec::new(),
+            alerts_dropped: 0,
+            publisher: None,
+        }
+    }
+
+    /// The book.
+    #[inline]
+    pub fn book(&self) -> &B {
+        &self.book
+    }
+
+    /// The book, mutably: for its *policies* (cross policy, unknown ids)
+    /// only. Events applied through it bypass flow, counts and detectors.
+    pub fn book_policies(&mut self) -> &mut B {
+        &mut self.book
+    }
+
+    /// The price levels.
+    #[inline]
+    pub fn levels(&self) -> &L2Book {
+        self.book.levels()
+    }
+
+    /// Order-flow state after the last event (lots).
+    #[inline]
+    pub fn flow(&self) -> &Flow {
+        &self.flow
+    }
+
+    /// Events applied so far (failed events are not counted).
+    #[inline]
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Timestamp of the last applied event (ns; 0 before any).
+    #[inline]
+    pub fn last_ts(&self) -> Ts {
+        self.book.levels().last_ts
+    }
+
+    /// The last level change any event made (a CLEAR or TRADE makes none
+    /// and leaves it as it was).
+    #[inline]
+    pub fn last_change(&self) -> Option<LevelChange> {
+        self.last_change
+    }
+
+    /// Reject events whose `ts` is earlier than the last one's (default on).
+    pub fn set_check_ts(&mut self, on: bool) {
+        self.check_ts = on;
+    }
+
+    /// Whether timestamps are checked.
+    pub fn check_ts(&self) -> bool {
+        self.check_ts
+    }
+
+    /// Count hidden executions (TRADE prints with a resting side) in the
+    /// message-accounting OFI (CKS eq. 4 treats them as market orders).
+    pub fn set_msg_ofi_hidden(&mut self, on: bool) {
+        self.msg_hidden = on;
+    }
+
+    /// Whether hidden executions count in the message-accounting OFI.
+    pub fn msg_ofi_hidden(&self) -> bool {
+        self.msg_hidden
+    }
+
+    /// Turns the detectors on with `cfg` (replacing any running ones and
+    /// their state).
+    pub fn enable_detectors(&mut self, cfg: DetectConfig) {
+        self.detectors = Some(Box::new(Detectors::new(cfg, self.book.is_l3())));
+    }
+
+    /// The running detectors, if any.
+    pub fn detectors(&self) -> Option<&Detectors> {
+        self.detectors.as_deref()
+    }
+
+    /// Alerts raised and not yet taken, oldest first.
+    pub fn alerts(&self) -> &[Alert] {
+        &self.alerts
+    }
+
+    /// Takes the pending alerts, oldest first.
+    pub fn take_alerts(&mut self) -> Vec<Alert> {
+        std::mem::take(&mut self.alerts)
+    }
+
+    /// Puts alerts back at the end of the pending queue (a bulk call whose
+    /// caller did not ask for its alerts leaves them for the streaming
+    /// reader). Bounded like every other pending alert.
+    pub fn keep_alerts(&mut self, a: impl IntoIterator<Item = Alert>) {
+        self.alerts.extend(a);
+        if self.alerts.len() > MAX_PENDING_ALERTS {
+            let extra = self.alerts.len() - MAX_PENDING_ALERTS;
+            self.alerts.drain(..extra);
+            self.alerts_dropped += extra as u64;
+        }
+    }
+
+    /// Forgets the pending alerts (keeps their buffer).
+    pub fn clear_alerts(&mut self) {
+        self.alerts.clear();
+    }
+
+    /// Moves the pending alerts raised from position `from` on into `out`.
+    pub fn drain_alerts_into(&mut self, from: usize, out: &mut Vec<Alert>) {
+        let from = from.min(self.alerts.len());
+        out.extend(self.alerts.drain(from..));
+    }
+
+    /// Alerts dropped because more than [`MAX_PENDING_ALERTS`] were pending.
+    pub fn alerts_dropped(&self) -> u64 {
+        self.alerts_dropped
+    }
+
+    /// Turns publication on (top `levels` per side) and returns a reader;
+    /// later calls return more readers of the same publisher. Publishes the
+    /// current state at once so a reader never sees an empty placeholder.
+    /// Fails when publication is already on with another `levels`, or
+    /// `levels` is outside 1..=4096.
+    pub fn reader(&mut self, levels: usize) -> Result<Reader, String> {
+        if let Some(p) = &self.publisher {
+            if p.levels() != levels {
+                return Err(format!(
+                    "levels={levels}: this book already publishes {} levels",
+                    p.levels()
+                ));
+            }
+            return Ok(p.reader());
+        }
+        if levels == 0 || levels > 4096 {
+            return Err(format!("levels={levels}: must be within 1..4096"));
+        }
+        let (p, r) = channel(levels);
+        self.publisher = Some(Box::new(p));
+        self.publish();
+        Ok(r)
+    }
+
+    /// True when a publisher is attached.
+    pub fn publishing(&self) -> bool {
+        self.publisher.is_some()
+    }
+
+    /// Drops the publisher (readers keep the last snapshot).
+    pub fn stop_publishing(&mut self) {
+        self.publisher = None;
+    }
+
+    /// Publishes the current state to the readers, if there are any.
+    #[inline]
+    pub fn publish(&mut self) {
+        if let Some(p) = self.publisher.as_deref_mut() {
+            let l2 = self.book.levels();
+            p.publish_book(l2, l2.last_ts, self.events, &self.flow.values());
+        }
+    }
+
+    /// The step: check the timestamp, apply `ev`, update the flow state,
+    /// count the event, remember its last level change, run the detectors.
+    /// Does not publish. On error nothing changed.
+    #[inline]
+    pub fn step(&mut self, ev: &Event) -> Result<Step, ErrorKind> {
+        if self.check_ts {
+            let last = *self.book.last_ts();
+            if ev.ts < last {
+                return Err(ErrorKind::TimestampOrder {
+                    ts: ev.ts,
+                    last_ts: last,
+                });
+            }
+        }
+        let changes = self.book.apply_event(ev)?;
+        *self.book.last_ts() = ev.ts;
+        let before = self.flow.top;
+        let index = self.events;
+        self.events += 1;
+        self.flow
+            .step(self.book.levels(), ev, &changes, self.msg_hidden);
+        if let Some(c) = changes.second.or(changes.first) {
+            self.last_change = Some(c);
+        }
+        if let Some(d) = self.detectors.as_deref_mut() {
+            let cx = Ctx {
+                ev,
+                index,
+                changes: &changes,
+                before: &before,
+                l2: self.book.levels(),
+            };
+            d.on_event(&cx, &mut self.alerts);
+            if self.alerts.len() > MAX_PENDING_ALERTS {
+                self.keep_alerts(None);
+            }
+        }
+        Ok(Step {
+            changes,
+            before,
+            index,
+        })
+    }
+
+    /// [`Self::step`], then publish: one streaming event.
+    #[inline]
+    pub fn apply(&mut self, ev: &Event) -> Result<Step, ErrorKind> {
+        let s = self.step(ev)?;
+        self.publish();
+        Ok(s)
+    }
+
+    /// Applies `events` as one message: all or nothing (on error the
+    /// instrument is restored and the error names the event's position in
+    /// `events`), published once at the end so a reader never sees it half
+    /// applied. Returns whether any best changed.
+    pub fn apply_message(&mut self, events: &[Event]) -> Result<bool, Error> {
+        let cp = (events.len() > 1).then(|| self.checkpoint());
+        let mut changed = false;
+        for (i, ev) in events.iter().enumerate() {
+            match self.step(ev) {
+                Ok(s) => changed |= s.best_changed(),
+                Err(k) => {
+                    if let Some(cp) = cp {
+                        self.restore(cp);
+                    }
+                    return Err(Error::at(i as u64, k));
+                }
+            }
+        }
+        self.publish();
+        Ok(changed)
+    }
+
+    /// The state a failed call restores (costs a copy of the book: taken
+    /// once per bulk call, never per event).
+    pub fn checkpoint(&self) -> Checkpoint<B> {
+        Checkpoint {
+            book: self.book.clone(),
+            flow: self.flow,
+            events: self.events,
+            last_change: self.last_change,
+            detectors: self.detectors.clone(),
+            alerts: self.alerts.len(),
+        }
+    }
+
+    /// Puts back the state of `cp` (alerts raised since are discarded).
+    pub fn restore(&mut self, cp: Checkpoint<B>) {
+        self.book = cp.book;
+        self.flow = cp.flow;
+        self.events = cp.events;
+        self.last_change = cp.last_change;
+        self.detectors = cp.detectors;
+        self.alerts.truncate(cp.alerts);
+    }
+
+    /// The same state around another book type (the engine hands back its
+    /// [`crate::book::AnyBook`]s as the concrete books they hold). The
+    /// publisher is dropped: the new owner turns publication on itself.
+    pub fn map_book<C: Book>(self, f: impl FnOnce(B) -> C) -> Instrument<C> {
+        Instrument {
+            book: f(self.book),
+            flow: self.flow,
+            events: self.events,
+            last_change: self.last_change,
+            check_ts: self.check_ts,
+            msg_hidden: self.msg_hidden,
+            detectors: self.detectors,
+            alerts: self.alerts,
+            alerts_dropped: self.alerts_dropped,
+            publisher: None,
+        }
+    }
+
+    /// A copy of the state without detectors, alerts or publisher (what a
+    /// user's `book.copy()` means: the book and its flow, not its watchers).
+    pub fn copy_state(&self) -> Self {
+        Instrument {
+            book: self.book.clone(),
+            flow: self.flow,
+            events: self.events,
+            last_change: self.last_change,
+            check_ts: self.check_ts,
+            msg_hidden: self.msg_hidden,
+            detectors: None,
+            alerts: Vec::new(),
+            alerts_dropped: 0,
+            publisher: None,
+        }
+    }
+}
+
+/// An [`Instrument`] of either concrete book type.
+#[derive(Debug)]
+pub enum Concrete {
+    /// A price-level book's instrument.
+    L2(Instrument<crate::L2Book>),
+    /// An order-by-order book's instrument.
+    L3(Instrument<crate::L3Book>),
+}
+
+impl Instrument<crate::AnyBook> {
+    /// The instrument around the concrete book its [`crate::AnyBook`] holds
+    /// (state kept, publisher dropped as in [`Instrument::map_book`]).
+    pub fn into_concrete(self) -> Concrete {
+        let Instrument {
+            book,
+            flow,
+            events,
+            last_change,
+            check_ts,
+            msg_hidden,
+            detectors,
+            alerts,
+            alerts_dropped,
+            publisher: _,
+        } = self;
+        macro_rules! rebuild {
+            ($b:expr) => {
+                Instrument {
+                    book: $b,
+                    flow,
+                    events,
+                    last_change,
+                    check_ts,
+                    msg_hidden,
+                    detectors,
+                    alerts,
+                    alerts_dropped,
+                    publisher: None,
+                }
+            };
+        }
+        match book {
+            crate::AnyBook::L2(b) => Concrete::L2(rebuild!(b)),
+            crate::AnyBook::L3(b) => Concrete::L3(rebuild!(b)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::kind;
+    use crate::{L2Book, L3Book};
+
+    fn ev(ts: i64, k: u8, side: i8, price: i64, size: i64, id: u64) -> Event {
+        Event::new(ts, k, side, price, size, id)
+    }
+
+    #[test]
+    fn step_counts_remembers_the_change_and_runs_flow() {
+        let mut i = Instrument::new(L2Book::new());
+        let s = i.step(&ev(1, kind::SET_LEVEL, 1, 100, 5, 0));
+        assert!(s.is_ok_and(|s| s.best_changed() && s.index == 0));
+        assert_eq!(i.events(), 1);
+        assert_eq!(i.flow().last, 5);
+        assert_eq!(
+            i.last_change().map(|c| (c.price, c.new_qty)),
+            Some((100, 5))
+        );
+        // A TRADE changes nothing: the last change stays, the count moves.
+        assert!(i.step(&ev(2, kind::TRADE, -1, 100, 1, 0)).is_ok());
+        assert_eq!(i.events(), 2);
+        assert_eq!(i.last_change().map(|c| c.price), Some(100));
+        assert_eq!(i.last_ts(), 2);
+    }
+
+    #[test]
+    fn a_failed_step_changes_nothing() {
+        let mut i = Instrument::new(L2Book::new());
+        assert!(i.step(&ev(5, kind::SET_LEVEL, 1, 100, 5, 0)).is_ok());
+        let e = i.step(&ev(4, kind::SET_LEVEL, 1, 101, 5, 0));
+        assert!(matches!(
+            e,
+            Err(ErrorKind::TimestampOrder { ts: 4, last_ts: 5 })
+        ));
+        let e = i.step(&ev(6, kind::SET_LEVEL, 3, 101, 5, 0));
+        assert!(matches!(e, Err(ErrorKind::InvalidSide { value: 3 })));
+        assert_eq!(i.events(), 1);
+        assert_eq!(i.last_ts(), 5);
+        assert_eq!(i.levels().best_bid(), Some((100, 5)));
+        i.set_check_ts(false);
+        assert!(i.step(&ev(4, kind::SET_LEVEL, 1, 101, 5, 0)).is_ok());
+    }
+
+    #[test]
+    fn apply_message_is_all_or_nothing_and_names_the_position() {
+        let mut i = Instrument::new(L3Book::new());
+        let good = ev(1, kind::ADD, 1, 100, 5, 1);
+        assert!(i.apply(&good).is_ok());
+        let msg = [
+            ev(2, kind::ADD, 1, 101, 5, 2),
+            ev(2, kind::ADD, -1, 105, 5, 3),
+            ev(2, kind::ADD, -1, 106, 5, 2), // duplicate id
+        ];
+        let e = i.apply_message(&msg);
+        assert_eq!(e.map_err(|e| e.index), Err(Some(2)));
+        assert_eq!(i.events(), 1);
+        assert_eq!(i.book().order_count(), 1);
+        assert_eq!(i.last_change().map(|c| c.price), Some(100));
+        assert_eq!(i.apply_message(&msg[..2]), Ok(true));
+        assert_eq!(i.events(), 3);
+    }
+
+    #[test]
+    fn detectors_run_on_every_step_and_restore_undoes_their_alerts() {
+        // A 50-lot bid at the touch pulled after 1 ms while the ask traded:
+        // the spoofing pattern, on the L3 book's own step.
+        let mut i = Instrument::new(L3Book::new());
+        i.enable_detectors(DetectConfig::default());
+        let mut t = 0;
+        let mut id = 10;
+        for _ in 0..200 {
+            t += 1_000_000;
+            id += 1;
+            assert!(i.step(&ev(t, kind::ADD, 1, 99, 2, id)).is_ok());
+            assert!(i.step(&ev(t + 1, kind::DELETE, 1, 99, 2, id)).is_ok());
+        }
+        assert!(i.step(&ev(t + 2, kind::ADD, 1, 100, 2, 1)).is_ok());
+        assert!(i.step(&ev(t + 3, kind::ADD, -1, 101, 10, 2)).is_ok());
+        let cp = i.checkpoint();
+        assert!(i.step(&ev(t + 4, kind::ADD, 1, 100, 50, 3)).is_ok());
+        assert!(i.step(&ev(t + 5, kind::EXECUTE, -1, 101, 4, 2)).is_ok());
+        assert!(i
+            .step(&ev(t + 1_000_000, kind::DELETE, 1, 100, 50, 3))
+            .is_ok());
+        assert!(
+            i.alerts().iter().any(|a| a.order_id == 3),
+            "{:?}",
+            i.alerts()
+        );
+        i.restore(cp);
+        assert!(i.alerts().is_empty());
+        assert_eq!(i.book().order(3), None);
+    }
+
+    #[test]
+    fn publication_follows_apply_not_step() {
+        let mut i = Instrument::new(L2Book::new());
+        let r = i.reader(5).unwrap_or_else(|e| unreachable!("{e}"));
+        assert!(i.reader(6).is_err());
+        assert!(i.step(&ev(1, kind::SET_LEVEL, 1, 100, 5, 0)).is_ok());
+        assert_eq!(r.read().events, 0);
+        assert!(i.apply(&ev(2, kind::SET_LEVEL, -1, 101, 5, 0)).is_ok());
+        let s = r.read();
+        assert_eq!(
+            (s.events, s.bids.clone(), s.asks.clone()),
+            (2, vec![(100, 5)], vec![(101, 5)])
+        );
+    }
+}

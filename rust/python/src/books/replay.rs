@@ -1,0 +1,140 @@
+//! `lobkit._core.replay`: bulk replay of an event array through a book's
+//! instrument, with the interpreter released (Ctrl-C and the progress
+//! callback serviced between chunks).
+
+use super::l2::PyL2Book;
+use super::l3::PyL3Book;
+use crate::arrays::{guard, output_dict};
+use crate::errors::to_pyerr;
+use lobkit_core::bulk::{self, OnError, ReplayConfig, ReplayError};
+use lobkit_core::detect::DetectConfig;
+use lobkit_core::signals::trade_flow::TradeSign;
+use lobkit_core::{Book, Event, Instrument};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+fn on_error_arg(s: &str) -> PyResult<OnError> {
+    match s {
+        "raise" => Ok(OnError::Raise),
+        "skip" => Ok(OnError::Skip),
+        _ => Err(PyValueError::new_err(format!(
+            "on_error={s:?}: expected 'raise' or 'skip'"
+        ))),
+    }
+}
+
+/// Replays `evs` through `inst` (either book type). `detect`: turn the
+/// detectors on first unless they already run (their state carries over).
+fn run<'py, B: Book + Send>(
+    py: Python<'py>,
+    inst: &mut Instrument<B>,
+    evs: &[Event],
+    cfg: ReplayConfig,
+    progress: Option<Py<PyAny>>,
+    detect: Option<DetectConfig>,
+) -> PyResult<Bound<'py, PyDict>> {
+    if let (Some(c), None) = (detect, inst.detectors()) {
+        inst.enable_detectors(c);
+    }
+    let mut pending: Option<PyErr> = None;
+    let res = guard(py, || {
+        Ok(py.detach(|| {
+            let mut cb = |done: usize| -> bool {
+                Python::attach(|py| {
+                    if let Err(e) = py.check_signals() {
+                        pending = Some(e);
+                        return false;
+                    }
+                    if let Some(f) = &progress {
+                        if let Err(e) = f.call1(py, (done,)) {
+                            pending = Some(e);
+                            return false;
+                        }
+                    }
+                    true
+                })
+            };
+            bulk::replay(inst, evs, &cfg, &mut cb)
+        }))
+    })?;
+    match res {
+        Ok(mut out) => {
+            let alerts = std::mem::take(&mut out.alerts);
+            let d = output_dict(py, out)?;
+            if detect.is_some() {
+                d.set_item("alerts", crate::detect::alerts_dict(py, &alerts)?)?;
+            } else {
+                // Detectors turned on by `lobkit.detect.enable` ran too; their
+                // alerts wait for `lobkit.detect.alerts(book)`.
+                inst.keep_alerts(alerts);
+            }
+            Ok(d)
+        }
+        Err(ReplayError::Event(e)) => Err(to_pyerr(py, &e)),
+        Err(ReplayError::Interrupted) => {
+            Err(pending.unwrap_or_else(|| PyKeyboardInterrupt::new_err("replay interrupted")))
+        }
+    }
+}
+
+/// Bulk replay through an `L2Book` or `L3Book` (see `lobkit.replay`).
+#[pyfunction]
+#[pyo3(signature = (book, events, *, depth, on_error, check_ts, chunk, signals=false, progress=None, ofi_msg_hidden=false, trade_sign="feed", detect=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn replay<'py>(
+    py: Python<'py>,
+    book: &Bound<'py, PyAny>,
+    events: numpy::PyReadonlyArray1<'py, u8>,
+    depth: usize,
+    on_error: &str,
+    check_ts: bool,
+    chunk: usize,
+    signals: bool,
+    progress: Option<Py<PyAny>>,
+    ofi_msg_hidden: bool,
+    trade_sign: &str,
+    detect: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let evs = crate::arrays::events("events", &events)?;
+    let detect = detect
+        .map(|d| crate::detect::detect_config(Some(d)))
+        .transpose()?;
+    let cfg = ReplayConfig {
+        depth,
+        on_error: on_error_arg(on_error)?,
+        check_ts,
+        chunk,
+        signals,
+        ofi_msg_hidden,
+        trade_sign: TradeSign::parse(trade_sign).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "trade_sign={trade_sign:?}: expected 'feed', 'lee_ready' or 'tick'"
+            ))
+        })?,
+    };
+    if let Ok(b) = book.cast::<PyL2Book>() {
+        run(
+            py,
+            &mut b.try_borrow_mut()?.inst,
+            evs,
+            cfg,
+            progress,
+            detect,
+        )
+    } else if let Ok(b) = book.cast::<PyL3Book>() {
+        run(
+            py,
+            &mut b.try_borrow_mut()?.inst,
+            evs,
+            cfg,
+            progress,
+            detect,
+        )
+    } else {
+        Err(PyTypeError::new_err(format!(
+            "book: expected lobkit.L2Book or lobkit.L3Book, got {}",
+            book.get_type().name()?
+        )))
+    }
+}
