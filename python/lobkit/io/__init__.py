@@ -13,10 +13,13 @@ Streams from several files merge with :func:`merge`; files larger than memory
 stream in chunks with :func:`iter_events`.
 """
 
-from ._common import F_LAST, F_SNAPSHOT, concat, merge, read_bytes
+from .auto import iter_events
 from .bitfinex import read_bitfinex
-from .binance import F_BAD_BOOK, BinanceDepth, BybitDepth, DepthFeed, read_binance, read_bybit
+from .binance import BinanceDepth, BybitDepth, read_binance, read_bybit
+from .combine import concat, merge
 from .dbn import read_dbn, read_dbn_records
+from .feed import F_BAD_BOOK, F_LAST, F_SNAPSHOT, DepthFeed
+from .files import line_chunks, read_bytes
 from .kraken import KrakenDepth, read_kraken
 from .lobster import (
     FLAG_RECONCILE,
@@ -29,7 +32,6 @@ from .lobster import (
     read_lobster_orderbook,
     read_lobster_reconciled,
 )
-from .stream import iter_events, line_chunks
 from .table import events_from_table, events_table, events_to_arrow, read_events, write_events
 from .tardis import read_tardis, tardis_schema
 

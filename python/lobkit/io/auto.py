@@ -1,56 +1,73 @@
 """One entry point for every format: :func:`load` (used by the CLI and the
-Dask helpers) and :func:`detect_format`."""
+Dask helpers), :func:`iter_events` (files larger than memory) and
+:func:`detect_format`. Both dispatch through one registry, :data:`REGISTRY`:
+each format module owns its whole-file loader and, where the format allows,
+its chunked reader."""
 
 from __future__ import annotations
 
-import gzip
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
-FORMATS = ("lobster", "tardis", "binance", "bybit", "kraken", "bitfinex", "dbn", "csv")
+from . import binance, bitfinex, dbn, kraken, lobster, table, tardis
+from .feed import Loaded
+from .files import head
+
+__all__ = ["FORMATS", "NEEDS", "REGISTRY", "Format", "Loaded", "detect_format", "iter_events",
+           "load"]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One input format: what it needs from the user, its whole-file loader
+    and its chunked reader (None: read whole, e.g. LOBSTER, whose
+    reconciliation needs the orderbook file, and Bitfinex, one JSON document)."""
+
+    name: str
+    needs: str
+    load: Callable[..., Loaded]
+    iter_chunks: Callable[..., Iterator[np.ndarray]] | None = None
+    #: Keyword arguments the format cannot do without.
+    requires: tuple[str, ...] = ()
+
+    def check(self, **given: Any) -> None:
+        """Raises the format's 'needs' message when a required argument is missing."""
+        if any(given.get(r) is None for r in self.requires):
+            raise ValueError(f"{self.name} input needs {self.needs}")
+
+
+GRIDS = ("tick_size", "lot_size")
+
+REGISTRY: dict[str, Format] = {f.name: f for f in (
+    Format("lobster", "nothing (LOBSTER prices are $0.0001 units; the orderbook file next to the "
+           "message file reconciles hidden depth)", lobster.load),
+    Format("tardis", "--tick-size and --lot-size (e.g. 0.5 and 10 for Deribit BTC-PERPETUAL)",
+           tardis.load, tardis.iter_chunks, GRIDS),
+    Format("binance", "--tick-size and --lot-size (e.g. 0.1 and 0.001 for USD-M BTCUSDT)",
+           partial(binance.load_depth, venue="binance"),
+           partial(binance.iter_depth, venue="binance"), GRIDS),
+    Format("bybit", "--tick-size and --lot-size (e.g. 0.1 and 0.001 for linear BTCUSDT)",
+           partial(binance.load_depth, venue="bybit"), partial(binance.iter_depth, venue="bybit"),
+           GRIDS),
+    Format("kraken", "--symbol PAIR when the capture holds several pairs (grids default to the "
+           "printed precision; every CRC32 checksum is verified)", kraken.load, kraken.iter_chunks),
+    Format("bitfinex", "nothing (R0 raw books; grids default to 1e-8, the finest Bitfinex prints)",
+           bitfinex.load),
+    Format("dbn", "--tick-size (e.g. 0.25 for CME ES); sizes are contracts", dbn.load,
+           dbn.iter_chunks, ("tick_size",)),
+    Format("csv", "--tick-size/--lot-size when prices/sizes are not integers (default 1)",
+           table.load, table.iter_chunks),
+)}
+
+#: Format names, in the order the CLI lists them.
+FORMATS = tuple(REGISTRY)
 #: What each format needs from the user (printed by ``--help`` and errors).
-NEEDS = {
-    "lobster": "nothing (LOBSTER prices are $0.0001 units; the orderbook file next to the "
-               "message file reconciles hidden depth)",
-    "tardis": "--tick-size and --lot-size (e.g. 0.5 and 10 for Deribit BTC-PERPETUAL)",
-    "binance": "--tick-size and --lot-size (e.g. 0.1 and 0.001 for USD-M BTCUSDT)",
-    "bybit": "--tick-size and --lot-size (e.g. 0.1 and 0.001 for linear BTCUSDT)",
-    "kraken": "--symbol PAIR when the capture holds several pairs (grids default to the "
-              "printed precision; every CRC32 checksum is verified)",
-    "bitfinex": "nothing (R0 raw books; grids default to 1e-8, the finest Bitfinex prints)",
-    "dbn": "--tick-size (e.g. 0.25 for CME ES); sizes are contracts",
-    "csv": "--tick-size/--lot-size when prices/sizes are not integers (default 1)",
-}
-
-
-@dataclass
-class Loaded:
-    """Events plus what a replay of them needs."""
-
-    events: np.ndarray
-    format: str
-    tick_size: float
-    lot_size: float
-    book_type: str
-    unknown_id: str = "error"
-    info: dict[str, Any] = field(default_factory=dict)
-
-    def replay_kwargs(self) -> dict[str, Any]:
-        return {"tick_size": self.tick_size, "lot_size": self.lot_size,
-                "book_type": self.book_type, "unknown_id": self.unknown_id}
-
-
-def _head(path: Path, n: int = 4096) -> bytes:
-    with open(path, "rb") as f:
-        raw = f.read(n)
-    if raw[:2] == b"\x1f\x8b":
-        with gzip.open(path, "rb") as g:
-            return g.read(n)
-    return raw
+NEEDS = {name: f.needs for name, f in REGISTRY.items()}
 
 
 def detect_format(path: str | os.PathLike) -> str:
@@ -59,25 +76,32 @@ def detect_format(path: str | os.PathLike) -> str:
     name = p.name.lower()
     if ".dbn" in name:
         return "dbn"
-    head = _head(p)
-    if head[:4] == b"PAR1":
+    h = head(p)
+    if h[:4] == b"PAR1":
         return "csv"
     if "_message_" in name:
         return "lobster"
-    first = head.split(b"\n", 1)[0]
+    first = h.split(b"\n", 1)[0]
     if first.startswith(b"exchange,symbol,timestamp"):
         return "tardis"
     if first.replace(b" ", b"").startswith(b"ts,") and b"kind" in first:
         return "csv"
-    if b'"chanId"' in head or (b'"event":"info"' in head and b'"version":2' in head):
+    if b'"chanId"' in h or (b'"event":"info"' in h and b'"version":2' in h):
         return "bitfinex"
-    if b'"book-' in head or b"wss://ws.kraken.com" in head:
+    if b'"book-' in h or b"wss://ws.kraken.com" in h:
         return "kraken"
-    if b'"topic"' in head and b"orderbook." in head or b"publicTrade." in head:
+    if b'"topic"' in h and b"orderbook." in h or b"publicTrade." in h:
         return "bybit"
-    if b"depthUpdate" in head or b"lastUpdateId" in head or b"@depth" in head:
+    if b"depthUpdate" in h or b"lastUpdateId" in h or b"@depth" in h:
         return "binance"
     raise ValueError(f"{path}: cannot tell the format; pass --format (one of {', '.join(FORMATS)})")
+
+
+def _format(path: str | os.PathLike, format: str) -> Format:
+    fmt = detect_format(path) if format == "auto" else format
+    if fmt not in REGISTRY:
+        raise ValueError(f"format={fmt!r}: expected one of {', '.join(FORMATS)} or 'auto'")
+    return REGISTRY[fmt]
 
 
 def load(path: str | os.PathLike, format: str = "auto", *, tick_size: Any = None,
@@ -85,55 +109,33 @@ def load(path: str | os.PathLike, format: str = "auto", *, tick_size: Any = None
          strict: bool = False) -> Loaded:
     """Reads ``path`` in ``format`` ('auto' guesses) into events plus the
     grids and book type to replay them with."""
-    from . import (read_binance, read_bybit, read_dbn, read_events, read_lobster,
-                   read_lobster_reconciled, read_tardis)
-    from .lobster import _orderbook_path
+    f = _format(path, format)
+    f.check(tick_size=tick_size, lot_size=lot_size)
+    return f.load(path, tick_size=tick_size, lot_size=lot_size, reconcile=reconcile,
+                  symbol=symbol, strict=strict)
 
-    fmt = detect_format(path) if format == "auto" else format
-    if fmt not in FORMATS:
-        raise ValueError(f"format={fmt!r}: expected one of {', '.join(FORMATS)} or 'auto'")
 
-    def need(*names: str) -> None:
-        missing = [n for n, v in (("tick_size", tick_size), ("lot_size", lot_size)) if n in names
-                   and v is None]
-        if missing:
-            raise ValueError(f"{fmt} input needs {NEEDS[fmt]}")
+def iter_events(path: str | os.PathLike, format: str = "auto", *, chunk_bytes: int = 1 << 26,
+                tick_size: Any = None, lot_size: Any = None, symbol: str | None = None,
+                ts: str = "local", strict: bool = False) -> Iterator[np.ndarray]:
+    """Yields :data:`~lobkit.EVENT_DTYPE` arrays, about ``chunk_bytes`` of
+    input each (some may be empty), whose concatenation is exactly what the
+    whole-file loader returns. Arguments as for :func:`load`. Formats read
+    whole (LOBSTER, Bitfinex) come as one array. For Binance/Bybit,
+    ``strict=True`` raises :class:`~lobkit.errors.SequenceGapError` at a gap.
 
-    if fmt == "lobster":
-        p = Path(path)
-        if reconcile and _orderbook_path(p) is not None:
-            ev, corr = read_lobster_reconciled(p)
-            info = {"corrections": len(corr["row"])}
-        else:
-            ev, info = read_lobster(p), {}
-        return Loaded(ev, fmt, 0.0001, 1.0, "l3", "anonymous", info)
-    if fmt == "tardis":
-        need("tick_size", "lot_size")
-        ev = read_tardis(path, tick_size=tick_size, lot_size=lot_size, symbol=symbol)
-        return Loaded(ev, fmt, float(tick_size), float(lot_size), "l2")
-    if fmt in ("binance", "bybit"):
-        need("tick_size", "lot_size")
-        reader = read_binance if fmt == "binance" else read_bybit
-        feed = reader(path, tick_size=tick_size, lot_size=lot_size, strict=strict)
-        info = {"gaps": len(feed.gaps["got"]), "in_sync": feed.in_sync, **feed.stats}
-        return Loaded(feed.events, fmt, float(tick_size), float(lot_size), "l2", info=info)
-    if fmt == "kraken":
-        from .kraken import read_kraken
-
-        feed = read_kraken(path, pair=symbol, tick_size=tick_size, lot_size=lot_size)
-        info = {"pair": feed.extra["pair"], "in_sync": feed.in_sync, **feed.stats}
-        return Loaded(feed.events, fmt, feed.tick_size, feed.lot_size, "l2", info=info)
-    if fmt == "bitfinex":
-        from .bitfinex import read_bitfinex
-
-        t, lot = tick_size or "1e-8", lot_size or "1e-8"
-        ev = read_bitfinex(path, tick_size=t, lot_size=lot)
-        return Loaded(ev, fmt, float(t), float(lot), "l3")
-    if fmt == "dbn":
-        need("tick_size")
-        ev = read_dbn(path, tick_size=tick_size)
-        l3 = bool(np.isin(ev["kind"], [2, 3, 4, 5]).any())
-        return Loaded(ev, fmt, float(tick_size), 1.0, "l3" if l3 else "l2")
-    ev = read_events(path, tick_size=tick_size or 1, lot_size=lot_size or 1)
-    return Loaded(ev, fmt, float(tick_size or 1), float(lot_size or 1),
-                  "l3" if np.isin(ev["kind"], [2, 3, 4, 5, 6, 9]).any() else "l2")
+        book = lobkit.L2Book(tick_size=0.5, lot_size=10)
+        for ev in iter_events("deribit_incremental_book_L2_2020-04-01.csv.gz", "tardis",
+                              tick_size=0.5, lot_size=10):
+            lobkit.replay(ev, book=book, depth=0)
+    """
+    if chunk_bytes < 1:
+        raise ValueError(f"chunk_bytes={chunk_bytes}: must be positive")
+    f = _format(path, format)
+    f.check(tick_size=tick_size, lot_size=lot_size)
+    if f.iter_chunks is None:
+        yield f.load(path, tick_size=tick_size, lot_size=lot_size, symbol=symbol,
+                     strict=strict).events
+        return
+    yield from f.iter_chunks(path, chunk_bytes=chunk_bytes, tick_size=tick_size,
+                             lot_size=lot_size, symbol=symbol, ts=ts, strict=strict)

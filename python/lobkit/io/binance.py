@@ -5,15 +5,15 @@ correctly", spot and USD-M futures): buffer diffs until a snapshot, drop the
 diffs the snapshot already holds, apply the one that bridges it, then demand
 an unbroken chain of update ids (spot ``U == last u + 1``, futures
 ``pu == last u``). A break is a **gap**: the loader emits a ``CLEAR`` flagged
-:data:`F_BAD_BOOK` (the book is emptied, never silently wrong), records it in
+:data:`~lobkit.io.F_BAD_BOOK` (the book is emptied, never silently wrong), records it in
 ``gaps``, and the book stays out of sync until the next snapshot. With
 ``strict=True`` a gap raises :class:`~lobkit.errors.SequenceGapError`.
 
-Events: snapshots are ``CLEAR`` + ``SET_LEVEL`` flagged :data:`F_SNAPSHOT`;
+Events: snapshots are ``CLEAR`` + ``SET_LEVEL`` flagged :data:`~lobkit.io.F_SNAPSHOT`;
 each diff entry is a ``SET_LEVEL`` (absolute size; 0 removes the level,
 removals first within a message); trades are ``TRADE`` on the resting side
 (``m`` true: the buyer was the maker, so the resting side is the bid). The
-last event of every message carries :data:`F_LAST` — read the book there.
+last event of every message carries :data:`~lobkit.io.F_LAST` — read the book there.
 bookTicker messages change nothing and come back as ``tickers``, the venue's
 own BBO after update ``u``, for checking the replay.
 """
@@ -21,65 +21,14 @@ own BBO after update ``u``, for checking the replay.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
 from .. import _core
 from .._events import EVENT_DTYPE
-from ..errors import SequenceGapError
-from ._common import grid, read_bytes, with_file
-
-#: ``flags`` bit of the ``CLEAR`` emitted at a sequence gap (Databento's
-#: ``F_MAYBE_BAD_BOOK``): the book is empty and out of sync until a snapshot.
-F_BAD_BOOK = 0x04
-
-
-@dataclass
-class DepthFeed:
-    """A synchronised depth capture.
-
-    ``events``: :data:`~lobkit.EVENT_DTYPE`. ``update_id``: per event, the
-    update id of the message it came from (diff ``u``, snapshot
-    ``lastUpdateId``, trade id). ``gaps``: arrays ``event_index``,
-    ``message``, ``expected``, ``got``, ``ts``. ``tickers``: the feed's BBO
-    messages (``update_id``, ``ts``, ``bid_price``/``ask_price`` ticks,
-    ``bid_size``/``ask_size`` lots). ``stats``: message counts.
-    ``in_sync``: whether the book was in sync at the end of the file.
-    """
-
-    events: np.ndarray
-    update_id: np.ndarray
-    gaps: dict[str, np.ndarray]
-    tickers: dict[str, np.ndarray]
-    stats: dict[str, int]
-    in_sync: bool
-    tick_size: float = 1.0
-    lot_size: float = 1.0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def synced(self) -> np.ndarray:
-        """Per event, True where the book (after that event) is in sync with
-        the venue: after the first snapshot and not between a gap and the
-        next snapshot."""
-        f = self.events["flags"]
-        k = self.events["kind"]
-        mark = np.zeros(len(f), np.int8)
-        mark[(k == 8) & ((f & 0x20) != 0)] = 1  # snapshot reset
-        mark[(k == 8) & ((f & F_BAD_BOOK) != 0)] = -1  # gap
-        state = np.maximum.accumulate(np.where(mark != 0, np.arange(len(f)), -1))
-        return (state >= 0) & (mark[np.maximum(state, 0)] == 1)
-
-
-def _gap_error(path: Any, g: dict, i: int) -> SequenceGapError:
-    return SequenceGapError(
-        f"{path}: sequence gap at message {int(g['message'][i])}: expected update id "
-        f"{int(g['expected'][i])}, got {int(g['got'][i])} (the book is out of sync until "
-        f"the next snapshot; pass strict=False to record gaps and continue)",
-        int(g["event_index"][i]), "update_id", expected=int(g["expected"][i]),
-        got=int(g["got"][i]))
-
+from .feed import DepthFeed, Loaded, gap_error
+from .files import grid, line_chunks, read_bytes, with_file
 
 def read_binance(
     path: str | os.PathLike,
@@ -105,7 +54,7 @@ def read_binance(
     raw, ids, gaps, tickers, stats, in_sync = with_file(path, lambda: _core.parse_depth(
         data, tick=grid(tick_size, "tick_size"), lot=grid(lot_size, "lot_size"), ts=ts, venue=venue))
     if strict and len(gaps["got"]):
-        raise _gap_error(path, gaps, 0)
+        raise gap_error(path, gaps, 0)
     return DepthFeed(raw.view(EVENT_DTYPE), ids, gaps, tickers, stats, in_sync,
                      float(tick_size), float(lot_size))
 
@@ -136,7 +85,7 @@ class BinanceDepth:
         raw, new_gaps = self._s.on_message(message, recv_ts)
         if new_gaps and self.strict:
             g = self._s.gaps
-            raise _gap_error("stream", g, len(g["got"]) - new_gaps)
+            raise gap_error("stream", g, len(g["got"]) - new_gaps)
         return raw.view(EVENT_DTYPE)
 
     @property
@@ -186,3 +135,25 @@ class BybitDepth(BinanceDepth):
     """Streaming Bybit v5 book keeper (same interface as :class:`BinanceDepth`)."""
 
     venue = "bybit"
+
+
+def load_depth(path: str | os.PathLike, *, venue: str, tick_size: Any = None,
+               lot_size: Any = None, strict: bool = False, **_: Any) -> Loaded:
+    """A Binance or Bybit capture for :func:`lobkit.io.auto.load`."""
+    feed = read_binance(path, tick_size=tick_size, lot_size=lot_size, strict=strict, venue=venue)
+    info = {"gaps": len(feed.gaps["got"]), "in_sync": feed.in_sync, **feed.stats}
+    return Loaded(feed.events, venue, float(tick_size), float(lot_size), "l2", info=info)
+
+
+def iter_depth(path: str | os.PathLike, *, venue: str, chunk_bytes: int, tick_size: Any = None,
+               lot_size: Any = None, ts: str = "local", strict: bool = False,
+               **_: Any) -> Iterator[np.ndarray]:
+    """A Binance or Bybit capture in line chunks, the sync state carried
+    across them (for :func:`lobkit.io.iter_events`)."""
+    s = _core.DepthSync(tick=grid(tick_size, "tick_size"), lot=grid(lot_size, "lot_size"),
+                        ts=ts, venue=venue)
+    for chunk in line_chunks(path, chunk_bytes):
+        raw, _ids, new_gaps = with_file(path, lambda c=chunk: s.feed_lines(c))
+        if new_gaps and strict:
+            raise gap_error(path, s.gaps, len(s.gaps["got"]) - new_gaps)
+        yield raw.view(EVENT_DTYPE)

@@ -25,7 +25,8 @@ import numpy as np
 from .. import _core
 from .._events import EVENT_DTYPE, Kind
 from ..errors import ParseError
-from ._common import F_LAST, F_SNAPSHOT, grid, read_bytes, with_file
+from .feed import F_LAST, F_SNAPSHOT, Loaded
+from .files import grid, read_bytes, with_file
 
 
 def _messages(data: bytes, path: Any) -> list:
@@ -95,3 +96,12 @@ def read_bitfinex(path: str | os.PathLike, *, tick_size: Any = "1e-8",
     out["side"] = sides
     out["flags"] = flags
     return out
+
+
+def load(path: str | os.PathLike, *, tick_size: Any = None, lot_size: Any = None,
+         **_: Any) -> Loaded:
+    """A Bitfinex R0 capture for :func:`lobkit.io.auto.load` (grids default
+    to 1e-8, the finest Bitfinex prints)."""
+    t, lot = tick_size or "1e-8", lot_size or "1e-8"
+    ev = read_bitfinex(path, tick_size=t, lot_size=lot)
+    return Loaded(ev, "bitfinex", float(t), float(lot), "l3")

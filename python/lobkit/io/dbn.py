@@ -46,7 +46,9 @@ import numpy as np
 from .. import _core
 from .._events import EVENT_DTYPE, Kind
 from ..errors import ParseError
-from ._common import F_LAST, concat, grid, read_bytes
+from .combine import concat
+from .feed import F_LAST, Loaded
+from .files import grid, open_decompressed, read_bytes
 
 #: Databento's "no price" marker (i64::MAX).
 UNDEF_PRICE = (1 << 63) - 1
@@ -254,10 +256,8 @@ def iter_dbn(path: str | os.PathLike, *, tick_size: Any, ts: str = "recv",
     multi-instrument file needs ``instrument_id``."""
     import databento_dbn
 
-    from .stream import _open
-
     fixed, tcol = _fixed(tick_size), _ts_col(ts)
-    with _open(Path(os.fspath(path))) as f:
+    with open_decompressed(path) as f:
         head = f.read(8)
         if head[:3] != b"DBN":
             raise ParseError(f"{path}: not a DBN file (no 'DBN' magic)", None, "header")
@@ -312,3 +312,16 @@ def iter_dbn(path: str | os.PathLike, *, tick_size: Any, ts: str = "recv",
             yield out[:-1] if len(out) else out
         if carry is not None:
             yield carry
+
+
+def load(path: str | os.PathLike, *, tick_size: Any = None, **_: Any) -> Loaded:
+    """A DBN MBO or MBP-10 file for :func:`lobkit.io.auto.load`."""
+    ev = read_dbn(path, tick_size=tick_size)
+    l3 = bool(np.isin(ev["kind"], [2, 3, 4, 5]).any())
+    return Loaded(ev, "dbn", float(tick_size), 1.0, "l3" if l3 else "l2")
+
+
+def iter_chunks(path: str | os.PathLike, *, chunk_bytes: int, tick_size: Any = None,
+                **_: Any):
+    """A DBN file by record batch (for :func:`lobkit.io.iter_events`)."""
+    yield from iter_dbn(path, tick_size=tick_size, chunk_records=max(chunk_bytes // 56, 1))

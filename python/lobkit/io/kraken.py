@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import Any, Iterator
+
+import numpy as np
 
 from .. import _core
 from .._events import EVENT_DTYPE
-from ..errors import ChecksumError, ParseError
-from ._common import grid, read_bytes, with_file
-from .binance import DepthFeed
+from ..errors import ParseError
+from .feed import DepthFeed, Loaded, checksum_error
+from .files import grid, line_chunks, read_bytes, with_file
 
 
 def _printed_grid(data: bytes, pair: str) -> tuple[str, str]:
@@ -60,23 +62,13 @@ def read_kraken(path: str | os.PathLike, *, pair: str | None = None, tick_size: 
     raw, mism, stats, pairs, in_sync = with_file(path, lambda: _core.parse_kraken(
         data, pair=pair, tick=grid(tick_size, "tick_size"), lot=grid(lot_size, "lot_size")))
     if strict and len(mism["got"]):
-        raise _checksum_error(path, mism, 0)
+        raise checksum_error(path, mism, 0)
     if pair not in pairs:
         raise ParseError(f"{path}: pair {pair!r} not in the file (it has {', '.join(pairs)})",
                          None, "pair")
-    import numpy as np
-
     ev = raw.view(EVENT_DTYPE)
     return DepthFeed(ev, np.zeros(len(ev), np.uint64), mism, {}, stats, in_sync,
                      float(tick_size), float(lot_size), extra={"pair": pair, "pairs": pairs})
-
-
-def _checksum_error(where: Any, m: dict, i: int) -> ChecksumError:
-    return ChecksumError(
-        f"{where}: checksum mismatch at line {int(m['line'][i])}: the message says "
-        f"{int(m['expected'][i])}, the rebuilt book gives {int(m['got'][i])} (out of sync until "
-        f"the next snapshot; resubscribe)", int(m["event_index"][i]), "checksum",
-        expected=int(m["expected"][i]), got=int(m["got"][i]))
 
 
 class KrakenDepth:
@@ -100,7 +92,7 @@ class KrakenDepth:
         raw, new = self._s.on_message(message, recv_ts)
         if new and self.strict:
             m = self._s.mismatches
-            raise _checksum_error("stream", m, len(m["got"]) - new)
+            raise checksum_error("stream", m, len(m["got"]) - new)
         return raw.view(EVENT_DTYPE)
 
     @property
@@ -120,3 +112,31 @@ class KrakenDepth:
     @property
     def stats(self) -> dict:
         return self._s.stats
+
+
+def load(path: str | os.PathLike, *, tick_size: Any = None, lot_size: Any = None,
+         symbol: str | None = None, strict: bool = False, **_: Any) -> Loaded:
+    """A Kraken capture for :func:`lobkit.io.auto.load` (``symbol`` = pair)."""
+    feed = read_kraken(path, pair=symbol, tick_size=tick_size, lot_size=lot_size, strict=strict)
+    info = {"pair": feed.extra["pair"], "in_sync": feed.in_sync, **feed.stats}
+    return Loaded(feed.events, "kraken", feed.tick_size, feed.lot_size, "l2", info=info)
+
+
+def iter_chunks(path: str | os.PathLike, *, chunk_bytes: int, tick_size: Any = None,
+                lot_size: Any = None, symbol: str | None = None, strict: bool = False,
+                **_: Any) -> Iterator[np.ndarray]:
+    """A Kraken capture in line chunks (checksums verified across them);
+    without the pair and both grids the file is read whole, since they come
+    from its content."""
+    if symbol is None or tick_size is None or lot_size is None:
+        yield read_kraken(path, pair=symbol, tick_size=tick_size, lot_size=lot_size,
+                          strict=strict).events
+        return
+    k = _core.KrakenSync(pair=symbol, tick=grid(tick_size, "tick_size"),
+                         lot=grid(lot_size, "lot_size"))
+    for chunk in line_chunks(path, chunk_bytes):
+        raw, new = with_file(path, lambda c=chunk: k.feed_lines(c))
+        if new and strict:
+            m = k.mismatches
+            raise checksum_error(path, m, len(m["got"]) - new)
+        yield raw.view(EVENT_DTYPE)

@@ -27,22 +27,22 @@ cancels/executions of ids never added consume that seeded volume.
 
 from __future__ import annotations
 
-import gzip
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .. import _core
 from .._events import EVENT_DTYPE
-from ._common import read_bytes as _read_bytes
-from ._common import with_file as _with_file
+from .feed import Loaded
+from .files import first_line, read_bytes, with_file
 
 #: Empty-level marker in orderbook files (ask; bids use the negative).
 EMPTY_PRICE = 9_999_999_999
 
 
-def _orderbook_path(message_path: Path) -> Path | None:
+def find_orderbook(message_path: Path) -> Path | None:
     name = message_path.name
     if "message" not in name:
         return None
@@ -53,8 +53,8 @@ def _orderbook_path(message_path: Path) -> Path | None:
 def read_lobster_orderbook(path: str | os.PathLike) -> np.ndarray:
     """An orderbook file as an int64 array (rows, 4 × levels) in LOBSTER units
     (price = dollars × 10000), columns ask_p, ask_s, bid_p, bid_s per level."""
-    data = _read_bytes(path)
-    return _with_file(path, lambda: _core.parse_lobster_orderbook(data))
+    data = read_bytes(path)
+    return with_file(path, lambda: _core.parse_lobster_orderbook(data))
 
 
 def read_lobster(
@@ -87,11 +87,11 @@ def read_lobster(
     if initial is not None:
         first_row = np.ascontiguousarray(initial, dtype=np.int64).ravel()
     elif orderbook_path is not None:
-        ob_path = _orderbook_path(message_path) if orderbook_path == "auto" else Path(orderbook_path)
+        ob_path = find_orderbook(message_path) if orderbook_path == "auto" else Path(orderbook_path)
         if ob_path is not None:
             first_row = np.ascontiguousarray(_first_row(ob_path))
-    data = _read_bytes(message_path)
-    raw, _n_seed = _with_file(
+    data = read_bytes(message_path)
+    raw, _n_seed = with_file(
         message_path, lambda: _core.parse_lobster_messages(data, tick=tick, first_row=first_row))
     return raw.view(EVENT_DTYPE)
 
@@ -136,14 +136,14 @@ def read_lobster_reconciled(
     Replay with ``unknown_id='anonymous'``.
     """
     message_path = Path(message_path)
-    ob_path = _orderbook_path(message_path) if orderbook_path == "auto" else orderbook_path
+    ob_path = find_orderbook(message_path) if orderbook_path == "auto" else orderbook_path
     if ob_path is None:
         raise FileNotFoundError(f"no orderbook file found next to {message_path}; pass orderbook_path=")
     ob = np.ascontiguousarray(read_lobster_orderbook(ob_path))
-    data = _read_bytes(message_path)
-    raw, n_seed = _with_file(
+    data = read_bytes(message_path)
+    raw, n_seed = with_file(
         message_path, lambda: _core.parse_lobster_messages(data, tick=tick, first_row=ob[0].copy()))
-    out, corr = _with_file(message_path, lambda: _core.lobster_reconcile(
+    out, corr = with_file(message_path, lambda: _core.lobster_reconcile(
         raw, n_seed=n_seed, orderbook=ob, tick=tick))
     return out.view(EVENT_DTYPE), corr
 
@@ -156,13 +156,8 @@ def message_rows(events: np.ndarray) -> np.ndarray:
 
 
 def _first_row(path: Path) -> np.ndarray:
-    if str(path).endswith(".gz"):
-        with gzip.open(path, "rb") as f:
-            line = f.readline()
-    else:
-        with open(path, "rb") as f:
-            line = f.readline()
-    return _with_file(path, lambda: _core.parse_lobster_orderbook(line))[0]
+    line = first_line(path)
+    return with_file(path, lambda: _core.parse_lobster_orderbook(line))[0]
 
 
 def lobster_book_columns(orderbook: np.ndarray, tick: int = 1) -> dict[str, np.ndarray]:
@@ -178,3 +173,17 @@ def lobster_book_columns(orderbook: np.ndarray, tick: int = 1) -> dict[str, np.n
         "bid_price": np.where(empty_b, 0, bp // tick),
         "bid_size": np.where(empty_b, 0, bsz),
     }
+
+
+def load(path: str | os.PathLike, *, reconcile: bool = True, **_: Any) -> Loaded:
+    """A LOBSTER message file for :func:`lobkit.io.auto.load`: reconciled
+    with the orderbook file beside it when there is one. LOBSTER prices are
+    $0.0001 units; unknown ids (orders resting before the file starts) are
+    anonymous liquidity."""
+    p = Path(path)
+    if reconcile and find_orderbook(p) is not None:
+        ev, corr = read_lobster_reconciled(p)
+        info = {"corrections": len(corr["row"])}
+    else:
+        ev, info = read_lobster(p), {}
+    return Loaded(ev, "lobster", 0.0001, 1.0, "l3", "anonymous", info)

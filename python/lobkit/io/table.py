@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -30,7 +30,8 @@ from .. import _core
 from .._events import EVENT_DTYPE, Kind, make_events
 from ..units import to_price
 from ..errors import ParseError
-from ._common import grid, read_bytes, with_file
+from .feed import Loaded
+from .files import grid, line_chunks, read_bytes, with_file
 
 _KIND_NAMES = {k.name.lower(): int(k) for k in Kind}
 #: The core's side spellings (lower case) -> 1 / -1 / 0: the same table the
@@ -164,3 +165,41 @@ def write_events(events: np.ndarray, path: str | os.PathLike, *, tick_size: floa
         f.write("ts,kind,side,price,size,order_id,flags\n")
         for row in zip(*(cols[k].tolist() for k in cols)):
             f.write(",".join(repr(v) if isinstance(v, float) else str(v) for v in row) + "\n")
+
+
+def _book_type(ev: np.ndarray) -> str:
+    # Any order-level kind (ADD, CANCEL, DELETE, MODIFY, EXECUTE, SEED) needs an L3 book.
+    return "l3" if np.isin(ev["kind"], [2, 3, 4, 5, 6, 9]).any() else "l2"
+
+
+def load(path: str | os.PathLike, *, tick_size: Any = None, lot_size: Any = None,
+         **_: Any) -> Loaded:
+    """An event table for :func:`lobkit.io.auto.load` (grids default to 1)."""
+    ev = read_events(path, tick_size=tick_size or 1, lot_size=lot_size or 1)
+    return Loaded(ev, "csv", float(tick_size or 1), float(lot_size or 1), _book_type(ev))
+
+
+def iter_chunks(path: str | os.PathLike, *, chunk_bytes: int, tick_size: Any = None,
+                lot_size: Any = None, **_: Any) -> Iterator[np.ndarray]:
+    """An event table in chunks: CSV by line chunk (header kept, exact line
+    numbers), Parquet by record batch."""
+    p = Path(os.fspath(path))
+    tick, lot = tick_size or 1, lot_size or 1
+    if _is_parquet(p):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(p).iter_batches(batch_size=max(chunk_bytes // 64, 1)):
+            yield _read_parquet_table(pa.Table.from_batches([batch]), p, tick, lot)
+        return
+    gt, gl = grid(tick, "tick_size"), grid(lot, "lot_size")
+    header = None
+    line0 = 0
+    for chunk in line_chunks(path, chunk_bytes):
+        if header is None:
+            header, _, chunk = chunk.partition(b"\n")
+            line0 = 1
+        raw = with_file(path, lambda c=chunk, n=line0: _core.parse_event_table(
+            c, tick=gt, lot=gl, header=header, line0=n))
+        line0 += chunk.count(b"\n") + 1
+        yield raw.view(EVENT_DTYPE)

@@ -28,13 +28,14 @@ read transparently. Timestamps are µs in the file and ns in the events.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
 from .. import _core
 from .._events import EVENT_DTYPE
-from ._common import grid, read_bytes, with_file
+from .feed import Loaded
+from .files import first_line, grid, line_chunks, read_bytes, with_file
 
 
 def read_tardis(
@@ -66,11 +67,25 @@ def read_tardis(
 
 def tardis_schema(path: str | os.PathLike) -> str:
     """'incremental_book_L2', 'trades' or 'book_snapshot_N' from the file's header."""
-    import gzip
-
-    with open(path, "rb") as f:
-        gz = f.read(2) == b"\x1f\x8b"
-    with (gzip.open if gz else open)(path, "rb") as f:
-        head = f.readline()
+    head = first_line(path)
     schema, n, _ = with_file(path, lambda: _core.parse_tardis(head, tick="1", lot="1"))
     return f"book_snapshot_{n}" if schema == "book_snapshot" else schema
+
+
+def load(path: str | os.PathLike, *, tick_size: Any = None, lot_size: Any = None,
+         symbol: str | None = None, **_: Any) -> Loaded:
+    """A Tardis CSV for :func:`lobkit.io.auto.load`."""
+    ev = read_tardis(path, tick_size=tick_size, lot_size=lot_size, symbol=symbol)
+    return Loaded(ev, "tardis", float(tick_size), float(lot_size), "l2")
+
+
+def iter_chunks(path: str | os.PathLike, *, chunk_bytes: int, tick_size: Any = None,
+                lot_size: Any = None, symbol: str | None = None, ts: str = "local",
+                **_: Any) -> Iterator[np.ndarray]:
+    """A Tardis CSV in line chunks; the parser carries snapshot runs and the
+    held-back end-of-message flag across them."""
+    p = _core.TardisStream(tick=grid(tick_size, "tick_size"), lot=grid(lot_size, "lot_size"),
+                           ts=ts, symbol=symbol)
+    for chunk in line_chunks(path, chunk_bytes):
+        yield with_file(path, lambda c=chunk: p.feed(c)).view(EVENT_DTYPE)
+    yield with_file(path, p.finish).view(EVENT_DTYPE)

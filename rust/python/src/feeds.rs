@@ -2,7 +2,7 @@
 //! which lives in `arrays.rs`). Grids come as decimal strings ("0.01").
 
 use crate::errors::to_pyerr;
-use lobkit_core::io::binance::Feed;
+use lobkit_core::io::feed::{self, Feed, TsSource};
 use lobkit_core::io::{binance, bybit, decimal::Grid, levels, table, tardis};
 use lobkit_core::{Error, Event};
 use numpy::{PyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
@@ -40,8 +40,8 @@ fn tardis_options(
         price: grid("tick_size", tick)?,
         size: grid("lot_size", lot)?,
         ts: match ts {
-            "local" => tardis::TsSource::Local,
-            "exchange" => tardis::TsSource::Exchange,
+            "local" => TsSource::Local,
+            "exchange" => TsSource::Exchange,
             other => {
                 return Err(PyValueError::new_err(format!(
                     "ts={other:?}: expected 'local' or 'exchange'"
@@ -171,7 +171,7 @@ pub fn snapshots_to_events<'py>(
     Ok((events_out(py, &ev), PyArray1::from_vec(py, rowix)))
 }
 
-fn gaps_dict<'py>(py: Python<'py>, gaps: &[binance::Gap]) -> PyResult<Bound<'py, PyDict>> {
+fn gaps_dict<'py>(py: Python<'py>, gaps: &[feed::Gap]) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item(
         "event_index",
@@ -216,7 +216,7 @@ fn tickers_dict<'py>(py: Python<'py>, t: &[binance::Ticker]) -> PyResult<Bound<'
     Ok(d)
 }
 
-fn stats_dict<'py>(py: Python<'py>, s: &binance::Stats) -> PyResult<Bound<'py, PyDict>> {
+fn stats_dict<'py>(py: Python<'py>, s: &feed::Stats) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     for (k, v) in [
         ("diffs", s.diffs),
@@ -233,10 +233,10 @@ fn stats_dict<'py>(py: Python<'py>, s: &binance::Stats) -> PyResult<Bound<'py, P
     Ok(d)
 }
 
-fn ts_source(ts: &str) -> PyResult<binance::TsSource> {
+fn ts_source(ts: &str) -> PyResult<TsSource> {
     match ts {
-        "local" => Ok(binance::TsSource::Local),
-        "exchange" => Ok(binance::TsSource::Exchange),
+        "local" => Ok(TsSource::Local),
+        "exchange" => Ok(TsSource::Exchange),
         other => Err(PyValueError::new_err(format!(
             "ts={other:?}: expected 'local' or 'exchange'"
         ))),
@@ -271,7 +271,7 @@ impl Keeper {
             Keeper::Bybit(s) => s,
         }
     }
-    fn gaps(&self) -> &[binance::Gap] {
+    fn gaps(&self) -> &[feed::Gap] {
         match self {
             Keeper::Binance(s) => &s.gaps,
             Keeper::Bybit(s) => &s.gaps,
@@ -283,7 +283,7 @@ impl Keeper {
             Keeper::Bybit(s) => &mut s.out.ids,
         }
     }
-    fn stats(&self) -> &binance::Stats {
+    fn stats(&self) -> &feed::Stats {
         match self {
             Keeper::Binance(s) => &s.stats,
             Keeper::Bybit(s) => &s.stats,
@@ -342,7 +342,7 @@ pub fn parse_depth<'py>(
     venue: &str,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let mut k = Keeper::new(venue, tick, lot, ts)?;
-    let ev = run(py, || binance::parse_capture(data, k.feed(), 0))?;
+    let ev = run(py, || feed::parse_capture(data, k.feed(), 0))?;
     let ids = std::mem::take(k.ids());
     let tickers = k.take_tickers();
     (
@@ -405,7 +405,7 @@ impl DepthSync {
         let line0 = self.messages;
         self.messages += data.split(|&c| c == b'\n').count() as u64;
         let feed = self.inner.feed();
-        let ev = run(py, || binance::parse_capture(data, feed, line0))?;
+        let ev = run(py, || feed::parse_capture(data, feed, line0))?;
         let ids = std::mem::take(self.inner.ids());
         (
             events_out(py, &ev),

@@ -13,7 +13,7 @@
 //!    futures `pu == last_u`. Anything else is a gap.
 //!
 //! A gap never leaves a silently wrong book: the syncer emits a `CLEAR`
-//! flagged [`BAD_BOOK`], records a [`Gap`], and buffers again until a new
+//! flagged [`flags::BAD_BOOK`], records a [`Gap`], and buffers again until a new
 //! snapshot arrives ("out of sync"). Snapshots are emitted as `CLEAR` +
 //! `SET_LEVEL`s flagged [`flags::SNAPSHOT`]; the last event of every message
 //! is flagged [`flags::LAST`]. Event times never go backwards: buffered
@@ -27,45 +27,17 @@
 
 use super::decimal::Grid;
 use super::emit::Emitter;
-use super::flags;
+use super::feed::{removals_first, Feed, Gap, Stats, TsSource};
+use super::flags::{self, BAD_BOOK};
 use super::text::perr;
 use crate::error::Error;
 use crate::types::{kind, Event, Price, Qty, Ts};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// `Event::flags` bit on the `CLEAR` emitted at a gap (Databento's
-/// `F_MAYBE_BAD_BOOK`): the book is empty until the next snapshot.
-pub const BAD_BOOK: u8 = 0x04;
-
 /// Most diffs buffered while waiting for a snapshot; older ones are dropped
 /// (and counted), which at worst turns into a gap, never a wrong book.
 pub const MAX_BUFFERED: usize = 100_000;
-
-/// Which clock becomes `Event::ts`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TsSource {
-    /// The receive time given with each message (ns); the file's order.
-    Local,
-    /// The exchange's event time `E` (ms, as ns); trades use `T`.
-    Exchange,
-}
-
-/// A sequence break in the diff stream.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Gap {
-    /// Index of the `CLEAR` event emitted for it.
-    pub event_index: u64,
-    /// Message number (0-based) that revealed it.
-    pub message: u64,
-    /// Update id that should have come next (spot: `U`, futures: `pu`
-    /// compared with the last `u`).
-    pub expected: u64,
-    /// What came instead.
-    pub got: u64,
-    /// Receive time (ns) of that message.
-    pub ts: Ts,
-}
 
 /// A bookTicker message: the venue's best bid/offer after update `u`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,27 +50,6 @@ pub struct Ticker {
     pub bid: (Price, Qty),
     /// Best ask (ticks, lots).
     pub ask: (Price, Qty),
-}
-
-/// Counters for the caller.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Depth diffs seen.
-    pub diffs: u64,
-    /// Diffs applied to the book.
-    pub applied: u64,
-    /// Buffered diffs the snapshot already contained.
-    pub stale: u64,
-    /// Diffs dropped while out of sync (buffer overflow).
-    pub overflow: u64,
-    /// Snapshots applied.
-    pub snapshots: u64,
-    /// Snapshots ignored because the book was already in sync.
-    pub snapshots_ignored: u64,
-    /// Trades.
-    pub trades: u64,
-    /// Messages that are neither depth, trade, bookTicker nor snapshot.
-    pub other: u64,
 }
 
 #[derive(Deserialize)]
@@ -183,23 +134,6 @@ pub struct DepthSync {
     pub out: Emitter,
     /// Counters.
     pub stats: Stats,
-}
-
-/// Orders one message's level updates removals first, so the book is
-/// crossed between its events only if it is crossed after the whole
-/// message. A price given twice keeps its last size (as applying the
-/// message in order would).
-pub(crate) fn removals_first(levels: &mut Vec<(i8, Price, Qty)>) {
-    let mut seen = rustc_hash::FxHashSet::default();
-    let mut keep: Vec<(i8, Price, Qty)> = Vec::with_capacity(levels.len());
-    for &l in levels.iter().rev() {
-        if seen.insert((l.0, l.1)) {
-            keep.push(l);
-        }
-    }
-    keep.reverse();
-    keep.sort_by_key(|l| l.2 != 0);
-    *levels = keep;
 }
 
 fn ms(v: Option<i64>) -> Option<Ts> {
@@ -533,19 +467,6 @@ impl DepthSync {
     }
 }
 
-/// A message-at-a-time book keeper (Binance and Bybit).
-pub trait Feed {
-    /// One JSON message received at `recv_ts` ns, from `line` (1-based);
-    /// appends the events it produces.
-    fn on_message(
-        &mut self,
-        json: &[u8],
-        recv_ts: Ts,
-        line: u64,
-        out: &mut Vec<Event>,
-    ) -> Result<(), Error>;
-}
-
 impl Feed for DepthSync {
     fn on_message(
         &mut self,
@@ -556,31 +477,6 @@ impl Feed for DepthSync {
     ) -> Result<(), Error> {
         DepthSync::on_message(self, json, recv_ts, line, out)
     }
-}
-
-/// Parses a capture file of `<recv_ts_ns> <json>` lines (hftbacktest's
-/// collector format; a line of bare JSON gets receive time 0). `line0` is
-/// the number of lines before `data` (non-zero when a file is fed in
-/// chunks), for error messages.
-pub fn parse_capture<F: Feed + ?Sized>(
-    data: &[u8],
-    sync: &mut F,
-    line0: u64,
-) -> Result<Vec<Event>, Error> {
-    let mut out = Vec::with_capacity(data.len() / 40);
-    for (line, raw) in super::text::lines(data) {
-        let line = line + line0;
-        let raw = super::text::trim(raw);
-        let (ts, json) = match raw.iter().position(|&c| c == b' ') {
-            Some(p) if raw[0].is_ascii_digit() => (
-                super::text::parse_int(&raw[..p], line, "recv_ts")?,
-                &raw[p + 1..],
-            ),
-            _ => (0, raw),
-        };
-        sync.on_message(json, ts, line, &mut out)?;
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -5,14 +5,15 @@
 //! update id `u` that grows by one per message. A delta with `u == 1` is a
 //! snapshot after a service restart (Bybit's docs: overwrite the local
 //! book). A delta that does not continue `u` is a gap: a `CLEAR` flagged
-//! [`BAD_BOOK`], a recorded [`Gap`], and deltas are dropped until the next
+//! [`BAD_BOOK`](super::flags::BAD_BOOK), a recorded [`Gap`], and deltas are dropped until the next
 //! snapshot. `publicTrade` entries become `TRADE` events on the resting side
 //! (taker `S` = Buy hit the asks).
 
-use super::binance::{Gap, Stats, TsSource, BAD_BOOK};
 use super::decimal::Grid;
 use super::emit::Emitter;
+use super::feed::{removals_first, Feed, Gap, Stats, TsSource};
 use super::flags;
+use super::flags::BAD_BOOK;
 use super::text::perr;
 use crate::error::Error;
 use crate::types::{kind, Event, Ts};
@@ -68,7 +69,7 @@ pub struct BybitSync {
     pub stats: Stats,
 }
 
-impl super::binance::Feed for BybitSync {
+impl Feed for BybitSync {
     fn on_message(
         &mut self,
         json: &[u8],
@@ -223,7 +224,7 @@ impl BybitSync {
                 Some(_) => self.stats.applied += 1,
             }
         }
-        super::binance::removals_first(&mut levels);
+        removals_first(&mut levels);
         let fl = if snapshot { flags::SNAPSHOT } else { 0 };
         for (side, p, q) in levels {
             if snapshot && q == 0 {

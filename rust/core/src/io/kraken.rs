@@ -9,16 +9,16 @@
 //! (descending), each level's price then volume as printed, with the '.'
 //! removed and leading zeros stripped. The strings are kept per level, so
 //! the check is exact. A mismatch means the book is wrong: a `CLEAR` flagged
-//! [`BAD_BOOK`] is emitted and updates are dropped until the next snapshot.
+//! [`BAD_BOOK`](super::flags::BAD_BOOK) is emitted and updates are dropped until the next snapshot.
 //!
 //! Capture lines (cryptofeed's format): `<recv_ts>: <json>`; other lines
 //! (`configuration:`, `wss://...`) are skipped.
 
-use super::binance::BAD_BOOK;
 use super::decimal;
 use super::decimal::Grid;
 use super::emit::Emitter;
 use super::flags;
+use super::flags::BAD_BOOK;
 use super::text::{perr, trim};
 use crate::error::Error;
 use crate::types::{kind, Event, Price, Ts};

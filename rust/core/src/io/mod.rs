@@ -10,6 +10,7 @@ pub mod binance;
 pub mod bybit;
 pub mod decimal;
 pub mod emit;
+pub mod feed;
 pub mod kraken;
 pub mod levels;
 pub mod lobster;
@@ -25,4 +26,8 @@ pub mod flags {
     pub const LAST: u8 = 0x80;
     /// Part of a snapshot (a book reset and its levels).
     pub const SNAPSHOT: u8 = 0x20;
+    /// On the `CLEAR` a keeper emits at a sequence gap or checksum mismatch
+    /// (Databento's `F_MAYBE_BAD_BOOK`): the book is empty, never silently
+    /// wrong, until the next snapshot.
+    pub const BAD_BOOK: u8 = 0x04;
 }

@@ -17,20 +17,12 @@
 //! [`flags::LAST`], snapshot rows [`flags::SNAPSHOT`].
 
 use super::decimal::Grid;
+use super::feed::TsSource;
 use super::flags;
 use super::levels::{self, Levels};
 use super::text::{col, fields, parse_int, perr, show, trim, Header};
 use crate::error::Error;
 use crate::types::{kind, Event, Ts};
-
-/// Which timestamp becomes `Event::ts`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TsSource {
-    /// `timestamp`, the exchange's clock (not always monotone across messages).
-    Exchange,
-    /// `local_timestamp`, Tardis's receive clock (the file's order).
-    Local,
-}
 
 /// Which Tardis data type a file holds (from its header).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,95 @@
+"""What the venue feed keepers share: the ``flags`` bits they write, the
+result of a synchronised capture (:class:`DepthFeed`), the errors a broken
+sequence or checksum raises under ``strict=True``, and :class:`Loaded`, what
+every format's loader returns to :func:`lobkit.io.auto.load`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import ChecksumError, SequenceGapError
+
+#: ``flags`` bits written by the Tardis, Binance, Bybit, Kraken, DBN and table
+#: loaders (Databento's convention; LOBSTER keeps its message type instead).
+F_LAST = 0x80  #: last event of one feed message: the book is consistent after it
+F_SNAPSHOT = 0x20  #: part of a snapshot (a reset and its levels)
+#: On the ``CLEAR`` emitted at a sequence gap or checksum mismatch
+#: (Databento's ``F_MAYBE_BAD_BOOK``): the book is empty and out of sync
+#: until a snapshot.
+F_BAD_BOOK = 0x04
+
+
+@dataclass
+class DepthFeed:
+    """A synchronised depth capture.
+
+    ``events``: :data:`~lobkit.EVENT_DTYPE`. ``update_id``: per event, the
+    update id of the message it came from (diff ``u``, snapshot
+    ``lastUpdateId``, trade id). ``gaps``: arrays ``event_index``,
+    ``message``, ``expected``, ``got``, ``ts``. ``tickers``: the feed's BBO
+    messages (``update_id``, ``ts``, ``bid_price``/``ask_price`` ticks,
+    ``bid_size``/``ask_size`` lots). ``stats``: message counts.
+    ``in_sync``: whether the book was in sync at the end of the file.
+    """
+
+    events: np.ndarray
+    update_id: np.ndarray
+    gaps: dict[str, np.ndarray]
+    tickers: dict[str, np.ndarray]
+    stats: dict[str, int]
+    in_sync: bool
+    tick_size: float = 1.0
+    lot_size: float = 1.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def synced(self) -> np.ndarray:
+        """Per event, True where the book (after that event) is in sync with
+        the venue: after the first snapshot and not between a gap and the
+        next snapshot."""
+        f = self.events["flags"]
+        k = self.events["kind"]
+        mark = np.zeros(len(f), np.int8)
+        mark[(k == 8) & ((f & F_SNAPSHOT) != 0)] = 1  # snapshot reset
+        mark[(k == 8) & ((f & F_BAD_BOOK) != 0)] = -1  # gap
+        state = np.maximum.accumulate(np.where(mark != 0, np.arange(len(f)), -1))
+        return (state >= 0) & (mark[np.maximum(state, 0)] == 1)
+
+
+def gap_error(path: Any, g: dict, i: int) -> SequenceGapError:
+    """The :class:`~lobkit.errors.SequenceGapError` for gap ``i`` of ``g``."""
+    return SequenceGapError(
+        f"{path}: sequence gap at message {int(g['message'][i])}: expected update id "
+        f"{int(g['expected'][i])}, got {int(g['got'][i])} (the book is out of sync until "
+        f"the next snapshot; pass strict=False to record gaps and continue)",
+        int(g["event_index"][i]), "update_id", expected=int(g["expected"][i]),
+        got=int(g["got"][i]))
+
+
+def checksum_error(where: Any, m: dict, i: int) -> ChecksumError:
+    """The :class:`~lobkit.errors.ChecksumError` for mismatch ``i`` of ``m``."""
+    return ChecksumError(
+        f"{where}: checksum mismatch at line {int(m['line'][i])}: the message says "
+        f"{int(m['expected'][i])}, the rebuilt book gives {int(m['got'][i])} (out of sync until "
+        f"the next snapshot; resubscribe)", int(m["event_index"][i]), "checksum",
+        expected=int(m["expected"][i]), got=int(m["got"][i]))
+
+
+@dataclass
+class Loaded:
+    """Events plus what a replay of them needs (the grids, the book type,
+    the unknown-id policy) and what the loader learnt (``info``)."""
+
+    events: np.ndarray
+    format: str
+    tick_size: float
+    lot_size: float
+    book_type: str
+    unknown_id: str = "error"
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def replay_kwargs(self) -> dict[str, Any]:
+        return {"tick_size": self.tick_size, "lot_size": self.lot_size,
+                "book_type": self.book_type, "unknown_id": self.unknown_id}

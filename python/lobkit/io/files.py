@@ -1,0 +1,110 @@
+"""Reading files for every loader: one way to open a file decompressing it
+when its magic bytes say so (gzip, zstd), the whole bytes, the first bytes,
+line-aligned chunks for files larger than memory, exact grid strings, and
+file names in parse errors."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, BinaryIO, Callable, Iterator, TypeVar
+
+import numpy as np
+
+from ..errors import ParseError
+
+T = TypeVar("T")
+
+_GZIP = b"\x1f\x8b"
+_ZSTD = b"\x28\xb5\x2f\xfd"
+
+
+def open_decompressed(path: str | os.PathLike) -> BinaryIO:
+    """``path`` opened for reading bytes, gunzipped or un-zstd'd as it is
+    read when the magic bytes say so (zstd needs the ``zstandard`` package).
+    The one opener of every loader."""
+    p = Path(os.fspath(path))
+    with open(p, "rb") as f:
+        magic = f.read(4)
+    if magic[:2] == _GZIP:
+        return gzip.open(p, "rb")  # type: ignore[return-value]
+    if magic == _ZSTD:
+        try:
+            import zstandard
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError(f"{p}: zstd-compressed; pip install zstandard") from None
+        return zstandard.ZstdDecompressor().stream_reader(open(p, "rb"), closefd=True)
+    return open(p, "rb")
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """The file's (decompressed) bytes."""
+    with open_decompressed(path) as f:
+        return f.read()
+
+
+def head(path: str | os.PathLike, n: int = 4096) -> bytes:
+    """The first ``n`` decompressed bytes (format detection)."""
+    with open_decompressed(path) as f:
+        return f.read(n)
+
+
+def first_line(path: str | os.PathLike) -> bytes:
+    """The first decompressed line, with its newline."""
+    with open_decompressed(path) as f:
+        return f.readline()
+
+
+def line_chunks(path: str | os.PathLike, chunk_bytes: int = 1 << 26) -> Iterator[bytes]:
+    """The decompressed file in chunks of whole lines, each without its
+    final newline (so the parsers count lines exactly)."""
+    if chunk_bytes < 1:
+        raise ValueError(f"chunk_bytes={chunk_bytes}: must be positive")
+    rest = b""
+    with open_decompressed(path) as f:
+        while True:
+            block = f.read(chunk_bytes)
+            if not block:
+                break
+            data = rest + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                rest = data
+                continue
+            rest = data[cut + 1:]
+            yield data[:cut]
+    if rest:
+        yield rest
+
+
+def with_file(path: Any, fn: Callable[[], T]) -> T:
+    """Runs a parser, prefixing its :class:`ParseError` messages with the path."""
+    try:
+        return fn()
+    except ParseError as e:
+        raise type(e)(f"{path}: {e.message}", e.index, e.field) from None
+
+
+def grid(value: Any, name: str) -> str:
+    """A tick/lot size as the exact decimal string the Rust parsers take.
+    Floats go through ``repr`` (the shortest string that reads back as the
+    same float: 0.01 -> '0.01'), so the grid is the decimal the user typed."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{name}={value!r}: expected a positive number such as 0.01")
+    if isinstance(value, (int, np.integer)):
+        s = str(int(value))
+    elif isinstance(value, (float, np.floating)):
+        s = repr(float(value))
+    elif isinstance(value, (str, Decimal)):
+        s = str(value)
+    else:
+        raise TypeError(f"{name}: expected a number or decimal string, got {type(value).__name__}")
+    try:
+        ok = Decimal(s) > 0
+    except Exception:
+        ok = False
+    if not ok:
+        raise ValueError(f"{name}={value!r}: expected a positive number such as 0.01")
+    return s
