@@ -33,12 +33,18 @@ DEFAULTS: dict[str, Any] = {o[0]: o[2] for o in OPTIONS}
 
 #: One alert: ``ts`` ns; ``kind`` code and ``kind_name``; ``side`` 1/-1/0;
 #: ``price`` (price units) and ``price_ticks``; ``order_id`` (0 when not an
-#: order); ``score`` in (0, 1]; evidence: ``size`` (size units),
-#: ``size_ratio`` (× typical size, or the depth drop fraction),
-#: ``lifetime_ns``, ``fill_frac``, ``opp_volume`` (size units executed on the
-#: other side meanwhile), ``price_move`` (mid move in price steps, + = in the
-#: suspicious side's favour), ``count`` (orders / levels / messages /
-#: refills), ``event_index`` (the completing event).
+#: order); ``score`` in (0, 1]; evidence: ``size`` (size units: the order,
+#: the layers, the phantom increase, the hidden/refilled volume, the cancels
+#: of a quote-stuffing burst, the depth lost in a collapse), ``size_ratio``
+#: (× typical size; quote stuffing: message rate / its rolling mean; depth
+#: collapse: fraction of the window's peak lost, so the peak is
+#: ``size / size_ratio``), ``lifetime_ns``, ``fill_frac`` (quote stuffing:
+#: trades / messages), ``opp_volume`` (size units executed on the other side
+#: meanwhile), ``price_move`` (mid move in price steps, + = in the suspicious
+#: side's favour; 0 where not measured), ``count`` (orders / levels /
+#: messages / refills; 0 for depth collapse), ``event_index`` (the completing
+#: event: the input row in a bulk replay, the book's event counter when
+#: streaming).
 ALERT_DTYPE = np.dtype([
     ("ts", "<i8"), ("kind", "u1"), ("kind_name", "U14"), ("side", "i1"), ("price", "<f8"),
     ("price_ticks", "<i8"), ("order_id", "<u8"), ("score", "<f8"), ("size", "<f8"),

@@ -3,6 +3,10 @@
 //! Prices are ticks (i64), sizes lots (i64), time ns (i64). The crate knows
 //! nothing of Python; `rust/python` adapts it.
 
+// Tests may unwrap: a failed step must fail the test loudly, not turn into
+// a default value that an assertion might happen to accept.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod book;
 pub mod bulk;
 pub mod detect;

@@ -232,8 +232,7 @@ mod tests {
         }
         assert!(b.seed(Side::Ask, 1_000_500, 7).is_ok());
         let c = L3Book::from_bytes(&b.to_bytes());
-        assert!(c.is_ok());
-        let c = c.unwrap_or_default();
+        let c = c.unwrap();
         for side in [Side::Bid, Side::Ask] {
             assert_eq!(
                 c.l2().levels(side, usize::MAX),
@@ -251,7 +250,7 @@ mod tests {
         for e in synth::l2_stream(5_000, 5, 1_000_000) {
             assert!(l2.apply(&e).is_ok());
         }
-        let d = L2Book::from_bytes(&l2.to_bytes()).unwrap_or_default();
+        let d = L2Book::from_bytes(&l2.to_bytes()).unwrap();
         assert_eq!(
             d.levels(Side::Bid, usize::MAX),
             l2.levels(Side::Bid, usize::MAX)

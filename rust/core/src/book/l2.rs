@@ -364,16 +364,16 @@ mod tests {
     #[test]
     fn change_record_reports_best_moves() {
         let mut b = L2Book::new();
-        let c = b.set_level(Side::Bid, 100, 5).unwrap_or_default();
+        let c = b.set_level(Side::Bid, 100, 5).unwrap();
         assert_eq!(
             (c.prev_best_qty, c.new_best_price, c.new_best_qty),
             (0, 100, 5)
         );
-        let c = b.set_level(Side::Bid, 101, 2).unwrap_or_default();
+        let c = b.set_level(Side::Bid, 101, 2).unwrap();
         assert_eq!((c.prev_best_price, c.new_best_price), (100, 101));
-        let c = b.set_level(Side::Bid, 99, 2).unwrap_or_default();
+        let c = b.set_level(Side::Bid, 99, 2).unwrap();
         assert!(!c.best_changed());
-        let c = b.set_level(Side::Bid, 101, 0).unwrap_or_default();
+        let c = b.set_level(Side::Bid, 101, 0).unwrap();
         assert_eq!((c.prev_qty, c.new_best_price, c.new_best_qty), (2, 100, 5));
         assert_eq!(b.levels(Side::Bid, 5), vec![(100, 5), (99, 2)]);
     }

@@ -109,10 +109,11 @@ impl CollapseDetector {
                 side: 0,
                 price: cx.mid2_after().map_or(0, |m| m / 2),
                 score: frac.clamp(1e-6, 1.0),
+                // Depth lost (lots) and the fraction lost; the window's
+                // peak depth is size / size_ratio.
                 size: peak - d,
                 size_ratio: frac,
                 lifetime_ns: now - t_max,
-                count: peak,
                 ..Alert::default()
             });
         }

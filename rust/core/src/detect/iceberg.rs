@@ -166,3 +166,67 @@ impl IcebergDetector {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{Market, MS};
+    use super::*;
+
+    #[test]
+    fn a_level_refilled_after_each_fill_is_an_iceberg() {
+        let mut m = Market::l3(DetectConfig::default(), 400);
+        m.wait(MS).ev(kind::ADD, 1, 100, 2, 1);
+        // A 2-lot ask clip at 101, filled and shown again within 100 ms, 3x.
+        let mut id = 10;
+        m.wait(MS).ev(kind::ADD, -1, 101, 2, id);
+        for _ in 0..3 {
+            m.wait(MS).ev(kind::EXECUTE, -1, 101, 2, id);
+            id += 1;
+            m.wait(5 * MS).ev(kind::ADD, -1, 101, 2, id);
+        }
+        let a = m.alerts(alert_kind::ICEBERG);
+        assert_eq!(a.len(), 1, "{a:?}");
+        assert_eq!(
+            (a[0].side, a[0].price, a[0].count, a[0].size),
+            (-1, 101, 3, 6)
+        );
+    }
+
+    #[test]
+    fn slow_refills_and_partial_fills_are_ordinary_trading() {
+        let mut m = Market::l3(DetectConfig::default(), 400);
+        m.wait(MS).ev(kind::ADD, 1, 100, 2, 1);
+        let mut id = 10;
+        m.wait(MS).ev(kind::ADD, -1, 101, 2, id);
+        for _ in 0..3 {
+            m.wait(MS).ev(kind::EXECUTE, -1, 101, 2, id);
+            id += 1;
+            m.wait(500 * MS).ev(kind::ADD, -1, 101, 2, id); // > refill_ns
+        }
+        m.wait(MS).ev(kind::ADD, -1, 101, 4, 99);
+        for _ in 0..3 {
+            m.wait(MS).ev(kind::EXECUTE, -1, 101, 1, 99); // never empties the level
+            m.wait(MS).ev(kind::ADD, -1, 101, 1, {
+                id += 1;
+                id
+            });
+        }
+        assert!(m.alerts(alert_kind::ICEBERG).is_empty());
+    }
+
+    #[test]
+    fn hidden_prints_beyond_the_shown_size_are_an_iceberg() {
+        let mut m = Market::l3(DetectConfig::default(), 400);
+        m.wait(MS)
+            .ev(kind::ADD, 1, 100, 2, 1)
+            .ev(kind::ADD, -1, 101, 2, 2);
+        // 3 prints of 4 lots at the 101 ask that shows 2: 2 hidden lots
+        // each; the third makes 6 hidden lots = 3x typical (2 lots).
+        for size in [4, 4, 4] {
+            m.wait(MS).ev(kind::TRADE, -1, 101, size, 0);
+        }
+        let a = m.alerts(alert_kind::ICEBERG);
+        assert_eq!(a.len(), 1, "{a:?}");
+        assert_eq!((a[0].price, a[0].size, a[0].count), (101, 6, 3));
+    }
+}

@@ -12,10 +12,13 @@
 
 pub mod collapse;
 pub mod iceberg;
+mod layering;
 pub mod options;
 pub mod phantom;
 pub mod spoof;
 pub mod stuffing;
+#[cfg(test)]
+mod testkit;
 
 use crate::book::l3::Changes;
 use crate::signals::Top;
@@ -65,9 +68,13 @@ pub struct Alert {
     pub order_id: OrderId,
     /// Ranking score in (0, 1].
     pub score: f64,
-    /// Size involved (lots).
+    /// Size involved (lots): the order / layers / phantom increase, the
+    /// hidden or refilled volume (iceberg), the cancels (quote stuffing),
+    /// the depth lost (depth collapse).
     pub size: Qty,
-    /// Size relative to the typical order/level size (or depth drop fraction).
+    /// Size relative to the typical order/level size; quote stuffing: the
+    /// message rate / its rolling mean; depth collapse: the fraction of the
+    /// window's peak depth lost (so the peak is `size / size_ratio`).
     pub size_ratio: f64,
     /// Lifetime of the order/level, or the pattern's duration (ns).
     pub lifetime_ns: i64,
@@ -78,7 +85,8 @@ pub struct Alert {
     /// Mid move over the lifetime in price steps, signed so that positive
     /// is the direction the suspicious side would profit from.
     pub price_move: f64,
-    /// Orders / levels / messages / refills making up the pattern.
+    /// Orders / levels (layering), messages (quote stuffing), refills or
+    /// hidden prints (iceberg); 1 for one order; 0 for depth collapse.
     pub count: i64,
     /// Index of the completing event in the call's input (bulk) or the
     /// book's event counter (streaming).

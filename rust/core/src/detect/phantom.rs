@@ -5,14 +5,15 @@
 //! had before it and the volume traded at that price since. If within
 //! `max_lifetime_ns` the level falls back to (almost) where it was — at least
 //! 80% of the increase gone — while at most `max_fill` of the increase
-//! traded there, the size was **phantom**: shown and withdrawn. Three or more
-//! phantom levels at distinct prices of one side within `layer_window_ns`
-//! are reported as **layering** too.
+//! traded there, the size was **phantom**: shown and withdrawn. Phantom
+//! levels that rested at least `layer_min_lifetime_ns` are candidate layers
+//! of their side ([`super::layering`], the one grouping rule for L3 and L2).
 
 use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
+use super::layering::{Evidence, Layering, Withdrawal};
 use super::{alert_kind, side_of, steps_behind, Alert, Ctx, DetectConfig};
 use crate::types::{kind, Price, Qty, Side, Ts};
 
@@ -30,13 +31,13 @@ struct Rise {
 pub struct PhantomDetector {
     live: FxHashMap<(i8, Price), Rise>,
     expiry: VecDeque<(Ts, (i8, Price))>,
-    recent: [VecDeque<(Ts, Price, Qty)>; 2],
+    layering: Layering,
 }
 
 impl PhantomDetector {
     /// Records held.
     pub fn state_size(&self) -> usize {
-        self.live.len() + self.recent[0].len() + self.recent[1].len()
+        self.live.len() + self.layering.state_size()
     }
 
     pub(crate) fn on_event(
@@ -148,36 +149,76 @@ impl PhantomDetector {
                 ..Alert::default()
             });
         }
-        if !cfg.layering || life < cfg.layer_min_lifetime_ns {
-            return;
-        }
-        let q = &mut self.recent[if side == Side::Bid { 0 } else { 1 }];
-        while q
-            .front()
-            .is_some_and(|&(t, _, _)| now - t > cfg.layer_window_ns)
-        {
-            q.pop_front();
-        }
-        q.push_back((now, price, r.added));
-        let mut prices: Vec<Price> = q.iter().map(|e| e.1).collect();
-        prices.sort_unstable();
-        prices.dedup();
-        if prices.len() >= cfg.layer_min_orders {
-            let size = q.iter().map(|e| e.2).sum();
-            let first = q.front().map_or(now, |e| e.0);
-            out.push(Alert {
-                ts: now,
-                kind: alert_kind::LAYERING,
-                side: side as i8,
+        if cfg.layering && life >= cfg.layer_min_lifetime_ns {
+            let w = Withdrawal {
+                placed: r.ts,
+                withdrawn: now,
                 price,
-                score: (prices.len() as f64 / (2.0 * cfg.layer_min_orders as f64)).clamp(0.5, 1.0),
-                size,
+                id: 0,
+                size: r.added,
+            };
+            let ev = Evidence {
                 size_ratio: r.ratio,
-                lifetime_ns: now - first,
-                count: prices.len() as i64,
-                ..Alert::default()
-            });
-            q.clear();
+                ..Evidence::default()
+            };
+            self.layering.on_withdrawn(cfg, side, w, ev, out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{Market, MS};
+    use super::*;
+
+    /// The touch at 100 / 101; 60 lots appear at the 100 bid and go back
+    /// after `life` ns, `traded` lots printing there meanwhile.
+    fn episode(life: Ts, traded: Qty) -> Vec<Alert> {
+        let mut m = Market::l2(DetectConfig::default(), 400);
+        m.wait(MS)
+            .ev(kind::SET_LEVEL, 1, 100, 2, 0)
+            .ev(kind::SET_LEVEL, -1, 101, 2, 0);
+        m.wait(MS).ev(kind::SET_LEVEL, 1, 100, 62, 0);
+        if traded > 0 {
+            m.wait(1).ev(kind::TRADE, 1, 100, traded, 0);
+        }
+        m.wait(life).ev(kind::SET_LEVEL, 1, 100, 2, 0);
+        m.alerts(alert_kind::PHANTOM)
+    }
+
+    #[test]
+    fn size_shown_and_withdrawn_untraded_is_phantom() {
+        let a = episode(30 * MS, 0);
+        assert_eq!(a.len(), 1, "{a:?}");
+        assert_eq!(
+            (a[0].side, a[0].price, a[0].size, a[0].count),
+            (1, 100, 60, 1)
+        );
+        assert!(a[0].size_ratio > 20.0 && a[0].lifetime_ns == 30 * MS);
+    }
+
+    #[test]
+    fn controls_do_not_alert() {
+        assert!(episode(3_000 * MS, 0).is_empty()); // rested past max_lifetime_ns
+        assert!(episode(30 * MS, 20).is_empty()); // a third of it traded
+    }
+
+    #[test]
+    fn phantom_levels_at_three_prices_are_layering() {
+        let mut m = Market::l2(DetectConfig::default(), 400);
+        m.wait(MS)
+            .ev(kind::SET_LEVEL, 1, 100, 2, 0)
+            .ev(kind::SET_LEVEL, -1, 101, 2, 0);
+        for p in [102, 103, 104] {
+            m.wait(MS).ev(kind::SET_LEVEL, -1, p, 30, 0);
+        }
+        m.wait(50 * MS);
+        for p in [102, 103, 104] {
+            m.wait(MS).ev(kind::SET_LEVEL, -1, p, 0, 0);
+        }
+        assert_eq!(m.alerts(alert_kind::PHANTOM).len(), 3);
+        let a = m.alerts(alert_kind::LAYERING);
+        assert_eq!(a.len(), 1, "{a:?}");
+        assert_eq!((a[0].side, a[0].count, a[0].size), (-1, 3, 90));
     }
 }

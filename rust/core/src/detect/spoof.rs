@@ -9,9 +9,9 @@
 //! - **spoofing** when it was large (>= `spoof_min_ratio`), lived at most
 //!   `max_lifetime_ns`, filled at most `max_fill`, and at least
 //!   `min_opp_volume` lots executed against the *other* side meanwhile;
-//! - it also joins its side's list of recent withdrawals, and **layering**
-//!   fires when that list holds `layer_min_orders` orders at distinct prices,
-//!   all placed and all withdrawn within `layer_window_ns`.
+//! - when it was at least `layer_min_ratio` × typical and rested at least
+//!   `layer_min_lifetime_ns`, it is a candidate layer of its side
+//!   ([`super::layering`], the one grouping rule for L3 and L2).
 //!
 //! Records of orders still resting after `max_lifetime_ns` are dropped (they
 //! can no longer qualify), so memory is bounded by the order rate × lifetime.
@@ -20,6 +20,7 @@ use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
+use super::layering::{Evidence, Layering, Withdrawal};
 use super::{alert_kind, side_of, steps_behind, Alert, Ctx, DetectConfig};
 use crate::types::{kind, OrderId, Price, Qty, Side, Ts};
 
@@ -36,15 +37,6 @@ struct Track {
     mid2_at_add: Option<i64>,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Withdrawn {
-    ts_add: Ts,
-    ts_cancel: Ts,
-    price: Price,
-    id: OrderId,
-    size: Qty,
-}
-
 /// Spoofing + L3 layering state.
 #[derive(Clone, Debug, Default)]
 pub struct SpoofDetector {
@@ -52,7 +44,7 @@ pub struct SpoofDetector {
     expiry: VecDeque<(Ts, OrderId)>,
     /// Cumulative executed volume against resting bids [0] and asks [1].
     exec: [Qty; 2],
-    withdrawn: [VecDeque<Withdrawn>; 2],
+    layering: Layering,
 }
 
 fn si(s: Side) -> usize {
@@ -65,7 +57,7 @@ fn si(s: Side) -> usize {
 impl SpoofDetector {
     /// Records held.
     pub fn state_size(&self) -> usize {
-        self.live.len() + self.withdrawn[0].len() + self.withdrawn[1].len()
+        self.live.len() + self.layering.state_size()
     }
 
     pub(crate) fn on_event(
@@ -177,6 +169,8 @@ impl SpoofDetector {
         self.expiry.push_back((ev.ts, ev.order_id));
     }
 
+    /// An order that left by cancel: spoofing on its own, and a candidate
+    /// layer of its side.
     fn on_withdrawn(
         &mut self,
         cfg: &DetectConfig,
@@ -191,119 +185,151 @@ impl SpoofDetector {
         if life > cfg.max_lifetime_ns || fill > cfg.max_fill {
             return;
         }
-        let opp = match t.side {
-            Side::Bid => 1,
-            Side::Ask => 0,
-        };
-        let opp_volume = self.exec[opp] - t.opp_exec_at_add;
+        let opp_volume = self.exec[si(t.side.opposite())] - t.opp_exec_at_add;
         let dir = t.side as i64; // +1 bid: a bid spoof profits from a rise
         let price_move = match (t.mid2_at_add, cx.mid2_after()) {
             (Some(a), Some(b)) => (b - a) as f64 * dir as f64 / (2.0 * cfg.tick as f64),
             _ => 0.0,
         };
         if cfg.spoofing && t.ratio >= cfg.spoof_min_ratio && opp_volume >= cfg.min_opp_volume {
-            let quick = 1.0 - life as f64 / cfg.max_lifetime_ns as f64;
-            let big = (t.ratio / (2.0 * cfg.spoof_min_ratio)).min(1.0);
-            let unfilled = 1.0 - fill / cfg.max_fill.max(1e-9);
-            let traded = (opp_volume as f64 / t.size as f64).min(1.0);
-            let score = (0.25 * (quick + big + unfilled.clamp(0.0, 1.0) + traded)).clamp(1e-6, 1.0);
-            out.push(Alert {
-                ts: now,
-                kind: alert_kind::SPOOFING,
-                side: t.side as i8,
+            out.push(spoof_alert(cfg, now, id, t, fill, opp_volume, price_move));
+        }
+        if cfg.layering && t.ratio >= cfg.layer_min_ratio && life >= cfg.layer_min_lifetime_ns {
+            let w = Withdrawal {
+                placed: t.ts,
+                withdrawn: now,
                 price: t.price,
-                order_id: id,
-                score,
+                id,
                 size: t.size,
+            };
+            let ev = Evidence {
                 size_ratio: t.ratio,
-                lifetime_ns: life,
-                fill_frac: fill,
                 opp_volume,
                 price_move,
-                count: 1,
-                event_index: 0,
-            });
+            };
+            self.layering.on_withdrawn(cfg, t.side, w, ev, out);
         }
-        if !cfg.layering || t.ratio < cfg.layer_min_ratio || life < cfg.layer_min_lifetime_ns {
-            return;
+    }
+}
+
+/// The SPOOFING alert of a qualifying withdrawal. Score: the mean of four
+/// parts in [0, 1] — how quickly it was pulled, how large it was (saturating
+/// at twice the minimum ratio), how little of it filled, and how much traded
+/// on the other side meanwhile relative to its size.
+fn spoof_alert(
+    cfg: &DetectConfig,
+    now: Ts,
+    id: OrderId,
+    t: &Track,
+    fill: f64,
+    opp_volume: Qty,
+    price_move: f64,
+) -> Alert {
+    let life = now - t.ts;
+    let quick = 1.0 - life as f64 / cfg.max_lifetime_ns as f64;
+    let big = (t.ratio / (2.0 * cfg.spoof_min_ratio)).min(1.0);
+    let unfilled = (1.0 - fill / cfg.max_fill.max(1e-9)).clamp(0.0, 1.0);
+    let traded = (opp_volume as f64 / t.size as f64).min(1.0);
+    Alert {
+        ts: now,
+        kind: alert_kind::SPOOFING,
+        side: t.side as i8,
+        price: t.price,
+        order_id: id,
+        score: (0.25 * (quick + big + unfilled + traded)).clamp(1e-6, 1.0),
+        size: t.size,
+        size_ratio: t.ratio,
+        lifetime_ns: life,
+        fill_frac: fill,
+        opp_volume,
+        price_move,
+        count: 1,
+        event_index: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{Market, MS};
+    use super::*;
+
+    /// A touch at 100 / 101, then a 40-lot (20x typical) bid at the touch
+    /// that lives `life` ns while `traded` lots execute on the ask and
+    /// `filled` of its own lots fill, then is deleted.
+    fn episode(life: Ts, traded: Qty, filled: Qty) -> Vec<Alert> {
+        let mut m = Market::l3(DetectConfig::default(), 400);
+        m.wait(MS)
+            .ev(kind::ADD, 1, 100, 2, 1)
+            .ev(kind::ADD, -1, 101, 20, 2);
+        m.wait(MS).ev(kind::ADD, 1, 100, 40, 3);
+        if traded > 0 {
+            m.wait(1).ev(kind::EXECUTE, -1, 101, traded, 2);
         }
-        let q = &mut self.withdrawn[si(t.side)];
-        while q
-            .front()
-            .is_some_and(|w| now - w.ts_cancel > cfg.layer_window_ns)
-        {
-            q.pop_front();
+        if filled > 0 {
+            m.wait(1).ev(kind::EXECUTE, 1, 100, 2, 1); // the queue ahead first
+            m.wait(1).ev(kind::EXECUTE, 1, 100, filled, 3);
         }
-        q.push_back(Withdrawn {
-            ts_add: t.ts,
-            ts_cancel: now,
-            price: t.price,
-            id,
-            size: t.size,
-        });
-        if q.len() > 256 {
-            q.pop_front(); // bounded even in a cancel storm
+        m.wait(life).ev(kind::DELETE, 1, 100, 0, 3);
+        m.alerts(alert_kind::SPOOFING)
+    }
+
+    #[test]
+    fn a_large_order_pulled_fast_while_the_other_side_trades_is_spoofing() {
+        let a = episode(50 * MS, 5, 0);
+        assert_eq!(a.len(), 1, "{a:?}");
+        let a = a[0];
+        assert_eq!(
+            (a.side, a.price, a.order_id, a.size, a.count),
+            (1, 100, 3, 40, 1)
+        );
+        assert!((a.size_ratio - 20.0).abs() < 1.0, "{}", a.size_ratio);
+        assert_eq!(a.opp_volume, 5);
+        assert_eq!(a.fill_frac, 0.0);
+        assert!(a.lifetime_ns >= 50 * MS && a.score > 0.5);
+    }
+
+    #[test]
+    fn controls_do_not_alert() {
+        // rested past max_lifetime_ns (2 s): a genuine order
+        assert!(episode(3_000 * MS, 5, 0).is_empty());
+        // nothing traded on the other side: nothing to gain from it
+        assert!(episode(50 * MS, 0, 0).is_empty());
+        // a quarter of it filled (> max_fill 0.1): it was meant to trade
+        assert!(episode(50 * MS, 5, 10).is_empty());
+    }
+
+    #[test]
+    fn an_order_far_from_the_touch_is_not_tracked() {
+        let mut m = Market::l3(DetectConfig::default(), 400);
+        m.wait(MS)
+            .ev(kind::ADD, 1, 100, 2, 1)
+            .ev(kind::ADD, -1, 101, 20, 2);
+        m.wait(MS).ev(kind::ADD, 1, 90, 40, 3); // 10 steps behind (near_steps 5)
+        m.wait(1).ev(kind::EXECUTE, -1, 101, 5, 2);
+        m.wait(50 * MS).ev(kind::DELETE, 1, 90, 0, 3);
+        assert!(m.alerts(alert_kind::SPOOFING).is_empty());
+    }
+
+    #[test]
+    fn layers_placed_and_pulled_together_are_layering() {
+        let mut m = Market::l3(DetectConfig::default(), 400);
+        m.wait(MS)
+            .ev(kind::ADD, 1, 100, 2, 1)
+            .ev(kind::ADD, -1, 101, 2, 2);
+        for k in 0..3 {
+            m.wait(MS).ev(kind::ADD, -1, 102 + k, 8, 10 + k as u64); // 4x typical
         }
-        // Distinct prices among withdrawals placed within one window of this
-        // order's placement: a scan from the newest that stops as soon as
-        // enough distinct prices are found, with no allocation.
-        let mut seen = [0 as Price; 16];
-        let mut n_seen = 0usize;
-        let need = cfg.layer_min_orders.min(16);
-        for w in q.iter().rev() {
-            if (w.ts_add - t.ts).abs() > cfg.layer_window_ns {
-                continue;
-            }
-            if !seen[..n_seen].contains(&w.price) {
-                seen[n_seen] = w.price;
-                n_seen += 1;
-                if n_seen >= need {
-                    break;
-                }
-            }
+        m.wait(100 * MS);
+        for k in 0..3 {
+            m.wait(MS).ev(kind::DELETE, -1, 102 + k, 0, 10 + k as u64);
         }
-        if n_seen < need {
-            return;
-        }
-        let newest_add = t.ts;
-        let mut prices: Vec<Price> = q
-            .iter()
-            .filter(|w| (w.ts_add - newest_add).abs() <= cfg.layer_window_ns)
-            .map(|w| w.price)
-            .collect();
-        prices.sort_unstable();
-        prices.dedup();
-        if prices.len() >= cfg.layer_min_orders {
-            let group: Vec<Withdrawn> = q
-                .iter()
-                .filter(|w| (w.ts_add - newest_add).abs() <= cfg.layer_window_ns)
-                .copied()
-                .collect();
-            let size: Qty = group.iter().map(|w| w.size).sum();
-            let first_add = group.iter().map(|w| w.ts_add).min().unwrap_or(now);
-            let n = prices.len();
-            let score = ((n as f64 / (2.0 * cfg.layer_min_orders as f64)).min(1.0) * 0.5
-                + 0.5
-                    * (1.0 - (now - first_add) as f64 / (2.0 * cfg.layer_window_ns as f64))
-                        .clamp(0.0, 1.0))
-            .clamp(1e-6, 1.0);
-            out.push(Alert {
-                ts: now,
-                kind: alert_kind::LAYERING,
-                side: t.side as i8,
-                price: t.price,
-                order_id: group.first().map_or(0, |w| w.id),
-                score,
-                size,
-                size_ratio: t.ratio,
-                lifetime_ns: now - first_add,
-                fill_frac: 0.0,
-                opp_volume: self.exec[opp] - t.opp_exec_at_add,
-                price_move,
-                count: n as i64,
-                event_index: 0,
-            });
-            q.clear();
-        }
+        let a = m.alerts(alert_kind::LAYERING);
+        assert_eq!(a.len(), 1, "{a:?}");
+        assert_eq!(
+            (a[0].side, a[0].count, a[0].size, a[0].order_id),
+            (-1, 3, 24, 10)
+        );
+        // 4x is below the spoofing ratio: no spoofing alerts
+        assert!(m.alerts(alert_kind::SPOOFING).is_empty());
     }
 }

@@ -60,8 +60,10 @@ impl StuffingDetector {
                     size_ratio: ratio,
                     lifetime_ns: cfg.stuffing_bucket_ns,
                     fill_frac: trades as f64 / m.max(1.0),
+                    // Evidence in the fields' own meanings: cancels (size),
+                    // messages (count), trades/messages (fill_frac); the
+                    // cancel:trade ratio is size / (fill_frac·count + 1).
                     count: msgs,
-                    price_move: ctr,
                     ..Alert::default()
                 });
                 self.fired_now = true;
@@ -137,5 +139,51 @@ impl StuffingDetector {
             kind::EXECUTE | kind::TRADE => self.trades += 1,
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{Market, MS};
+    use super::*;
+
+    /// 3 s of one add/delete pair every 10 ms, then `burst` add/delete
+    /// pairs within 20 ms, then quiet.
+    fn run(burst: u64, with_trades: bool) -> Vec<Alert> {
+        let mut m = Market::l3(DetectConfig::default(), 0);
+        m.ev(kind::ADD, 1, 100, 2, 1)
+            .ev(kind::ADD, -1, 101, 50_000, 2);
+        for i in 0..300 {
+            m.wait(10 * MS)
+                .ev(kind::ADD, 1, 99, 2, 10 + i)
+                .ev(kind::DELETE, 1, 99, 0, 10 + i);
+        }
+        for i in 0..burst {
+            m.wait(20 * MS / burst.max(1) as i64)
+                .ev(kind::ADD, 1, 98, 2, 10_000 + i)
+                .ev(kind::DELETE, 1, 98, 0, 10_000 + i);
+            if with_trades {
+                m.ev(kind::EXECUTE, -1, 101, 1, 2);
+            }
+        }
+        m.wait(500 * MS).ev(kind::ADD, 1, 97, 2, 5);
+        m.alerts(alert_kind::QUOTE_STUFFING)
+    }
+
+    #[test]
+    fn a_burst_of_cancels_far_above_the_baseline_is_quote_stuffing() {
+        let a = run(400, false);
+        assert_eq!(a.len(), 1, "{a:?}");
+        let a = a[0];
+        assert!(a.count >= 800 && a.size >= 400, "{a:?}");
+        assert!(a.size_ratio >= 10.0 && a.fill_frac == 0.0);
+        assert_eq!(a.price_move, 0.0);
+    }
+
+    #[test]
+    fn normal_rates_and_trading_bursts_are_not() {
+        assert!(run(5, false).is_empty());
+        // as many trades as cancels: a busy market, not stuffing
+        assert!(run(400, true).is_empty());
     }
 }

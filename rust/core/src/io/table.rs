@@ -137,7 +137,7 @@ mod tests {
     fn names_codes_and_grids() {
         let g = Grid::parse("0.01").unwrap_or(Grid::units(1));
         let data = b"ts,kind,side,price,size,order_id\n5,add,bid,100.25,3,7\n6,3,-1,0.01,1,\n";
-        let ev = parse(data, &g, &Grid::units(1)).unwrap_or_default();
+        let ev = parse(data, &g, &Grid::units(1)).unwrap();
         assert_eq!(ev.len(), 2);
         assert_eq!(
             (ev[0].kind, ev[0].side, ev[0].price, ev[0].order_id),

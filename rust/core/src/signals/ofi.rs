@@ -160,7 +160,7 @@ mod tests {
     fn both(b: &mut crate::L3Book, ev: Event) -> (i64, i64, i64) {
         use crate::book::Book;
         let prev = Top::of(b.l2());
-        let ch = b.apply_event(&ev).unwrap_or_default();
+        let ch = b.apply_event(&ev).unwrap();
         let cur = Top::of(b.l2());
         (
             ofi(&prev, &cur),

@@ -1,0 +1,259 @@
+//! Layering: several large orders (L3) or phantom levels (L2) at distinct
+//! prices of one side, placed and withdrawn together. The spoofing detector
+//! (orders) and the phantom detector (levels) each decide what counts as a
+//! large withdrawal and hand it here; grouping and scoring are one rule for
+//! both feeds.
+//!
+//! A group is `layer_min_orders` withdrawals at distinct prices of one
+//! side, each withdrawn within `layer_window_ns` of the newest and placed
+//! within `layer_window_ns` of the newest's placement. The score rewards
+//! more layers (saturating at twice the minimum) and a compact episode (the
+//! whole group placed and pulled within the window scores highest).
+
+use std::collections::VecDeque;
+
+use super::{alert_kind, Alert, DetectConfig};
+use crate::types::{OrderId, Price, Qty, Side, Ts};
+
+/// Most withdrawals kept per side: bounded even in a cancel storm.
+const MAX_KEPT: usize = 256;
+
+/// One large withdrawal handed to [`Layering::on_withdrawn`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Withdrawal {
+    /// When the order / level size was placed (ns).
+    pub placed: Ts,
+    /// When it was withdrawn (ns).
+    pub withdrawn: Ts,
+    /// Its price (ticks).
+    pub price: Price,
+    /// The order id (0 on L2).
+    pub id: OrderId,
+    /// Its size (lots).
+    pub size: Qty,
+}
+
+/// What the caller knows about the newest withdrawal, for the alert.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Evidence {
+    /// Its size / the typical size.
+    pub size_ratio: f64,
+    /// Volume executed on the other side while it rested (lots; 0 on L2).
+    pub opp_volume: Qty,
+    /// Mid move over its life in price steps, + = in its side's favour.
+    pub price_move: f64,
+}
+
+/// Recent large withdrawals per side.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Layering {
+    recent: [VecDeque<Withdrawal>; 2],
+}
+
+fn si(s: Side) -> usize {
+    match s {
+        Side::Bid => 0,
+        Side::Ask => 1,
+    }
+}
+
+impl Layering {
+    /// Withdrawals held.
+    pub(crate) fn state_size(&self) -> usize {
+        self.recent[0].len() + self.recent[1].len()
+    }
+
+    /// Records `w` on `side`; emits a LAYERING alert (and forgets the
+    /// group) when it completes one.
+    pub(crate) fn on_withdrawn(
+        &mut self,
+        cfg: &DetectConfig,
+        side: Side,
+        w: Withdrawal,
+        ev: Evidence,
+        out: &mut Vec<Alert>,
+    ) {
+        let q = &mut self.recent[si(side)];
+        while q
+            .front()
+            .is_some_and(|x| w.withdrawn - x.withdrawn > cfg.layer_window_ns)
+        {
+            q.pop_front();
+        }
+        q.push_back(w);
+        if q.len() > MAX_KEPT {
+            q.pop_front();
+        }
+        let in_group = |x: &Withdrawal| (x.placed - w.placed).abs() <= cfg.layer_window_ns;
+        // Cheap first: stop counting distinct prices as soon as there are
+        // enough (most withdrawals complete no group).
+        let need = cfg.layer_min_orders;
+        let mut distinct = 0usize;
+        for (k, x) in q.iter().enumerate().rev() {
+            if in_group(x)
+                && !q
+                    .iter()
+                    .skip(k + 1)
+                    .any(|y| in_group(y) && y.price == x.price)
+            {
+                distinct += 1;
+                if distinct >= need {
+                    break;
+                }
+            }
+        }
+        if distinct < need {
+            return;
+        }
+        let mut prices: Vec<Price> = q.iter().filter(|x| in_group(x)).map(|x| x.price).collect();
+        prices.sort_unstable();
+        prices.dedup();
+        let n = prices.len();
+        let size: Qty = q.iter().filter(|x| in_group(x)).map(|x| x.size).sum();
+        let first = q.iter().filter(|x| in_group(x)).map(|x| x.placed).min();
+        let first = first.unwrap_or(w.placed);
+        let first_id = q.iter().find(|x| in_group(x)).map_or(w.id, |x| x.id);
+        let span = w.withdrawn - first;
+        let many = (n as f64 / (2.0 * need as f64)).min(1.0);
+        let compact = (1.0 - span as f64 / (2.0 * cfg.layer_window_ns as f64)).clamp(0.0, 1.0);
+        out.push(Alert {
+            ts: w.withdrawn,
+            kind: alert_kind::LAYERING,
+            side: side as i8,
+            price: w.price,
+            order_id: first_id,
+            score: (0.5 * many + 0.5 * compact).clamp(1e-6, 1.0),
+            size,
+            size_ratio: ev.size_ratio,
+            lifetime_ns: span,
+            fill_frac: 0.0,
+            opp_volume: ev.opp_volume,
+            price_move: ev.price_move,
+            count: n as i64,
+            event_index: 0,
+        });
+        q.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(placed: Ts, withdrawn: Ts, price: Price) -> Withdrawal {
+        Withdrawal {
+            placed,
+            withdrawn,
+            price,
+            id: price as u64,
+            size: 10,
+        }
+    }
+
+    #[test]
+    fn three_distinct_prices_placed_and_pulled_together_make_a_group() {
+        let cfg = DetectConfig::default();
+        let mut l = Layering::default();
+        let mut out = Vec::new();
+        let ms = 1_000_000;
+        l.on_withdrawn(
+            &cfg,
+            Side::Ask,
+            w(0, 50 * ms, 102),
+            Evidence::default(),
+            &mut out,
+        );
+        // the same price again is not a new layer
+        l.on_withdrawn(
+            &cfg,
+            Side::Ask,
+            w(ms, 51 * ms, 102),
+            Evidence::default(),
+            &mut out,
+        );
+        l.on_withdrawn(
+            &cfg,
+            Side::Ask,
+            w(2 * ms, 52 * ms, 103),
+            Evidence::default(),
+            &mut out,
+        );
+        assert!(out.is_empty());
+        // the other side never counts
+        l.on_withdrawn(
+            &cfg,
+            Side::Bid,
+            w(3 * ms, 53 * ms, 98),
+            Evidence::default(),
+            &mut out,
+        );
+        assert!(out.is_empty());
+        l.on_withdrawn(
+            &cfg,
+            Side::Ask,
+            w(3 * ms, 53 * ms, 104),
+            Evidence::default(),
+            &mut out,
+        );
+        assert_eq!(out.len(), 1);
+        let a = out[0];
+        assert_eq!(
+            (a.kind, a.side, a.count, a.size, a.order_id),
+            (2, -1, 3, 40, 102)
+        );
+        assert_eq!(a.lifetime_ns, 53 * ms);
+        assert!(a.score > 0.5 && a.score <= 1.0);
+        // the group is forgotten once reported
+        assert_eq!(l.state_size(), 1);
+    }
+
+    #[test]
+    fn withdrawals_placed_far_apart_do_not_group() {
+        let cfg = DetectConfig::default();
+        let mut l = Layering::default();
+        let mut out = Vec::new();
+        let s = 1_000_000_000;
+        // placed 0 s, 1.5 s, 3 s apart; all pulled within 1 s of each other
+        l.on_withdrawn(
+            &cfg,
+            Side::Bid,
+            w(0, 3 * s, 100),
+            Evidence::default(),
+            &mut out,
+        );
+        l.on_withdrawn(
+            &cfg,
+            Side::Bid,
+            w(3 * s / 2, 3 * s + 1, 99),
+            Evidence::default(),
+            &mut out,
+        );
+        l.on_withdrawn(
+            &cfg,
+            Side::Bid,
+            w(3 * s, 3 * s + 2, 98),
+            Evidence::default(),
+            &mut out,
+        );
+        assert!(out.is_empty());
+        // withdrawn more than a window after the others: they expired
+        let mut l = Layering::default();
+        l.on_withdrawn(
+            &cfg,
+            Side::Bid,
+            w(0, 10, 100),
+            Evidence::default(),
+            &mut out,
+        );
+        l.on_withdrawn(&cfg, Side::Bid, w(0, 20, 99), Evidence::default(), &mut out);
+        l.on_withdrawn(
+            &cfg,
+            Side::Bid,
+            w(0, 2 * s, 98),
+            Evidence::default(),
+            &mut out,
+        );
+        assert!(out.is_empty());
+        assert_eq!(l.state_size(), 1);
+    }
+}
