@@ -366,25 +366,11 @@ pub fn reconcile(
         book.apply(ev).map_err(|k| Error::at(i as u64, k))?;
         out.events.push(*ev);
     }
-    // next_of[j]: the next message (row) about the same order id as row j.
     let msgs = &events[n_seed..];
-    let mut next_of = vec![usize::MAX; rows];
-    {
-        let mut seen: rustc_hash::FxHashMap<OrderId, usize> = rustc_hash::FxHashMap::default();
-        for j in (0..rows).rev() {
-            let id = msgs[j].order_id;
-            if id != 0 {
-                if let Some(&n) = seen.get(&id) {
-                    next_of[j] = n;
-                }
-                seen.insert(id, j);
-            }
-        }
-    }
+    let next_of = next_mentions(msgs);
     let mut last_seen: rustc_hash::FxHashMap<OrderId, usize> = rustc_hash::FxHashMap::default();
     let mut prev_bound: [Option<Price>; 2] = [None, None];
-    for k in 0..rows {
-        let ev = &events[n_seed + k];
+    for (k, ev) in msgs.iter().enumerate() {
         if ev.order_id != 0 {
             last_seen.insert(ev.order_id, k);
         }
@@ -395,23 +381,7 @@ pub fn reconcile(
         out.events.push(*ev);
         let row = &orderbook[k * cols..(k + 1) * cols];
         for (si, side) in [Side::Bid, Side::Ask].into_iter().enumerate() {
-            let want = row_levels(row, side, tick);
-            // Visible window: down to the L-th level when the row is full.
-            let bound = (want.len() == levels).then(|| want[levels - 1].0);
-            let mut fixes: Vec<(Price, Qty)> = Vec::new();
-            for &(p, q) in &want {
-                let have = book.l2().qty_at(side, p);
-                if have != q {
-                    fixes.push((p, q - have));
-                }
-            }
-            book.l2().for_each_level(side, usize::MAX, |p, q| {
-                if bound.is_none_or(|b| !worse(side, p, b)) && !want.iter().any(|w| w.0 == p) {
-                    fixes.push((p, -q));
-                }
-            });
-            // for_each_level visits every level; stop early is not needed for
-            // correctness, and books here are small.
+            let (fixes, bound) = level_fixes(&book, row, side, tick, levels);
             for (p, delta) in fixes {
                 let reason = if prev_bound[si].is_some_and(|b| worse(side, p, b)) {
                     REASON_OUT_OF_WINDOW
@@ -427,60 +397,118 @@ pub fn reconcile(
                     delta,
                     reason,
                 });
-                let mut push = |b: &mut L3Book, e: Event| -> Result<(), Error> {
-                    b.apply(&e)
+                let fix = if delta > 0 {
+                    vec![(0, delta, kind::SEED)]
+                } else {
+                    removal_plan(&book, side, p, -delta, &last_seen, &next_of, msgs)
+                        .into_iter()
+                        .map(|(id, q)| (id, q, kind::CANCEL))
+                        .collect()
+                };
+                for (id, q, k) in fix {
+                    let mut e = Event::new(ev.ts, k, side as i8, p, q, id);
+                    e.flags = FLAG_RECONCILE;
+                    book.apply(&e)
                         .map_err(|x| Error::at(out.events.len() as u64, x))?;
                     out.events.push(e);
-                    Ok(())
-                };
-                if delta > 0 {
-                    let mut e = Event::new(ev.ts, kind::SEED, side as i8, p, delta, 0);
-                    e.flags = FLAG_RECONCILE;
-                    push(&mut book, e)?;
-                } else {
-                    let mut left = -delta;
-                    // Which lots vanished out of view is decided from the file
-                    // itself: first orders whose next message is a full delete
-                    // (type 3) of fewer shares than they hold (they lost the
-                    // difference), then anonymous lots, then orders never
-                    // mentioned again (cancelled out of view?), then the rest,
-                    // newest first. Order id 0 stands for the anonymous lots.
-                    let queue = book.queue(side, p);
-                    let mut plan: Vec<(u8, usize, OrderId, Qty)> = Vec::new();
-                    let anon = book.anonymous_at(side, p);
-                    if anon > 0 {
-                        plan.push((1, 0, 0, anon));
-                    }
-                    for (pos, &(id, q)) in queue.iter().enumerate() {
-                        let nxt = last_seen
-                            .get(&id)
-                            .and_then(|&i| next_of.get(i).copied())
-                            .filter(|&j| j != usize::MAX)
-                            .map(|j| &events[n_seed + j]);
-                        let (rank, cap) = match nxt {
-                            Some(m) if m.kind == kind::DELETE && m.size < q => (0, q - m.size),
-                            None => (2, q),
-                            Some(_) => (3, q),
-                        };
-                        plan.push((rank, usize::MAX - pos, id, cap));
-                    }
-                    plan.sort_unstable();
-                    for (_, _, id, cap) in plan {
-                        if left == 0 {
-                            break;
-                        }
-                        let take = cap.min(left);
-                        let mut e = Event::new(ev.ts, kind::CANCEL, side as i8, p, take, id);
-                        e.flags = FLAG_RECONCILE;
-                        push(&mut book, e)?;
-                        left -= take;
-                    }
                 }
             }
             prev_bound[si] = bound;
         }
     }
     Ok(out)
+}
+
+/// `next[j]`: the next message (row) about the same order id as row `j`
+/// (`usize::MAX` when none).
+fn next_mentions(msgs: &[Event]) -> Vec<usize> {
+    let mut next = vec![usize::MAX; msgs.len()];
+    let mut seen: rustc_hash::FxHashMap<OrderId, usize> = rustc_hash::FxHashMap::default();
+    for j in (0..msgs.len()).rev() {
+        let id = msgs[j].order_id;
+        if id != 0 {
+            if let Some(&n) = seen.get(&id) {
+                next[j] = n;
+            }
+            seen.insert(id, j);
+        }
+    }
+    next
+}
+
+/// What makes `side` of the book equal to the orderbook row's levels:
+/// (price, lots to add (+) or remove (−)) per level, and the row's visible
+/// bound (its L-th level when the row is full; levels beyond it are out of
+/// view and left alone).
+fn level_fixes(
+    book: &crate::book::l3::L3Book,
+    row: &[i64],
+    side: Side,
+    tick: i64,
+    levels: usize,
+) -> (Vec<(Price, Qty)>, Option<Price>) {
+    let want = row_levels(row, side, tick);
+    let bound = (want.len() == levels).then(|| want[levels - 1].0);
+    let mut fixes: Vec<(Price, Qty)> = Vec::new();
+    for &(p, q) in &want {
+        let have = book.l2().qty_at(side, p);
+        if have != q {
+            fixes.push((p, q - have));
+        }
+    }
+    book.l2().for_each_level(side, usize::MAX, |p, q| {
+        if bound.is_none_or(|b| !worse(side, p, b)) && !want.iter().any(|w| w.0 == p) {
+            fixes.push((p, -q));
+        }
+    });
+    (fixes, bound)
+}
+
+/// Which lots vanished out of view at (side, p), `lots` in all, as
+/// (order id, lots) to cancel — decided from the file itself: first orders
+/// whose next message is a full delete (type 3) of fewer shares than they
+/// hold (they lost the difference), then anonymous lots (id 0), then orders
+/// never mentioned again (cancelled out of view?), then the rest, newest
+/// first.
+fn removal_plan(
+    book: &crate::book::l3::L3Book,
+    side: Side,
+    p: Price,
+    lots: Qty,
+    last_seen: &rustc_hash::FxHashMap<OrderId, usize>,
+    next_of: &[usize],
+    msgs: &[Event],
+) -> Vec<(OrderId, Qty)> {
+    let mut plan: Vec<(u8, usize, OrderId, Qty)> = Vec::new();
+    let anon = book.anonymous_at(side, p);
+    if anon > 0 {
+        plan.push((1, 0, 0, anon));
+    }
+    for (pos, &(id, q)) in book.queue(side, p).iter().enumerate() {
+        let nxt = last_seen
+            .get(&id)
+            .and_then(|&i| next_of.get(i).copied())
+            .filter(|&j| j != usize::MAX)
+            .map(|j| &msgs[j]);
+        let (rank, cap) = match nxt {
+            Some(m) if m.kind == kind::DELETE && m.size < q => (0, q - m.size),
+            None => (2, q),
+            Some(_) => (3, q),
+        };
+        plan.push((rank, usize::MAX - pos, id, cap));
+    }
+    plan.sort_unstable();
+    let mut left = lots;
+    let mut out = Vec::new();
+    for (_, _, id, cap) in plan {
+        if left == 0 {
+            break;
+        }
+        let take = cap.min(left);
+        out.push((id, take));
+        left -= take;
+    }
+    out
 }
 
 #[cfg(test)]

@@ -203,8 +203,7 @@ impl Parser {
                 self.head = Some((schema, cols));
                 continue;
             };
-            let schema = *schema;
-            let cols = cols.clone();
+            let (schema, cols) = (*schema, cols.clone());
             fields(raw, &mut row);
             if row.len() != cols.n {
                 return Err(perr(
@@ -213,25 +212,10 @@ impl Parser {
                     format!("{} columns, the header has {}", row.len(), cols.n),
                 ));
             }
-            let sym = col(&row, cols.symbol, line, "symbol", cols.n)?;
-            match &self.symbol {
-                Some(s) if s.as_slice() != sym => {
-                    if self.opt.symbol.is_some() {
-                        continue;
-                    }
-                    return Err(perr(
-                        line,
-                        "symbol",
-                        format!(
-                            "the file holds more than one symbol ({:?}, {:?}); pass symbol= to pick one",
-                            show(s),
-                            show(sym)
-                        ),
-                    ));
-                }
-                Some(_) => {}
-                None => self.symbol = Some(sym.to_vec()),
+            if !self.keep_symbol(col(&row, cols.symbol, line, "symbol", cols.n)?, line)? {
+                continue;
             }
+            // Both clocks are checked whichever becomes `ts`.
             let exch = parse_int(row[cols.ts], line, "timestamp")?;
             let local = parse_int(row[cols.local], line, "local_timestamp")?;
             let us = match self.opt.ts {
@@ -242,101 +226,157 @@ impl Parser {
                 .checked_mul(1000)
                 .ok_or_else(|| perr(line, "timestamp", "µs value out of range"))?;
             match schema {
-                Schema::IncrementalL2 => {
-                    let snap = match row[cols.snapshot] {
-                        b"true" | b"True" | b"TRUE" | b"1" => true,
-                        b"false" | b"False" | b"FALSE" | b"0" => false,
-                        other => {
-                            return Err(perr(
-                                line,
-                                "is_snapshot",
-                                format!("expected true/false, got {:?}", show(other)),
-                            ))
-                        }
-                    };
-                    let side = match row[cols.side] {
-                        b"bid" | b"buy" => 1,
-                        b"ask" | b"sell" => -1,
-                        other => {
-                            return Err(perr(
-                                line,
-                                "side",
-                                format!("expected bid or ask, got {:?}", show(other)),
-                            ))
-                        }
-                    };
-                    let price = self.opt.price.field(row[cols.price], line, "price")?;
-                    let size = self.opt.size.field(row[cols.amount], line, "amount")?;
-                    if size < 0 {
-                        return Err(perr(line, "amount", "negative size"));
-                    }
-                    let key = (local, snap);
-                    if self.prev_key.is_some_and(|k| k != key) {
-                        if let Some(p) = self.pending.as_mut() {
-                            p.flags |= flags::LAST;
-                        }
-                    }
-                    self.prev_key = Some(key);
-                    let fl = if snap { flags::SNAPSHOT } else { 0 };
-                    if snap && !self.in_snapshot {
-                        let mut e = Event::new(ts, kind::CLEAR, 0, 0, 0, 0);
-                        e.flags = fl;
-                        self.emit(out, e);
-                    }
-                    self.in_snapshot = snap;
-                    let mut e = Event::new(ts, kind::SET_LEVEL, side, price, size, 0);
-                    e.flags = fl;
-                    self.emit(out, e);
+                Schema::IncrementalL2 => self.incremental(&row, &cols, line, ts, local, out)?,
+                Schema::Trades => out.push(self.trade(&row, &cols, line, ts)?),
+                Schema::Snapshot { .. } => self.snapshot(&row, &cols, line, ts, out)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a row of `sym` is kept: the chosen symbol's rows only; with
+    /// none chosen, the file must hold one symbol.
+    fn keep_symbol(&mut self, sym: &[u8], line: u64) -> Result<bool, Error> {
+        match &self.symbol {
+            Some(s) if s.as_slice() != sym => {
+                if self.opt.symbol.is_some() {
+                    return Ok(false);
                 }
-                Schema::Trades => {
-                    // The event side is the resting side: a buy taker hit the asks.
-                    let side = match row[cols.side] {
-                        b"buy" => -1,
-                        b"sell" => 1,
-                        b"unknown" | b"" => 0,
-                        other => {
-                            return Err(perr(
-                                line,
-                                "side",
-                                format!("expected buy, sell or unknown, got {:?}", show(other)),
-                            ))
-                        }
-                    };
-                    let price = self.opt.price.field(row[cols.price], line, "price")?;
-                    let size = self.opt.size.field(row[cols.amount], line, "amount")?;
-                    if size <= 0 {
-                        return Err(perr(line, "amount", "trade size must be positive"));
-                    }
-                    let mut e = Event::new(ts, kind::TRADE, side, price, size, 0);
-                    e.flags = flags::LAST;
-                    out.push(e);
+                Err(perr(
+                    line,
+                    "symbol",
+                    format!(
+                        "the file holds more than one symbol ({:?}, {:?}); pass symbol= to pick one",
+                        show(s),
+                        show(sym)
+                    ),
+                ))
+            }
+            Some(_) => Ok(true),
+            None => {
+                self.symbol = Some(sym.to_vec());
+                Ok(true)
+            }
+        }
+    }
+
+    /// One `incremental_book_L2` row: a level's absolute size. A row whose
+    /// (local time, is_snapshot) differs from the previous one's starts a
+    /// new message, which ends the held-back event's; the first row of a
+    /// snapshot run resets the book.
+    fn incremental(
+        &mut self,
+        row: &[&[u8]],
+        cols: &Cols,
+        line: u64,
+        ts: Ts,
+        local: i64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        let snap = match row[cols.snapshot] {
+            b"true" | b"True" | b"TRUE" | b"1" => true,
+            b"false" | b"False" | b"FALSE" | b"0" => false,
+            other => {
+                return Err(perr(
+                    line,
+                    "is_snapshot",
+                    format!("expected true/false, got {:?}", show(other)),
+                ))
+            }
+        };
+        let side = match row[cols.side] {
+            b"bid" | b"buy" => 1,
+            b"ask" | b"sell" => -1,
+            other => {
+                return Err(perr(
+                    line,
+                    "side",
+                    format!("expected bid or ask, got {:?}", show(other)),
+                ))
+            }
+        };
+        let price = self.opt.price.field(row[cols.price], line, "price")?;
+        let size = self.opt.size.field(row[cols.amount], line, "amount")?;
+        if size < 0 {
+            return Err(perr(line, "amount", "negative size"));
+        }
+        let key = (local, snap);
+        if self.prev_key.is_some_and(|k| k != key) {
+            if let Some(p) = self.pending.as_mut() {
+                p.flags |= flags::LAST;
+            }
+        }
+        self.prev_key = Some(key);
+        let fl = if snap { flags::SNAPSHOT } else { 0 };
+        if snap && !self.in_snapshot {
+            let mut e = Event::new(ts, kind::CLEAR, 0, 0, 0, 0);
+            e.flags = fl;
+            self.emit(out, e);
+        }
+        self.in_snapshot = snap;
+        let mut e = Event::new(ts, kind::SET_LEVEL, side, price, size, 0);
+        e.flags = fl;
+        self.emit(out, e);
+        Ok(())
+    }
+
+    /// One `trades` row: a TRADE on the resting side (a buy taker hit the
+    /// asks), a message of its own.
+    fn trade(&self, row: &[&[u8]], cols: &Cols, line: u64, ts: Ts) -> Result<Event, Error> {
+        let side = match row[cols.side] {
+            b"buy" => -1,
+            b"sell" => 1,
+            b"unknown" | b"" => 0,
+            other => {
+                return Err(perr(
+                    line,
+                    "side",
+                    format!("expected buy, sell or unknown, got {:?}", show(other)),
+                ))
+            }
+        };
+        let price = self.opt.price.field(row[cols.price], line, "price")?;
+        let size = self.opt.size.field(row[cols.amount], line, "amount")?;
+        if size <= 0 {
+            return Err(perr(line, "amount", "trade size must be positive"));
+        }
+        let mut e = Event::new(ts, kind::TRADE, side, price, size, 0);
+        e.flags = flags::LAST;
+        Ok(e)
+    }
+
+    /// One `book_snapshot_N` row: the top N as level diffs against the
+    /// previous row (removals first), one message.
+    fn snapshot(
+        &mut self,
+        row: &[&[u8]],
+        cols: &Cols,
+        line: u64,
+        ts: Ts,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        let (nb, na) = &mut self.next;
+        nb.clear();
+        na.clear();
+        for c in &cols.levels {
+            for (pc, qc, dst, field_p, field_q) in [
+                (c[0], c[1], &mut *na, "asks[i].price", "asks[i].amount"),
+                (c[2], c[3], &mut *nb, "bids[i].price", "bids[i].amount"),
+            ] {
+                // Thin books leave the deeper columns empty.
+                if row[pc].is_empty() {
+                    continue;
                 }
-                Schema::Snapshot { .. } => {
-                    let (nb, na) = &mut self.next;
-                    nb.clear();
-                    na.clear();
-                    for c in &cols.levels {
-                        for (pc, qc, dst, field_p, field_q) in [
-                            (c[0], c[1], &mut *na, "asks[i].price", "asks[i].amount"),
-                            (c[2], c[3], &mut *nb, "bids[i].price", "bids[i].amount"),
-                        ] {
-                            // Thin books leave the deeper columns empty.
-                            if row[pc].is_empty() {
-                                continue;
-                            }
-                            let p = self.opt.price.field(row[pc], line, field_p)?;
-                            let q = self.opt.size.field(row[qc], line, field_q)?;
-                            if q > 0 {
-                                dst.push((p, q));
-                            }
-                        }
-                    }
-                    let (pb, pa) = &self.prev;
-                    levels::diff((pb, pa), (nb, na), ts, 0, flags::LAST, out);
-                    std::mem::swap(&mut self.prev, &mut self.next);
+                let p = self.opt.price.field(row[pc], line, field_p)?;
+                let q = self.opt.size.field(row[qc], line, field_q)?;
+                if q > 0 {
+                    dst.push((p, q));
                 }
             }
         }
+        let (pb, pa) = &self.prev;
+        levels::diff((pb, pa), (nb, na), ts, 0, flags::LAST, out);
+        std::mem::swap(&mut self.prev, &mut self.next);
         Ok(())
     }
 
