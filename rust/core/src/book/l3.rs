@@ -74,6 +74,13 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// The level changes, first then second, by reference (no copy of the
+    /// records: this runs on every event of every path).
+    #[inline(always)]
+    pub fn iter(&self) -> impl Iterator<Item = &LevelChange> {
+        self.first.iter().chain(self.second.iter())
+    }
+
     fn one(c: LevelChange) -> Changes {
         Changes {
             first: Some(c),

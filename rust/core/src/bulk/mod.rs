@@ -169,8 +169,8 @@ fn replay_steps<B: Book>(
         let end = (start + chunk).min(n);
         for (i, ev) in events[start..end].iter().enumerate() {
             let i = start + i;
-            let step = match inst.step(ev) {
-                Ok(s) => Some(s),
+            let applied = match inst.step(ev) {
+                Ok(()) => true,
                 Err(kind) => match cfg.on_error {
                     OnError::Raise => {
                         if let Some(cp) = cp.take() {
@@ -186,11 +186,12 @@ fn replay_steps<B: Book>(
                         if out.first_skipped.is_none() {
                             out.first_skipped = Some(Error::at(i as u64, kind));
                         }
-                        None
+                        false
                     }
                 },
             };
-            rec.on_event(i, ev, step.as_ref(), inst.levels(), inst.flow());
+            let step = applied.then(|| inst.last_step());
+            rec.on_event(i, ev, step, inst.levels(), inst.flow());
             if inst.alerts().len() > pending {
                 // Rare: alerts carry the input position in a bulk call.
                 let from = rec.out.alerts.len();

@@ -230,7 +230,7 @@ impl Recorder {
     /// Records row `i` after event `ev`: `step` is what the instrument's
     /// step did (None when the event was skipped), `l2` and `flow` the
     /// instrument after it.
-    #[inline]
+    #[inline(always)]
     pub(super) fn on_event(
         &mut self,
         i: usize,
@@ -248,7 +248,7 @@ impl Recorder {
                 asks.rebuild(l2);
                 dirty = [(0, d), (0, d)];
             }
-            for ch in [s.changes.first, s.changes.second].iter().flatten() {
+            for ch in s.changes.iter() {
                 let (t, k) = if ch.side == Side::Bid as i8 {
                     (&mut *bids, 0)
                 } else {

@@ -52,7 +52,7 @@ impl CollapseDetector {
         let band = cfg.collapse_band_steps * cfg.tick;
         // A side whose best moved is re-summed at the next sample (and takes
         // no deltas until then: the re-sum includes them).
-        for c in [cx.changes.first, cx.changes.second].iter().flatten() {
+        for c in cx.changes.iter() {
             let k = if c.side == 1 { 0 } else { 1 };
             let best = (c.new_best_qty > 0).then_some(c.new_best_price);
             if self.side_stale[k] {

@@ -126,7 +126,7 @@ impl IcebergDetector {
             _ => {}
         }
         // Refills: a size increase at a level shortly after a fill there.
-        for c in [cx.changes.first, cx.changes.second].iter().flatten() {
+        for c in cx.changes.iter() {
             // Fills are only remembered when they emptied the level, so a
             // refill re-creates it: anything else needs no lookup.
             if c.prev_qty != 0 || c.new_qty == 0 || self.levels.is_empty() {

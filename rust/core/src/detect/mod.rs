@@ -387,7 +387,7 @@ impl Detectors {
                 self.typical.add(cx.ev.size);
             }
         } else {
-            for c in [cx.changes.first, cx.changes.second].iter().flatten() {
+            for c in cx.changes.iter() {
                 if c.new_qty > c.prev_qty {
                     self.typical.add(c.new_qty - c.prev_qty);
                 }

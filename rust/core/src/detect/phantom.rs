@@ -74,7 +74,7 @@ impl PhantomDetector {
             self.expiry.clear();
             return;
         }
-        for c in [cx.changes.first, cx.changes.second].iter().flatten() {
+        for c in cx.changes.iter() {
             let Some(side) = side_of(c.side) else {
                 continue;
             };

@@ -39,7 +39,7 @@ impl Flow {
     /// After event `ev` with level changes `ch`: OFI against the previous
     /// top and message-accounting OFI (`hidden`: TRADE prints count as
     /// market orders).
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, l2: &L2Book, ev: &Event, ch: &Changes, hidden: bool) {
         let cur = Top::of(l2);
         self.last = ofi(&self.top, &cur);

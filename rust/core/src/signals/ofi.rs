@@ -101,10 +101,10 @@ pub fn message_ofi(ev: &Event, ch: &Changes, prev: &Top, include_hidden: bool) -
 
 /// The visible-book part of [`message_ofi`]: the level changes at or inside
 /// the touch as it stood before the event (lots).
-#[inline]
+#[inline(always)]
 pub fn message_ofi_visible(ch: &Changes, prev: &Top) -> i64 {
     let mut e = 0;
-    for c in [ch.first, ch.second].iter().flatten() {
+    for c in ch.iter() {
         let d = c.new_qty - c.prev_qty;
         if c.side > 0 {
             if prev.bid_qty == 0 || c.price >= prev.bid_price {
