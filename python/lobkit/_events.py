@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
 import numpy as np
 
 from . import _core
+from .result import ReplayResult
 from .units import to_price
 from . import detect as _detect
 from .errors import (
@@ -134,105 +134,6 @@ def check_events(events: Any, arg: str = "events") -> np.ndarray:
         raise EventLayoutError(f"{arg}: array is not C-contiguous (a strided view?); "
                                f"pass numpy.ascontiguousarray({arg})", None, arg)
     return events
-
-
-@dataclass
-class ReplayResult:
-    """The book after every event of a :func:`replay`.
-
-    ``bid_price``/``bid_size``/``ask_price``/``ask_size`` are int64 arrays of
-    shape (n_events, depth), ticks and lots, best level first; empty levels
-    are 0 price and 0 size. ``best_*`` are (n_events,) int64. ``book`` is the
-    book after the last event (pass it to the next :func:`replay` to continue).
-    """
-
-    bid_price: np.ndarray
-    bid_size: np.ndarray
-    ask_price: np.ndarray
-    ask_size: np.ndarray
-    best_bid_price: np.ndarray
-    best_bid_size: np.ndarray
-    best_ask_price: np.ndarray
-    best_ask_size: np.ndarray
-    book: Any
-    depth: int
-    skipped: int = 0
-    skipped_mask: np.ndarray | None = None
-    skipped_by_kind: dict[str, int] = field(default_factory=dict)
-    first_skipped: LobkitError | None = None
-    seconds: float = 0.0
-    #: With ``signals=True``: level-1 queue imbalance (qb - qa)/(qb + qa) after
-    #: each event, float64 in [-1, 1] (positive = buying pressure).
-    imbalance: np.ndarray | None = None
-    #: With ``signals=True``: Cont–Kukanov–Stoikov (2014, eq. 10) OFI e_n of
-    #: each event, int64 lots (positive = buying pressure).
-    ofi: np.ndarray | None = None
-    #: With ``signals=True``: size-weighted mid (Pb·qa + Pa·qb)/(qb + qa) after
-    #: each event, float64 in price units (NaN when a side is empty).
-    weighted_mid: np.ndarray | None = None
-    #: With ``signals=True``: signed traded volume of each event, int64 lots:
-    #: + buyer-initiated, - seller-initiated (aggressor = opposite of the
-    #: resting ``side`` of EXECUTE and TRADE events); ``.cumsum()`` is the
-    #: cumulative volume delta.
-    signed_volume: np.ndarray | None = None
-    #: With ``signals=True``: message-accounting OFI of each event (CKS 2014,
-    #: eq. 4), int64 lots: limit arrivals minus cancels minus market orders at
-    #: the touch; hidden prints only with ``ofi_msg_hidden=True``.
-    ofi_msg: np.ndarray | None = None
-    #: With ``detect=``: the detectors' alerts, :data:`lobkit.detect.ALERT_DTYPE`.
-    alerts: np.ndarray | None = None
-    #: With ``signals=True`` and ``depth > 0``: multi-level OFI, the same rule
-    #: applied to each of the ``depth`` levels, int64 lots, shape (n, depth).
-    ofi_levels: np.ndarray | None = None
-    #: Event times (int64 ns), one per row.
-    ts: np.ndarray | None = None
-    #: The book's tick and lot sizes (price/size units per tick/lot).
-    tick_size: float = 1.0
-    lot_size: float = 1.0
-
-    def __len__(self) -> int:
-        return len(self.best_bid_price)
-
-    @property
-    def mid(self) -> np.ndarray:
-        """(best bid + best ask) / 2 in price units; NaN where a side is empty."""
-        ok = (self.best_bid_size > 0) & (self.best_ask_size > 0)
-        m = to_price(self.best_bid_price + self.best_ask_price, self.tick_size) * 0.5
-        return np.where(ok, m, np.nan)
-
-    @property
-    def spread_ticks(self) -> np.ndarray:
-        """Best ask minus best bid in ticks; 0 where a side is empty."""
-        ok = (self.best_bid_size > 0) & (self.best_ask_size > 0)
-        return np.where(ok, self.best_ask_price - self.best_bid_price, 0)
-
-    def to_arrow(self, *, units: str = "ticks"):
-        """A ``pyarrow.Table``, one row per event (see :mod:`lobkit.frames`)."""
-        from .frames import to_arrow
-
-        return to_arrow(self, units=units)
-
-    def to_pandas(self, *, units: str = "ticks"):
-        """A ``pandas.DataFrame``, one row per event (see :mod:`lobkit.frames`)."""
-        from .frames import to_pandas
-
-        return to_pandas(self, units=units)
-
-    def to_polars(self, *, units: str = "ticks"):
-        """A ``polars.DataFrame``, one row per event (see :mod:`lobkit.frames`)."""
-        from .frames import to_polars
-
-        return to_polars(self, units=units)
-
-    def to_parquet(self, path: Any, *, units: str = "ticks") -> None:
-        """Writes the table to Parquet; :func:`lobkit.frames.from_table` reads it back."""
-        from .frames import to_parquet
-
-        to_parquet(self, path, units=units)
-
-    def __repr__(self) -> str:
-        return (f"ReplayResult(n_events={len(self)}, depth={self.depth}, skipped={self.skipped}, "
-                f"book={self.book!r})")
 
 
 class _Progress:
