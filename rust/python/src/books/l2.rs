@@ -2,7 +2,6 @@
 //! event and feeds it through the instrument's one step.
 
 use super::grid::{policy_cross, side_i8, Grid};
-use super::pickle::{reduce, Reduced};
 use super::view::book_class;
 use crate::errors::At;
 use lobkit_core::{kind, Event, Instrument, L2Book};
@@ -31,7 +30,7 @@ impl PyL2Book {
     }
 }
 
-book_class!(PyL2Book, {
+book_class!(PyL2Book, 2, {
     #[new]
     #[pyo3(signature = (*, tick_size=1.0, lot_size=1.0, cross_policy="allow"))]
     fn new(tick_size: f64, lot_size: f64, cross_policy: &str) -> PyResult<Self> {
@@ -117,21 +116,5 @@ book_class!(PyL2Book, {
         }
         self.inst.apply_message(&evs).map_err(|e| e.kind).at(idx)?;
         Ok(())
-    }
-
-    /// Pickle support: the versioned byte state of `lobkit_core` plus the grid.
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Reduced<'py>> {
-        reduce(
-            py,
-            2,
-            self.grid,
-            self.inst.events(),
-            &self.inst.book().to_bytes(),
-        )
-    }
-
-    /// A deep copy of the book and its flow state (without detectors or readers).
-    fn copy(&self) -> Self {
-        PyL2Book::from_instrument(self.inst.copy_state(), self.grid)
     }
 });

@@ -3,7 +3,6 @@
 
 use super::grid::{policy_cross, policy_unknown, side_arg, side_i8, unknown_name, Grid};
 use super::l2::PyL2Book;
-use super::pickle::{reduce, Reduced};
 use super::view::book_class;
 use crate::errors::At;
 use lobkit_core::{kind, Event, Instrument, L3Book};
@@ -61,7 +60,7 @@ impl PyL3Book {
     }
 }
 
-book_class!(PyL3Book, {
+book_class!(PyL3Book, 3, {
     #[new]
     #[pyo3(signature = (*, tick_size=1.0, lot_size=1.0, cross_policy="allow", unknown_id="error"))]
     fn new(tick_size: f64, lot_size: f64, cross_policy: &str, unknown_id: &str) -> PyResult<Self> {
@@ -287,21 +286,5 @@ book_class!(PyL3Book, {
     fn to_l2(&self) -> PyL2Book {
         let inst = self.inst.copy_state().map_book(|b| b.l2().clone());
         PyL2Book::from_instrument(inst, self.grid)
-    }
-
-    /// Pickle support: the versioned byte state of `lobkit_core` plus the grid.
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Reduced<'py>> {
-        reduce(
-            py,
-            3,
-            self.grid,
-            self.inst.events(),
-            &self.inst.book().to_bytes(),
-        )
-    }
-
-    /// A deep copy of the book and its flow state (without detectors or readers).
-    fn copy(&self) -> Self {
-        PyL3Book::from_instrument(self.inst.copy_state(), self.grid)
     }
 });

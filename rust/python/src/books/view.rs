@@ -129,7 +129,7 @@ impl PyLevelChange {
 
 /// The methods both book classes share; `$extra` adds the class's own.
 macro_rules! book_class {
-    ($ty:ident, { $($extra:tt)* }) => {
+    ($ty:ident, $pickle_kind:literal, { $($extra:tt)* }) => {
         impl $ty {
             /// The grid (engine and replay results convert with it).
             pub(crate) fn grid(&self) -> $crate::books::grid::Grid {
@@ -365,6 +365,15 @@ macro_rules! book_class {
             /// Crossing policy: 'allow' (counted in stats) or 'reject'.
             #[getter]
             fn cross_policy(&self) -> &'static str { $crate::books::grid::cross_name(self.inst.levels().cross_policy) }
+            /// Pickle support: the versioned byte state of `lobkit_core`
+            /// plus the grid and the event count.
+            fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<$crate::books::pickle::Reduced<'py>> {
+                $crate::books::pickle::reduce(py, $pickle_kind, self.grid, self.inst.events(), &self.inst.book().to_bytes())
+            }
+            /// A deep copy of the book and its flow state (without detectors or readers).
+            fn copy(&self) -> Self {
+                $ty::from_instrument(self.inst.copy_state(), self.grid)
+            }
             fn __repr__(&self) -> String {
                 let v = self.inst.levels();
                 let fmt = |x: Option<(i64, i64)>| x.map_or("-".to_string(), |(p, q)| format!("{}x{}", self.grid.px(p), self.grid.sz(q)));
