@@ -136,7 +136,13 @@ class RefL3:
         if o[2] == 0:
             self._remove(oid)
 
-    execute = cancel
+    def execute(self, oid, q, s=0, p=0):
+        # An execution names the resting order's side (or 0).
+        if s not in (BID, ASK, 0):
+            raise errors.InvalidSideError("side", None, "side")
+        if oid in self.orders and s != 0 and s != self.orders[oid][0]:
+            raise errors.InvalidSideError("side", None, "side")
+        self.cancel(oid, q, s, p)
 
     def delete(self, oid, q=0, s=0, p=0):
         if oid not in self.orders:

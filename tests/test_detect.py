@@ -35,7 +35,7 @@ def run(rows, **opts):
 def test_spoof_by_hand_with_its_evidence():
     rows, oid, t = base_market()
     rows.append((t, Kind.ADD, BID, 99, 1500, oid))                # 15x typical, at the best bid
-    rows.append((t + 100 * MS, Kind.EXECUTE, ASK, 101, 40, 2))    # a buyer lifts the other side
+    rows.append((t + 100 * MS, Kind.EXECUTE, ASK, 101, 40, 1))    # a buyer lifts the other side
     rows.append((t + 300 * MS, Kind.DELETE, BID, 99, 1500, oid))  # pulled after 300 ms, unfilled
     r = run(rows)
     a = r.alerts[r.alerts["kind_name"] == "spoofing"]
@@ -59,7 +59,7 @@ def test_negative_controls_do_not_alert(case):
         life = 10_000 * MS
     rows.append((t, Kind.ADD, BID, price, size, oid))
     if case != "no_opposite_trade":
-        rows.append((t + 100 * MS, Kind.EXECUTE, ASK, 101, 40, 2))
+        rows.append((t + 100 * MS, Kind.EXECUTE, ASK, 101, 40, 1))
     if case == "filled":
         rows.append((t + 150 * MS, Kind.EXECUTE, BID, price, 900, oid))  # 60% filled
         size -= 900
@@ -72,7 +72,7 @@ def test_layering_by_hand():
     rows, oid, t = base_market()
     for j in range(4):  # four 4x orders one tick apart, 1..4 ticks behind the best ask
         rows.append((t + j * 20 * MS, Kind.ADD, ASK, 102 + j, 400, oid + j))
-    rows.append((t + 150 * MS, Kind.EXECUTE, BID, 99, 30, 1))
+    rows.append((t + 150 * MS, Kind.EXECUTE, BID, 98, 30, 2))
     for j in range(4):
         rows.append((t + (300 + 10 * j) * MS, Kind.DELETE, ASK, 102 + j, 400, oid + j))
     r = run(rows)

@@ -8,6 +8,10 @@ from typing import Any
 import numpy as np
 
 from .._events import EVENT_DTYPE
+from ..errors import EventDtypeError
+
+#: The meaningful fields (not the padding), copied by name.
+_FIELDS = tuple(n for n in EVENT_DTYPE.names if not n.startswith("pad"))
 
 
 def merge(*streams: np.ndarray) -> np.ndarray:
@@ -21,11 +25,27 @@ def merge(*streams: np.ndarray) -> np.ndarray:
 
 def concat(streams: Any) -> np.ndarray:
     """Concatenates event arrays keeping :data:`EVENT_DTYPE` exactly
-    (``numpy.concatenate`` drops the padding and so changes the dtype)."""
-    streams = list(streams)
+    (``numpy.concatenate`` drops the padding and so changes the dtype).
+    Fields are copied by name, so a structured array with the same fields in
+    another order is read correctly; anything else is refused."""
+    streams = [np.asarray(s) for s in streams]
+    for k, s in enumerate(streams):
+        names = s.dtype.names or ()
+        missing = [f for f in _FIELDS if f not in names]
+        missing += [f for f in _FIELDS if f in names and s.dtype[f].kind not in "iu"]
+        if s.ndim != 1 or missing:
+            raise EventDtypeError(
+                f"streams[{k}]: expected a 1-D array of lobkit.EVENT_DTYPE, got dtype "
+                f"{s.dtype} with shape {s.shape}"
+                + (f" (field {missing[0]!r} missing or not an integer)" if missing else ""),
+                None, "events")
     out = np.zeros(sum(len(s) for s in streams), EVENT_DTYPE)
     i = 0
     for s in streams:
-        out[i:i + len(s)] = s
+        if s.dtype == EVENT_DTYPE:
+            out[i:i + len(s)] = s
+        else:
+            for f in _FIELDS:
+                out[f][i:i + len(s)] = s[f]
         i += len(s)
     return out

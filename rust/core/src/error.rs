@@ -10,6 +10,13 @@ use std::fmt;
 pub enum ErrorKind {
     /// `side` is not 1 (bid) or -1 (ask).
     InvalidSide { value: i8 },
+    /// `side` names the other side from the order's (an EXECUTE's `side` is
+    /// the resting order's side; trade-sign signals are signed by it).
+    SideMismatch {
+        order_id: OrderId,
+        side: i8,
+        resting: Side,
+    },
     /// `kind` is not a known code, or the book cannot apply it.
     InvalidKind { kind: u8, book: &'static str },
     /// `price` out of range (ticks).
@@ -46,7 +53,7 @@ impl ErrorKind {
     /// The event field at fault.
     pub fn field(&self) -> &'static str {
         match self {
-            ErrorKind::InvalidSide { .. } => "side",
+            ErrorKind::InvalidSide { .. } | ErrorKind::SideMismatch { .. } => "side",
             ErrorKind::InvalidKind { .. } => "kind",
             ErrorKind::InvalidPrice { .. } | ErrorKind::CrossedBook { .. } => "price",
             ErrorKind::InvalidSize { .. } | ErrorKind::Overfill { .. } => "size",
@@ -60,7 +67,7 @@ impl ErrorKind {
     /// `skipped_by_code` counters of a replay are indexed by it).
     pub fn code(&self) -> usize {
         match self {
-            ErrorKind::InvalidSide { .. } => code::INVALID_SIDE,
+            ErrorKind::InvalidSide { .. } | ErrorKind::SideMismatch { .. } => code::INVALID_SIDE,
             ErrorKind::InvalidKind { .. } => code::INVALID_KIND,
             ErrorKind::InvalidPrice { .. } => code::INVALID_PRICE,
             ErrorKind::InvalidSize { .. } => code::INVALID_SIZE,
@@ -123,6 +130,15 @@ impl fmt::Display for ErrorKind {
             ErrorKind::InvalidSide { value } => {
                 write!(f, "side={value} is not 1 (bid) or -1 (ask)")
             }
+            ErrorKind::SideMismatch {
+                order_id,
+                side,
+                resting,
+            } => write!(
+                f,
+                "side={side} does not match order_id={order_id}, which rests on the {}",
+                resting.name()
+            ),
             ErrorKind::InvalidKind { kind, book } => write!(
                 f,
                 "kind={kind} ({}) cannot be applied to an {book} book",

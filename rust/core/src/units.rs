@@ -20,6 +20,11 @@ pub fn to_steps(value: f64, step: f64) -> Result<i64, &'static str> {
     if (q - r).abs() > tol {
         return Err("not a multiple of the tick/lot size");
     }
+    // 1e-20 lots is not "zero within noise": it is a value below one step,
+    // and reading it as 0 would delete a level instead of refusing it.
+    if r == 0.0 && value != 0.0 {
+        return Err("smaller than one tick/lot but not zero");
+    }
     Ok(r as i64)
 }
 
@@ -37,5 +42,9 @@ mod tests {
         assert!(to_steps(f64::NAN, 0.1).is_err());
         assert!(to_steps(f64::INFINITY, 0.1).is_err());
         assert_eq!(to_steps(-2.5, 0.5), Ok(-5));
+        assert_eq!(to_steps(0.0, 0.001), Ok(0));
+        assert_eq!(to_steps(-0.0, 0.001), Ok(0));
+        assert!(to_steps(1e-20, 0.001).is_err());
+        assert!(to_steps(-1e-300, 1.0).is_err());
     }
 }

@@ -166,6 +166,10 @@ impl RefL3 {
                 }
                 match self.orders.get(&ev.order_id).copied() {
                     Some((s, p, q)) => {
+                        // An execution names the resting order's side.
+                        if ev.kind == kind::EXECUTE && ev.side != 0 && ev.side != s as i8 {
+                            return false;
+                        }
                         let take = if ev.kind == kind::DELETE { q } else { ev.size };
                         if take > q {
                             return false;

@@ -215,9 +215,22 @@ pub fn synthetic_l2<'py>(
     n: usize,
     seed: u64,
     mid: i64,
-) -> Bound<'py, PyArray1<u8>> {
+) -> PyResult<Bound<'py, PyArray1<u8>>> {
+    let n = synthetic_len(n)?;
     let ev = py.detach(|| lobkit_core::synth::l2_stream(n, seed, mid));
-    PyArray1::from_slice(py, bytemuck::cast_slice(&ev))
+    Ok(PyArray1::from_slice(py, bytemuck::cast_slice(&ev)))
+}
+
+/// Synthetic streams are held in memory twice while converted (40 bytes an
+/// event each): bounded to 2^26 events (2.7 GB) before generating.
+fn synthetic_len(n: usize) -> PyResult<usize> {
+    crate::args::bounded(
+        "n",
+        n,
+        0,
+        1 << 26,
+        "events; generate larger streams in pieces",
+    )
 }
 
 /// Seeded synthetic L3 stream (see `lobkit_core::synth::l3_stream`) as event bytes.
@@ -229,9 +242,11 @@ pub fn synthetic_l3<'py>(
     seed: u64,
     mid: i64,
     live: usize,
-) -> Bound<'py, PyArray1<u8>> {
+) -> PyResult<Bound<'py, PyArray1<u8>>> {
+    let n = synthetic_len(n)?;
+    let live = crate::args::bounded("live", live, 1, 1 << 24, "resting orders")?;
     let ev = py.detach(|| lobkit_core::synth::l3_stream(n, seed, mid, live));
-    PyArray1::from_slice(py, bytemuck::cast_slice(&ev))
+    Ok(PyArray1::from_slice(py, bytemuck::cast_slice(&ev)))
 }
 
 /// True when any event has an L3-only kind (ADD, CANCEL, DELETE, MODIFY,

@@ -114,16 +114,15 @@ impl PyEngine {
         evs: &[Event],
         timeout: Option<f64>,
     ) -> PyResult<usize> {
-        let timeout = timeout.map(|t| Duration::from_secs_f64(t.max(0.0)));
+        // None / inf: wait as long as it takes (Ctrl-C still interrupts).
+        let t = crate::args::timeout("timeout", timeout)?.unwrap_or(Duration::MAX);
         let res = py.detach(|| -> PyResult<Result<usize, EngineError>> {
             let mut eng = self
                 .inner
                 .lock()
                 .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))?;
             let mut interrupt = || Python::attach(|py| py.check_signals().is_err());
-            // None = wait as long as it takes (Ctrl-C still interrupts).
-            let t = timeout.or(Some(Duration::from_secs(u64::MAX / 4)));
-            Ok(eng.push(instrument, evs, t, &mut interrupt))
+            Ok(eng.push(instrument, evs, Some(t), &mut interrupt))
         })?;
         let mut eng = lock(py, &self.inner)?;
         self.raise_pending(py, &mut eng)?;
@@ -194,8 +193,11 @@ impl PyEngine {
                 )));
             }
         }
+        // Bounded before the ring is allocated (2^24 slots of 48 bytes).
+        let capacity = crate::args::bounded("capacity", capacity, 2, 1 << 24, "ring slots")?;
+        let batch = crate::args::bounded("batch", batch, 1, 1 << 24, "events per publication")?;
         let cfg = EngineConfig {
-            capacity: capacity.max(2),
+            capacity,
             levels,
             check_ts,
             batch: batch.max(1),
@@ -279,7 +281,7 @@ impl PyEngine {
     /// first pending event error under on_error='raise'.
     #[pyo3(signature = (timeout=None))]
     fn flush(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
-        let timeout = timeout.map(|t| Duration::from_secs_f64(t.max(0.0)));
+        let timeout = crate::args::timeout("timeout", timeout)?;
         let res = py.detach(|| -> PyResult<Result<(), EngineError>> {
             let mut eng = self
                 .inner

@@ -4,6 +4,7 @@
 //! documented 40-byte event record as a byte view, release the interpreter,
 //! and move Rust-built vectors into numpy without copying.
 
+mod args;
 mod arrays;
 mod books;
 mod detect;

@@ -1,7 +1,6 @@
 //! `Reader` / `Snapshot`: lock-free reads of the state a book or an engine
 //! instrument publishes (the core's `publish` module), from any thread.
 
-use std::time::Duration;
 
 use crate::books::grid::Grid;
 use crate::errors::internal;
@@ -168,10 +167,11 @@ impl PyReader {
     /// Waits (interpreter released) until a publication newer than `seq`
     /// is visible; returns its number, or None after `timeout` seconds.
     #[pyo3(signature = (seq, timeout=None))]
-    fn wait(&self, py: Python<'_>, seq: u64, timeout: Option<f64>) -> Option<u64> {
-        let deadline =
-            timeout.map(|t| std::time::Instant::now() + Duration::from_secs_f64(t.max(0.0)));
-        py.detach(|| {
+    fn wait(&self, py: Python<'_>, seq: u64, timeout: Option<f64>) -> PyResult<Option<u64>> {
+        // None / inf (or too long to add to now): wait without limit.
+        let deadline = crate::args::timeout("timeout", timeout)?
+            .and_then(|t| std::time::Instant::now().checked_add(t));
+        Ok(py.detach(|| {
             let mut spins = 0u32;
             loop {
                 let s = self.inner.seq();
@@ -188,7 +188,7 @@ impl PyReader {
                     std::hint::spin_loop();
                 }
             }
-        })
+        }))
     }
 
     /// Copies `n` snapshots back to back in Rust, checking each one's

@@ -99,6 +99,7 @@ pub fn classify_trades<'py>(
 }
 
 fn vpin_cfg(bucket_volume: i64, n_buckets: usize, bar_ns: i64) -> PyResult<VpinConfig> {
+    let n_buckets = crate::args::bounded("n_buckets", n_buckets, 1, 1 << 20, "VPIN buckets")?;
     let cfg = VpinConfig {
         bucket_volume,
         n_buckets,
@@ -148,9 +149,7 @@ impl PyRolling {
     #[new]
     #[pyo3(signature = (by, size, width=1))]
     fn new(by: &str, size: i64, width: usize) -> PyResult<Self> {
-        if width < 1 {
-            return Err(PyValueError::new_err("width must be >= 1"));
-        }
+        let width = crate::args::bounded("width", width, 1, 1 << 16, "values per event")?;
         Ok(PyRolling {
             inner: Rolling::new(window_arg(by, size)?, width),
         })

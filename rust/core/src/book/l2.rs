@@ -317,10 +317,11 @@ impl L2Book {
         v
     }
 
-    /// Size summed over the best `n` levels of a side (lots).
+    /// Size summed over the best `n` levels of a side (lots; saturates at
+    /// `i64::MAX` rather than wrapping).
     pub fn depth(&self, side: Side, n: usize) -> Qty {
-        let mut s = 0;
-        self.for_each_level(side, n, |_, q| s += q);
+        let mut s: Qty = 0;
+        self.for_each_level(side, n, |_, q| s = s.saturating_add(q));
         s
     }
 
@@ -348,7 +349,8 @@ impl L2Book {
                 self.clear(side);
                 Ok(None)
             }
-            kind::TRADE | kind::HALT => Ok(None),
+            kind::TRADE => super::check_print(ev).map(|_| None),
+            kind::HALT => Ok(None),
             k => Err(ErrorKind::InvalidKind {
                 kind: k,
                 book: "L2",

@@ -10,7 +10,8 @@
 //! stream began, e.g. LOBSTER's pre-09:30 orders) sits at the *front* of its
 //! level's queue, because it arrived before anything the stream shows.
 
-use super::l2::{check_price, check_qty, CrossPolicy, L2Book, LevelChange};
+use super::l2::{check_price, check_qty, CrossPolicy, L2Book, LevelChange, MAX_QTY};
+use super::{check_print, check_side_hint};
 use crate::error::ErrorKind;
 use crate::types::{kind, Event, OrderId, Price, Qty, Side};
 use rustc_hash::FxHashMap;
@@ -192,6 +193,20 @@ impl L3Book {
             .map_or(0, |q| q.anon)
     }
 
+    /// Refuses `qty` more lots at (side, price) when the level's total would
+    /// pass [`MAX_QTY`]: totals stay far from i64 overflow however many
+    /// orders join a level (2,048 orders of 2^52 lots once wrapped to < 0).
+    #[inline]
+    fn check_room(&self, side: Side, price: Price, qty: Qty) -> Result<(), ErrorKind> {
+        if self.l2.qty_at(side, price) > MAX_QTY - qty {
+            return Err(ErrorKind::InvalidSize {
+                size: qty,
+                reason: "the level's total would pass 2^52 lots",
+            });
+        }
+        Ok(())
+    }
+
     #[inline]
     fn level_delta(&mut self, side: Side, price: Price, delta: Qty) -> LevelChange {
         let cur = self.l2.qty_at(side, price);
@@ -259,6 +274,7 @@ impl L3Book {
         check_price(price)?;
         check_qty(qty, true)?;
         self.l2.check_cross(side, price, qty)?;
+        self.check_room(side, price, qty)?;
         let Entry::Vacant(vacant) = self.index.entry(id) else {
             return Err(ErrorKind::DuplicateOrder { order_id: id });
         };
@@ -430,6 +446,9 @@ impl L3Book {
         }
         if price != old_price {
             self.l2.check_cross(side, price, qty)?;
+            self.check_room(side, price, qty)?;
+        } else {
+            self.check_room(side, price, qty - old_qty)?;
         }
         self.unlink(slot);
         let first = self.level_delta(side, old_price, -old_qty);
@@ -451,6 +470,7 @@ impl L3Book {
         check_price(price)?;
         check_qty(qty, true)?;
         self.l2.check_cross(side, price, qty)?;
+        self.check_room(side, price, qty)?;
         self.queues.entry(level_key(side, price)).or_default().anon += qty;
         Ok(Changes::one(self.level_delta(side, price, qty)))
     }
@@ -491,9 +511,27 @@ impl L3Book {
                 let side = Side::parse(ev.side)?;
                 self.add(ev.order_id, side, ev.price, ev.size)
             }
-            kind::CANCEL => self.cancel(ev.order_id, ev.size, ev.side, ev.price),
-            kind::EXECUTE => self.execute(ev.order_id, ev.size, ev.side, ev.price),
-            kind::DELETE => self.delete(ev.order_id, ev.size, ev.side, ev.price),
+            kind::CANCEL => {
+                check_side_hint(ev.side)?;
+                self.cancel(ev.order_id, ev.size, ev.side, ev.price)
+            }
+            kind::EXECUTE => {
+                check_side_hint(ev.side)?;
+                if let Some(o) = self.order(ev.order_id) {
+                    if ev.side != 0 && ev.side != o.side as i8 {
+                        return Err(ErrorKind::SideMismatch {
+                            order_id: ev.order_id,
+                            side: ev.side,
+                            resting: o.side,
+                        });
+                    }
+                }
+                self.execute(ev.order_id, ev.size, ev.side, ev.price)
+            }
+            kind::DELETE => {
+                check_side_hint(ev.side)?;
+                self.delete(ev.order_id, ev.size, ev.side, ev.price)
+            }
             kind::MODIFY => self.modify(ev.order_id, ev.price, ev.size),
             kind::SEED => {
                 let side = Side::parse(ev.side)?;
@@ -504,7 +542,8 @@ impl L3Book {
                 self.clear(side);
                 Ok(Changes::default())
             }
-            kind::TRADE | kind::HALT => Ok(Changes::default()),
+            kind::TRADE => check_print(ev).map(|_| Changes::default()),
+            kind::HALT => Ok(Changes::default()),
             k => Err(ErrorKind::InvalidKind {
                 kind: k,
                 book: "L3",

@@ -43,8 +43,9 @@ pub struct Ladder {
     /// Best (smallest) key; meaningful only when `levels > 0`.
     best: i64,
     levels: usize,
-    /// Sum of all sizes on the side (lots).
-    total: i64,
+    /// Sum of all sizes on the side (lots), in i128: each level is at most
+    /// 2^52 lots, but thousands of full levels would wrap an i64.
+    total: i128,
     /// Reused by `rebase` so re-centring allocates nothing once warm.
     scratch: Vec<(i64, i64)>,
 }
@@ -82,10 +83,10 @@ impl Ladder {
         self.levels == 0
     }
 
-    /// Total size over all levels (lots).
+    /// Total size over all levels (lots; saturates at `i64::MAX`).
     #[inline]
     pub fn total(&self) -> i64 {
-        self.total
+        self.total.min(i64::MAX as i128) as i64
     }
 
     /// Best key and its size, O(1).
@@ -161,7 +162,7 @@ impl Ladder {
                 }
             },
         };
-        self.total += qty - prev;
+        self.total += (qty - prev) as i128;
         match (prev != 0, qty != 0) {
             (false, true) => {
                 self.levels += 1;
@@ -342,7 +343,7 @@ impl Ladder {
             return 0;
         };
         let limit = best.saturating_add(band);
-        let mut sum = 0;
+        let mut sum: i64 = 0;
         let mut done = false;
         // Dense part first, then the far map; both are visited best-first.
         let mut w = ((best - self.base) as usize) >> 6;
@@ -355,7 +356,7 @@ impl Ladder {
                     done = true;
                     break 'dense;
                 }
-                sum += self.dense[i];
+                sum = self.dense[i].saturating_add(sum);
             }
             w += 1;
             if w == WORDS {
@@ -365,7 +366,7 @@ impl Ladder {
         }
         if !done {
             for &(_, q) in self.far.iter().take_while(|e| e.0 <= limit) {
-                sum += q;
+                sum = q.saturating_add(sum);
             }
         }
         sum

@@ -8,6 +8,27 @@ pub mod ladder;
 use crate::error::ErrorKind;
 use crate::types::{Event, Ts};
 
+/// A side hint (the resting side of a print, the side locating anonymous
+/// liquidity): 1, -1, or 0 for none. Anything else is refused, never used
+/// as a multiplier by the signals.
+#[inline]
+pub fn check_side_hint(side: i8) -> Result<(), ErrorKind> {
+    if (-1..=1).contains(&side) {
+        Ok(())
+    } else {
+        Err(ErrorKind::InvalidSide { value: side })
+    }
+}
+
+/// A TRADE print changes no level, but the flow signals sign and sum it:
+/// `side` 1/-1/0 (resting side, 0 unknown), `size` > 0 lots, `price` in range.
+#[inline]
+pub fn check_print(ev: &Event) -> Result<(), ErrorKind> {
+    check_side_hint(ev.side)?;
+    l2::check_qty(ev.size, true)?;
+    l2::check_price(ev.price)
+}
+
 /// What the bulk kernels need from a book.
 pub trait Book: Clone {
     /// Applies one event and returns the level changes it made; on error

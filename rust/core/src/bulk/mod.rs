@@ -121,6 +121,51 @@ pub enum ReplayError {
     Event(Error),
     /// The progress callback asked to stop (Ctrl-C); the book was restored.
     Interrupted,
+    /// The output columns would not fit in memory (nothing was allocated
+    /// or applied): `bytes` needed, `limit` the machine's physical memory.
+    TooLarge {
+        /// Bytes the columns need (saturated at `u64::MAX`).
+        bytes: u64,
+        /// Physical memory (bytes).
+        limit: u64,
+    },
+}
+
+/// Most levels per side a replay records (a full LOBSTER file has 50;
+/// the bound keeps `depth × events` from wrapping before it is checked).
+pub const MAX_DEPTH: usize = 1 << 20;
+
+/// Bytes of output columns a replay of `n` events with `cfg` allocates.
+pub fn output_bytes(n: usize, cfg: &ReplayConfig) -> u64 {
+    let (n, d) = (n as u64, cfg.depth.min(MAX_DEPTH) as u64);
+    // best bid/ask (4) + 4 × depth level columns; signals: 5 + depth more.
+    let mut cols = 4u64.saturating_add(d.saturating_mul(4));
+    if cfg.signals {
+        cols = cols.saturating_add(5).saturating_add(d);
+    }
+    let mask = if cfg.on_error == OnError::Skip { n } else { 0 };
+    n.saturating_mul(cols)
+        .saturating_mul(8)
+        .saturating_add(mask)
+}
+
+/// The machine's physical memory in bytes (`u64::MAX` where unknown).
+pub fn physical_memory() -> u64 {
+    #[cfg(target_os = "linux")]
+    #[allow(unsafe_code)]
+    {
+        // SAFETY: sysconf reads two system constants; no pointers involved.
+        let (pages, size) = unsafe {
+            (
+                libc::sysconf(libc::_SC_PHYS_PAGES),
+                libc::sysconf(libc::_SC_PAGESIZE),
+            )
+        };
+        if pages > 0 && size > 0 {
+            return (pages as u64).saturating_mul(size as u64);
+        }
+    }
+    u64::MAX
 }
 
 /// Replays `events` through `inst`, recording the book after every event.
@@ -141,6 +186,12 @@ pub fn replay<B: Book>(
     cfg: &ReplayConfig,
     progress: &mut dyn FnMut(usize) -> bool,
 ) -> Result<ReplayOutput, ReplayError> {
+    // Bounded before allocating: an oversized depth is a clear error, not
+    // an aborted process.
+    let (bytes, limit) = (output_bytes(events.len(), cfg), physical_memory());
+    if cfg.depth > MAX_DEPTH || bytes > limit {
+        return Err(ReplayError::TooLarge { bytes, limit });
+    }
     let saved = (inst.check_ts(), inst.msg_ofi_hidden());
     inst.set_check_ts(cfg.check_ts);
     inst.set_msg_ofi_hidden(cfg.ofi_msg_hidden);

@@ -370,7 +370,8 @@ impl Engine {
                 instruments: self.instruments(),
             });
         }
-        let deadline = timeout.map(|t| Instant::now() + t);
+        // A timeout too long to add to now (e.g. `Duration::MAX`) never expires.
+        let deadline = timeout.map(|t| Instant::now().checked_add(t));
         let mut done = 0;
         let mut spins = 0u32;
         loop {
@@ -383,7 +384,11 @@ impl Engine {
             if done == events.len() {
                 return Ok(done);
             }
-            let expired = deadline.is_none_or(|d| Instant::now() >= d);
+            let expired = match deadline {
+                None => true,
+                Some(None) => false,
+                Some(Some(d)) => Instant::now() >= d,
+            };
             if expired || (spins % 1024 == 1023 && interrupt()) {
                 self.full_timeouts += 1;
                 return Err(EngineError::Full { accepted: done });
@@ -404,7 +409,8 @@ impl Engine {
         timeout: Option<Duration>,
         interrupt: &mut dyn FnMut() -> bool,
     ) -> Result<(), EngineError> {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        // A timeout too long to add to now waits without limit.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut spins = 0u32;
         loop {
             let st = self.stats();

@@ -43,9 +43,9 @@ impl Flow {
     pub fn step(&mut self, l2: &L2Book, ev: &Event, ch: &Changes, hidden: bool) {
         let cur = Top::of(l2);
         self.last = ofi(&self.top, &cur);
-        self.total += self.last;
+        self.total = self.total.saturating_add(self.last);
         self.msg_last = message_ofi(ev, ch, &self.top, hidden);
-        self.msg_total += self.msg_last;
+        self.msg_total = self.msg_total.saturating_add(self.msg_last);
         self.top = cur;
     }
 

@@ -10,7 +10,7 @@ use lobkit_core::bulk::{self, OnError, ReplayConfig, ReplayError};
 use lobkit_core::detect::DetectConfig;
 use lobkit_core::signals::trade_flow::TradeSign;
 use lobkit_core::{Book, Event, Instrument};
-use pyo3::exceptions::{PyKeyboardInterrupt, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -72,6 +72,16 @@ fn run<'py, B: Book + Send>(
             Ok(d)
         }
         Err(ReplayError::Event(e)) => Err(to_pyerr(py, &e)),
+        Err(ReplayError::TooLarge { bytes, limit }) => Err(PyMemoryError::new_err(format!(
+            "replay: {} events at depth={} need {:.1} GiB of output columns, more than this \
+             machine's {:.1} GiB of memory (depth is at most {}); lower depth or replay in chunks \
+             (lobkit.io.iter_events)",
+            evs.len(),
+            cfg.depth,
+            bytes as f64 / (1u64 << 30) as f64,
+            limit as f64 / (1u64 << 30) as f64,
+            bulk::MAX_DEPTH
+        ))),
         Err(ReplayError::Interrupted) => {
             Err(pending.unwrap_or_else(|| PyKeyboardInterrupt::new_err("replay interrupted")))
         }

@@ -1,0 +1,158 @@
+"""Hostile and careless input, first batch (issue 13): every event kind is
+validated on every path, sums cannot wrap, size arguments are bounded before
+anything is allocated, timeouts accept inf, and concatenation goes by field
+name. Each case checks the exception class, its index/field, and that the
+state is exactly as it was."""
+
+import numpy as np
+import pytest
+
+import lobkit
+from lobkit import errors
+from lobkit.io import concat
+from lobkit.signals import Rolling, Vpin
+from lobkit.testing import synthetic_l2, synthetic_l3
+
+K = lobkit.Kind
+
+
+def _state(book):
+    return (book.events, book.last_ts, book.ofi_total, book.ofi_msg_total,
+            book.bids(50, ticks=True).tolist(), book.asks(50, ticks=True).tolist())
+
+
+def _book(cls=lobkit.L3Book):
+    b = cls()
+    if cls is lobkit.L3Book:
+        b.add_ticks(1, 1, 100, 5, ts=1)
+        b.add_ticks(2, -1, 101, 5, ts=2)
+    else:
+        b.update_ticks(1, 100, 5, ts=1)
+        b.update_ticks(-1, 101, 5, ts=2)
+    return b
+
+
+@pytest.mark.parametrize("cls", [lobkit.L2Book, lobkit.L3Book])
+@pytest.mark.parametrize("side,size,price,exc,field", [
+    (100, 4, 101, errors.InvalidSideError, "side"),
+    (-128, 4, 101, errors.InvalidSideError, "side"),
+    (-1, -4, 101, errors.InvalidSizeError, "size"),
+    (-1, 0, 101, errors.InvalidSizeError, "size"),
+    (0, 4, 2**62, errors.InvalidPriceError, "price"),
+])
+def test_trade_prints_are_validated_on_every_path(cls, side, size, price, exc, field):
+    b = _book(cls)
+    before = _state(b)
+    with pytest.raises(exc) as e:
+        b.apply_event(K.TRADE, side, price, size, 0, 3)
+    assert (e.value.index, e.value.field) == (2, field)
+    assert _state(b) == before
+    ev = lobkit.make_events(ts=[3, 4], kind=[K.TRADE, K.TRADE], side=[-1, side],
+                            price=[101, price], size=[1, size])
+    with pytest.raises(exc) as e:
+        lobkit.replay(ev, book=b, depth=0, signals=True)
+    assert e.value.index == 1 and _state(b) == before
+    res = lobkit.replay(ev, book=b, depth=0, signals=True, on_error="skip")
+    assert res.skipped == 1 and res.signed_volume.tolist() == [1, 0]
+    assert b.events == before[0] + 1
+
+
+def test_execute_must_name_the_resting_side():
+    b = _book()
+    before = _state(b)
+    for side in (-1, -128, 2):
+        with pytest.raises(errors.InvalidSideError) as e:
+            b.execute_ticks(1, 4, side, 100)
+        assert e.value.field == "side" and _state(b) == before
+    assert "rests on the bid" in str(pytest.raises(errors.InvalidSideError,
+                                                    b.execute_ticks, 1, 4, -1, 100).value)
+    b.execute_ticks(1, 4, 1, 100)  # the right side, or 0, is fine
+    b.execute_ticks(1, 1, 0, 100)
+    assert b.order(1) is None
+
+
+def test_level_totals_cannot_wrap():
+    b = lobkit.L3Book()
+    big = 2**52
+    b.add_ticks(1, 1, 100, big)
+    with pytest.raises(errors.InvalidSizeError, match="2\\^52"):
+        b.add_ticks(2, 1, 100, 1)
+    with pytest.raises(errors.InvalidSizeError):
+        b.seed(1, 100.0, 1.0)
+    assert b.best_bid_lots == big and b.n_orders == 1
+    b.add_ticks(3, 1, 99, 7)
+    with pytest.raises(errors.InvalidSizeError):
+        b.modify_ticks(3, 100, 7)  # moving onto the full level
+    assert b.bids(2, ticks=True).tolist() == [[100, big], [99, 7]]
+    # An L2 side of 4,096 full levels: depth saturates instead of wrapping.
+    l2 = lobkit.L2Book()
+    for p in range(4096):
+        l2.update_ticks(1, 10_000 - p, big)
+    assert l2.depth("bid", 5000) == float(2**63 - 1)
+    assert l2.depth_imbalance(5000) == 1.0
+
+
+def test_sizes_below_one_lot_are_not_zero():
+    b = lobkit.L2Book(tick_size=0.01, lot_size=0.001)
+    b.update("bid", 99.0, 1.0)
+    before = _state(b)
+    with pytest.raises(errors.InvalidSizeError, match="smaller than one"):
+        b.update("bid", 99.0, 1e-20)
+    assert _state(b) == before
+    b.update("bid", 99.0, 0.0)  # an exact zero still removes the level
+    assert b.n_bids == 0
+
+
+def test_oversized_replay_depth_is_a_memory_error_not_an_abort():
+    b = lobkit.L2Book()
+    ev = synthetic_l2(1000, seed=1)
+    with pytest.raises(MemoryError, match="depth=1000000000"):
+        lobkit.replay(ev, book=b, depth=10**9)
+    assert b.events == 0 and b.n_bids == 0
+    res = lobkit.replay(ev, book=b, depth=5)
+    assert res.bid_price.shape == (1000, 5)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: lobkit.Engine(lobkit.L2Book(), capacity=2**40),
+    lambda: lobkit.Engine(lobkit.L2Book(), capacity=2**63),
+    lambda: lobkit.Engine(lobkit.L2Book(), batch=0),
+    lambda: Rolling("events", 10, width=10**13),
+    lambda: Vpin(100, n_buckets=10**13),
+    lambda: synthetic_l2(10**13),
+    lambda: synthetic_l3(10, live=0),
+])
+def test_size_arguments_are_bounded_before_allocating(call):
+    with pytest.raises(ValueError, match="must be within"):
+        call()
+
+
+def test_timeouts_accept_inf_and_refuse_nan():
+    ev = synthetic_l2(2000, seed=2)
+    with lobkit.Engine(lobkit.L2Book()) as eng:
+        r = eng.reader()
+        assert eng.push(ev, timeout=float("inf")) == len(ev)
+        eng.flush(timeout=float("inf"))
+        eng.flush(timeout=1e300)
+        assert r.wait(0, timeout=float("inf")) >= 1
+        assert r.wait(10**12, timeout=0.0) is None
+        with pytest.raises(ValueError, match="timeout=NaN"):
+            eng.push(ev[:1], timeout=float("nan"))
+        with pytest.raises(ValueError, match="timeout=NaN"):
+            r.wait(0, timeout=float("nan"))
+        books, stats = eng.close()
+    assert stats["applied"] == len(ev) and books[0].events == len(ev)
+
+
+def test_concat_copies_by_field_name_and_refuses_other_arrays():
+    ev = synthetic_l3(100, seed=3)
+    names = list(lobkit.EVENT_DTYPE.names)[::-1]
+    other = np.zeros(len(ev), np.dtype([(n, lobkit.EVENT_DTYPE[n]) for n in names]))
+    for n in names:
+        other[n] = ev[n]
+    np.testing.assert_array_equal(concat([other]), ev)
+    np.testing.assert_array_equal(concat([ev[:10], other[10:]]), ev)
+    for bad in (np.zeros(5), np.zeros((2, 3), lobkit.EVENT_DTYPE),
+                np.zeros(3, [("ts", "<f8"), ("kind", "u1")])):
+        with pytest.raises(errors.EventDtypeError):
+            concat([ev, bad])
