@@ -156,3 +156,66 @@ def test_concat_copies_by_field_name_and_refuses_other_arrays():
                 np.zeros(3, [("ts", "<f8"), ("kind", "u1")])):
         with pytest.raises(errors.EventDtypeError):
             concat([ev, bad])
+
+
+def test_corrupt_compressed_files_are_parse_errors(tmp_path):
+    import gzip
+
+    from lobkit.io import read_binance, read_events
+
+    ev = synthetic_l3(200, seed=5)
+    lobkit.io.write_events(ev, tmp_path / "e.csv", tick_size=0.01)
+    raw = gzip.compress((tmp_path / "e.csv").read_bytes())
+    (tmp_path / "cut.csv.gz").write_bytes(raw[: len(raw) // 2])       # truncated
+    (tmp_path / "bad.csv.gz").write_bytes(raw[:10] + b"\x00" * 50)     # corrupt
+    zst = pytest.importorskip("zstandard")
+    (tmp_path / "bad.zst").write_bytes(zst.ZstdCompressor().compress(b"x" * 1000)[:12] + b"junk")
+    for name in ("cut.csv.gz", "bad.csv.gz", "bad.zst"):
+        with pytest.raises(errors.ParseError, match=name) as e:
+            read_events(tmp_path / name, tick_size=0.01)
+        assert e.value.field == "file"
+    with pytest.raises(errors.ParseError, match="cut.csv.gz"):
+        list(lobkit.io.iter_events(tmp_path / "cut.csv.gz", "csv", chunk_bytes=100,
+                                   tick_size=0.01))
+    with pytest.raises(errors.ParseError):
+        read_binance(tmp_path / "cut.csv.gz", tick_size=1, lot_size=1)
+
+
+def test_cr_only_line_ends_are_lines(tmp_path):
+    from lobkit.io import read_events
+
+    text = "ts,kind,side,price,size\n1,set_level,bid,100,1\n2,set_level,ask,101,2\n"
+    (tmp_path / "lf.csv").write_text(text)
+    (tmp_path / "cr.csv").write_bytes(text.replace("\n", "\r").encode())
+    (tmp_path / "crlf.csv").write_bytes(text.replace("\n", "\r\n").encode())
+    want = read_events(tmp_path / "lf.csv")
+    assert len(want) == 2
+    for name in ("cr.csv", "crlf.csv"):
+        np.testing.assert_array_equal(read_events(tmp_path / name), want)
+
+
+def test_unaligned_event_views_get_a_fix_that_works():
+    ev = synthetic_l2(100, seed=6)
+    buf = bytearray(len(ev) * 40 + 1)
+    view = np.frombuffer(buf, dtype=np.uint8)[1:].view(lobkit.EVENT_DTYPE)
+    view[:] = ev
+    with pytest.raises(errors.EventLayoutError, match=r"\.copy\(\)"):
+        lobkit.replay(view, depth=0)
+    res = lobkit.replay(view.copy(), depth=0)  # the suggested fix works
+    assert len(res) == 100
+
+
+def test_kraken_garbage_and_unknown_pairs_raise(tmp_path):
+    from lobkit.io import KrakenDepth, iter_events
+
+    k = KrakenDepth("XBT/USD", tick_size="0.1", lot_size="0.00000001")
+    for bad in (b"garbage", b"{not json", b"[1, {]"):
+        with pytest.raises(errors.ParseError):
+            k.on_message(bad)
+    assert len(k.on_message(b'{"event":"heartbeat"}')) == 0  # valid, skipped
+    f = tmp_path / "k.txt"
+    f.write_text('1.0: [1,{"as":[["5.0","1.00000000","1.0"]],"bs":[["4.9","2.00000000","1.0"]]},'
+                 '"book-10","XBT/USD"]\n')
+    with pytest.raises(errors.ParseError, match="'XBT/EUR' not in the file"):
+        list(iter_events(f, "kraken", symbol="XBT/EUR", tick_size="0.1",
+                         lot_size="0.00000001"))

@@ -133,6 +133,11 @@ def check_events(events: Any, arg: str = "events") -> np.ndarray:
     if not events.flags.c_contiguous:
         raise EventLayoutError(f"{arg}: array is not C-contiguous (a strided view?); "
                                f"pass numpy.ascontiguousarray({arg})", None, arg)
+    if len(events) and events.ctypes.data % 8:
+        # numpy.frombuffer / memmap at an offset that is not a multiple of 8:
+        # ascontiguousarray would return the same unaligned view.
+        raise EventLayoutError(f"{arg}: array data is not 8-byte aligned (a view of a buffer at "
+                               f"an odd offset?); pass {arg}.copy()", None, arg)
     return events
 
 

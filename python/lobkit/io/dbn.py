@@ -48,7 +48,7 @@ from .._events import EVENT_DTYPE, Kind
 from ..errors import ParseError
 from .combine import concat
 from .feed import F_LAST, Loaded
-from .files import grid, open_decompressed, read_bytes
+from .files import decompressing, grid, open_decompressed, read_bytes
 
 #: Databento's "no price" marker (i64::MAX).
 UNDEF_PRICE = (1 << 63) - 1
@@ -257,7 +257,7 @@ def iter_dbn(path: str | os.PathLike, *, tick_size: Any, ts: str = "recv",
     import databento_dbn
 
     fixed, tcol = _fixed(tick_size), _ts_col(ts)
-    with open_decompressed(path) as f:
+    with decompressing(path), open_decompressed(path) as f:
         head = f.read(8)
         if head[:3] != b"DBN":
             raise ParseError(f"{path}: not a DBN file (no 'DBN' magic)", None, "header")

@@ -5,8 +5,11 @@ file names in parse errors."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import io
 import os
+import zlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator, TypeVar
@@ -31,29 +34,96 @@ def open_decompressed(path: str | os.PathLike) -> BinaryIO:
     if magic[:2] == _GZIP:
         return gzip.open(p, "rb")  # type: ignore[return-value]
     if magic == _ZSTD:
+        return io.BufferedReader(_ZstdFrames(open(p, "rb")))
+    return open(p, "rb")
+
+
+class _ZstdFrames(io.RawIOBase):
+    """Zstandard frames decoded as they are read, ending with an error when
+    the data stops inside a frame. (``zstandard``'s own stream reader
+    returns what it has and no error for a truncated or corrupt stream, so a
+    damaged file would load silently short.)"""
+
+    def __init__(self, raw: BinaryIO):
         try:
             import zstandard
         except ImportError:  # pragma: no cover - depends on the environment
-            raise ImportError(f"{p}: zstd-compressed; pip install zstandard") from None
-        return zstandard.ZstdDecompressor().stream_reader(open(p, "rb"), closefd=True)
-    return open(p, "rb")
+            raw.close()
+            raise ImportError("zstd-compressed input needs: pip install zstandard") from None
+        self._zstd = zstandard
+        self._raw = raw
+        self._dec = zstandard.ZstdDecompressor().decompressobj()
+        self._out = b""
+        self._pos = 0  # read position in _out (no copying per read)
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while self._pos == len(self._out) and not self._done:
+            block = self._raw.read(1 << 20)
+            if not block:
+                if not self._dec.eof:
+                    raise EOFError("the zstd stream ends inside a frame")
+                self._done = True
+                break
+            parts = []
+            while block:
+                if self._dec.eof:  # the next frame of a multi-frame file
+                    self._dec = self._zstd.ZstdDecompressor().decompressobj()
+                parts.append(self._dec.decompress(block))
+                block = self._dec.unused_data if self._dec.eof else b""
+            self._out, self._pos = b"".join(parts), 0
+        n = min(len(b), len(self._out) - self._pos)
+        b[:n] = memoryview(self._out)[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def _corrupt_errors() -> tuple[type[BaseException], ...]:
+    errs: list[type[BaseException]] = [EOFError, gzip.BadGzipFile, zlib.error]
+    try:
+        import zstandard
+
+        errs.append(zstandard.ZstdError)
+    except ImportError:  # pragma: no cover - depends on the environment
+        pass
+    return tuple(errs)
+
+
+@contextlib.contextmanager
+def decompressing(path: Any):
+    """Turns a truncated or corrupt gzip/zstd stream into a
+    :class:`~lobkit.errors.ParseError` naming the file (instead of
+    ``EOFError``, ``BadGzipFile`` or ``ZstdError`` from the codec)."""
+    try:
+        yield
+    except _corrupt_errors() as e:
+        why = str(e) or type(e).__name__
+        raise ParseError(f"{path}: the compressed data is truncated or corrupt ({why})", None,
+                         "file") from e
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:
     """The file's (decompressed) bytes."""
-    with open_decompressed(path) as f:
+    with decompressing(path), open_decompressed(path) as f:
         return f.read()
 
 
 def head(path: str | os.PathLike, n: int = 4096) -> bytes:
     """The first ``n`` decompressed bytes (format detection)."""
-    with open_decompressed(path) as f:
+    with decompressing(path), open_decompressed(path) as f:
         return f.read(n)
 
 
 def first_line(path: str | os.PathLike) -> bytes:
     """The first decompressed line, with its newline."""
-    with open_decompressed(path) as f:
+    with decompressing(path), open_decompressed(path) as f:
         return f.readline()
 
 
@@ -63,7 +133,7 @@ def line_chunks(path: str | os.PathLike, chunk_bytes: int = 1 << 26) -> Iterator
     if chunk_bytes < 1:
         raise ValueError(f"chunk_bytes={chunk_bytes}: must be positive")
     rest = b""
-    with open_decompressed(path) as f:
+    with decompressing(path), open_decompressed(path) as f:
         while True:
             block = f.read(chunk_bytes)
             if not block:

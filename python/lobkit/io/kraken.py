@@ -140,3 +140,8 @@ def iter_chunks(path: str | os.PathLike, *, chunk_bytes: int, tick_size: Any = N
             m = k.mismatches
             raise checksum_error(path, m, len(m["got"]) - new)
         yield raw.view(EVENT_DTYPE)
+    if k.stats.get("messages", 0) == 0:
+        # As the whole-file reader: a pair the file never books is an error,
+        # not an empty stream.
+        raise ParseError(f"{path}: pair {symbol!r} not in the file (it has "
+                         f"{', '.join(k.pairs) or 'no book messages'})", None, "pair")

@@ -1,7 +1,6 @@
 //! `Reader` / `Snapshot`: lock-free reads of the state a book or an engine
 //! instrument publishes (the core's `publish` module), from any thread.
 
-
 use crate::books::grid::Grid;
 use crate::errors::internal;
 use lobkit_core::publish::{decode, Reader, Snapshot};

@@ -19,7 +19,7 @@ use super::decimal::Grid;
 use super::emit::Emitter;
 use super::flags;
 use super::flags::BAD_BOOK;
-use super::text::{perr, trim};
+use super::text::{perr, show, trim};
 use crate::error::Error;
 use crate::types::{kind, Event, Price, Ts};
 use serde_json::value::RawValue;
@@ -231,8 +231,25 @@ impl KrakenBook {
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
         let json = trim(json);
-        if json.first() != Some(&b'[') {
-            return Ok(()); // events, heartbeats
+        match json.first() {
+            Some(b'[') => {}
+            Some(b'{') => {
+                // Events, heartbeats, subscription status: skipped, but they
+                // must be JSON — garbage is an error, as on the other venues.
+                serde_json::from_slice::<&RawValue>(json)
+                    .map_err(|e| perr(line, "json", format!("invalid JSON: {e}")))?;
+                return Ok(());
+            }
+            _ => {
+                return Err(perr(
+                    line,
+                    "json",
+                    format!(
+                        "not a Kraken websocket message (a JSON array or object): {:?}",
+                        show(json)
+                    ),
+                ))
+            }
         }
         let parts: Vec<&RawValue> = serde_json::from_slice(json)
             .map_err(|e| perr(line, "json", format!("invalid JSON: {e}")))?;

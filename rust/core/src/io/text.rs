@@ -33,9 +33,16 @@ pub fn show(s: &[u8]) -> String {
     String::from_utf8_lossy(s).into_owned()
 }
 
-/// Non-blank lines with their 1-based numbers (CR stripped by the callers' trim).
+/// Non-blank lines with their 1-based numbers (CR stripped by the callers'
+/// trim). A file with no LF but CRs (classic Mac line ends) is split on CR:
+/// read as one line it would silently give no rows.
 pub fn lines(data: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
-    data.split(|&c| c == b'\n')
+    let sep = if !data.contains(&b'\n') && data.contains(&b'\r') {
+        b'\r'
+    } else {
+        b'\n'
+    };
+    data.split(move |&c| c == sep)
         .enumerate()
         .map(|(i, l)| (i as u64 + 1, l))
         .filter(|(_, l)| !trim(l).is_empty())

@@ -129,4 +129,10 @@ impl KrakenSync {
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         Ok(kraken_dicts(py, &self.inner)?.1)
     }
+
+    /// Every pair seen in the messages so far.
+    #[getter]
+    fn pairs(&self) -> Vec<String> {
+        self.inner.pairs.clone()
+    }
 }
