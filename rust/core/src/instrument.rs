@@ -273,7 +273,7 @@ impl<B: Book> Instrument<B> {
     /// count the event, remember its last level change, run the detectors.
     /// What it did is then [`Self::last_step`]. Does not publish. On error
     /// nothing changed.
-    #[inline(always)]
+    #[inline]
     pub fn step(&mut self, ev: &Event) -> Result<(), ErrorKind> {
         if self.check_ts {
             let last = *self.book.last_ts();

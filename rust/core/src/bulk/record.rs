@@ -230,7 +230,7 @@ impl Recorder {
     /// Records row `i` after event `ev`: `step` is what the instrument's
     /// step did (None when the event was skipped), `l2` and `flow` the
     /// instrument after it.
-    #[inline(always)]
+    #[inline]
     pub(super) fn on_event(
         &mut self,
         i: usize,
