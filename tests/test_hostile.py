@@ -219,3 +219,44 @@ def test_kraken_garbage_and_unknown_pairs_raise(tmp_path):
     with pytest.raises(errors.ParseError, match="'XBT/EUR' not in the file"):
         list(iter_events(f, "kraken", symbol="XBT/EUR", tick_size="0.1",
                          lot_size="0.00000001"))
+
+
+@pytest.mark.parametrize("on_error", ["raise", "skip"])
+def test_an_interrupted_replay_restores_the_book_in_both_modes(on_error):
+    b = lobkit.L2Book()
+    lobkit.replay(synthetic_l2(500, seed=7), book=b, depth=0)
+    before = _state(b)
+    ev = synthetic_l2(5000, seed=8)
+    ev["ts"] += 10**12  # after the first batch
+
+    def stop(done):
+        if done >= 2000:
+            raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        lobkit.replay(ev, book=b, depth=0, chunk=1000, progress=stop, on_error=on_error)
+    assert _state(b) == before
+
+
+def test_close_raises_a_rejection_not_yet_raised():
+    eng = lobkit.Engine(lobkit.L2Book(), on_error="raise")
+    bad = lobkit.make_events(ts=[1], kind=[K.SET_LEVEL], side=[3], price=[100], size=[1])
+    eng.push(bad)
+    with pytest.raises(errors.InvalidSideError) as e:
+        eng.close()
+    assert e.value.index == 0
+    books, stats = eng.close()  # idempotent: the books are still there
+    assert stats["rejected"] == 1 and books[0].events == 0
+
+
+def test_venue_books_refuse_negative_prices_and_sizes():
+    from lobkit.io import BinanceDepth, KrakenDepth
+
+    s = BinanceDepth(tick_size="0.1", lot_size="0.001")
+    with pytest.raises(errors.ParseError, match="not positive"):
+        s.on_message('{"lastUpdateId":10,"bids":[["-99.0","1.000"]],"asks":[["101.0","1.000"]]}')
+    with pytest.raises(errors.ParseError, match="negative"):
+        s.on_message('{"lastUpdateId":10,"bids":[["99.0","-1.000"]],"asks":[["101.0","1.000"]]}')
+    k = KrakenDepth("XBT/USD", tick_size="0.1", lot_size="0.00000001")
+    with pytest.raises(errors.ParseError, match="negative"):
+        k.on_message('[1,{"as":[["5.0","-1.00000000","1.0"]],"bs":[]},"book-10","XBT/USD"]')

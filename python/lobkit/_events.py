@@ -230,10 +230,14 @@ def replay(
     cb = _Progress(len(events)) if progress is True else (progress or None)
     if not isinstance(book, (L2Book, L3Book)):
         raise TypeError(f"book: expected lobkit.L2Book or lobkit.L3Book, got {type(book).__name__}")
+    # Everything read from the book is read before the call: once its events
+    # are applied nothing here may fail (another thread could hold the book).
+    tick, lot = book.tick_size, book.lot_size
+    opts = _detect.options(detect)
     t0 = time.perf_counter()
     d = _core.replay(book, events.view(np.uint8), depth=depth, on_error=on_error, check_ts=check_ts,
                      chunk=chunk, signals=signals, progress=cb, ofi_msg_hidden=ofi_msg_hidden,
-                     trade_sign=trade_sign, detect=_detect.options(detect))
+                     trade_sign=trade_sign, detect=opts)
     secs = time.perf_counter() - t0
     by_kind = {BY_CODE[i].__name__: c for i, c in enumerate(d["skipped_by_code"]) if c}
     return ReplayResult(
@@ -246,9 +250,8 @@ def replay(
         skipped_by_kind=by_kind,
         first_skipped=d.get("first_skipped"), seconds=secs,
         imbalance=d.get("imbalance"), ofi=d.get("ofi"), signed_volume=d.get("signed_volume"),
-        weighted_mid=(to_price(d["weighted_mid"], book.tick_size) if "weighted_mid" in d else None),
+        weighted_mid=(to_price(d["weighted_mid"], tick) if "weighted_mid" in d else None),
         ofi_levels=d.get("ofi_levels"), ofi_msg=d.get("ofi_msg"),
-        alerts=(_detect.to_array(d["alerts"], book.tick_size, book.lot_size)
-                if detect not in (None, False) else None),
-        ts=np.ascontiguousarray(events["ts"]), tick_size=book.tick_size, lot_size=book.lot_size,
+        alerts=(_detect.to_array(d["alerts"], tick, lot) if opts is not None else None),
+        ts=np.ascontiguousarray(events["ts"]), tick_size=tick, lot_size=lot,
     )

@@ -116,17 +116,37 @@ impl PyEngine {
     ) -> PyResult<usize> {
         // None / inf: wait as long as it takes (Ctrl-C still interrupts).
         let t = crate::args::timeout("timeout", timeout)?.unwrap_or(Duration::MAX);
+        // The interrupt check takes the KeyboardInterrupt out of Python's
+        // signal state: keep it and raise it, not a BackpressureError.
+        let mut signal: Option<PyErr> = None;
         let res = py.detach(|| -> PyResult<Result<usize, EngineError>> {
             let mut eng = self
                 .inner
                 .lock()
                 .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))?;
-            let mut interrupt = || Python::attach(|py| py.check_signals().is_err());
+            let mut interrupt = || {
+                Python::attach(|py| match py.check_signals() {
+                    Ok(()) => false,
+                    Err(e) => {
+                        signal = Some(e);
+                        true
+                    }
+                })
+            };
             Ok(eng.push(instrument, evs, Some(t), &mut interrupt))
         })?;
         let mut eng = lock(py, &self.inner)?;
         self.raise_pending(py, &mut eng)?;
         drop(eng);
+        if let Some(e) = signal {
+            if let Err(EngineError::Full { accepted }) = &res {
+                let note = format!(
+                    "{accepted} events of this push were accepted before the interrupt; the rest were not"
+                );
+                let _ = e.value(py).call_method1("add_note", (note,));
+            }
+            return Err(e);
+        }
         py.check_signals()?;
         res.map_err(|e| engine_err(py, e))
     }
@@ -282,17 +302,29 @@ impl PyEngine {
     #[pyo3(signature = (timeout=None))]
     fn flush(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
         let timeout = crate::args::timeout("timeout", timeout)?;
+        let mut signal: Option<PyErr> = None;
         let res = py.detach(|| -> PyResult<Result<(), EngineError>> {
             let mut eng = self
                 .inner
                 .lock()
                 .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))?;
-            let mut interrupt = || Python::attach(|py| py.check_signals().is_err());
+            let mut interrupt = || {
+                Python::attach(|py| match py.check_signals() {
+                    Ok(()) => false,
+                    Err(e) => {
+                        signal = Some(e);
+                        true
+                    }
+                })
+            };
             Ok(eng.flush(timeout, &mut interrupt))
         })?;
         let mut eng = lock(py, &self.inner)?;
         self.raise_pending(py, &mut eng)?;
         drop(eng);
+        if let Some(e) = signal {
+            return Err(e);
+        }
         py.check_signals()?;
         res.map_err(|e| engine_err(py, e))
     }
@@ -369,6 +401,12 @@ impl PyEngine {
             Ok(eng.close(drain))
         })?;
         let (books, stats) = res.map_err(|e| engine_err(py, e))?;
+        // Under on_error='raise' an event rejected since the last call is
+        // raised here too (the engine is closed by then; calling close()
+        // again returns the books).
+        let mut eng = lock(py, &self.inner)?;
+        self.raise_pending(py, &mut eng)?;
+        drop(eng);
         let left = stats.pushed - stats.applied - stats.rejected;
         let d = stats_dict(py, &stats, left as usize)?;
         d.set_item("left", left)?;

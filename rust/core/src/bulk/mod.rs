@@ -210,8 +210,10 @@ fn replay_steps<B: Book>(
 ) -> Result<ReplayOutput, ReplayError> {
     let n = events.len();
     let mut rec = Recorder::new(inst.levels(), n, cfg);
-    // Atomicity for Raise: the checkpoint is taken once per call, never per event.
-    let mut cp = (cfg.on_error == OnError::Raise).then(|| inst.checkpoint());
+    // Atomicity: the checkpoint is taken once per call, never per event. It
+    // serves Raise (an invalid event) and both modes' interrupts (Ctrl-C, a
+    // raising progress callback): the instrument is then exactly as before.
+    let mut cp = Some(inst.checkpoint());
     let totals = (inst.flow().total, inst.flow().msg_total);
     let pending = inst.alerts().len();
     let chunk = cfg.chunk.max(1);

@@ -235,8 +235,8 @@ impl DepthSync {
         let v: Vec<[&str; 2]> = serde_json::from_str(raw.get())
             .map_err(|e| perr(line, field, format!("expected [[price, qty], ...]: {e}")))?;
         for [p, q] in v {
-            let price = self.price.field(p, line, "price")?;
-            let qty = self.size.field(q, line, "qty")?;
+            let price = self.price.field_at_least(p, line, "price", 1)?;
+            let qty = self.size.field_at_least(q, line, "qty", 0)?;
             if qty < 0 {
                 return Err(perr(line, "qty", format!("negative quantity {q:?}")));
             }
@@ -382,8 +382,8 @@ impl DepthSync {
         let mut levels = Vec::new();
         for (side, rows) in [(1i8, &msg.bids), (-1i8, &msg.asks)] {
             for [p, q] in rows.iter().flatten() {
-                let price = self.price.field(p, line, "price")?;
-                let qty = self.size.field(q, line, "qty")?;
+                let price = self.price.field_at_least(p, line, "price", 1)?;
+                let qty = self.size.field_at_least(q, line, "qty", 0)?;
                 if qty > 0 {
                     levels.push((side, price, qty));
                 }
@@ -424,8 +424,8 @@ impl DepthSync {
         let (Some(p), Some(q), Some(m)) = (msg.p, msg.q, msg.m) else {
             return Err(perr(line, "trade", "trade without p/q/m"));
         };
-        let price = self.price.field(p, line, "price")?;
-        let qty = self.size.field(q, line, "qty")?;
+        let price = self.price.field_at_least(p, line, "price", 1)?;
+        let qty = self.size.field_at_least(q, line, "qty", 0)?;
         if qty <= 0 {
             // Binance futures prints zero-quantity "insurance fund" rows; skip.
             self.stats.other += 1;
@@ -455,12 +455,12 @@ impl DepthSync {
             update_id: msg.u.unwrap_or(0),
             ts: recv_ts,
             bid: (
-                self.price.field(&b, line, "b")?,
-                self.size.field(bq, line, "B")?,
+                self.price.field_at_least(&b, line, "b", 1)?,
+                self.size.field_at_least(bq, line, "B", 0)?,
             ),
             ask: (
-                self.price.field(&a, line, "a")?,
-                self.size.field(aq, line, "A")?,
+                self.price.field_at_least(&a, line, "a", 1)?,
+                self.size.field_at_least(aq, line, "A", 0)?,
             ),
         });
         Ok(())

@@ -136,8 +136,8 @@ impl BybitSync {
             let trades: Vec<Trade<'_>> = serde_json::from_str(data.get())
                 .map_err(|e| perr(line, "data", format!("expected a list of trades: {e}")))?;
             for t in trades {
-                let p = self.price.field(t.p, line, "p")?;
-                let q = self.size.field(t.v, line, "v")?;
+                let p = self.price.field_at_least(t.p, line, "p", 1)?;
+                let q = self.size.field_at_least(t.v, line, "v", 0)?;
                 let side = match t.taker {
                     "Buy" => -1,
                     "Sell" => 1,
@@ -185,8 +185,8 @@ impl BybitSync {
         let mut levels = Vec::with_capacity(book.b.len() + book.a.len());
         for (side, rows) in [(1i8, &book.b), (-1i8, &book.a)] {
             for [p, q] in rows {
-                let price = self.price.field(p, line, "price")?;
-                let qty = self.size.field(q, line, "size")?;
+                let price = self.price.field_at_least(p, line, "price", 1)?;
+                let qty = self.size.field_at_least(q, line, "size", 0)?;
                 if qty < 0 {
                     return Err(perr(line, "size", format!("negative size {q:?}")));
                 }

@@ -168,6 +168,31 @@ impl Grid {
         })
     }
 
+    /// [`Self::field`] for venue book prices (> 0) and sizes (>= 0): a
+    /// negative or zero price in a venue's book is a corrupt message, not a
+    /// level to keep. `min` is the least accepted number of steps.
+    pub fn field_at_least(
+        &self,
+        s: impl AsRef<[u8]>,
+        line: u64,
+        field: &'static str,
+        min: i64,
+    ) -> Result<i64, crate::Error> {
+        let v = self.field(s.as_ref(), line, field)?;
+        if v < min {
+            return Err(super::text::perr(
+                line,
+                field,
+                format!(
+                    "{:?} is {}",
+                    String::from_utf8_lossy(s.as_ref()),
+                    if min > 0 { "not positive" } else { "negative" }
+                ),
+            ));
+        }
+        Ok(v)
+    }
+
     /// The step as `(mantissa, exp)`.
     pub fn parts(&self) -> (i128, i32) {
         (self.mant, self.exp)

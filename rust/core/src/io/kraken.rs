@@ -163,8 +163,8 @@ impl KrakenBook {
         let (Some(p), Some(q)) = (entry.first(), entry.get(1)) else {
             return Err(perr(line, "level", "expected [price, volume, timestamp]"));
         };
-        let price = self.price.field(p, line, "price")?;
-        let qty = self.size.field(q, line, "volume")?;
+        let price = self.price.field_at_least(p, line, "price", 1)?;
+        let qty = self.size.field_at_least(q, line, "volume", 0)?;
         let book = if side > 0 {
             &mut self.bids
         } else {
