@@ -260,3 +260,39 @@ def test_venue_books_refuse_negative_prices_and_sizes():
     k = KrakenDepth("XBT/USD", tick_size="0.1", lot_size="0.00000001")
     with pytest.raises(errors.ParseError, match="negative"):
         k.on_message('[1,{"as":[["5.0","-1.00000000","1.0"]],"bs":[]},"book-10","XBT/USD"]')
+
+
+def test_bitfinex_zero_prices_and_bytes(tmp_path):
+    from lobkit.io import read_bitfinex
+
+    msgs = ['[1,[[11,"100.5","2.0"],[12,"101.5","-1.0"]]]']
+    for zero in ("0", "0.00", "0e0", "-0", "0.0"):
+        msgs.append(f'[1,[11,"{zero}","1"]]')
+        msgs.append('[1,[11,"100.5","2.0"]]')
+    f = tmp_path / "b.txt"
+    f.write_text("\n".join(msgs) + "\n")
+    ev = read_bitfinex(f)
+    deletes = ev[ev["kind"] == K.DELETE]
+    assert len(deletes) == 5 and (deletes["price"] == 0).all()
+    res = lobkit.replay(ev, depth=0, book_type="l3")
+    assert res.book.n_orders == 2 and res.book.best_bid_ticks == 10_050_000_000
+    (tmp_path / "x.txt").write_bytes(b'[1,[11,"1\xff","1"]]\n')
+    with pytest.raises(errors.ParseError, match="not UTF-8"):
+        read_bitfinex(tmp_path / "x.txt")
+
+
+def test_empty_lobster_orderbook_and_newline_free_chunks(tmp_path):
+    import time
+
+    from lobkit.io import line_chunks, read_lobster
+
+    m = tmp_path / "X_2012-06-21_0_1_message_1.csv"
+    m.write_text("34200.0,1,1,100,1000000,1\n")
+    (tmp_path / "X_2012-06-21_0_1_orderbook_1.csv").write_text("")
+    with pytest.raises(errors.ParseError, match="orderbook file is empty"):
+        read_lobster(m)
+    big = tmp_path / "one_line.txt"
+    big.write_bytes(b"x" * (40 << 20))
+    t = time.perf_counter()
+    parts = list(line_chunks(big, 1 << 16))
+    assert parts == [b"x" * (40 << 20)] and time.perf_counter() - t < 5

@@ -17,6 +17,7 @@ then used.
 from __future__ import annotations
 
 import json
+from decimal import Decimal, InvalidOperation
 import os
 from typing import Any
 
@@ -29,8 +30,22 @@ from .feed import F_LAST, F_SNAPSHOT, Loaded
 from .files import grid, read_bytes, with_file
 
 
+def _is_zero(price: str, path: Any, n: int) -> bool:
+    """Bitfinex deletes an order by price 0, however it is spelled ("0",
+    "0.00", "0e0", "-0")."""
+    try:
+        return Decimal(price) == 0
+    except InvalidOperation:
+        raise ParseError(f"{path}: message {n}: price {price!r} is not a number", n,
+                         "price") from None
+
+
 def _messages(data: bytes, path: Any) -> list:
-    text = data.decode()
+    try:
+        text = data.decode()
+    except UnicodeDecodeError as e:
+        raise ParseError(f"{path}: byte {e.start} is not UTF-8 text ({e.reason})", None,
+                         "file") from None
     try:
         try:
             whole = json.loads(text, parse_float=str, parse_int=str)
@@ -72,7 +87,7 @@ def read_bitfinex(path: str | os.PathLike, *, tick_size: Any = "1e-8",
             oid, price, amount = (str(x) for x in e)
             neg = amount.startswith("-")
             side = -1 if neg else 1
-            if price in ("0", "0.0"):
+            if _is_zero(price, path, n):
                 kind = Kind.DELETE
                 live.pop(oid, None)
                 amount = "0"

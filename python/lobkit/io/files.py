@@ -132,19 +132,23 @@ def line_chunks(path: str | os.PathLike, chunk_bytes: int = 1 << 26) -> Iterator
     final newline (so the parsers count lines exactly)."""
     if chunk_bytes < 1:
         raise ValueError(f"chunk_bytes={chunk_bytes}: must be positive")
-    rest = b""
+    # Pieces of a line not yet ended, joined once its newline arrives: a
+    # file without newlines stays linear (re-concatenating the partial line
+    # at every block was quadratic: 200 MB took 15 s).
+    parts: list[bytes] = []
     with decompressing(path), open_decompressed(path) as f:
         while True:
             block = f.read(chunk_bytes)
             if not block:
                 break
-            data = rest + block
-            cut = data.rfind(b"\n")
+            cut = block.rfind(b"\n")
             if cut < 0:
-                rest = data
+                parts.append(block)
                 continue
-            rest = data[cut + 1:]
-            yield data[:cut]
+            parts.append(block[:cut])
+            yield b"".join(parts)
+            parts = [block[cut + 1:]]
+    rest = b"".join(parts)
     if rest:
         yield rest
 

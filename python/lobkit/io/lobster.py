@@ -35,6 +35,7 @@ import numpy as np
 
 from .. import _core
 from .._events import EVENT_DTYPE
+from ..errors import ParseError
 from .feed import Loaded
 from .files import first_line, read_bytes, with_file
 
@@ -157,7 +158,11 @@ def message_rows(events: np.ndarray) -> np.ndarray:
 
 def _first_row(path: Path) -> np.ndarray:
     line = first_line(path)
-    return with_file(path, lambda: _core.parse_lobster_orderbook(line))[0]
+    rows = with_file(path, lambda: _core.parse_lobster_orderbook(line))
+    if len(rows) == 0:
+        raise ParseError(f"{path}: the orderbook file is empty (it needs one row per message)",
+                         None, "orderbook")
+    return rows[0]
 
 
 def lobster_book_columns(orderbook: np.ndarray, tick: int = 1) -> dict[str, np.ndarray]:
