@@ -37,7 +37,7 @@ pub struct IcebergDetector {
 impl IcebergDetector {
     /// Records held.
     pub fn state_size(&self) -> usize {
-        self.levels.len()
+        self.levels.len() + self.expiry.len()
     }
 
     fn entry(&mut self, now: Ts, side: i8, price: Price) -> &mut LevelEvidence {
@@ -65,6 +65,9 @@ impl IcebergDetector {
             if levels.get(&key).is_some_and(|e| e.since == t0) {
                 levels.remove(&key);
             }
+        });
+        super::compact(&mut self.expiry, levels.len(), |t0, key| {
+            levels.get(&key).is_some_and(|e| e.since == t0)
         });
         if ev.side == 0 {
             return;

@@ -37,7 +37,7 @@ pub struct PhantomDetector {
 impl PhantomDetector {
     /// Records held.
     pub fn state_size(&self) -> usize {
-        self.live.len() + self.layering.state_size()
+        self.live.len() + self.expiry.len() + self.layering.state_size()
     }
 
     pub(crate) fn on_event(
@@ -54,6 +54,9 @@ impl PhantomDetector {
             if live.get(&key).is_some_and(|r| r.ts == t0) {
                 live.remove(&key);
             }
+        });
+        super::compact(&mut self.expiry, live.len(), |t0, key| {
+            live.get(&key).is_some_and(|r| r.ts == t0)
         });
         if ev.kind == kind::TRADE || ev.kind == kind::EXECUTE {
             // A print's side is the resting side when the feed gives it;

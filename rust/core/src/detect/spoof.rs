@@ -57,7 +57,7 @@ fn si(s: Side) -> usize {
 impl SpoofDetector {
     /// Records held.
     pub fn state_size(&self) -> usize {
-        self.live.len() + self.layering.state_size()
+        self.live.len() + self.expiry.len() + self.layering.state_size()
     }
 
     pub(crate) fn on_event(
@@ -75,6 +75,9 @@ impl SpoofDetector {
             if live.get(&id).is_some_and(|t| t.ts == t0) {
                 live.remove(&id);
             }
+        });
+        super::compact(&mut self.expiry, live.len(), |t0, id| {
+            live.get(&id).is_some_and(|t| t.ts == t0)
         });
         match ev.kind {
             kind::ADD => self.on_add(cfg, typ, cx),
@@ -308,6 +311,29 @@ mod tests {
         m.wait(1).ev(kind::EXECUTE, -1, 101, 5, 2);
         m.wait(50 * MS).ev(kind::DELETE, 1, 90, 0, 3);
         assert!(m.alerts(alert_kind::SPOOFING).is_empty());
+    }
+
+    #[test]
+    fn memory_stays_bounded_when_the_clock_stands_still() {
+        // Bitfinex R0 captures carry no timestamps: every event has the same
+        // one. 200k large adds at the touch, each pulled, never expire by time.
+        let mut m = Market::l3(DetectConfig::default(), 400);
+        m.wait(MS)
+            .ev(kind::ADD, 1, 100, 2, 1)
+            .ev(kind::ADD, -1, 101, 2, 2);
+        let mut peak = 0;
+        for i in 0..50_000u64 {
+            // Three ordinary orders per large one keep the typical size low,
+            // so every large one is tracked.
+            for k in 1..4 {
+                let id = 1_000_000 + 4 * i + k;
+                m.ev(kind::ADD, 1, 99, 2, id).ev(kind::DELETE, 1, 99, 0, id);
+            }
+            m.ev(kind::ADD, 1, 100, 40, 10 + i)
+                .ev(kind::DELETE, 1, 100, 0, 10 + i);
+            peak = peak.max(m.inst.detectors().map_or(0, |d| d.state_size()));
+        }
+        assert!(peak < 2_000, "detector state grew to {peak} entries");
     }
 
     #[test]
