@@ -296,3 +296,33 @@ def test_empty_lobster_orderbook_and_newline_free_chunks(tmp_path):
     t = time.perf_counter()
     parts = list(line_chunks(big, 1 << 16))
     assert parts == [b"x" * (40 << 20)] and time.perf_counter() - t < 5
+
+
+@pytest.mark.realdata
+def test_damaged_dbn_files_are_parse_errors(tmp_path, shared_data):
+    pytest.importorskip("databento_dbn")
+    from lobkit.io import iter_events, read_dbn
+
+    src = next((shared_data / "databento").rglob("*.mbo.dbn.zst"))
+    from lobkit.io import read_bytes
+
+    raw = read_bytes(src)
+    rng = np.random.default_rng(0)
+    tried = errors_seen = 0
+    for k in range(40):
+        data = bytearray(raw[: 8 + 4000 + 56 * 50])
+        if k % 2:
+            data = data[: int(rng.integers(0, len(data)))]       # truncated
+        else:
+            for i in rng.integers(0, 400, 8):                    # flips in the header
+                data[i] ^= 0xFF
+        f = tmp_path / f"d{k}.dbn"
+        f.write_bytes(bytes(data))
+        for call in (lambda: read_dbn(f, tick_size=0.25),
+                     lambda: list(iter_events(f, "dbn", tick_size=0.25, chunk_bytes=56 * 7))):
+            tried += 1
+            try:
+                call()
+            except errors.LobkitError:
+                errors_seen += 1
+    assert tried == 80 and errors_seen > 0

@@ -80,6 +80,27 @@ class DbnFile:
     symbols: list[str]
 
 
+def _metadata(data: bytes, path: Any, databento_dbn: Any) -> tuple[Any, int]:
+    """The DBN metadata block, decoded; a damaged one is a ParseError naming
+    the file (the decoder's own errors name neither file nor field)."""
+    if len(data) < 8:
+        raise ParseError(f"{path}: the file ends inside the DBN header", None, "header")
+    (meta_len,) = struct.unpack_from("<I", data, 4)
+    if 8 + meta_len > len(data):
+        raise ParseError(f"{path}: the metadata block ({meta_len} bytes) runs past the end of "
+                         f"the file ({len(data)} bytes)", None, "metadata")
+    try:
+        dec = databento_dbn.DBNDecoder()
+        dec.write(data[: 8 + meta_len])
+        decoded = dec.decode()
+        meta = decoded[0]
+        str(meta.schema)
+    except Exception as e:  # DBNError, IndexError, ValueError from the decoder
+        raise ParseError(f"{path}: unreadable DBN metadata ({type(e).__name__}: {e})", None,
+                         "metadata") from e
+    return meta, meta_len
+
+
 def read_dbn_records(path: str | os.PathLike) -> DbnFile:
     """A DBN (or ``.dbn.zst``) MBO or MBP-10 file as a numpy record array."""
     try:
@@ -93,10 +114,7 @@ def read_dbn_records(path: str | os.PathLike) -> DbnFile:
     if version not in (1, 2, 3):
         raise ParseError(f"{path}: DBN version {version} (lobkit reads versions 1 to 3)", None,
                          "version")
-    (meta_len,) = struct.unpack_from("<I", data, 4)
-    dec = databento_dbn.DBNDecoder()
-    dec.write(data[: 8 + meta_len])
-    meta = dec.decode()[0]
+    meta, meta_len = _metadata(data, path, databento_dbn)
     schema = str(meta.schema).lower().replace("schema.", "").replace("_", "-")
     if schema not in _RTYPE:
         raise ParseError(f"{path}: schema {meta.schema} is not mbo or mbp-10", None, "schema")
@@ -261,11 +279,8 @@ def iter_dbn(path: str | os.PathLike, *, tick_size: Any, ts: str = "recv",
         head = f.read(8)
         if head[:3] != b"DBN":
             raise ParseError(f"{path}: not a DBN file (no 'DBN' magic)", None, "header")
-        (meta_len,) = struct.unpack_from("<I", head, 4)
-        meta_raw = f.read(meta_len)
-        dec = databento_dbn.DBNDecoder()
-        dec.write(head + meta_raw)
-        meta = dec.decode()[0]
+        meta_len = struct.unpack_from("<I", head, 4)[0] if len(head) == 8 else 0
+        meta, _ = _metadata(head + f.read(meta_len), path, databento_dbn)
         schema = str(meta.schema).lower().replace("schema.", "").replace("_", "-")
         if schema not in _RTYPE:
             raise ParseError(f"{path}: schema {meta.schema} is not mbo or mbp-10", None, "schema")

@@ -7,7 +7,12 @@
 //! L2: per side (bid, ask): n u64, then n × (price i64, qty i64), best first
 //! L3: per side: n_levels u64, then per level: price i64, anon i64, n_orders u64,
 //!     n_orders × (order_id u64, qty i64) in queue order (front first)
+//! version 2: crc32 u32 of all the bytes before it
 //! ```
+//!
+//! The checksum makes a flipped byte an error instead of a different book
+//! (a changed size or price decodes as a perfectly valid book). Version 1
+//! states, written before it, still decode.
 //!
 //! Decoding rebuilds the book through its public operations, so a decoded
 //! book satisfies every invariant of a live one (FIFO order included).
@@ -19,7 +24,33 @@ use crate::types::Side;
 
 const MAGIC: &[u8; 4] = b"LOBK";
 /// Current format version.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
+
+/// Appends the checksum (version 2).
+fn seal(mut out: Vec<u8>) -> Vec<u8> {
+    let c = crate::io::kraken::crc32(&out);
+    out.extend_from_slice(&c.to_le_bytes());
+    out
+}
+
+/// The state without its checksum, after checking it (version 1 states
+/// have none; a wrong magic is left for the header to report).
+fn unseal(b: &[u8]) -> Result<&[u8], ErrorKind> {
+    if b.len() < 5 || &b[..4] != MAGIC || b[4] < 2 {
+        return Ok(b);
+    }
+    if b.len() < 9 {
+        return Err(bad("truncated book state"));
+    }
+    let (body, tail) = b.split_at(b.len() - 4);
+    let want = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
+    if crate::io::kraken::crc32(body) != want {
+        return Err(bad(
+            "book state checksum mismatch: the bytes were altered or truncated",
+        ));
+    }
+    Ok(body)
+}
 
 fn bad(message: impl Into<String>) -> ErrorKind {
     ErrorKind::Parse {
@@ -92,9 +123,9 @@ fn read_header(
         return Err(bad("not a lobkit book state (bad magic)"));
     }
     let v = r.u8()?;
-    if v != VERSION {
+    if !(1..=VERSION).contains(&v) {
         return Err(bad(format!(
-            "book state version {v}, this lobkit reads {VERSION}"
+            "book state version {v}, this lobkit reads 1..={VERSION}"
         )));
     }
     let k = r.u8()?;
@@ -129,12 +160,12 @@ impl L2Book {
                 out.extend_from_slice(&q.to_le_bytes());
             });
         }
-        out
+        seal(out)
     }
 
     /// Decodes a book written by [`L2Book::to_bytes`].
     pub fn from_bytes(b: &[u8]) -> Result<L2Book, ErrorKind> {
-        let mut r = Reader { b };
+        let mut r = Reader { b: unseal(b)? };
         let (cross, _, last_ts, stats) = read_header(&mut r, 2)?;
         let mut book = L2Book::new();
         for side in [Side::Bid, Side::Ask] {
@@ -180,12 +211,12 @@ impl L3Book {
                 }
             }
         }
-        out
+        seal(out)
     }
 
     /// Decodes a book written by [`L3Book::to_bytes`].
     pub fn from_bytes(b: &[u8]) -> Result<L3Book, ErrorKind> {
-        let mut r = Reader { b };
+        let mut r = Reader { b: unseal(b)? };
         let (cross, unknown, last_ts, stats) = read_header(&mut r, 3)?;
         let mut book = L3Book::new();
         for side in [Side::Bid, Side::Ask] {
@@ -215,6 +246,33 @@ impl L3Book {
         l2.last_ts = last_ts;
         l2.stats = stats;
         Ok(book)
+    }
+}
+
+#[cfg(test)]
+mod checksum_tests {
+    use super::*;
+
+    #[test]
+    fn every_flipped_byte_is_an_error_not_another_book() {
+        let mut b = L3Book::new();
+        for e in crate::synth::l3_stream(300, 9, 1_000_000, 50) {
+            let _ = b.apply(&e);
+        }
+        let bytes = b.to_bytes();
+        assert!(L3Book::from_bytes(&bytes).is_ok());
+        for i in 0..bytes.len() {
+            for bit in [0x01u8, 0x80] {
+                let mut c = bytes.clone();
+                c[i] ^= bit;
+                assert!(L3Book::from_bytes(&c).is_err(), "byte {i} bit {bit:#x}");
+            }
+        }
+        assert!(L3Book::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+        // A version-1 state (no checksum) still decodes.
+        let mut v1 = bytes[..bytes.len() - 4].to_vec();
+        v1[4] = 1;
+        assert!(L3Book::from_bytes(&v1).is_ok());
     }
 }
 
