@@ -111,3 +111,20 @@ def test_errors_are_one_clear_line():
 def test_help_texts(cmd):
     r = run(cmd, "--help")
     assert "--format" in r.stdout and "--tick-size" in r.stdout and "example" in r.stdout
+
+
+def test_detect_into_a_closed_pipe_exits_cleanly():
+    cmd = f"{sys.executable} -m lobkit detect {GOOG} | head -1"
+    r = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("\n") == 1
+    assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr
+
+
+def test_oversized_depth_is_one_line_exit_2():
+    r = subprocess.run([sys.executable, "-m", "lobkit", "replay", str(GOOG), "--depth",
+                        str(10**9)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("python -m lobkit replay: error:") and "depth=1000000000" in last

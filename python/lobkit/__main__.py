@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -281,6 +282,14 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.fn(args)
+    except BrokenPipeError:
+        # `python -m lobkit detect ... | head`: the reader left. Point stdout
+        # at /dev/null so the interpreter's final flush cannot raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except MemoryError as e:
+        print(f"python -m lobkit {args.cmd}: error: {e}", file=sys.stderr)
+        return 2
     except (LobkitError, ValueError, OSError, ImportError) as e:
         # Bad input or a missing optional package: one clear line, no traceback.
         print(f"python -m lobkit {args.cmd}: error: {e}", file=sys.stderr)
