@@ -394,19 +394,13 @@ impl<B: Book> Instrument<B> {
     /// A copy of the state without detectors, alerts or publisher (what a
     /// user's `book.copy()` means: the book and its flow, not its watchers).
     pub fn copy_state(&self) -> Self {
-        Instrument {
-            book: self.book.clone(),
-            flow: self.flow,
-            last: self.last,
-            events: self.events,
-            last_change: self.last_change,
-            check_ts: self.check_ts,
-            msg_hidden: self.msg_hidden,
-            detectors: None,
-            alerts: Vec::new(),
-            alerts_dropped: 0,
-            publisher: None,
-        }
+        let mut c = Self::resume(self.book.clone(), self.events);
+        c.flow = self.flow;
+        c.last = self.last;
+        c.last_change = self.last_change;
+        c.check_ts = self.check_ts;
+        c.msg_hidden = self.msg_hidden;
+        c
     }
 }
 

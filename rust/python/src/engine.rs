@@ -60,6 +60,20 @@ fn stats_dict<'py>(
     Ok(d)
 }
 
+/// The engine's interrupt check: true when Ctrl-C (or another signal
+/// handler) raised, keeping that exception for the caller to raise — taking
+/// it out of Python's signal state and dropping it turned a Ctrl-C during a
+/// blocked push into a `BackpressureError`.
+fn interrupted(signal: &mut Option<PyErr>) -> bool {
+    Python::attach(|py| match py.check_signals() {
+        Ok(()) => false,
+        Err(e) => {
+            *signal = Some(e);
+            true
+        }
+    })
+}
+
 /// An engine instrument as the Python book class of the book it holds,
 /// keeping its event count and flow totals.
 fn into_py_book(py: Python<'_>, inst: Instrument<AnyBook>, g: Grid) -> PyResult<Py<PyAny>> {
@@ -124,15 +138,7 @@ impl PyEngine {
                 .inner
                 .lock()
                 .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))?;
-            let mut interrupt = || {
-                Python::attach(|py| match py.check_signals() {
-                    Ok(()) => false,
-                    Err(e) => {
-                        signal = Some(e);
-                        true
-                    }
-                })
-            };
+            let mut interrupt = || interrupted(&mut signal);
             Ok(eng.push(instrument, evs, Some(t), &mut interrupt))
         })?;
         let mut eng = lock(py, &self.inner)?;
@@ -308,15 +314,7 @@ impl PyEngine {
                 .inner
                 .lock()
                 .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))?;
-            let mut interrupt = || {
-                Python::attach(|py| match py.check_signals() {
-                    Ok(()) => false,
-                    Err(e) => {
-                        signal = Some(e);
-                        true
-                    }
-                })
-            };
+            let mut interrupt = || interrupted(&mut signal);
             Ok(eng.flush(timeout, &mut interrupt))
         })?;
         let mut eng = lock(py, &self.inner)?;
