@@ -131,3 +131,17 @@ def test_oversized_depth_is_one_line_exit_2():
     assert r.returncode == 2 and "Traceback" not in r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("python -m lobkit replay: error:") and "depth=1000000000" in last
+
+
+@pytest.mark.parametrize("args", [
+    ["replay", "{f}", "--out", "x.xyz"], ["replay", "{f}", "--depth", "-1"],
+    ["detect", "{f}", "--only", "nope"], ["detect", "{f}", "-o", "nope=1"],
+    ["detect", "{f}", "-o", "spoof_min_ratio=x"], ["plot", "{f}", "--bins", "0"],
+    ["plot", "{f}", "--levels", "0"],
+])
+def test_bad_arguments_are_refused_before_any_work(args):
+    r = subprocess.run([sys.executable, "-m", "lobkit"] + [a.format(f=GOOG) for a in args],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "events from" not in r.stderr and "events/s" not in r.stderr  # nothing was loaded
+    assert r.stderr.strip().splitlines()[-1].startswith(f"python -m lobkit {args[0]}: error:")

@@ -93,24 +93,67 @@ def _load(args: argparse.Namespace):
     return loaded
 
 
+def _count(lo: int):
+    """An argparse type: an integer >= lo (checked before any work is done)."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if v < lo:
+            raise argparse.ArgumentTypeError(f"{v}: must be >= {lo}")
+        return v
+    return parse
+
+
+def _detector_names(text: str) -> list[str]:
+    import lobkit
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(lobkit.detect.DETECTORS))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown detector(s) {unknown}; choose from "
+                                         f"{', '.join(lobkit.detect.DETECTORS)}")
+    return names
+
+
+def _detector_option(text: str) -> tuple[str, object]:
+    import lobkit
+
+    k, sep, v = text.partition("=")
+    if not sep or k not in lobkit.detect.DEFAULTS:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=VALUE with NAME one of "
+                                         f"lobkit.detect.OPTIONS")
+    default = lobkit.detect.DEFAULTS[k]
+    try:
+        if isinstance(default, bool):
+            if v not in ("true", "false"):
+                raise ValueError
+            return k, v == "true"
+        return k, (int(v) if isinstance(default, int) else float(v))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: {k} takes {type(default).__name__} values") from None
+
+
+_OUT_KINDS = (".parquet", ".csv", ".csv.gz", ".npz")
+
+
+def _out_path(text: str) -> str:
+    if not text.endswith(_OUT_KINDS):
+        raise argparse.ArgumentTypeError(f"{text!r}: use {', '.join(_OUT_KINDS)}")
+    return text
+
+
 def _detect_opts(args: argparse.Namespace, loaded) -> dict:
     import lobkit
 
     # Distances in book ticks per price step: LOBSTER books are $0.0001 ticks on a $0.01 grid.
     opts = {"tick": args.tick if args.tick else (100 if loaded.format == "lobster" else 1)}
-    for kv in args.option or []:
-        k, _, v = kv.partition("=")
-        if k not in lobkit.detect.DEFAULTS:
-            raise SystemExit(f"unknown detector option {k!r}; see lobkit.detect.DEFAULTS")
-        opts[k] = (v == "true") if v in ("true", "false") else type(lobkit.detect.DEFAULTS[k])(float(v))
+    opts.update(dict(args.option or []))
     if args.only:
-        only = args.only.split(",")
-        unknown = set(only) - set(lobkit.detect.DETECTORS)
-        if unknown:
-            raise SystemExit(f"unknown detector(s) {sorted(unknown)}; choose from "
-                             f"{', '.join(lobkit.detect.DETECTORS)}")
         for name in lobkit.detect.DETECTORS:
-            opts[name] = name in only
+            opts[name] = name in args.only
     return opts
 
 
@@ -222,8 +265,9 @@ def _detect_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tick", type=int, default=0,
                    help="book ticks per price step for the detectors' distances (default: 100 "
                         "for LOBSTER's $0.0001 ticks on a $0.01 grid, else 1)")
-    p.add_argument("--only", help="comma-separated detectors, e.g. spoofing,layering")
-    p.add_argument("-o", "--option", action="append", metavar="NAME=VALUE",
+    p.add_argument("--only", type=_detector_names,
+                   help="comma-separated detectors, e.g. spoofing,layering")
+    p.add_argument("-o", "--option", action="append", metavar="NAME=VALUE", type=_detector_option,
                    help="override a threshold, e.g. -o spoof_min_ratio=8 (see lobkit.detect.DEFAULTS)")
 
 
@@ -247,14 +291,15 @@ def main(argv: list[str] | None = None) -> int:
                "  python -m lobkit replay es.mbo.dbn.zst --tick-size 0.25 --out es.csv",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     _input_args(r)
-    r.add_argument("--depth", type=int, default=10, help="levels recorded per side (default 10)")
+    r.add_argument("--depth", type=_count(0), default=10, help="levels recorded per side (default 10)")
     r.add_argument("--no-signals", action="store_true", help="book columns only")
     r.add_argument("--units", default="price", choices=("price", "ticks"),
                    help="price/size columns as floats in price units (default) or exact int64 "
                         "ticks/lots")
     r.add_argument("--on-error", default="raise", choices=["raise", "skip"],
                    help="invalid events: stop with an error (default) or skip and count them")
-    r.add_argument("--out", help="write the table: .parquet, .csv, .csv.gz or .npz")
+    r.add_argument("--out", type=_out_path,
+                   help="write the table: .parquet, .csv, .csv.gz or .npz")
     r.set_defaults(fn=replay_cmd)
     pl = sub.add_parser(
         "plot", help="draw the book as a liquidity heatmap with trades and alerts (PNG)",
@@ -265,8 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     _input_args(pl)
     _detect_args(pl)
     pl.add_argument("--out", default="book.png", help="image file (.png, .svg, .pdf; default book.png)")
-    pl.add_argument("--levels", type=int, default=10, help="levels per side drawn (default 10)")
-    pl.add_argument("--bins", type=int, default=600, help="time bins (default 600)")
+    pl.add_argument("--levels", type=_count(1), default=10, help="levels per side drawn (default 10)")
+    pl.add_argument("--bins", type=_count(1), default=600, help="time bins (default 600)")
     pl.add_argument("--no-alerts", action="store_true", help="do not run the detectors")
     pl.set_defaults(fn=plot_cmd)
     t = sub.add_parser(
