@@ -193,10 +193,20 @@ macro_rules! book_class {
 
             /// One event in ticks/lots/ns through the book's one step
             /// (timestamp order checked, signals, detectors, publication).
-            /// `kind` is a `lobkit.Kind` code. Returns True when a best changed.
-            #[pyo3(signature = (kind, side, price, size, order_id=0, ts=0))]
+            /// `kind` is a `lobkit.Kind` code; `ts` defaults to the last
+            /// event's, as for the named methods. Returns True when a best changed.
+            #[pyo3(signature = (kind, side, price, size, order_id=0, ts=None))]
             #[allow(clippy::too_many_arguments)]
-            fn apply_event(&mut self, kind: u8, side: i8, price: i64, size: i64, order_id: u64, ts: i64) -> PyResult<bool> {
+            fn apply_event(&mut self, py: Python<'_>, kind: i64, side: i64, price: i64, size: i64, order_id: u64, ts: Option<i64>) -> PyResult<bool> {
+                // Out-of-range codes are the book's typed errors, not an
+                // OverflowError from the integer conversion.
+                let Ok(kind) = u8::try_from(kind) else {
+                    let index = self.inst.events();
+                    return Err($crate::errors::edge_error(py, $crate::errors::code::INVALID_KIND,
+                        format!("event {index}: kind={kind} is not a lobkit.Kind code"), Some(index), "kind"));
+                };
+                let ts = self.ts_or_last(ts);
+                let side = $crate::books::grid::side_i8(side);
                 self.feed(lobkit_core::Event::new(ts, kind, side, price, size, order_id))
             }
 
