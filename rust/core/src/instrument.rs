@@ -119,12 +119,6 @@ impl<B: Book> Instrument<B> {
         &self.book
     }
 
-    /// The book, mutably: for its *policies* (cross policy, unknown ids)
-    /// only. Events applied through it bypass flow, counts and detectors.
-    pub fn book_policies(&mut self) -> &mut B {
-        &mut self.book
-    }
-
     /// The price levels.
     #[inline]
     pub fn levels(&self) -> &L2Book {
@@ -248,11 +242,6 @@ impl<B: Book> Instrument<B> {
         self.publisher = Some(Box::new(p));
         self.publish();
         Ok(r)
-    }
-
-    /// True when a publisher is attached.
-    pub fn publishing(&self) -> bool {
-        self.publisher.is_some()
     }
 
     /// Drops the publisher (readers keep the last snapshot).

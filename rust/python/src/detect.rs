@@ -75,12 +75,6 @@ pub fn config_dict<'py>(py: Python<'py>, c: &DetectConfig) -> PyResult<Bound<'py
     Ok(d)
 }
 
-/// The defaults as a dict (documentation and `lobkit.detect.DEFAULTS`).
-#[pyfunction]
-pub fn detect_defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
-    config_dict(py, &DetectConfig::default())
-}
-
 /// Alerts as a dict of numpy columns (ticks / lots / ns).
 pub fn alerts_dict<'py>(py: Python<'py>, a: &[Alert]) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);

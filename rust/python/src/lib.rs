@@ -45,7 +45,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrays::synthetic_l2, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::has_l3_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::synthetic_l3, m)?)?;
-    m.add_function(wrap_pyfunction!(detect::detect_defaults, m)?)?;
     m.add_class::<engine::PyEngine>()?;
     m.add_class::<publish::PyReader>()?;
     m.add_class::<publish::PySnapshot>()?;

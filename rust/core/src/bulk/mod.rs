@@ -149,8 +149,15 @@ pub fn output_bytes(n: usize, cfg: &ReplayConfig) -> u64 {
         .saturating_add(mask)
 }
 
-/// The machine's physical memory in bytes (`u64::MAX` where unknown).
+/// The machine's physical memory in bytes (`u64::MAX` where unknown), read
+/// once: a replay of one message checks it too, and a system call per call
+/// would be work on a bot's hot path.
 pub fn physical_memory() -> u64 {
+    static MEMORY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *MEMORY.get_or_init(read_physical_memory)
+}
+
+fn read_physical_memory() -> u64 {
     #[cfg(target_os = "linux")]
     #[allow(unsafe_code)]
     {
