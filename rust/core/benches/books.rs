@@ -83,5 +83,38 @@ fn l3(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, l2, l3);
+/// Far levels (issue 12): the normal stream beside the two adversarial ones,
+/// per event through `L2Book::apply`. The target is each adversarial stream
+/// within 3x of the normal stream's time per event.
+fn l2_far(c: &mut Criterion) {
+    let n = 200_000;
+    let mut g = c.benchmark_group("l2_far");
+    g.throughput(Throughput::Elements(n as u64));
+    g.sample_size(10);
+    let streams = [
+        ("normal", synth::l2_stream(n, 3, 1_000_000)),
+        (
+            "new_best_beyond_window",
+            synth::l2_far_stream(n, 3, 1_000_000, synth::FarPattern::NewBestBeyondWindow),
+        ),
+        (
+            "flicker",
+            synth::l2_far_stream(n, 3, 1_000_000, synth::FarPattern::Flicker),
+        ),
+    ];
+    for (name, evs) in &streams {
+        g.bench_function(*name, |b| {
+            b.iter(|| {
+                let mut book = L2Book::new();
+                for e in evs {
+                    let _ = book.apply(e);
+                }
+                black_box(book.best_bid())
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, l2, l3, l2_far);
 criterion_main!(benches);

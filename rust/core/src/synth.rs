@@ -33,6 +33,55 @@ impl Rng {
     }
 }
 
+/// Adversarial far-level streams (issue 12): workloads on which a book that
+/// keeps only a window around the touch, or re-centres it eagerly, turns
+/// quadratic. Both are valid L2 diffs (positive prices and sizes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FarPattern {
+    /// Every event an ask far below the last: a new best 20,000 ticks
+    /// beyond the window each time, never removed (resting levels grow).
+    NewBestBeyondWindow,
+    /// [`l2_stream`] with every 4th event turned into a best bid set
+    /// 10^9 ticks above the book and the next one into its removal:
+    /// a best that flickers far away and back over ~1,000 resting levels.
+    Flicker,
+}
+
+/// `n` SET_LEVEL events of `pattern` around `mid` (ticks; `mid` must leave
+/// room below it for `n` × 20,000 ticks with [`FarPattern::NewBestBeyondWindow`]).
+pub fn l2_far_stream(n: usize, seed: u64, mid: i64, pattern: FarPattern) -> Vec<Event> {
+    let ts0: i64 = 1_700_000_000_000_000_000;
+    match pattern {
+        FarPattern::NewBestBeyondWindow => {
+            let mut out = Vec::with_capacity(n);
+            out.push(Event::new(ts0, kind::SET_LEVEL, Side::Bid as i8, 1, 1, 0));
+            let top = mid + 20_000 * n as i64;
+            for i in 1..n {
+                let p = top - 20_000 * i as i64;
+                out.push(Event::new(
+                    ts0 + i as i64,
+                    kind::SET_LEVEL,
+                    Side::Ask as i8,
+                    p,
+                    1 + (i % 7) as i64,
+                    0,
+                ));
+            }
+            out
+        }
+        FarPattern::Flicker => {
+            let mut out = l2_stream(n, seed, mid);
+            let far = mid + 1_000_000_000;
+            for i in (3..out.len()).step_by(4) {
+                let ts = out[i].ts;
+                let q = if i % 8 == 3 { 5 } else { 0 };
+                out[i] = Event::new(ts, kind::SET_LEVEL, Side::Bid as i8, far, q, 0);
+            }
+            out
+        }
+    }
+}
+
 /// A crypto-like L2 diff stream: `n` SET_LEVEL events, prices in ticks around
 /// `mid` (ticks), updates clustered near the touch (geometric distance, mean
 /// about 4 ticks, 2% up to 1,500 ticks away), about 15% removals of existing

@@ -1,5 +1,5 @@
-//! One side of a price-level book: a dense ladder around the touch with a
-//! sparse fallback for far levels.
+//! One side of a price-level book: a dense ladder around the touch with an
+//! ordered map for far levels.
 //!
 //! Prices are mapped to *keys* so that "better" always means "smaller key"
 //! (asks: `key = price`, bids: `key = -price`); one implementation then serves
@@ -9,19 +9,27 @@
 //! * `dense` covers keys `[base, base + WINDOW)`; `occupied` has one bit per
 //!   dense slot, set iff the slot holds a non-zero size, so scans for the next
 //!   level skip 64 empty ticks per word.
-//! * Every level outside the window lives in `far`, a key-sorted `Vec`:
-//!   nothing is ever dropped however far it is from the touch. A sorted vector
-//!   (binary search + memmove) rather than a `BTreeMap` because far levels are
-//!   few and rarely touched, and a vector keeps its capacity, so steady-state
-//!   updates allocate nothing.
-//! * When the side is non-empty the best key lies in
-//!   `[base, base + WINDOW / 2)`; the window is re-centred (best at
-//!   `WINDOW / 4`) as soon as an update breaks that. Hence no far key is
-//!   smaller than `base` and every far key is worse than every dense key,
-//!   which is what makes "next best" a bit scan and top-N a bit walk followed
-//!   by a walk of the sorted far levels.
-//! * Re-centring moves only occupied slots, and hysteresis (a quarter window
-//!   either way) keeps a touch that oscillates from thrashing.
+//! * Every level outside the window lives in `far`, a `BTreeMap`: nothing is
+//!   ever dropped however far it is from the touch, and inserting or removing
+//!   a far level is O(log n) whatever the number of far levels. (A sorted
+//!   `Vec` was used before: each insert was a memmove of every worse far
+//!   level, so 80,000 ever-better far bids took 2.9 s — quadratic.)
+//! * Far keys are either better than the window (`< base`) or worse
+//!   (`>= base + WINDOW`), so best-first order is: far keys below `base`,
+//!   then the window's bit scan, then far keys above it.
+//! * The window *follows* the touch lazily. While the best lies in
+//!   `[base, base + WINDOW / 2)` updates near it are dense. When the best
+//!   leaves that range the window is re-centred (best at `WINDOW / 4`) only
+//!   after [`Ladder::set`] has made more far updates in a row, with the best
+//!   still out of range, than a re-centring would move levels (plus a
+//!   constant): re-centring then costs at most a constant times the far
+//!   updates that paid for it. A touch that walks away is followed after a
+//!   few updates; a best that flickers far away and back (a fat-finger
+//!   quote, a corrupted price) never moves the window, where re-centring on
+//!   every such event used to move every resting level twice (~180x slower).
+
+use std::collections::BTreeMap;
+use std::ops::Bound::{Excluded, Included, Unbounded};
 
 /// Width of the dense window, in ticks. 16384 ticks × 8 B = 128 KiB per side
 /// (plus a 2 KiB occupancy bitmap): stays in L2 and covers the active book
@@ -32,21 +40,32 @@
 pub const WINDOW: i64 = 16384;
 const WORDS: usize = (WINDOW as usize) / 64;
 
+/// Far updates (with the best out of range) a re-centring must be paid for
+/// by, beyond the levels it moves: the bitmap walk it makes costs about as
+/// much as this many far updates.
+const REBASE_SLACK: usize = WORDS;
+
 /// One side of a book, keyed so that smaller keys are better.
 #[derive(Clone, Debug)]
 pub struct Ladder {
     base: i64,
     dense: Vec<i64>,
     occupied: Vec<u64>,
-    /// Levels outside the window, sorted by key.
-    far: Vec<(i64, i64)>,
-    /// Best (smallest) key; meaningful only when `levels > 0`.
+    /// Levels outside the window.
+    far: BTreeMap<i64, i64>,
+    /// Best (smallest) key and its size; meaningful only when `levels > 0`.
+    /// The size is kept rather than looked up so that `best()` (called
+    /// twice per update by the book) never branches to the far map.
     best: i64,
+    best_qty: i64,
     levels: usize,
     /// Sum of all sizes on the side (lots), in i128: each level is at most
     /// 2^52 lots, but thousands of full levels would wrap an i64.
     total: i128,
-    /// Reused by `rebase` so re-centring allocates nothing once warm.
+    /// Far updates in a row made while the best was out of the window's
+    /// range (see the module doc); reset by any other update.
+    far_run: usize,
+    /// Reused by `rebase` so re-centring allocates nothing for the window.
     scratch: Vec<(i64, i64)>,
 }
 
@@ -63,10 +82,12 @@ impl Ladder {
             base: 0,
             dense: vec![0; WINDOW as usize],
             occupied: vec![0; WORDS],
-            far: Vec::new(),
+            far: BTreeMap::new(),
             best: 0,
+            best_qty: 0,
             levels: 0,
             total: 0,
+            far_run: 0,
             scratch: Vec::new(),
         }
     }
@@ -95,14 +116,8 @@ impl Ladder {
         if self.levels == 0 {
             None
         } else {
-            // Invariant: the best key is inside the dense window.
-            Some((self.best, self.dense[(self.best - self.base) as usize]))
+            Some((self.best, self.best_qty))
         }
-    }
-
-    #[inline]
-    fn far_find(&self, key: i64) -> Option<usize> {
-        self.far.binary_search_by_key(&key, |e| e.0).ok()
     }
 
     #[inline]
@@ -120,8 +135,36 @@ impl Ladder {
     pub fn get(&self, key: i64) -> i64 {
         match self.slot(key) {
             Some(i) => self.dense[i],
-            None => self.far_find(key).map_or(0, |i| self.far[i].1),
+            None => self.far_get(key),
         }
+    }
+
+    // The far paths are kept out of line: inlined into `set`, the map code
+    // cost the in-window path ~10% more instructions (register pressure).
+    #[cold]
+    #[inline(never)]
+    fn far_get(&self, key: i64) -> i64 {
+        self.far.get(&key).copied().unwrap_or(0)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn far_set(&mut self, key: i64, qty: i64) -> i64 {
+        if qty != 0 {
+            self.far.insert(key, qty).unwrap_or(0)
+        } else {
+            self.far.remove(&key).unwrap_or(0)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn far_first(&self, lo: i64, below: Option<i64>) -> Option<(i64, i64)> {
+        let hi = below.map_or(Unbounded, Excluded);
+        self.far
+            .range((Included(lo), hi))
+            .next()
+            .map(|(&k, &q)| (k, q))
     }
 
     /// Sets the size at `key` (0 removes the level) and returns the previous
@@ -132,7 +175,8 @@ impl Ladder {
             // Empty side: put the new touch a quarter into the window.
             self.rebase(key - WINDOW / 4);
         }
-        let prev = match self.slot(key) {
+        let in_window = self.slot(key);
+        let prev = match in_window {
             Some(i) => {
                 let prev = self.dense[i];
                 self.dense[i] = qty;
@@ -144,23 +188,7 @@ impl Ladder {
                 }
                 prev
             }
-            None => match self.far.binary_search_by_key(&key, |e| e.0) {
-                Ok(i) => {
-                    let prev = self.far[i].1;
-                    if qty != 0 {
-                        self.far[i].1 = qty;
-                    } else {
-                        self.far.remove(i);
-                    }
-                    prev
-                }
-                Err(i) => {
-                    if qty != 0 {
-                        self.far.insert(i, (key, qty));
-                    }
-                    0
-                }
-            },
+            None => self.far_set(key, qty),
         };
         self.total += (qty - prev) as i128;
         match (prev != 0, qty != 0) {
@@ -168,55 +196,62 @@ impl Ladder {
                 self.levels += 1;
                 if self.levels == 1 || key < self.best {
                     self.best = key;
+                    self.best_qty = qty;
                 }
             }
             (true, false) => {
                 self.levels -= 1;
                 if key == self.best && self.levels > 0 {
-                    self.best = self.next_key_from(key);
+                    (self.best, self.best_qty) = self.first_from(key).unwrap_or((key, 0));
                 }
             }
+            (true, true) if key == self.best => self.best_qty = qty,
             _ => {}
         }
-        if self.levels > 0 {
-            let off = self.best - self.base;
-            if !(0..WINDOW / 2).contains(&off) {
+        if self.levels > 0 && !(0..WINDOW / 2).contains(&(self.best - self.base)) {
+            // Out of range: re-centre once far updates have paid for it.
+            if in_window.is_none() {
+                self.far_run += 1;
+            }
+            let dense_levels = self.levels - self.far.len();
+            if self.far_run > dense_levels + REBASE_SLACK {
                 self.rebase(self.best - WINDOW / 4);
             }
+        } else {
+            self.far_run = 0;
         }
         prev
     }
 
-    /// Smallest occupied key >= `from`. Only called when the side is
-    /// non-empty and every key < `from` is empty.
-    fn next_key_from(&self, from: i64) -> i64 {
-        if let Some(start) = self.slot(from) {
-            if let Some(i) = self.scan_dense(start) {
-                return self.base + i as i64;
+    /// The first level with key >= `from` (key, size), if any: far keys
+    /// below the window, then the window's bit scan, then far keys above.
+    #[inline]
+    fn first_from(&self, from: i64) -> Option<(i64, i64)> {
+        if from < self.base {
+            if let Some(e) = self.far_first(from, Some(self.base)) {
+                return Some(e);
             }
         }
-        // Not in the window: the far map holds it (all far keys are worse
-        // than the window, see the module invariants).
-        let i = self.far.partition_point(|e| e.0 < from);
-        self.far.get(i).map_or(self.best, |e| e.0)
+        let idx = from.max(self.base) - self.base;
+        if idx < WINDOW {
+            if let Some(i) = self.scan_dense(idx as usize) {
+                return Some((self.base + i as i64, self.dense[i]));
+            }
+        }
+        if self.far.is_empty() {
+            return None;
+        }
+        self.far_first(from.max(self.base.saturating_add(WINDOW)), None)
     }
 
     /// The first level strictly worse than `key` (key, size), if any.
     /// O(distance / 64) in the window, O(log far) beyond it.
     #[inline]
     pub fn next_after(&self, key: i64) -> Option<(i64, i64)> {
-        if self.levels == 0 {
+        if self.levels == 0 || key == i64::MAX {
             return None;
         }
-        let from = key.saturating_add(1);
-        let idx = from - self.base;
-        if idx < WINDOW {
-            if let Some(i) = self.scan_dense(idx.max(0) as usize) {
-                return Some((self.base + i as i64, self.dense[i]));
-            }
-        }
-        let i = self.far.partition_point(|e| e.0 < from);
-        self.far.get(i).copied()
+        self.first_from(key + 1)
     }
 
     /// First occupied dense slot >= `start`.
@@ -239,13 +274,16 @@ impl Ladder {
         }
     }
 
-    /// Worst (largest) key and its size. O(WINDOW/64) when the far map is empty.
+    /// Worst (largest) key and its size. O(WINDOW/64) when no far level is
+    /// worse than the window.
     pub fn worst(&self) -> Option<(i64, i64)> {
         if self.levels == 0 {
             return None;
         }
-        if let Some(&e) = self.far.last() {
-            return Some(e);
+        if let Some((&k, &q)) = self.far.last_key_value() {
+            if k >= self.base {
+                return Some((k, q));
+            }
         }
         for w in (0..WORDS).rev() {
             let word = self.occupied[w];
@@ -254,12 +292,15 @@ impl Ladder {
                 return Some((self.base + i as i64, self.dense[i]));
             }
         }
-        None
+        // Only far levels better than the window remain.
+        self.far.last_key_value().map(|(&k, &q)| (k, q))
     }
 
     /// Moves the window to start at `new_base`, migrating occupied slots to
-    /// and from the far map. O(WINDOW/64 + moved levels); rare by hysteresis.
+    /// and from the far map. O(WINDOW/64 + moved levels × log far); paid for
+    /// by the far updates that preceded it (see the module doc).
     fn rebase(&mut self, new_base: i64) {
+        self.far_run = 0;
         if new_base == self.base {
             return;
         }
@@ -280,9 +321,13 @@ impl Ladder {
         self.base = new_base;
         // Far levels that now fall inside the window join them.
         let end = new_base.saturating_add(WINDOW);
-        let lo = self.far.partition_point(|e| e.0 < new_base);
-        let hi = self.far.partition_point(|e| e.0 < end);
-        moved.extend(self.far.drain(lo..hi));
+        if !self.far.is_empty() {
+            let from = moved.len();
+            moved.extend(self.far.range(new_base..end).map(|(&k, &q)| (k, q)));
+            for &(k, _) in &moved[from..] {
+                self.far.remove(&k);
+            }
+        }
         for &(k, q) in &moved {
             match self.slot(k) {
                 Some(i) => {
@@ -290,8 +335,7 @@ impl Ladder {
                     self.occupied[i >> 6] |= 1u64 << (i & 63);
                 }
                 None => {
-                    let at = self.far.partition_point(|e| e.0 < k);
-                    self.far.insert(at, (k, q));
+                    self.far.insert(k, q);
                 }
             }
         }
@@ -305,22 +349,44 @@ impl Ladder {
         self.far.clear();
         self.levels = 0;
         self.total = 0;
+        self.far_run = 0;
     }
 
-    /// Calls `f(key, qty)` for up to `n` levels, best first.
+    /// Calls `f(key, qty)` for up to `n` levels, best first; stops early
+    /// when `f` returns false.
     #[inline]
-    pub fn for_each_level(&self, n: usize, mut f: impl FnMut(i64, i64)) {
+    fn walk(&self, n: usize, mut f: impl FnMut(i64, i64) -> bool) {
         if n == 0 || self.levels == 0 {
             return;
         }
         let mut left = n;
-        let mut w = ((self.best - self.base) as usize) >> 6;
-        let mut word = self.occupied[w] & (!0u64 << ((self.best - self.base) as usize & 63));
-        loop {
+        // Far levels better than the window (only while a far best has not
+        // yet paid for a re-centring).
+        if self.best < self.base {
+            for (&k, &q) in self.far.range(..self.base) {
+                if !f(k, q) {
+                    return;
+                }
+                left -= 1;
+                if left == 0 {
+                    return;
+                }
+            }
+        }
+        let start = (self.best.max(self.base) - self.base) as usize;
+        let mut w = start >> 6;
+        let mut word = if w < WORDS {
+            self.occupied[w] & (!0u64 << (start & 63))
+        } else {
+            0
+        };
+        while w < WORDS {
             while word != 0 {
                 let i = (w << 6) + word.trailing_zeros() as usize;
                 word &= word - 1;
-                f(self.base + i as i64, self.dense[i]);
+                if !f(self.base + i as i64, self.dense[i]) {
+                    return;
+                }
                 left -= 1;
                 if left == 0 {
                     return;
@@ -332,9 +398,24 @@ impl Ladder {
             }
             word = self.occupied[w];
         }
-        for &(k, q) in self.far.iter().take(left) {
-            f(k, q);
+        if self.far.is_empty() {
+            return;
         }
+        let hi = self.base.saturating_add(WINDOW);
+        for (&k, &q) in self.far.range((Included(hi), Unbounded)).take(left) {
+            if !f(k, q) {
+                return;
+            }
+        }
+    }
+
+    /// Calls `f(key, qty)` for up to `n` levels, best first.
+    #[inline]
+    pub fn for_each_level(&self, n: usize, mut f: impl FnMut(i64, i64)) {
+        self.walk(n, |k, q| {
+            f(k, q);
+            true
+        });
     }
 
     /// Sum of sizes over keys in `[best, best + band]` (lots).
@@ -344,32 +425,19 @@ impl Ladder {
         };
         let limit = best.saturating_add(band);
         let mut sum: i64 = 0;
-        let mut done = false;
-        // Dense part first, then the far map; both are visited best-first.
-        let mut w = ((best - self.base) as usize) >> 6;
-        let mut word = self.occupied[w] & (!0u64 << ((best - self.base) as usize & 63));
-        'dense: loop {
-            while word != 0 {
-                let i = (w << 6) + word.trailing_zeros() as usize;
-                word &= word - 1;
-                if self.base + i as i64 > limit {
-                    done = true;
-                    break 'dense;
-                }
-                sum = self.dense[i].saturating_add(sum);
+        self.walk(usize::MAX, |k, q| {
+            if k > limit {
+                return false;
             }
-            w += 1;
-            if w == WORDS {
-                break;
-            }
-            word = self.occupied[w];
-        }
-        if !done {
-            for &(_, q) in self.far.iter().take_while(|e| e.0 <= limit) {
-                sum = q.saturating_add(sum);
-            }
-        }
+            sum = q.saturating_add(sum);
+            true
+        });
         sum
+    }
+
+    /// Far levels (outside the window) — for tests and diagnostics.
+    pub fn far_levels(&self) -> usize {
+        self.far.len()
     }
 }
 
@@ -400,6 +468,101 @@ mod tests {
         assert_eq!(l.len(), 1);
         assert_eq!(l.total(), 7);
         assert_eq!(l.depth_within(0), 7);
+    }
+
+    /// Every query against a `BTreeMap` after every update, over a stream
+    /// that mixes a clustered touch, a touch walking several windows away,
+    /// far bests that flicker in and out (better and worse than the window)
+    /// and removals of the best: the lazy re-centring must never change an
+    /// answer, only where levels are stored.
+    #[test]
+    fn lazy_window_matches_reference() {
+        use std::collections::BTreeMap;
+        let mut l = Ladder::new();
+        let mut r: BTreeMap<i64, i64> = BTreeMap::new();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut rnd = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut centre: i64 = 1_000_000;
+        let mut rebased_far_best = 0;
+        for step in 0..60_000 {
+            let (key, qty) = match rnd(10) {
+                0..=4 => (centre + rnd(200) as i64 - 100, rnd(4) as i64),
+                5 => {
+                    centre += rnd(3000) as i64; // the touch walks away
+                    (centre, 1 + rnd(3) as i64)
+                }
+                6 => (centre - 1_000_000_000, rnd(2) as i64), // far better flicker
+                7 => (centre + 5 * WINDOW + rnd(50) as i64, rnd(3) as i64), // far worse
+                8 => match r.first_key_value() {
+                    Some((&k, _)) => (k, 0), // pull the best
+                    None => (centre, 1),
+                },
+                _ => (centre - (rnd(40) as i64) * 997, rnd(3) as i64),
+            };
+            let prev = l.set(key, qty);
+            let want_prev = r.get(&key).copied().unwrap_or(0);
+            if qty == 0 {
+                r.remove(&key);
+            } else {
+                r.insert(key, qty);
+            }
+            assert_eq!(prev, want_prev, "step {step}");
+            assert_eq!(l.best(), r.first_key_value().map(|(&k, &q)| (k, q)));
+            assert_eq!(l.worst(), r.last_key_value().map(|(&k, &q)| (k, q)));
+            assert_eq!(l.len(), r.len());
+            assert_eq!(
+                l.total() as i128,
+                r.values().map(|&q| q as i128).sum::<i128>()
+            );
+            if step % 97 == 0 {
+                let want: Vec<_> = r.iter().take(25).map(|(&k, &q)| (k, q)).collect();
+                assert_eq!(levels(&l, 25), want, "step {step}");
+                if let Some((&b, _)) = r.first_key_value() {
+                    let d: i64 = r.range(b..=b + 2500).map(|(_, &q)| q).sum();
+                    assert_eq!(l.depth_within(2500), d);
+                    let probe = b + rnd(5000) as i64;
+                    let nx = r.range(probe + 1..).next().map(|(&k, &q)| (k, q));
+                    assert_eq!(l.next_after(probe), nx);
+                }
+            }
+            if l.best().is_some_and(|(b, _)| b < l.base) {
+                rebased_far_best += 1;
+            }
+        }
+        // The stream did put the best outside the window for a while.
+        assert!(rebased_far_best > 0);
+    }
+
+    /// The two adversarial streams of issue 12 do O(log n) work per update:
+    /// ever-better far bids (each beyond the window) and a best flickering a
+    /// billion ticks away over 1,000 resting levels. Counted in re-centrings
+    /// moved, not time, so the check is exact on any machine.
+    #[test]
+    fn adversarial_far_streams_rarely_recentre() {
+        let mut l = Ladder::new();
+        for i in 0..20_000 {
+            l.set(-i * (WINDOW + 7), 1);
+        }
+        assert_eq!(l.len(), 20_000);
+        assert_eq!(l.best(), Some((-19_999 * (WINDOW + 7), 1)));
+        let mut l = Ladder::new();
+        for k in 0..1000 {
+            l.set(5_000 + 3 * k, 2);
+        }
+        let base = l.base;
+        for _ in 0..10_000 {
+            l.set(-1_000_000_000, 1);
+            assert_eq!(l.best(), Some((-1_000_000_000, 1)));
+            l.set(-1_000_000_000, 0);
+            assert_eq!(l.best(), Some((5_000, 2)));
+        }
+        assert_eq!(l.base, base, "a flickering best must not move the window");
+        assert_eq!(l.far_levels(), 0);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use lobkit_core::units::to_steps;
 use lobkit_core::{CrossPolicy, Side, UnknownIdPolicy};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyFloat, PyString, PyTuple};
 
 /// Side argument: a name of the core's `SIDE_NAMES` ('bid', 'ask', 'b',
 /// 'sell', ... any case) or 1 / -1. Strings are tried first: they are the
@@ -15,7 +15,13 @@ use pyo3::types::PyString;
 #[inline]
 pub(crate) fn side_arg(py: Python<'_>, obj: &Bound<'_, PyAny>, index: u64) -> PyResult<Side> {
     let code = if let Ok(s) = obj.cast::<PyString>() {
-        Side::code_of_name(s.to_str()?.as_bytes())
+        // The two spellings nearly every caller uses, matched on the bytes
+        // before the case-insensitive table walk.
+        match s.to_str()?.as_bytes() {
+            b"bid" => Some(1),
+            b"ask" => Some(-1),
+            other => Side::code_of_name(other),
+        }
     } else if let Ok(v) = obj.extract::<i64>() {
         (v == 1 || v == -1).then_some(v as i8)
     } else {
@@ -230,4 +236,12 @@ impl Grid {
 #[pyfunction]
 pub fn side_names() -> Vec<(&'static str, i8)> {
     lobkit_core::types::SIDE_NAMES.to_vec()
+}
+
+/// `(a, b)` as a new Python tuple of two floats: the `best_bid`/`best_ask`
+/// getters run once per event in a streaming loop, and building the floats
+/// and the tuple directly skips PyO3's generic `Option<(T0, T1)>` conversion.
+#[inline]
+pub(crate) fn float_pair(py: Python<'_>, a: f64, b: f64) -> PyResult<Bound<'_, PyTuple>> {
+    PyTuple::new(py, [PyFloat::new(py, a), PyFloat::new(py, b)])
 }

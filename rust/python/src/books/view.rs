@@ -260,10 +260,10 @@ macro_rules! book_class {
             fn best_ask_lots(&self) -> i64 { self.inst.levels().best_ask().map_or(0, |(_, q)| q) }
             /// (price, size) of the best bid in price/size units, or None.
             #[getter]
-            fn best_bid(&self) -> Option<(f64, f64)> { self.inst.levels().best_bid().map(|(p, q)| (self.grid.px(p), self.grid.sz(q))) }
+            fn best_bid<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, pyo3::types::PyTuple>>> { self.inst.levels().best_bid().map(|(p, q)| $crate::books::grid::float_pair(py, self.grid.px(p), self.grid.sz(q))).transpose() }
             /// (price, size) of the best ask in price/size units, or None.
             #[getter]
-            fn best_ask(&self) -> Option<(f64, f64)> { self.inst.levels().best_ask().map(|(p, q)| (self.grid.px(p), self.grid.sz(q))) }
+            fn best_ask<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, pyo3::types::PyTuple>>> { self.inst.levels().best_ask().map(|(p, q)| $crate::books::grid::float_pair(py, self.grid.px(p), self.grid.sz(q))).transpose() }
             /// Best ask minus best bid in ticks, or None when a side is empty.
             #[getter]
             fn spread_ticks(&self) -> Option<i64> {
