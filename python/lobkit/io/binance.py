@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import _core
 from .._events import EVENT_DTYPE
-from .feed import DepthFeed, Loaded, gap_error
+from .feed import DepthFeed, Loaded, check_book, gap_error
 from .files import grid, line_chunks, read_bytes, with_file
 
 def read_binance(
@@ -61,27 +61,53 @@ def read_binance(
 
 class BinanceDepth:
     """Streaming synchroniser: feed messages as they arrive (REST snapshot,
-    diff-depth, trades, bookTicker), get back the events to apply.
+    diff-depth, trades, bookTicker).
 
-    >>> sync = BinanceDepth(tick_size="0.01", lot_size="0.00001")
-    >>> events = sync.on_message(ws_message_bytes)          # doctest: +SKIP
-    >>> lobkit.replay(events, book=book, depth=0)             # doctest: +SKIP
+    With ``book=`` (an :class:`~lobkit.L2Book` on the same grid) the keeper
+    owns the book: each :meth:`on_message` parses the message and applies
+    its events to the book as one message (all or nothing; readers of the
+    book see it whole) and returns how many events it applied:
+
+    >>> book = lobkit.L2Book(tick_size=0.01, lot_size=0.00001)
+    >>> sync = BinanceDepth(tick_size="0.01", lot_size="0.00001", book=book)
+    >>> sync.on_message(ws_message_bytes)                    # doctest: +SKIP
+    >>> book.best_bid                                         # doctest: +SKIP
+
+    Without a book it returns the events, for the caller to apply or store.
 
     ``in_sync`` is False until a snapshot bridges the buffered diffs and
-    again after a gap until the next snapshot (fetch one then).
+    again after a gap until the next snapshot (fetch one then). If the book
+    refuses a message's events (a timestamp before the book's last, a
+    crossing update under ``cross_policy="reject"``) the error is raised, the
+    book is as before that message, and the keeper waits for a new snapshot.
     """
 
     venue = "binance"
 
-    def __init__(self, *, tick_size: Any, lot_size: Any, ts: str = "local", strict: bool = False):
+    def __init__(self, *, tick_size: Any, lot_size: Any, ts: str = "local", strict: bool = False,
+                 book: Any = None):
         self._s = _core.DepthSync(tick=grid(tick_size, "tick_size"),
                                   lot=grid(lot_size, "lot_size"), ts=ts, venue=self.venue)
         self.strict = strict
+        if book is not None:
+            self._s.bind_book(check_book(book, tick_size, lot_size))
 
-    def on_message(self, message: bytes | str, recv_ts: int = 0) -> np.ndarray:
-        """Events produced by one message (often none while buffering)."""
+    @property
+    def book(self) -> Any:
+        """The book this keeper applies to (``book=``), or None."""
+        return self._s.book
+
+    def on_message(self, message: bytes | str, recv_ts: int = 0) -> Any:
+        """One message: with a bound book, the number of events applied to
+        it; otherwise the events it produced (often none while buffering)."""
         if isinstance(message, str):
             message = message.encode()
+        if self._s.book is not None:
+            n, new_gaps = self._s.on_message_into(message, recv_ts)
+            if new_gaps and self.strict:
+                g = self._s.gaps
+                raise gap_error("stream", g, len(g["got"]) - new_gaps)
+            return n
         raw, new_gaps = self._s.on_message(message, recv_ts)
         if new_gaps and self.strict:
             g = self._s.gaps

@@ -93,3 +93,20 @@ class Loaded:
     def replay_kwargs(self) -> dict[str, Any]:
         return {"tick_size": self.tick_size, "lot_size": self.lot_size,
                 "book_type": self.book_type, "unknown_id": self.unknown_id}
+
+
+def check_book(book: Any, tick_size: Any, lot_size: Any) -> Any:
+    """The ``book=`` of a streaming keeper: an :class:`~lobkit.L2Book` whose
+    grid is the keeper's (the keeper emits ticks and lots of its own grid;
+    another grid would silently rescale every price)."""
+    from .._core import L2Book
+
+    if not isinstance(book, L2Book):
+        raise TypeError(f"book: expected a lobkit.L2Book (venue feeds are price levels), "
+                        f"got {type(book).__name__}")
+    if book.tick_size != float(tick_size) or book.lot_size != float(lot_size):
+        raise ValueError(
+            f"book: its grid (tick_size={book.tick_size}, lot_size={book.lot_size}) differs "
+            f"from the keeper's (tick_size={tick_size}, lot_size={lot_size}); create it as "
+            f"lobkit.L2Book(tick_size={float(tick_size)}, lot_size={float(lot_size)})")
+    return book

@@ -22,7 +22,7 @@ import numpy as np
 from .. import _core
 from .._events import EVENT_DTYPE
 from ..errors import ParseError
-from .feed import DepthFeed, Loaded, checksum_error
+from .feed import DepthFeed, Loaded, check_book, checksum_error
 from .files import grid, line_chunks, read_bytes, with_file
 
 
@@ -80,20 +80,33 @@ class KrakenDepth:
     ``tick_size``/``lot_size``: the printed precision of the pair (e.g.
     ``'1e-5'`` and ``'1e-8'`` for XBT/USD)."""
 
-    def __init__(self, pair: str, *, tick_size: Any, lot_size: Any, strict: bool = False):
+    def __init__(self, pair: str, *, tick_size: Any, lot_size: Any, strict: bool = False,
+                 book: Any = None):
         self._s = _core.KrakenSync(pair=pair, tick=grid(tick_size, "tick_size"),
                                    lot=grid(lot_size, "lot_size"))
         self.strict = strict
+        if book is not None:
+            self._s.bind_book(check_book(book, tick_size, lot_size))
 
-    def on_message(self, message: bytes | str, recv_ts: int = 0):
-        """Events produced by one message (none for other pairs/channels)."""
+    @property
+    def book(self) -> Any:
+        """The book this keeper applies to (``book=``), or None."""
+        return self._s.book
+
+    def on_message(self, message: bytes | str, recv_ts: int = 0) -> Any:
+        """One message: with a bound book (``book=``, as for
+        :class:`~lobkit.io.BinanceDepth`) the number of events applied to it;
+        otherwise the events it produced (none for other pairs/channels)."""
         if isinstance(message, str):
             message = message.encode()
-        raw, new = self._s.on_message(message, recv_ts)
+        if self._s.book is not None:
+            n, new = self._s.on_message_into(message, recv_ts)
+        else:
+            raw, new = self._s.on_message(message, recv_ts)
         if new and self.strict:
             m = self._s.mismatches
             raise checksum_error("stream", m, len(m["got"]) - new)
-        return raw.view(EVENT_DTYPE)
+        return n if self._s.book is not None else raw.view(EVENT_DTYPE)
 
     @property
     def in_sync(self) -> bool:

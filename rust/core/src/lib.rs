@@ -24,5 +24,5 @@ pub use book::l2::{BookStats, CrossPolicy, L2Book, LevelChange};
 pub use book::l3::{Changes, L3Book, OrderInfo, UnknownIdPolicy};
 pub use book::{AnyBook, Book};
 pub use error::{Error, ErrorKind};
-pub use instrument::{Instrument, Step};
+pub use instrument::{Applied, Instrument, Step};
 pub use types::{kind, Event, OrderId, Price, Qty, Side, Ts};

@@ -265,6 +265,15 @@ impl L2Book {
         }
     }
 
+    /// Puts back the level state before `c` (the record of a change this
+    /// book made; undo newest first). A price-level book is exactly its
+    /// levels, so this restores it; the policy counters are the caller's.
+    pub fn revert(&mut self, c: &LevelChange) {
+        if let Ok(side) = Side::parse(c.side) {
+            self.set_level_unchecked(side, c.price, c.prev_qty);
+        }
+    }
+
     /// Removes every level of one side, or both when `side` is `None`.
     pub fn clear(&mut self, side: Option<Side>) {
         match side {

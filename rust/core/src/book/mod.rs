@@ -40,6 +40,13 @@ pub trait Book: Clone {
     fn last_ts(&mut self) -> &mut Ts;
     /// True for order-by-order books (detectors then watch orders, not levels).
     fn is_l3(&self) -> bool;
+    /// The policy counters (mutable: a rolled-back call puts them back).
+    fn stats_mut(&mut self) -> &mut l2::BookStats;
+    /// Undoes the level changes of one event (`changes` as it returned),
+    /// when the book can: true for price-level books, whose state is their
+    /// levels; false for order-by-order books (queue positions are not in
+    /// the level records), whose callers then restore a checkpoint.
+    fn revert(&mut self, changes: &l3::Changes) -> bool;
 }
 
 impl Book for l2::L2Book {
@@ -61,6 +68,15 @@ impl Book for l2::L2Book {
     fn is_l3(&self) -> bool {
         false
     }
+    fn stats_mut(&mut self) -> &mut l2::BookStats {
+        &mut self.stats
+    }
+    fn revert(&mut self, changes: &l3::Changes) -> bool {
+        for c in [changes.second, changes.first].into_iter().flatten() {
+            l2::L2Book::revert(self, &c);
+        }
+        true
+    }
 }
 
 impl Book for l3::L3Book {
@@ -78,6 +94,12 @@ impl Book for l3::L3Book {
     }
     fn is_l3(&self) -> bool {
         true
+    }
+    fn stats_mut(&mut self) -> &mut l2::BookStats {
+        &mut self.l2_mut().stats
+    }
+    fn revert(&mut self, _: &l3::Changes) -> bool {
+        false
     }
 }
 
@@ -114,5 +136,17 @@ impl Book for AnyBook {
     }
     fn is_l3(&self) -> bool {
         matches!(self, AnyBook::L3(_))
+    }
+    fn stats_mut(&mut self) -> &mut l2::BookStats {
+        match self {
+            AnyBook::L2(b) => b.stats_mut(),
+            AnyBook::L3(b) => b.stats_mut(),
+        }
+    }
+    fn revert(&mut self, changes: &l3::Changes) -> bool {
+        match self {
+            AnyBook::L2(b) => Book::revert(b, changes),
+            AnyBook::L3(b) => b.revert(changes),
+        }
     }
 }

@@ -477,6 +477,11 @@ impl Feed for DepthSync {
     ) -> Result<(), Error> {
         DepthSync::on_message(self, json, recv_ts, line, out)
     }
+
+    fn resync(&mut self) {
+        self.state = State::Buffering;
+        self.buffer.clear();
+    }
 }
 
 #[cfg(test)]

@@ -79,6 +79,10 @@ impl Feed for BybitSync {
     ) -> Result<(), Error> {
         BybitSync::on_message(self, json, recv_ts, line, out)
     }
+
+    fn resync(&mut self) {
+        self.last_u = None;
+    }
 }
 
 impl BybitSync {

@@ -5,7 +5,9 @@
 //! none of them owns them.
 
 use super::text;
+use crate::book::Book;
 use crate::error::Error;
+use crate::instrument::{Applied, Instrument};
 use crate::types::{Event, Price, Qty, Ts};
 
 /// Which clock becomes `Event::ts`.
@@ -67,6 +69,36 @@ pub trait Feed {
         line: u64,
         out: &mut Vec<Event>,
     ) -> Result<(), Error>;
+
+    /// Forgets the sync state: the keeper buffers until the next snapshot,
+    /// whose events rebuild the book from scratch. Called when the book
+    /// refused what the keeper emitted, so the two never disagree.
+    fn resync(&mut self);
+}
+
+/// Parses one message with `feed` and applies the events it produced to
+/// `inst` as one message: all or nothing, published once (see
+/// [`Instrument::apply_events`]). `scratch` is a reused buffer.
+///
+/// If the book refuses the events (a timestamp earlier than the book's
+/// last, a crossing update under `cross_policy="reject"`), the book is as
+/// before the message and the keeper drops to [`Feed::resync`]: it waits for
+/// the next snapshot, which rebuilds the book. The error is at `line`, the
+/// message's number, since that is what the caller can find again.
+pub fn apply_message<F: Feed + ?Sized, B: Book>(
+    feed: &mut F,
+    inst: &mut Instrument<B>,
+    json: &[u8],
+    recv_ts: Ts,
+    line: u64,
+    scratch: &mut Vec<Event>,
+) -> Result<Applied, Error> {
+    scratch.clear();
+    feed.on_message(json, recv_ts, line, scratch)?;
+    inst.apply_events(scratch, false).map_err(|e| {
+        feed.resync();
+        Error::at(line, e.kind)
+    })
 }
 
 /// Parses a capture file of `<recv_ts_ns> <json>` lines (hftbacktest's

@@ -343,6 +343,26 @@ impl KrakenBook {
     }
 }
 
+impl super::feed::Feed for KrakenBook {
+    fn on_message(
+        &mut self,
+        json: &[u8],
+        recv_ts: Ts,
+        line: u64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        KrakenBook::on_message(self, json, recv_ts, line, out)
+    }
+
+    /// Out of sync until the next snapshot (resubscribe): updates are
+    /// ignored until then, as after a checksum mismatch.
+    fn resync(&mut self) {
+        self.bids.clear();
+        self.asks.clear();
+        self.synced = false;
+    }
+}
+
 /// Parses a capture (or a chunk of whole lines after `line0` lines) for one pair.
 pub fn parse_capture(data: &[u8], book: &mut KrakenBook, line0: u64) -> Result<Vec<Event>, Error> {
     let mut out = Vec::with_capacity(data.len() / 60);

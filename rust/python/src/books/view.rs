@@ -210,6 +210,30 @@ macro_rules! book_class {
                 self.feed(lobkit_core::Event::new(ts, kind, side, price, size, order_id))
             }
 
+            /// Applies an `EVENT_DTYPE` array (one feed message, a batch, a
+            /// single event) and publishes once at its end, so readers never
+            /// see it half applied. Validation and errors as `replay`:
+            /// `on_error="raise"` applies all or nothing (the exception's
+            /// `index` is the position in `events`), `"skip"` applies the
+            /// valid events. Returns the number applied. Keeps the
+            /// interpreter: for millions of events use `lobkit.replay`
+            /// (per-event outputs, progress, Ctrl-C).
+            #[pyo3(signature = (events, *, on_error="raise"))]
+            fn apply(&mut self, py: Python<'_>, events: &Bound<'_, PyAny>, on_error: &str) -> PyResult<u64> {
+                let skip = match on_error {
+                    "raise" => false,
+                    "skip" => true,
+                    _ => return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                        "on_error={on_error:?}: expected 'raise' or 'skip'"))),
+                };
+                let inst = &mut self.inst;
+                $crate::arrays::with_event_slice(py, "events", events, |evs| {
+                    inst.apply_events(evs, skip)
+                        .map(|a| a.applied)
+                        .map_err(|e| $crate::errors::to_pyerr(py, &e))
+                })
+            }
+
             /// A lock-free reader of this book's snapshots (top `levels` per
             /// side, signals, sequence number), usable from any thread. The
             /// first call turns publication on: from then on every event

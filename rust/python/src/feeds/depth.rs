@@ -141,12 +141,15 @@ impl Keeper {
             Keeper::Bybit(_) => Vec::new(),
         }
     }
-    /// Streaming keeps only the newest [`MAX_TICKERS`] bookTickers, so a
-    /// bot that never drains them does not grow without bound.
+    /// Streaming keeps only the newest bookTickers, so a bot that never
+    /// drains them does not grow without bound: at 2 × [`MAX_TICKERS`] the
+    /// oldest half goes. (Trimming to exactly `MAX_TICKERS` on every message
+    /// shifted 10,000 records per bookTicker once full: more than half of
+    /// the keeper's time on the USD-M BTCUSDT capture.)
     fn bound_tickers(&mut self) {
         if let Keeper::Binance(s) = self {
             let n = s.tickers.len();
-            if n > MAX_TICKERS {
+            if n >= 2 * MAX_TICKERS {
                 s.tickers.drain(..n - MAX_TICKERS);
             }
         }
@@ -191,6 +194,9 @@ pub fn parse_depth<'py>(
 pub struct DepthSync {
     inner: Keeper,
     messages: u64,
+    /// The book `on_message_into` applies to (`BinanceDepth(..., book=)`).
+    book: Option<Py<crate::books::l2::PyL2Book>>,
+    scratch: Vec<lobkit_core::Event>,
 }
 
 #[pymethods]
@@ -201,7 +207,51 @@ impl DepthSync {
         Ok(DepthSync {
             inner: Keeper::new(venue, tick, lot, ts)?,
             messages: 0,
+            book: None,
+            scratch: Vec::new(),
         })
+    }
+
+    /// Makes `book` the book `on_message_into` applies to (the caller
+    /// checked its grid matches).
+    fn bind_book(&mut self, book: Py<crate::books::l2::PyL2Book>) {
+        self.book = Some(book);
+    }
+
+    /// The bound book, if any.
+    #[getter]
+    fn book(&self, py: Python<'_>) -> Option<Py<crate::books::l2::PyL2Book>> {
+        self.book.as_ref().map(|b| b.clone_ref(py))
+    }
+
+    /// One message (JSON bytes) parsed and applied to the bound book as one
+    /// message (all or nothing, one publication). Returns
+    /// `(events_applied, new_gaps)`. If the book refuses the events it is
+    /// unchanged and the keeper waits for a new snapshot.
+    #[pyo3(signature = (message, recv_ts=0))]
+    fn on_message_into(
+        &mut self,
+        py: Python<'_>,
+        message: &[u8],
+        recv_ts: i64,
+    ) -> PyResult<(u64, usize)> {
+        let Some(book) = &self.book else {
+            return Err(PyValueError::new_err(
+                "no book bound: construct the keeper with book=",
+            ));
+        };
+        self.messages += 1;
+        let before = self.inner.gaps().len();
+        let line = self.messages;
+        let mut b = book.bind(py).try_borrow_mut()?;
+        let (inner, scratch) = (&mut self.inner, &mut self.scratch);
+        let applied = crate::arrays::guard(py, || {
+            feed::apply_message(inner.feed(), &mut b.inst, message, recv_ts, line, scratch)
+                .map_err(|e| to_pyerr(py, &e))
+        })?;
+        self.inner.ids().clear();
+        self.inner.bound_tickers();
+        Ok((applied.applied, self.inner.gaps().len() - before))
     }
 
     /// One message (JSON bytes); returns `(events_u8, new_gaps)`.
@@ -270,7 +320,12 @@ impl DepthSync {
 
     /// bookTicker messages seen since the last call (the newest 10,000), as arrays.
     fn take_tickers<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let t = self.inner.take_tickers();
+        let mut t = self.inner.take_tickers();
+        // `bound_tickers` lets up to 2 × MAX_TICKERS wait; hand out the newest.
+        let n = t.len();
+        if n > MAX_TICKERS {
+            t.drain(..n - MAX_TICKERS);
+        }
         tickers_dict(py, &t)
     }
 }

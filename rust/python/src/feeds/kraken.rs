@@ -66,6 +66,9 @@ pub fn parse_kraken<'py>(
 pub struct KrakenSync {
     inner: kraken::KrakenBook,
     lines: u64,
+    /// The book `on_message_into` applies to (`KrakenDepth(..., book=)`).
+    book: Option<Py<crate::books::l2::PyL2Book>>,
+    scratch: Vec<lobkit_core::Event>,
 }
 
 #[pymethods]
@@ -76,7 +79,54 @@ impl KrakenSync {
         Ok(KrakenSync {
             inner: kraken::KrakenBook::new(grid("tick_size", tick)?, grid("lot_size", lot)?, pair),
             lines: 0,
+            book: None,
+            scratch: Vec::new(),
         })
+    }
+
+    /// Makes `book` the book `on_message_into` applies to.
+    fn bind_book(&mut self, book: Py<crate::books::l2::PyL2Book>) {
+        self.book = Some(book);
+    }
+
+    /// The bound book, if any.
+    #[getter]
+    fn book(&self, py: Python<'_>) -> Option<Py<crate::books::l2::PyL2Book>> {
+        self.book.as_ref().map(|b| b.clone_ref(py))
+    }
+
+    /// One message parsed and applied to the bound book as one message;
+    /// returns `(events_applied, new_mismatches)`. If the book refuses the
+    /// events it is unchanged and the keeper waits for a new snapshot.
+    #[pyo3(signature = (message, recv_ts=0))]
+    fn on_message_into(
+        &mut self,
+        py: Python<'_>,
+        message: &[u8],
+        recv_ts: i64,
+    ) -> PyResult<(u64, usize)> {
+        let Some(book) = &self.book else {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "no book bound: construct the keeper with book=",
+            ));
+        };
+        self.lines += 1;
+        let before = self.inner.mismatches.len();
+        let line = self.lines;
+        let mut b = book.bind(py).try_borrow_mut()?;
+        let (inner, scratch) = (&mut self.inner, &mut self.scratch);
+        let applied = crate::arrays::guard(py, || {
+            lobkit_core::io::feed::apply_message(
+                inner,
+                &mut b.inst,
+                message,
+                recv_ts,
+                line,
+                scratch,
+            )
+            .map_err(|e| crate::errors::to_pyerr(py, &e))
+        })?;
+        Ok((applied.applied, self.inner.mismatches.len() - before))
     }
 
     /// One websocket message (JSON bytes) received at `recv_ts` ns; returns
