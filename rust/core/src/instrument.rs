@@ -251,7 +251,11 @@ impl<B: Book> Instrument<B> {
                     p.levels()
                 ));
             }
-            return Ok(p.reader());
+            let r = p.reader();
+            // Publication pauses while nobody reads: bring the new reader
+            // up to date now.
+            self.publish();
+            return Ok(r);
         }
         if levels == 0 || levels > 4096 {
             return Err(format!("levels={levels}: must be within 1..4096"));
@@ -267,10 +271,17 @@ impl<B: Book> Instrument<B> {
         self.publisher = None;
     }
 
-    /// Publishes the current state to the readers, if there are any.
+    /// Publishes the current state to the readers. With no reader alive
+    /// it does nothing and pauses the publisher's row tracking (a reader can
+    /// only be made through [`Self::reader`], which publishes at once), so a
+    /// book whose readers are gone costs what a book without a publisher does.
     #[inline]
     pub fn publish(&mut self) {
         if let Some(p) = self.publisher.as_deref_mut() {
+            if p.readers() == 0 {
+                p.invalidate();
+                return;
+            }
             let l2 = self.book.levels();
             p.publish_book(l2, l2.last_ts, self.events, &self.flow.values());
         }
@@ -299,6 +310,18 @@ impl<B: Book> Instrument<B> {
         let changes = &self.last.changes;
         self.flow
             .step(self.book.levels(), ev, changes, self.msg_hidden);
+        if let Some(p) = self.publisher.as_deref_mut() {
+            // The published rows follow the change records; a CLEAR has
+            // none, so the next publication re-reads the book.
+            if p.tracking() {
+                if ev.kind == kind::CLEAR {
+                    p.invalidate();
+                }
+                for c in [&changes.first, &changes.second].into_iter().flatten() {
+                    p.on_change(c, self.book.levels());
+                }
+            }
+        }
         if changes.first.is_some() {
             self.last_change = changes.second.or(changes.first);
         }
@@ -431,6 +454,9 @@ impl<B: Book> Instrument<B> {
                     for c in self.undo.iter().rev() {
                         self.book.revert(c);
                     }
+                    if let Some(p) = self.publisher.as_deref_mut() {
+                        p.invalidate();
+                    }
                     (self.flow, self.last, self.events, self.last_change) =
                         (mark.0, mark.1, mark.2, mark.3);
                     *self.book.last_ts() = mark.4;
@@ -458,6 +484,9 @@ impl<B: Book> Instrument<B> {
 
     /// Puts back the state of `cp` (alerts raised since are discarded).
     pub fn restore(&mut self, cp: Checkpoint<B>) {
+        if let Some(p) = self.publisher.as_deref_mut() {
+            p.invalidate();
+        }
         self.book = cp.book;
         self.flow = cp.flow;
         self.last = cp.last;
@@ -655,6 +684,73 @@ mod tests {
             }
         }
         assert!(rolled_back > 30 && skipped > 30, "{rolled_back} {skipped}");
+    }
+
+    /// What a reader must see after each publication: the book's top rows
+    /// by a fresh walk, its event count, timestamp and flow values.
+    fn expect_snapshot<B: Book>(i: &Instrument<B>, r: &Reader, levels: usize) {
+        let s = r.read();
+        let l2 = i.levels();
+        assert_eq!(
+            s.bids,
+            l2.levels(crate::Side::Bid, levels),
+            "bids at {}",
+            i.events()
+        );
+        assert_eq!(
+            s.asks,
+            l2.levels(crate::Side::Ask, levels),
+            "asks at {}",
+            i.events()
+        );
+        assert_eq!((s.events, s.ts), (i.events(), i.last_ts()));
+        let v = i.flow().values();
+        assert_eq!((s.signals.ofi, s.signals.ofi_total), (v.ofi, v.ofi_total));
+        let mut w = Vec::new();
+        r.read_words(&mut w);
+        assert!(crate::publish::verify(&w));
+    }
+
+    /// The publisher's rows are kept from change records and only changed
+    /// words are stored: after every streaming event, message, CLEAR,
+    /// rolled-back message and reader drop/re-creation, a reader sees
+    /// exactly the fresh walk of the book.
+    #[test]
+    fn published_rows_track_the_book_exactly() {
+        let evs = crate::synth::l2_stream(6_000, 21, 1_000_000);
+        let mut i = Instrument::new(L2Book::new());
+        let mut r = i.reader(4).ok();
+        for (k, e) in evs.iter().enumerate() {
+            if k % 997 == 500 {
+                // A CLEAR has no level records: the rows must be re-read.
+                assert!(i.apply(&ev(e.ts, kind::CLEAR, 0, 0, 0, 0)).is_ok());
+            }
+            if k % 1500 == 700 {
+                // Readers gone: publication pauses; a new reader catches up.
+                r = None;
+            }
+            if k % 1500 == 900 {
+                r = i.reader(4).ok();
+            }
+            if k % 13 == 0 && k + 6 < evs.len() {
+                let mut msg = evs[k..k + 6].to_vec();
+                msg[4].size = -1; // refused: rolled back, rows unchanged
+                assert!(i.apply_events(&msg, false).is_err());
+            }
+            assert!(i.apply(e).is_ok());
+            if let Some(r) = &r {
+                expect_snapshot(&i, r, 4);
+            }
+        }
+        let l3 = crate::synth::l3_stream(6_000, 4, 1_000_000, 300);
+        let mut i = Instrument::new(L3Book::new());
+        let r = i.reader(6).ok();
+        for chunk in l3.chunks(7) {
+            assert!(i.apply_events(chunk, false).is_ok());
+            if let Some(r) = &r {
+                expect_snapshot(&i, r, 6);
+            }
+        }
     }
 
     #[test]

@@ -48,7 +48,9 @@ use std::sync::atomic::{fence, AtomicU64, Ordering};
 
 use std::sync::Arc;
 
-use crate::types::{Price, Qty, Ts};
+use crate::book::l2::{L2Book, LevelChange};
+use crate::book::top::TopN;
+use crate::types::{Price, Qty, Side, Ts};
 
 /// Signal values carried with each snapshot.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -85,26 +87,44 @@ pub struct Snapshot {
     pub checksum: u64,
 }
 
-// Word layout: header, then bid prices/sizes, ask prices/sizes, then checksum.
+// Data word layout (the slot's word 0 is its sequence, so data word `i` is
+// slot word `i + 1`): the words that change on nearly every publication sit
+// with the sequence in the slot's first cache line, so a typical publication
+// dirties that line plus the lines of the rows that changed.
 const H_TS: usize = 0;
 const H_EVENTS: usize = 1;
-const H_NB: usize = 2;
-const H_NA: usize = 3;
-const H_OFI: usize = 4;
-const H_OFI_TOTAL: usize = 5;
-const H_MSG_TOTAL: usize = 6;
-const H_IMB: usize = 7;
-const H_WMID: usize = 8;
-const HEADER: usize = 9;
+const H_OFI: usize = 2;
+const H_OFI_TOTAL: usize = 3;
+const H_IMB: usize = 4;
+const H_WMID: usize = 5;
+const H_CHECKSUM: usize = 6;
+const H_MSG_TOTAL: usize = 7;
+const H_NB: usize = 8;
+const H_NA: usize = 9;
+/// Data words before the level rows. Bid level `j` is (price, size) at
+/// `HEADER + 2j`, ask level `j` at `HEADER + 2N + 2j`.
+const HEADER: usize = 10;
 
-/// The checksum the writer stores and readers can verify: a multiply-xor
-/// hash over the words (a torn copy would fail it with probability ~1 - 2^-64).
+/// One word's share of the checksum: position-keyed and mixed by one
+/// xor-shift-multiply round (non-linear, so a mix of words from two
+/// publications does not cancel out the way a plain sum of differences
+/// could), summed over the words — the writer keeps that sum incrementally
+/// as words change. A torn copy fails it with probability ~1 − 2^-64.
+#[inline]
+fn mix(i: usize, w: u64) -> u64 {
+    let z = w ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let z = (z ^ (z >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z ^ (z >> 29)
+}
+
+/// The checksum the writer stores and readers can verify: the wrapping sum
+/// of [`mix`] over every data word but the checksum itself.
 pub fn checksum(words: &[u64]) -> u64 {
-    let mut h: u64 = 0x9E37_79B9_7F4A_7C15;
-    for &w in words {
-        h = (h ^ w).wrapping_mul(0x0100_0000_01B3).rotate_left(29);
-    }
-    h
+    words
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != H_CHECKSUM)
+        .fold(0u64, |h, (i, &w)| h.wrapping_add(mix(i, w)))
 }
 
 /// Slots a [`SeqBlock`] rotates through. A reader must finish its copy
@@ -113,25 +133,96 @@ pub fn checksum(words: &[u64]) -> u64 {
 /// readers when the writer publishes after every event, because copying
 /// ~50 words whose cache lines the writer keeps stealing takes longer than
 /// the gap between two publications.
-pub const SLOTS: usize = 8;
+pub const SLOTS: usize = 4;
+
+/// One cache line of words: slots start on a line, so a publication that
+/// changes few words dirties few lines (each one the readers hold costs the
+/// writer a cross-core transfer).
+#[derive(Debug)]
+#[repr(align(64))]
+struct Line([AtomicU64; 8]);
 
 #[derive(Debug)]
 struct Slot {
-    /// `2n` when the slot holds publication `n`; odd while being written.
-    seq: AtomicU64,
-    words: Box<[AtomicU64]>,
+    /// Word 0: `2n` when the slot holds publication `n`, odd while being
+    /// written; words 1..: the data.
+    lines: Box<[Line]>,
+}
+
+impl Slot {
+    fn new(data_words: usize) -> Slot {
+        Slot {
+            lines: (0..(data_words + 1).div_ceil(8))
+                .map(|_| Line(std::array::from_fn(|_| AtomicU64::new(0))))
+                .collect(),
+        }
+    }
+
+    #[inline]
+    fn word(&self, i: usize) -> &AtomicU64 {
+        &self.lines[i >> 3].0[i & 7]
+    }
+
+    #[inline]
+    fn seq(&self) -> &AtomicU64 {
+        self.word(0)
+    }
+}
+
+/// The writer's handle on the slot being written (see [`SeqBlock::write_with`]).
+#[derive(Debug)]
+pub struct SlotWriter<'a> {
+    slot: &'a Slot,
+    len: usize,
+}
+
+impl SlotWriter<'_> {
+    /// Stores data word `i` (`i < len`) of the publication being written.
+    #[inline]
+    pub fn store(&self, i: usize, v: u64) {
+        if i < self.len {
+            self.slot.word(i + 1).store(v, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The cache line holding data word `i` (slot word `i + 1`).
+#[inline]
+fn line_of(i: usize) -> usize {
+    (i + 1) >> 3
+}
+
+impl SlotWriter<'_> {
+    /// Stores every data word of slot line `l` from `cur` (the current data
+    /// words), without a bounds check per word.
+    #[inline]
+    fn store_line(&self, l: usize, cur: &[u64]) {
+        let Some(line) = self.slot.lines.get(l) else {
+            return;
+        };
+        // Slot word 8l + j is data word 8l + j - 1 (slot word 0 is the seq).
+        let (skip, first) = if l == 0 { (1, 0) } else { (0, 8 * l - 1) };
+        let src = cur.get(first..).unwrap_or(&[]);
+        for (a, &v) in line.0[skip..].iter().zip(src) {
+            a.store(v, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The sequence-locked block of words: the primitive the memory-ordering
-/// argument above is about, with [`SLOTS`] rotating slots. `write` must only
-/// ever be called by one thread at a time ([`Publisher`] enforces that by
-/// owning the only handle that can call it); `try_read` by any number.
+/// argument above is about, with [`SLOTS`] rotating slots. `write`/`write_with`
+/// must only ever be called by one thread at a time ([`Publisher`] enforces
+/// that by owning the only handle that can call them); `try_read` by any
+/// number.
 ///
 /// Publication `n` goes to slot `n % SLOTS`, whose own sequence goes odd,
 /// then the words, then `2n` (the per-slot seqlock above); then `latest = n`
 /// is stored with Release. A reader loads `latest` (Acquire), reads that
 /// slot under its seqlock, and accepts the copy only if the slot's sequence
-/// was `2n` before and after — so the copy is exactly publication `n`.
+/// was `2n` before and after — so the copy is exactly what the slot held
+/// as publication `n`. A writer may store only the words that differ from
+/// the slot's previous publication (`write_with`): the protocol is the same,
+/// and the untouched words already hold publication `n`'s values.
 #[derive(Debug)]
 pub struct SeqBlock {
     latest: AtomicU64,
@@ -150,12 +241,7 @@ impl SeqBlock {
         SeqBlock {
             latest: AtomicU64::new(0),
             len: n,
-            slots: (0..slots.max(1))
-                .map(|_| Slot {
-                    seq: AtomicU64::new(0),
-                    words: (0..n).map(|_| AtomicU64::new(0)).collect(),
-                })
-                .collect(),
+            slots: (0..slots.max(1)).map(|_| Slot::new(n)).collect(),
         }
     }
 
@@ -169,24 +255,45 @@ impl SeqBlock {
         self.len == 0
     }
 
+    /// Slots the publications rotate through.
+    pub fn slots(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Publications so far.
     pub fn published(&self) -> u64 {
         self.latest.load(Ordering::Acquire)
     }
 
-    /// Writer side: publishes `v` (`v.len() == len()`). Single writer only.
-    pub fn write(&self, v: &[u64]) {
+    /// Writer side: publication `n = published() + 1`, whose words `f`
+    /// stores through the [`SlotWriter`] (it is given `n`). The slot last
+    /// held publication `n - slots()` (or zeros when `n <= slots()`); `f`
+    /// must store every word that differs from that. Single writer only.
+    pub fn write_with(&self, f: impl FnOnce(u64, &SlotWriter<'_>)) {
         // Only the writer stores `latest`: its own last value needs no ordering.
         let n = self.latest.load(Ordering::Relaxed).wrapping_add(1);
         let slot = &self.slots[(n % self.slots.len() as u64) as usize];
-        let s = slot.seq.load(Ordering::Relaxed);
-        slot.seq.store(s | 1, Ordering::Relaxed);
+        let s = slot.seq().load(Ordering::Relaxed);
+        slot.seq().store(s | 1, Ordering::Relaxed);
         fence(Ordering::Release);
-        for (a, &x) in slot.words.iter().zip(v) {
-            a.store(x, Ordering::Relaxed);
-        }
-        slot.seq.store(n.wrapping_mul(2), Ordering::Release);
+        f(
+            n,
+            &SlotWriter {
+                slot,
+                len: self.len,
+            },
+        );
+        slot.seq().store(n.wrapping_mul(2), Ordering::Release);
         self.latest.store(n, Ordering::Release);
+    }
+
+    /// Writer side: publishes `v` (`v.len() == len()`), every word.
+    pub fn write(&self, v: &[u64]) {
+        self.write_with(|_, w| {
+            for (i, &x) in v.iter().enumerate() {
+                w.store(i, x);
+            }
+        });
     }
 
     /// Reader side: one attempt to copy the latest publication into `buf`
@@ -200,15 +307,15 @@ impl SeqBlock {
         }
         let slot = &self.slots[(n % self.slots.len() as u64) as usize];
         let want = n.wrapping_mul(2);
-        if slot.seq.load(Ordering::Acquire) != want {
+        if slot.seq().load(Ordering::Acquire) != want {
             // Being rewritten for publication n + SLOTS already.
             return Err(ReadError::Contended);
         }
-        for (b, a) in buf.iter_mut().zip(slot.words.iter()) {
-            *b = a.load(Ordering::Relaxed);
+        for (i, b) in buf.iter_mut().enumerate().take(self.len) {
+            *b = slot.word(i + 1).load(Ordering::Relaxed);
         }
         fence(Ordering::Acquire);
-        if slot.seq.load(Ordering::Relaxed) != want {
+        if slot.seq().load(Ordering::Relaxed) != want {
             return Err(ReadError::Contended);
         }
         Ok(n)
@@ -223,15 +330,44 @@ struct Shared {
 
 impl Shared {
     fn n_words(levels: usize) -> usize {
-        HEADER + 4 * levels + 1
+        HEADER + 4 * levels
     }
 }
 
 /// The single writer. Not `Clone`: one publisher per block, by construction.
+///
+/// It keeps the words of the current state privately and, per publication,
+/// stores into the slot only the words that changed since that slot's last
+/// publication; the checksum is kept incrementally. With a book
+/// ([`Publisher::publish_book`]) the top-N rows are kept from the book's
+/// change records ([`Publisher::on_change`], the replay's [`TopN`]) instead
+/// of walking the ladder per publication.
 #[derive(Debug)]
 pub struct Publisher {
     shared: Arc<Shared>,
-    scratch: Vec<u64>,
+    /// The current state's data words (the checksum word included).
+    cur: Vec<u64>,
+    /// Per cache line of a slot: the publication that last changed a word
+    /// in it. A slot is written a line at a time (all its words, changed or
+    /// not: a line the writer must own anyway costs nothing more per word,
+    /// and a per-word test mispredicted often enough to double the cost).
+    gen: Vec<u64>,
+    /// Per slot position `n % slots`: the range of lines publication `n`
+    /// changed (the union over all slots covers the changes since the slot
+    /// about to be written was last written).
+    hist: Vec<(usize, usize)>,
+    /// Range of lines changed since the last publication.
+    pending: (usize, usize),
+    /// Checksum of `cur` (all words but the checksum word).
+    sum: u64,
+    /// Book rows kept from change records; `None` until the next
+    /// `publish_book` rebuilds them (first use, a CLEAR, a restore, or
+    /// tracking paused while nobody reads).
+    tops: Option<(TopN, TopN)>,
+    /// Rows of each side (bid, ask) changed since the last publication.
+    rows: [(usize, usize); 2],
+    /// The number the next publication will get.
+    next: u64,
 }
 
 /// A reader handle: `Clone + Send + Sync`, usable from any thread.
@@ -247,13 +383,28 @@ pub fn channel(levels: usize) -> (Publisher, Reader) {
         levels,
         block: SeqBlock::new(n),
     });
-    (
-        Publisher {
-            shared: shared.clone(),
-            scratch: vec![0; n],
-        },
-        Reader { shared },
-    )
+    let slots = shared.block.slots();
+    let mut p = Publisher {
+        shared: shared.clone(),
+        cur: vec![0; n],
+        gen: vec![0; line_of(n) + 1],
+        hist: vec![(0, 0); slots],
+        pending: (usize::MAX, 0),
+        sum: 0,
+        tops: None,
+        rows: [(0, 0); 2],
+        next: 1,
+    };
+    p.sum = checksum(&p.cur);
+    p.cur[H_CHECKSUM] = p.sum;
+    (p, Reader { shared })
+}
+
+const EMPTY: (usize, usize) = (usize::MAX, 0);
+
+#[inline]
+fn union(a: (usize, usize), b: (usize, usize)) -> (usize, usize) {
+    (a.0.min(b.0), a.1.max(b.1))
 }
 
 impl Publisher {
@@ -279,8 +430,76 @@ impl Publisher {
         self.shared.block.published()
     }
 
-    /// Publishes a snapshot. `bids`/`asks` beyond `levels` are cut. Never
-    /// blocks and never allocates.
+    /// Sets data word `i` of the next publication, tracking what changed.
+    #[inline]
+    fn set(&mut self, i: usize, v: u64) {
+        let old = self.cur[i];
+        if old != v {
+            self.cur[i] = v;
+            self.sum = self.sum.wrapping_sub(mix(i, old)).wrapping_add(mix(i, v));
+            let l = line_of(i);
+            self.gen[l] = self.next;
+            self.pending = union(self.pending, (l, l + 1));
+        }
+    }
+
+    #[inline]
+    fn set_header(&mut self, ts: Ts, events: u64, sig: &SignalValues) {
+        self.set(H_TS, ts as u64);
+        self.set(H_EVENTS, events);
+        self.set(H_OFI, sig.ofi as u64);
+        self.set(H_OFI_TOTAL, sig.ofi_total as u64);
+        self.set(H_MSG_TOTAL, sig.ofi_msg_total as u64);
+        self.set(H_IMB, sig.imbalance.to_bits());
+        self.set(H_WMID, sig.weighted_mid.to_bits());
+    }
+
+    #[inline]
+    fn set_row(&mut self, side: usize, j: usize, (p, q): (Price, Qty)) {
+        let at = HEADER + 2 * self.shared.levels * side + 2 * j;
+        self.set(at, p as u64);
+        self.set(at + 1, q as u64);
+    }
+
+    /// Stores the words that changed since the target slot's last
+    /// publication, with the checksum; never blocks, never allocates.
+    fn commit(&mut self) {
+        let sum = self.sum;
+        // The checksum word is outside the sum; set it directly.
+        if self.cur[H_CHECKSUM] != sum {
+            self.cur[H_CHECKSUM] = sum;
+            let l = line_of(H_CHECKSUM);
+            self.gen[l] = self.next;
+            self.pending = union(self.pending, (l, l + 1));
+        }
+        let k = self.hist.len() as u64;
+        let n = self.next;
+        self.next += 1;
+        self.hist[(n % k) as usize] = std::mem::replace(&mut self.pending, EMPTY);
+        let (cur, gen, hist) = (&self.cur, &self.gen, &self.hist);
+        self.shared.block.write_with(|n, w| {
+            if n <= k {
+                // The slot still holds the zeros it was created with.
+                for (i, &v) in cur.iter().enumerate() {
+                    if v != 0 {
+                        w.store(i, v);
+                    }
+                }
+                return;
+            }
+            let (lo, hi) = hist.iter().fold(EMPTY, |a, &r| union(a, r));
+            let since = n - k;
+            let hi = hi.min(gen.len());
+            for (l, &g) in gen.iter().enumerate().take(hi).skip(lo) {
+                if g > since {
+                    w.store_line(l, cur);
+                }
+            }
+        });
+    }
+
+    /// Publishes a snapshot of the given rows. `bids`/`asks` beyond
+    /// `levels` are cut. Never blocks and never allocates.
     pub fn publish(
         &mut self,
         ts: Ts,
@@ -289,33 +508,78 @@ impl Publisher {
         asks: impl Iterator<Item = (Price, Qty)>,
         sig: &SignalValues,
     ) {
+        self.tops = None;
+        self.set_header(ts, events, sig);
         let n = self.shared.levels;
-        let w = &mut self.scratch;
-        w.fill(0);
-        w[H_TS] = ts as u64;
-        w[H_EVENTS] = events;
-        w[H_OFI] = sig.ofi as u64;
-        w[H_OFI_TOTAL] = sig.ofi_total as u64;
-        w[H_MSG_TOTAL] = sig.ofi_msg_total as u64;
-        w[H_IMB] = sig.imbalance.to_bits();
-        w[H_WMID] = sig.weighted_mid.to_bits();
-        let mut nb = 0;
-        for (j, (p, q)) in bids.take(n).enumerate() {
-            w[HEADER + j] = p as u64;
-            w[HEADER + n + j] = q as u64;
-            nb = j + 1;
+        for (side, rows) in [
+            (0, &mut bids.take(n) as &mut dyn Iterator<Item = _>),
+            (1, &mut asks.take(n)),
+        ] {
+            let mut j = 0;
+            for r in rows {
+                self.set_row(side, j, r);
+                j += 1;
+            }
+            self.set(if side == 0 { H_NB } else { H_NA }, j as u64);
+            for jj in j..n {
+                self.set_row(side, jj, (0, 0));
+            }
         }
-        let mut na = 0;
-        for (j, (p, q)) in asks.take(n).enumerate() {
-            w[HEADER + 2 * n + j] = p as u64;
-            w[HEADER + 3 * n + j] = q as u64;
-            na = j + 1;
+        self.commit();
+    }
+
+    /// Tracks one level change of the book being published (called after
+    /// each change the book applies; a no-op while not tracking).
+    #[inline]
+    pub fn on_change(&mut self, c: &LevelChange, l2: &L2Book) {
+        if let Some((b, a)) = self.tops.as_mut() {
+            let (s, t) = if c.side > 0 { (0, b) } else { (1, a) };
+            let r = t.on_change(c, l2);
+            if r.0 < r.1 {
+                self.rows[s] = union(self.rows[s], r);
+            }
         }
-        w[H_NB] = nb as u64;
-        w[H_NA] = na as u64;
-        let last = w.len() - 1;
-        w[last] = checksum(&w[..last]);
-        self.shared.block.write(w);
+    }
+
+    /// Stops tracking until the next [`Self::publish_book`], which then
+    /// re-reads the rows from the book: after a change that has no level
+    /// records (a CLEAR, a restored checkpoint), or while nobody reads.
+    #[inline]
+    pub fn invalidate(&mut self) {
+        self.tops = None;
+    }
+
+    /// True while the rows are kept from change records.
+    #[inline]
+    pub fn tracking(&self) -> bool {
+        self.tops.is_some()
+    }
+
+    #[inline]
+    fn tracked(&self, side: usize) -> Option<&TopN> {
+        self.tops
+            .as_ref()
+            .map(|(b, a)| if side == 0 { b } else { a })
+    }
+
+    /// Publishes the top `levels()` of `l2` with `sig`.
+    pub fn publish_book(&mut self, l2: &L2Book, ts: Ts, events: u64, sig: &SignalValues) {
+        let n = self.shared.levels;
+        if self.tops.is_none() {
+            self.tops = Some((TopN::new(Side::Bid, n, l2), TopN::new(Side::Ask, n, l2)));
+            self.rows = [(0, n); 2];
+        }
+        self.set_header(ts, events, sig);
+        let rows = std::mem::replace(&mut self.rows, [EMPTY; 2]);
+        for (s, (lo, hi)) in rows.into_iter().enumerate() {
+            for j in lo..hi.min(n) {
+                let r = self.tracked(s).and_then(|t| t.v.get(j).copied());
+                self.set_row(s, j, r.unwrap_or((0, 0)));
+            }
+            let len = self.tracked(s).map_or(0, |t| t.v.len());
+            self.set(if s == 0 { H_NB } else { H_NA }, len as u64);
+        }
+        self.commit();
     }
 }
 
@@ -345,9 +609,7 @@ impl Reader {
         if seq == 0 {
             // Nothing published yet: the empty snapshot, with its checksum
             // so that every copy a reader gets verifies.
-            if let Some((last, rest)) = buf.split_last_mut() {
-                *last = checksum(rest);
-            }
+            buf[H_CHECKSUM] = checksum(buf);
         }
         Ok(seq)
     }
@@ -378,78 +640,18 @@ impl Reader {
     }
 }
 
-/// The best `n` levels of one side of an L2 book, best first, walked with
-/// `next_after` (no allocation): what a publisher publishes.
-#[derive(Debug)]
-pub struct LevelIter<'a> {
-    l2: &'a crate::L2Book,
-    side: crate::Side,
-    left: usize,
-    last: Option<i64>,
-    started: bool,
-}
-
-impl<'a> LevelIter<'a> {
-    /// The first `n` levels of `side`.
-    pub fn new(l2: &'a crate::L2Book, side: crate::Side, n: usize) -> Self {
-        LevelIter {
-            l2,
-            side,
-            left: n,
-            last: None,
-            started: false,
-        }
-    }
-}
-
-impl Iterator for LevelIter<'_> {
-    type Item = (Price, Qty);
-    fn next(&mut self) -> Option<(Price, Qty)> {
-        if self.left == 0 {
-            return None;
-        }
-        let nx = if !self.started {
-            self.started = true;
-            self.l2.best(self.side)
-        } else {
-            self.l2.next_after(self.side, self.last?)
-        };
-        let (p, q) = nx?;
-        self.last = Some(p);
-        self.left -= 1;
-        Some((p, q))
-    }
-}
-
-impl Publisher {
-    /// Publishes the top `levels()` of `l2` with `sig`.
-    pub fn publish_book(&mut self, l2: &crate::L2Book, ts: Ts, events: u64, sig: &SignalValues) {
-        let n = self.levels();
-        self.publish(
-            ts,
-            events,
-            LevelIter::new(l2, crate::Side::Bid, n),
-            LevelIter::new(l2, crate::Side::Ask, n),
-            sig,
-        );
-    }
-}
-
 /// Decodes raw words (from [`Reader::read_words`]) into a [`Snapshot`].
 pub fn decode(levels: usize, seq: u64, w: &[u64]) -> Snapshot {
     let n = levels;
     let nb = (w[H_NB] as usize).min(n);
     let na = (w[H_NA] as usize).min(n);
+    let row = |at: usize| (w[at] as i64, w[at + 1] as i64);
     Snapshot {
         seq,
         ts: w[H_TS] as i64,
         events: w[H_EVENTS],
-        bids: (0..nb)
-            .map(|j| (w[HEADER + j] as i64, w[HEADER + n + j] as i64))
-            .collect(),
-        asks: (0..na)
-            .map(|j| (w[HEADER + 2 * n + j] as i64, w[HEADER + 3 * n + j] as i64))
-            .collect(),
+        bids: (0..nb).map(|j| row(HEADER + 2 * j)).collect(),
+        asks: (0..na).map(|j| row(HEADER + 2 * n + 2 * j)).collect(),
         signals: SignalValues {
             ofi: w[H_OFI] as i64,
             ofi_total: w[H_OFI_TOTAL] as i64,
@@ -457,16 +659,13 @@ pub fn decode(levels: usize, seq: u64, w: &[u64]) -> Snapshot {
             imbalance: f64::from_bits(w[H_IMB]),
             weighted_mid: f64::from_bits(w[H_WMID]),
         },
-        checksum: w[w.len() - 1],
+        checksum: w[H_CHECKSUM],
     }
 }
 
 /// True when the raw words' checksum matches (what the stress tests check).
 pub fn verify(w: &[u64]) -> bool {
-    match w.split_last() {
-        Some((&c, rest)) => checksum(rest) == c,
-        None => false,
-    }
+    w.len() > H_CHECKSUM && checksum(w) == w[H_CHECKSUM]
 }
 
 #[cfg(all(test, not(loom)))]

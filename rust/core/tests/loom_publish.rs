@@ -48,3 +48,38 @@ fn two_readers_one_writer() {
         assert!(r2.join().is_ok());
     });
 }
+
+/// The writer stores only the words that changed since the slot's previous
+/// publication (`write_with`, as `Publisher` does): an accepted copy must
+/// still be exactly one publication, including the words it did not store.
+#[test]
+fn sparse_writes_are_whole_publications() {
+    // Publication k's words; slot k % 2 last held publication k - 2.
+    const PUBS: [[u64; 2]; 5] = [[0, 0], [1, 10], [2, 10], [3, 10], [3, 40]];
+    let mut b = loom::model::Builder::new();
+    b.preemption_bound = Some(3);
+    b.check(|| {
+        let block = Arc::new(SeqBlock::with_slots(2, 2));
+        let r = {
+            let block = block.clone();
+            thread::spawn(move || {
+                let mut buf = [0u64; 2];
+                if let Ok(s) = block.try_read(&mut buf) {
+                    assert_eq!(buf, PUBS[s as usize], "torn sparse read at {s}");
+                }
+            })
+        };
+        for k in 1..PUBS.len() {
+            block.write_with(|n, w| {
+                assert_eq!(n as usize, k);
+                let prev = if k > 2 { PUBS[k - 2] } else { [0, 0] };
+                for i in 0..2 {
+                    if PUBS[k][i] != prev[i] {
+                        w.store(i, PUBS[k][i]);
+                    }
+                }
+            });
+        }
+        assert!(r.join().is_ok());
+    });
+}

@@ -4,6 +4,7 @@ pub mod codec;
 pub mod l2;
 pub mod l3;
 pub mod ladder;
+pub mod top;
 
 use crate::error::ErrorKind;
 use crate::types::{Event, Ts};

@@ -3,7 +3,7 @@
 //! the instrument after each event and never applies anything itself.
 
 use super::{ReplayConfig, ReplayOutput};
-use crate::book::l2::{L2Book, LevelChange};
+use crate::book::l2::L2Book;
 use crate::instrument::Step;
 use crate::signals::flow::Flow;
 use crate::signals::imbalance::{queue_imbalance, weighted_mid};
@@ -48,94 +48,14 @@ fn advise_huge<T>(v: &[T]) {
     }
 }
 
-/// The top `n` levels of one side, kept up to date from the books' change
-/// records instead of re-scanning the ladder after every event: on sparse
-/// grids (LOBSTER at $0.0001, levels ~100 ticks apart) a 10-level scan walks
-/// hundreds of bitmap words, and this made depth-10 replays 6x slower than
-/// best-only ones. Invariant: `v` holds the first `min(n, levels)` levels,
-/// best first. Only a removal inside a full top-N needs the book again (the
-/// next level after the last one kept).
-#[derive(Debug)]
-struct TopN {
-    side: Side,
-    n: usize,
-    v: Vec<(Price, Qty)>,
-}
+use crate::book::top::TopN;
 
-impl TopN {
-    fn new(side: Side, n: usize, l2: &L2Book) -> TopN {
-        let mut t = TopN {
-            side,
-            n,
-            v: Vec::with_capacity(n + 1),
-        };
-        t.rebuild(l2);
-        t
-    }
-
-    fn rebuild(&mut self, l2: &L2Book) {
-        self.v.clear();
-        let v = &mut self.v;
-        l2.for_each_level(self.side, self.n, |p, q| v.push((p, q)));
-    }
-
-    #[inline]
-    fn better(&self, a: Price, b: Price) -> bool {
-        match self.side {
-            Side::Bid => a > b,
-            Side::Ask => a < b,
-        }
-    }
-
-    /// Applies one level change; returns the range of row indices whose
-    /// (price, size) may differ from before (empty when the change was
-    /// below the top N), so per-level signals recompute only those.
-    #[inline]
-    fn on_change(&mut self, c: &LevelChange, l2: &L2Book) -> (usize, usize) {
-        let (p, q) = (c.price, c.new_qty);
-        match self.v.iter().position(|e| e.0 == p) {
-            Some(i) if q > 0 => {
-                self.v[i].1 = q;
-                (i, i + 1)
-            }
-            Some(i) => {
-                let was_full = self.v.len() == self.n;
-                self.v.remove(i);
-                if was_full {
-                    let next = match self.v.last() {
-                        Some(&(lp, _)) => l2.next_after(self.side, lp),
-                        None => l2.best(self.side),
-                    };
-                    if let Some(x) = next {
-                        self.v.push(x);
-                    }
-                }
-                (i, self.n)
-            }
-            None if q > 0 => {
-                let pos = self
-                    .v
-                    .iter()
-                    .position(|e| self.better(p, e.0))
-                    .unwrap_or(self.v.len());
-                if pos < self.n {
-                    self.v.insert(pos, (p, q));
-                    self.v.truncate(self.n);
-                    (pos, self.n)
-                } else {
-                    (0, 0)
-                }
-            }
-            None => (0, 0),
-        }
-    }
-
-    #[inline]
-    fn write(&self, row: usize, price: &mut [i64], size: &mut [i64]) {
-        for (j, &(p, q)) in self.v.iter().enumerate() {
-            price[row + j] = p;
-            size[row + j] = q;
-        }
+/// Writes `t`'s rows into the column slices at `row` (the rest stay 0).
+#[inline]
+fn write_rows(t: &TopN, row: usize, price: &mut [i64], size: &mut [i64]) {
+    for (j, &(p, q)) in t.v.iter().enumerate() {
+        price[row + j] = p;
+        size[row + j] = q;
     }
 }
 
@@ -273,8 +193,8 @@ impl Recorder {
         out.best_ask_size[i] = top.ask_qty;
         if let Some((bids, asks)) = &self.tops {
             let row = i * d;
-            bids.write(row, &mut out.bid_price, &mut out.bid_size);
-            asks.write(row, &mut out.ask_price, &mut out.ask_size);
+            write_rows(bids, row, &mut out.bid_price, &mut out.bid_size);
+            write_rows(asks, row, &mut out.ask_price, &mut out.ask_size);
         }
         if self.signals {
             out.imbalance[i] = queue_imbalance(top.bid_qty, top.ask_qty);

@@ -1,9 +1,11 @@
 //! A background feed engine: one Rust thread owns one book per instrument,
 //! drains a bounded SPSC ring of events pushed by the producer, applies them
 //! through each [`Instrument`]'s one step (flow, counts, detectors), and
-//! publishes a snapshot per instrument (seqlock, [`crate::publish`]) after
-//! every drained batch, so readers on other threads see the books without
-//! ever blocking the engine.
+//! publishes a snapshot per instrument (seqlock, [`crate::publish`]) at
+//! every message boundary — the last event of a feed message (`F_LAST`) or
+//! of a push — so readers on other threads see whole messages only, without
+//! ever blocking the engine. (A push that timed out part-way ends no message:
+//! its instrument is published at the next boundary.)
 //!
 //! Accounting is exact: every event accepted by [`Engine::push`] is either
 //! applied or rejected with an error (`pushed == applied + rejected` once the
@@ -37,7 +39,8 @@ pub struct EngineConfig {
     pub levels: usize,
     /// Reject events whose `ts` is earlier than the book's last.
     pub check_ts: bool,
-    /// Most events applied between two publications (latency vs throughput).
+    /// Most events drained from the ring at a time (publications happen at
+    /// message boundaries, whatever the batch).
     pub batch: usize,
     /// Run the detectors on every book, alerts to [`Engine::take_alerts`].
     pub detect: Option<crate::detect::DetectConfig>,
@@ -190,7 +193,7 @@ impl Worker {
         } = self;
         let mut applied = 0u64;
         let mut errors: Vec<Error> = Vec::new();
-        let n = ring.pop_with(cfg.batch, |inst, ev| {
+        let n = ring.pop_with(cfg.batch, |inst, ev, end| {
             let idx = *consumed;
             *consumed += 1;
             let i = inst as usize;
@@ -217,14 +220,15 @@ impl Worker {
                 }
                 Err(k) => errors.push(Error::at(idx, k)),
             }
+            // Publish at message boundaries only — the last event of a
+            // feed message (F_LAST) or of a push — so that no reader ever
+            // sees a message half applied, however the ring's batches fall.
+            if (end || ev.flags & crate::io::flags::LAST != 0) && std::mem::take(d) {
+                it.publish();
+            }
         });
         if n == 0 {
             return 0;
-        }
-        for (it, d) in self.insts.iter_mut().zip(self.dirty.iter_mut()) {
-            if std::mem::take(d) {
-                it.publish();
-            }
         }
         let rejected = errors.len() as u64;
         if !errors.is_empty() {
@@ -571,6 +575,65 @@ mod tests {
             eng.push(0, &evs[..1], None, &mut never()),
             Err(EngineError::Closed)
         );
+    }
+
+    /// Messages of two events (the bid and the ask set to the same size k)
+    /// pushed one per call, and also several per call with `F_LAST` on the
+    /// ask; drained three events at a time, so batches end mid-message. A
+    /// reader must only ever see bid size == ask size.
+    #[test]
+    fn readers_see_whole_messages_only() {
+        let mut eng = Engine::start(
+            vec![Instrument::new(AnyBook::L2(L2Book::new()))],
+            EngineConfig {
+                batch: 3,
+                ..EngineConfig::default()
+            },
+        )
+        .unwrap_or_else(|_| unreachable!());
+        let r = eng.reader(0).unwrap_or_else(|| unreachable!());
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let (r, stop) = (r.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut seen = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let s = r.read();
+                    if let (Some(b), Some(a)) = (s.bids.first(), s.asks.first()) {
+                        if b.1 != a.1 {
+                            return Err(format!("half a message: {b:?} {a:?}"));
+                        }
+                        seen += 1;
+                    }
+                }
+                Ok(seen)
+            })
+        };
+        let msg = |k: i64| {
+            let mut a = Event::new(k, kind::SET_LEVEL, -1, 101, k, 0);
+            a.flags = crate::io::flags::LAST;
+            [Event::new(k, kind::SET_LEVEL, 1, 100, k, 0), a]
+        };
+        for k in 1..20_000i64 {
+            let got = eng.push(0, &msg(k), Some(Duration::from_secs(10)), &mut never());
+            assert_eq!(got, Ok(2));
+        }
+        for k in (20_000..40_000i64).step_by(5) {
+            let evs: Vec<Event> = (k..k + 5).flat_map(msg).collect();
+            let got = eng.push(0, &evs, Some(Duration::from_secs(10)), &mut never());
+            assert_eq!(got, Ok(10));
+        }
+        assert_eq!(
+            eng.flush(Some(Duration::from_secs(10)), &mut never()),
+            Ok(())
+        );
+        stop.store(true, Ordering::Relaxed);
+        let seen = watcher
+            .join()
+            .unwrap_or_else(|_| Err("reader panicked".into()));
+        assert!(seen.as_ref().is_ok_and(|&n| n > 0), "{seen:?}");
+        let s = r.read();
+        assert_eq!((s.bids[0].1, s.asks[0].1), (39_999, 39_999));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! A bounded single-producer / single-consumer ring of (instrument, event)
 //! records, built from atomics only (no `unsafe`).
 //!
-//! Each slot is 6 words: the instrument index and the 40-byte [`Event`].
+//! Each slot is 6 words: the instrument index (bit 63: the last event of a
+//! push, a message boundary) and the 40-byte [`Event`].
 //! `tail` (written by the producer) and `head` (written by the consumer) are
 //! monotonically increasing counters; slot `i` lives at `i % capacity`.
 //!
@@ -17,6 +18,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::types::Event;
 
 const WORDS: usize = 6;
+/// Marks the last record of a push in the instrument word.
+const END: u64 = 1 << 63;
 
 /// The shared ring.
 #[derive(Debug)]
@@ -61,7 +64,8 @@ impl Ring {
     }
 
     /// Producer: pushes as many of `events` as fit, all for `instrument`;
-    /// returns how many. Never blocks. Single producer only.
+    /// returns how many. When all of them fit, the last is marked as the end
+    /// of a push (see [`Ring::pop_with`]). Never blocks. Single producer only.
     pub fn push(&self, instrument: u32, events: &[Event]) -> usize {
         let t = self.tail.load(Ordering::Relaxed);
         let h = self.head.load(Ordering::Acquire);
@@ -70,7 +74,8 @@ impl Ring {
         for (k, ev) in events[..n].iter().enumerate() {
             let base = ((t + k as u64) & self.mask) as usize * WORDS;
             let w: &[u64; 5] = bytemuck::cast_ref(ev);
-            self.slots[base].store(instrument as u64, Ordering::Relaxed);
+            let end = if k + 1 == events.len() { END } else { 0 };
+            self.slots[base].store(instrument as u64 | end, Ordering::Relaxed);
             for (slot, &x) in self.slots[base + 1..base + WORDS].iter().zip(w) {
                 slot.store(x, Ordering::Relaxed);
             }
@@ -81,21 +86,23 @@ impl Ring {
         n
     }
 
-    /// Consumer: calls `f(instrument, event)` for up to `max` waiting records
-    /// in order and frees their slots; returns how many. Single consumer only.
-    pub fn pop_with(&self, max: usize, mut f: impl FnMut(u32, &Event)) -> usize {
+    /// Consumer: calls `f(instrument, event, end)` for up to `max` waiting
+    /// records in order and frees their slots; returns how many. `end` is
+    /// true for the last event of a push. Single consumer only.
+    pub fn pop_with(&self, max: usize, mut f: impl FnMut(u32, &Event, bool)) -> usize {
         let h = self.head.load(Ordering::Relaxed);
         let t = self.tail.load(Ordering::Acquire);
         let n = ((t - h) as usize).min(max);
         for k in 0..n {
             let base = ((h + k as u64) & self.mask) as usize * WORDS;
-            let inst = self.slots[base].load(Ordering::Relaxed) as u32;
+            let head = self.slots[base].load(Ordering::Relaxed);
+            let inst = head as u32;
             let mut w = [0u64; 5];
             for (j, x) in w.iter_mut().enumerate() {
                 *x = self.slots[base + 1 + j].load(Ordering::Relaxed);
             }
             let ev: Event = bytemuck::cast(w);
-            f(inst, &ev);
+            f(inst, &ev, head & END != 0);
         }
         if n > 0 {
             self.head.store(h + n as u64, Ordering::Release);
@@ -119,9 +126,9 @@ mod tests {
         assert_eq!(r.push(7, &evs), 4);
         assert_eq!(r.push(7, &evs[4..]), 0);
         let mut got = Vec::new();
-        assert_eq!(r.pop_with(3, |i, e| got.push((i, e.ts))), 3);
+        assert_eq!(r.pop_with(3, |i, e, _| got.push((i, e.ts))), 3);
         assert_eq!(r.push(9, &evs[4..]), 2);
-        assert_eq!(r.pop_with(10, |i, e| got.push((i, e.ts))), 3);
+        assert_eq!(r.pop_with(10, |i, e, _| got.push((i, e.ts))), 3);
         assert_eq!(got, vec![(7, 0), (7, 1), (7, 2), (7, 3), (9, 4), (9, 5)]);
         assert!(r.is_empty());
     }
@@ -149,7 +156,7 @@ mod tests {
         };
         let mut next = 0i64;
         while next < n {
-            r.pop_with(usize::MAX, |_, e| {
+            r.pop_with(usize::MAX, |_, e, _| {
                 assert_eq!(e.ts, next);
                 assert_eq!(e.order_id, next as u64);
                 next += 1;

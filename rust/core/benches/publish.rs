@@ -1,0 +1,283 @@
+//! One writer, R readers, three ways to share a book (issue 12):
+//!
+//! * `seqlock`  — lobkit's publisher: the writer applies each event through
+//!   `Instrument::apply` (one streaming event = one message = one
+//!   publication); readers copy the latest snapshot with `Reader::read_words`.
+//! * `mutex`    — the instrument behind a `std::sync::Mutex`: the writer
+//!   locks, applies, unlocks; a reader locks and copies the same snapshot
+//!   (top N levels a side, flow signals, event count).
+//! * `rwlock`   — the same behind a `std::sync::RwLock` (readers share).
+//!
+//! Same events, same outputs, one process. Reported per design and R (0 ..
+//! cores − 1): writer events/s, reader consistent copies/s (each reader),
+//! and reader lag (events the writer had applied beyond the copy it got,
+//! sampled per copy: median and 99th percentile). Medians over `REPEAT`
+//! runs, with min–max.
+//!
+//! `cargo bench -p lobkit-core --bench publish` (add `-- --quick` for a
+//! short smoke run, `-- --idle-reader` to keep a reader handle alive that
+//! never reads at R = 0: the cost of publication itself).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use lobkit_core::publish::decode;
+use lobkit_core::{synth, Event, Instrument, L2Book, Side};
+
+const LEVELS: usize = 10;
+
+/// The writer's progress, padded to its own cache line so that storing it
+/// does not disturb the data the readers copy (same for every design).
+#[repr(align(64))]
+struct Progress(AtomicU64);
+
+#[derive(Clone, Copy, Default)]
+struct Run {
+    writer_eps: f64,
+    reader_cps: f64,
+    lag_p50: f64,
+    lag_p99: f64,
+}
+
+/// What a lock-based reader copies: the same fields as a snapshot.
+fn copy_locked(inst: &Instrument<L2Book>, out: &mut Vec<(i64, i64)>) -> u64 {
+    out.clear();
+    let l2 = inst.levels();
+    l2.for_each_level(Side::Bid, LEVELS, |p, q| out.push((p, q)));
+    l2.for_each_level(Side::Ask, LEVELS, |p, q| out.push((p, q)));
+    let v = inst.flow().values();
+    out.push((v.ofi, v.ofi_total));
+    out.push((
+        v.imbalance.to_bits() as i64,
+        v.weighted_mid.to_bits() as i64,
+    ));
+    inst.events()
+}
+
+fn percentile(v: &mut [u64], p: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_unstable();
+    v[((v.len() - 1) as f64 * p) as usize] as f64
+}
+
+/// Runs the readers while `writer` runs; returns the run's figures.
+fn measure(
+    readers: usize,
+    progress: &Arc<Progress>,
+    writer: impl FnOnce() -> f64,
+    reader: impl Fn(&AtomicBool, &Progress) -> (u64, Vec<u64>) + Send + Sync + Clone + 'static,
+) -> Run {
+    let stop = Arc::new(AtomicBool::new(false));
+    let handles: Vec<_> = (0..readers)
+        .map(|_| {
+            let (stop, progress, reader) = (stop.clone(), progress.clone(), reader.clone());
+            std::thread::spawn(move || {
+                let t = Instant::now();
+                let (copies, lags) = reader(&stop, &progress);
+                (copies as f64 / t.elapsed().as_secs_f64(), lags)
+            })
+        })
+        .collect();
+    let writer_eps = writer();
+    stop.store(true, Ordering::Relaxed);
+    let mut cps = 0.0;
+    let mut lags = Vec::new();
+    for h in handles {
+        if let Ok((c, l)) = h.join() {
+            cps += c;
+            lags.extend(l);
+        }
+    }
+    Run {
+        writer_eps,
+        reader_cps: if readers > 0 {
+            cps / readers as f64
+        } else {
+            0.0
+        },
+        lag_p50: percentile(&mut lags, 0.5),
+        lag_p99: percentile(&mut lags, 0.99),
+    }
+}
+
+fn writer_loop(events: &[Event], progress: &Progress, mut apply: impl FnMut(&Event)) -> f64 {
+    let t = Instant::now();
+    for (i, e) in events.iter().enumerate() {
+        apply(e);
+        if i & 7 == 7 {
+            progress.0.store(i as u64 + 1, Ordering::Relaxed);
+        }
+    }
+    events.len() as f64 / t.elapsed().as_secs_f64()
+}
+
+fn run_seqlock(events: &Arc<Vec<Event>>, readers: usize) -> Run {
+    let progress = Arc::new(Progress(AtomicU64::new(0)));
+    let mut inst = Instrument::new(L2Book::new());
+    let Ok(r) = inst.reader(LEVELS) else {
+        return Run::default();
+    };
+    // R = 0 means no reader at all: the handle is dropped, and the
+    // publisher stops publishing (what a book whose readers are gone costs).
+    // `--idle-reader` keeps one handle alive that never reads instead.
+    let r = (readers > 0 || std::env::args().any(|a| a == "--idle-reader")).then_some(r);
+    let evs = events.clone();
+    let p = progress.clone();
+    measure(
+        readers,
+        &progress,
+        move || {
+            writer_loop(&evs, &p, |e| {
+                let _ = inst.apply(e);
+            })
+        },
+        move |stop, progress| {
+            let (mut buf, mut n, mut lags) = (Vec::new(), 0u64, Vec::new());
+            let Some(r) = &r else {
+                return (0, lags);
+            };
+            while !stop.load(Ordering::Relaxed) {
+                let seq = r.read_words(&mut buf);
+                let at = progress.0.load(Ordering::Relaxed);
+                n += 1;
+                if n & 255 == 0 {
+                    let s = decode(LEVELS, seq, &buf);
+                    lags.push(at.saturating_sub(s.events));
+                }
+            }
+            (n, lags)
+        },
+    )
+}
+
+fn run_mutex(events: &Arc<Vec<Event>>, readers: usize) -> Run {
+    let progress = Arc::new(Progress(AtomicU64::new(0)));
+    let shared = Arc::new(Mutex::new(Instrument::new(L2Book::new())));
+    let (evs, p, w) = (events.clone(), progress.clone(), shared.clone());
+    measure(
+        readers,
+        &progress,
+        move || {
+            writer_loop(&evs, &p, |e| {
+                if let Ok(mut g) = w.lock() {
+                    let _ = g.step(e);
+                }
+            })
+        },
+        move |stop, progress| {
+            let (mut buf, mut n, mut lags) = (Vec::with_capacity(64), 0u64, Vec::new());
+            while !stop.load(Ordering::Relaxed) {
+                let ev = match shared.lock() {
+                    Ok(g) => copy_locked(&g, &mut buf),
+                    Err(_) => break,
+                };
+                let at = progress.0.load(Ordering::Relaxed);
+                n += 1;
+                if n & 255 == 0 {
+                    lags.push(at.saturating_sub(ev));
+                }
+            }
+            (n, lags)
+        },
+    )
+}
+
+fn run_rwlock(events: &Arc<Vec<Event>>, readers: usize) -> Run {
+    let progress = Arc::new(Progress(AtomicU64::new(0)));
+    let shared = Arc::new(RwLock::new(Instrument::new(L2Book::new())));
+    let (evs, p, w) = (events.clone(), progress.clone(), shared.clone());
+    measure(
+        readers,
+        &progress,
+        move || {
+            writer_loop(&evs, &p, |e| {
+                if let Ok(mut g) = w.write() {
+                    let _ = g.step(e);
+                }
+            })
+        },
+        move |stop, progress| {
+            let (mut buf, mut n, mut lags) = (Vec::with_capacity(64), 0u64, Vec::new());
+            while !stop.load(Ordering::Relaxed) {
+                let ev = match shared.read() {
+                    Ok(g) => copy_locked(&g, &mut buf),
+                    Err(_) => break,
+                };
+                let at = progress.0.load(Ordering::Relaxed);
+                n += 1;
+                if n & 255 == 0 {
+                    lags.push(at.saturating_sub(ev));
+                }
+            }
+            (n, lags)
+        },
+    )
+}
+
+/// The bare book, no sharing at all: the reference for "writer ≥ 0.7x".
+fn run_bare(events: &Arc<Vec<Event>>) -> Run {
+    let progress = Progress(AtomicU64::new(0));
+    let mut inst = Instrument::new(L2Book::new());
+    Run {
+        writer_eps: writer_loop(events, &progress, |e| {
+            let _ = inst.step(e);
+        }),
+        ..Run::default()
+    }
+}
+
+fn median_spread(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_by(|a, b| a.total_cmp(b));
+    (v[v.len() / 2], v[0], v[v.len() - 1])
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (n, repeat) = if quick { (200_000, 1) } else { (2_000_000, 5) };
+    let events = Arc::new(synth::l2_stream(n, 1, 1_000_000));
+    let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
+    println!(
+        "publish: {n} synthetic L2 events, one writer, R readers (cores {cores}), {LEVELS} levels a side, median of {repeat} (min-max)"
+    );
+    let mut bare: Vec<f64> = (0..repeat).map(|_| run_bare(&events).writer_eps).collect();
+    let (b, lo, hi) = median_spread(&mut bare);
+    println!(
+        "  bare book (no sharing)      writer {:6.2} M ev/s ({:.2}-{:.2})",
+        b / 1e6,
+        lo / 1e6,
+        hi / 1e6
+    );
+    type Design = fn(&Arc<Vec<Event>>, usize) -> Run;
+    let designs: [(&str, Design); 3] = [
+        ("seqlock", run_seqlock),
+        ("mutex", run_mutex),
+        ("rwlock", run_rwlock),
+    ];
+    for r in 0..cores {
+        for (name, f) in designs {
+            // Alternate designs within each repetition so drift hits all alike.
+            let runs: Vec<Run> = (0..repeat).map(|_| f(&events, r)).collect();
+            let mut w: Vec<f64> = runs.iter().map(|x| x.writer_eps).collect();
+            let mut c: Vec<f64> = runs.iter().map(|x| x.reader_cps).collect();
+            let mut l50: Vec<f64> = runs.iter().map(|x| x.lag_p50).collect();
+            let mut l99: Vec<f64> = runs.iter().map(|x| x.lag_p99).collect();
+            let (wm, wl, wh) = median_spread(&mut w);
+            let (cm, cl, ch) = median_spread(&mut c);
+            println!(
+                "  R={r} {name:<8} writer {:6.2} M ev/s ({:.2}-{:.2}) = {:4.2}x bare   reader {:6.2} M copies/s ({:.2}-{:.2})   lag p50 {:.0} p99 {:.0} events",
+                wm / 1e6,
+                wl / 1e6,
+                wh / 1e6,
+                wm / b,
+                cm / 1e6,
+                cl / 1e6,
+                ch / 1e6,
+                median_spread(&mut l50).0,
+                median_spread(&mut l99).0,
+            );
+        }
+    }
+}
