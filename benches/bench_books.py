@@ -86,9 +86,12 @@ def test_peers_script_smoke(capsys):
     spec.loader.exec_module(peers)
     if lobkit._core.DEBUG_BUILD:
         pytest.skip("debug build")
-    assert peers.main(["--events", "20000", "--stream-events", "2000", "--repeat", "1"]) == 0
+    assert peers.main(["--events", "20000", "--stream-events", "2000", "--repeat", "1",
+                       "--real-max", "5000"]) == 0
     out = capsys.readouterr().out
-    assert "lobkit update_ticks" in out and "M events/s" in out and "bulk L3" in out
+    assert "lobkit update(str)" in out and "lobkit update_ticks" in out and "ns/event" in out
+    assert "BinanceDepth(book=).on_message" in out and "book.apply(1 event)" in out
+    assert "bulk L3" in out
     assert "signals on" in out and "ratio" in out
 
 

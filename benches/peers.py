@@ -86,15 +86,15 @@ class Workload:
         self.rows_f = [(a, b, c) for (a, _, _), (_, b, c) in zip(self.rows_ticks, self.rows_str)]
 
 
-def binance_workload():
+def binance_workload(limit: int | None):
     from lobkit.io import read_binance
 
     p = SHARED / "binance" / "usdm" / "btcusdt_20240808.gz"
     if not p.exists():
         p = Path(lobkit.__path__[0]) / "data" / "binance" / "btcusdt_usdm_20240808_head4000.gz"
     feed = read_binance(p, tick_size="0.1", lot_size="0.001")
-    return p, Workload(f"Binance USD-M BTCUSDT diffs ({p.name}, real)", feed.events, 0.1, 0.001,
-                       1, 3)
+    return p, Workload(f"Binance USD-M BTCUSDT diffs ({p.name}, real)", feed.events[:limit], 0.1,
+                       0.001, 1, 3)
 
 
 # ---- 1. streaming ------------------------------------------------------------
@@ -277,11 +277,11 @@ def bulk(w: Workload, repeat: int, res: dict, key: str):
 
 # ---- 3. feed messages --------------------------------------------------------
 
-def feed_messages(path: Path, repeat: int, res: dict):
+def feed_messages(path: Path, repeat: int, res: dict, limit: int | None):
     from lobkit.io import BinanceDepth
 
     msgs = []
-    for raw in gzip.decompress(path.read_bytes()).splitlines():
+    for raw in gzip.decompress(path.read_bytes()).splitlines()[:limit]:
         ts, _, m = raw.partition(b" ")
         msgs.append((int(ts), m))
     n = len(msgs)
@@ -380,13 +380,15 @@ def main(argv=None):
                     help="synthetic streaming events")
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--skip-l3", action="store_true", help="sections 1-3 only")
+    ap.add_argument("--real-max", type=int, default=None,
+                    help="cut the real capture to this many events/messages (smoke runs)")
     ap.add_argument("--json", help="also write the results here")
     a = ap.parse_args(argv)
     if lobkit._core.DEBUG_BUILD:
         sys.exit("refusing to benchmark a debug build of lobkit: pip install . (release)")
     res = {"machine": f"{platform.machine()} {platform.processor() or ''} "
                       f"{platform.python_version()}", "lobkit": lobkit.__version__}
-    path, real = binance_workload()
+    path, real = binance_workload(a.real_max)
     ev = synthetic_l2(a.events, seed=42)
     synth_stream = Workload("synthetic_l2(seed=42)", ev[: a.stream_events], 0.01, 0.001, 2, 3)
     synth_bulk = Workload("synthetic_l2(seed=42)", ev, 0.01, 0.001, 2, 3)
@@ -395,7 +397,7 @@ def main(argv=None):
     streaming(synth_stream, a.repeat, res, "synth", order_book=True)
     bulk(real, a.repeat, res, "real")
     bulk(synth_bulk, a.repeat, res, "synth")
-    feed_messages(path, a.repeat, res)
+    feed_messages(path, a.repeat, res, a.real_max)
     if not a.skip_l3:
         l3_and_signals(ev, a.repeat, res)
     if a.json:

@@ -65,6 +65,8 @@ pub struct Instrument<B> {
     /// cost a depth-0 bulk replay ~15% more instructions).
     last: Step,
     events: u64,
+    /// The last level change of an event before the last one; what
+    /// [`Self::last_change`] returns when the last event made none.
     last_change: Option<LevelChange>,
     check_ts: bool,
     msg_hidden: bool,
@@ -165,7 +167,8 @@ impl<B: Book> Instrument<B> {
     /// and leaves it as it was).
     #[inline]
     pub fn last_change(&self) -> Option<LevelChange> {
-        self.last_change
+        let c = &self.last.changes;
+        c.second.or(c.first).or(self.last_change)
     }
 
     /// Reject events whose `ts` is earlier than the last one's (default on).
@@ -302,7 +305,17 @@ impl<B: Book> Instrument<B> {
                 });
             }
         }
-        self.last.changes = self.book.apply_event(ev)?;
+        let changes = self.book.apply_event(ev)?;
+        if changes.first.is_none() {
+            // No level change (TRADE, HALT, CLEAR): the last change stays
+            // what it was, which may live in the previous step's records —
+            // keep it before they are overwritten. (Copying the change on
+            // every step instead cost ~10% of a depth-0 replay.)
+            if let Some(c) = self.last.changes.second.or(self.last.changes.first) {
+                self.last_change = Some(c);
+            }
+        }
+        self.last.changes = changes;
         *self.book.last_ts() = ev.ts;
         self.last.before = self.flow.top;
         self.last.index = self.events;
@@ -321,9 +334,6 @@ impl<B: Book> Instrument<B> {
                     p.on_change(c, self.book.levels());
                 }
             }
-        }
-        if changes.first.is_some() {
-            self.last_change = changes.second.or(changes.first);
         }
         if let Some(d) = self.detectors.as_deref_mut() {
             let cx = Ctx {

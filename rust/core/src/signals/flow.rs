@@ -41,6 +41,18 @@ impl Flow {
     /// market orders).
     #[inline(always)]
     pub fn step(&mut self, l2: &L2Book, ev: &Event, ch: &Changes, hidden: bool) {
+        if ch.first.is_some()
+            && !ch.first.is_some_and(|c| c.best_changed())
+            && !ch.second.is_some_and(|c| c.best_changed())
+        {
+            // Level changes behind the touch only (most events of a deep
+            // book): the top is as it was, so eq. 10 gives 0, and eq. 4
+            // counts no flow away from the touch. The general path below
+            // gives the same (tests/test_signals*.py and the proptests).
+            self.last = 0;
+            self.msg_last = 0;
+            return;
+        }
         let cur = Top::of(l2);
         self.last = ofi(&self.top, &cur);
         self.total = self.total.saturating_add(self.last);

@@ -26,14 +26,11 @@ use crate::types::{kind, Event};
 /// and Zhang 2023), which is how the bulk replay uses it.
 #[inline]
 pub fn bid_term(prev_p: i64, prev_q: i64, p: i64, q: i64) -> i64 {
-    // Empty side = price -inf.
+    // Empty side = price -inf: i64::MIN serves, since book prices (and their
+    // negations, see `ask_term`) lie within ±2^60.
     let (pp, np) = (
-        if prev_q > 0 {
-            prev_p as i128
-        } else {
-            i128::MIN
-        },
-        if q > 0 { p as i128 } else { i128::MIN },
+        if prev_q > 0 { prev_p } else { i64::MIN },
+        if q > 0 { p } else { i64::MIN },
     );
     let mut e = 0;
     if np >= pp {
