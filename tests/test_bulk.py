@@ -219,3 +219,31 @@ def test_progress_callback_error_interrupts_and_restores():
 def test_rust_panic_becomes_an_exception():
     with pytest.raises(errors.InternalError, match="internal error"):
         lobkit._core.panic_for_test()
+
+
+def test_auto_book_type_without_a_scan_matches_the_named_type():
+    """No book_type: an L2 book that restarts as L3 at the first L3 kind —
+    the same result as naming the type, in both error modes, and ts copied
+    in the same pass."""
+    import numpy as np
+    from lobkit.testing import synthetic_l2, synthetic_l3
+
+    l3 = synthetic_l3(5_000, seed=2)
+    # L2-compatible events first (a print, a clear), the first L3 kind later.
+    head = lobkit.make_events(ts=[l3["ts"][0]] * 2, kind=[lobkit.Kind.TRADE, lobkit.Kind.CLEAR],
+                              side=[1, 0], price=[l3["price"][0], 0], size=[1, 0])
+    from lobkit.io import concat
+
+    ev = concat([head, l3])
+    for on_error in ("raise", "skip"):
+        auto = lobkit.replay(ev, depth=3, on_error=on_error)
+        named = lobkit.replay(ev, depth=3, on_error=on_error, book_type="l3")
+        assert isinstance(auto.book, lobkit.L3Book) and auto.skipped == named.skipped == 0
+        np.testing.assert_array_equal(auto.bid_price, named.bid_price)
+        np.testing.assert_array_equal(auto.ask_size, named.ask_size)
+        np.testing.assert_array_equal(auto.ts, ev["ts"])
+    l2 = synthetic_l2(5_000, seed=2)
+    r = lobkit.replay(l2, depth=0)
+    assert isinstance(r.book, lobkit.L2Book)
+    np.testing.assert_array_equal(r.ts, l2["ts"])
+    assert r.ts.flags.c_contiguous and not np.shares_memory(r.ts, l2)

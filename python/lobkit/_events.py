@@ -217,9 +217,11 @@ def replay(
         raise ValueError(f"depth={depth}: must be >= 0")
     if chunk < 1:
         raise ValueError(f"chunk={chunk}: must be >= 1")
+    auto = book is None and book_type is None
     if book is None:
-        if book_type is None:
-            book_type = "l3" if _core.has_l3_kinds(events.view(np.uint8)) else "l2"
+        # No type named: an L2 book that stops at the first L3 kind (then
+        # an L3 book from the start) — no separate pass over the events.
+        book_type = book_type or "l2"
         if book_type == "l2":
             book = L2Book(tick_size=tick_size, lot_size=lot_size, cross_policy=cross_policy)
         elif book_type == "l3":
@@ -235,9 +237,16 @@ def replay(
     tick, lot = book.tick_size, book.lot_size
     opts = _detect.options(detect)
     t0 = time.perf_counter()
-    d = _core.replay(book, events.view(np.uint8), depth=depth, on_error=on_error, check_ts=check_ts,
+    raw = events.view(np.uint8)
+    d = _core.replay(book, raw, depth=depth, on_error=on_error, check_ts=check_ts,
                      chunk=chunk, signals=signals, progress=cb, ofi_msg_hidden=ofi_msg_hidden,
-                     trade_sign=trade_sign, detect=opts)
+                     trade_sign=trade_sign, detect=opts, stop_at_l3=auto)
+    if d.get("needs_l3"):
+        book = L3Book(tick_size=tick_size, lot_size=lot_size, cross_policy=cross_policy,
+                      unknown_id=unknown_id)
+        d = _core.replay(book, raw, depth=depth, on_error=on_error, check_ts=check_ts,
+                         chunk=chunk, signals=signals, progress=cb, ofi_msg_hidden=ofi_msg_hidden,
+                         trade_sign=trade_sign, detect=opts)
     secs = time.perf_counter() - t0
     by_kind = {BY_CODE[i].__name__: c for i, c in enumerate(d["skipped_by_code"]) if c}
     return ReplayResult(
@@ -253,5 +262,5 @@ def replay(
         weighted_mid=(to_price(d["weighted_mid"], tick) if "weighted_mid" in d else None),
         ofi_levels=d.get("ofi_levels"), ofi_msg=d.get("ofi_msg"),
         alerts=(_detect.to_array(d["alerts"], tick, lot) if opts is not None else None),
-        ts=np.ascontiguousarray(events["ts"]), tick_size=tick, lot_size=lot,
+        ts=d["ts"], tick_size=tick, lot_size=lot,
     )

@@ -141,6 +141,12 @@ pub mod kind {
     /// Largest valid code.
     pub const MAX: u8 = 10;
 
+    /// True for the order-by-order kinds (an L2 book refuses them).
+    #[inline]
+    pub fn is_l3(kind: u8) -> bool {
+        matches!(kind, ADD | CANCEL | DELETE | MODIFY | EXECUTE | SEED)
+    }
+
     /// Name of a kind code, for messages and the Python side.
     pub fn name(k: u8) -> &'static str {
         match k {

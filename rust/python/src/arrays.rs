@@ -200,6 +200,7 @@ pub fn output_dict<'py>(
     let depth = out.depth;
     let n = out.best_bid_price.len();
     d.set_item("depth", depth)?;
+    d.set_item("ts", to_numpy(py, out.ts))?;
     d.set_item("bid_price", to_numpy2(py, out.bid_price, n, depth)?)?;
     d.set_item("bid_size", to_numpy2(py, out.bid_size, n, depth)?)?;
     d.set_item("ask_price", to_numpy2(py, out.ask_price, n, depth)?)?;
@@ -323,21 +324,4 @@ pub fn synthetic_l3<'py>(
     let live = crate::args::bounded("live", live, 1, 1 << 24, "resting orders")?;
     let ev = py.detach(|| lobkit_core::synth::l3_stream(n, seed, mid, live));
     Ok(PyArray1::from_slice(py, bytemuck::cast_slice(&ev)))
-}
-
-/// True when any event has an L3-only kind (ADD, CANCEL, DELETE, MODIFY,
-/// EXECUTE, SEED): picks the book type for `lobkit.replay` without a numpy
-/// pass over a strided column.
-#[pyfunction]
-pub fn has_l3_kinds(py: Python<'_>, events: PyReadonlyArray1<'_, u8>) -> PyResult<bool> {
-    use lobkit_core::kind;
-    let evs = crate::arrays::events("events", &events)?;
-    Ok(py.detach(|| {
-        evs.iter().any(|e| {
-            matches!(
-                e.kind,
-                kind::ADD | kind::CANCEL | kind::DELETE | kind::MODIFY | kind::EXECUTE | kind::SEED
-            )
-        })
-    }))
 }

@@ -43,7 +43,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<feeds::KrakenSync>()?;
     m.add_function(wrap_pyfunction!(feeds::snapshots_to_events, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::synthetic_l2, m)?)?;
-    m.add_function(wrap_pyfunction!(arrays::has_l3_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::synthetic_l3, m)?)?;
     m.add_class::<engine::PyEngine>()?;
     m.add_class::<publish::PyReader>()?;

@@ -4,7 +4,7 @@
 mod record;
 
 use crate::book::Book;
-use crate::error::{Error, N_ERROR_CODES};
+use crate::error::{Error, ErrorKind, N_ERROR_CODES};
 use crate::instrument::Instrument;
 use crate::signals::trade_flow::TradeSign;
 use crate::types::Event;
@@ -23,6 +23,12 @@ pub enum OnError {
 /// Replay options.
 #[derive(Clone, Copy, Debug)]
 pub struct ReplayConfig {
+    /// The book is a price-level book chosen because the caller named no
+    /// type: stop at the first order-by-order event (book restored) with
+    /// [`ReplayError::NeedsL3`], so the caller can start over with an L3
+    /// book. Spares every L2 replay a separate pass over the events to
+    /// choose the type.
+    pub stop_at_l3: bool,
     /// Levels recorded per side per event (0 = best bid/ask only).
     pub depth: usize,
     /// Error policy.
@@ -52,6 +58,7 @@ impl Default for ReplayConfig {
             signals: false,
             ofi_msg_hidden: false,
             trade_sign: TradeSign::Feed,
+            stop_at_l3: false,
         }
     }
 }
@@ -62,6 +69,10 @@ impl Default for ReplayConfig {
 pub struct ReplayOutput {
     /// Levels per side per row.
     pub depth: usize,
+    /// `(n,)` each event's timestamp (ns), copied while the event is in
+    /// cache: a separate pass over the strided `ts` field of the input
+    /// re-read the whole event array (~10% of a depth-0 replay).
+    pub ts: Vec<i64>,
     /// `(n, depth)` bid prices.
     pub bid_price: Vec<i64>,
     /// `(n, depth)` bid sizes.
@@ -121,6 +132,9 @@ pub enum ReplayError {
     Event(Error),
     /// The progress callback asked to stop (Ctrl-C); the book was restored.
     Interrupted,
+    /// [`ReplayConfig::stop_at_l3`] met an order-by-order event; the book
+    /// was restored.
+    NeedsL3,
     /// The output columns would not fit in memory (nothing was allocated
     /// or applied): `bytes` needed, `limit` the machine's physical memory.
     TooLarge {
@@ -138,8 +152,8 @@ pub const MAX_DEPTH: usize = 1 << 20;
 /// Bytes of output columns a replay of `n` events with `cfg` allocates.
 pub fn output_bytes(n: usize, cfg: &ReplayConfig) -> u64 {
     let (n, d) = (n as u64, cfg.depth.min(MAX_DEPTH) as u64);
-    // best bid/ask (4) + 4 × depth level columns; signals: 5 + depth more.
-    let mut cols = 4u64.saturating_add(d.saturating_mul(4));
+    // ts + best bid/ask (5) + 4 × depth level columns; signals: 5 + depth more.
+    let mut cols = 5u64.saturating_add(d.saturating_mul(4));
     if cfg.signals {
         cols = cols.saturating_add(5).saturating_add(d);
     }
@@ -231,6 +245,14 @@ fn replay_steps<B: Book>(
             let i = start + i;
             let applied = match inst.step(ev) {
                 Ok(()) => true,
+                Err(ErrorKind::InvalidKind { kind: k, .. })
+                    if cfg.stop_at_l3 && crate::types::kind::is_l3(k) =>
+                {
+                    if let Some(cp) = cp.take() {
+                        inst.restore(cp);
+                    }
+                    return Err(ReplayError::NeedsL3);
+                }
                 Err(kind) => match cfg.on_error {
                     OnError::Raise => {
                         if let Some(cp) = cp.take() {

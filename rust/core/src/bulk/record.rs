@@ -106,6 +106,7 @@ impl Recorder {
         // Zeroed buffers come from calloc: empty levels cost nothing to write.
         let mut out = ReplayOutput {
             depth: d,
+            ts: column(n),
             bid_price: column(n * d),
             bid_size: column(n * d),
             ask_price: column(n * d),
@@ -187,6 +188,7 @@ impl Recorder {
         }
         let top = flow.top;
         let out = &mut self.out;
+        out.ts[i] = ev.ts;
         out.best_bid_price[i] = top.bid_price;
         out.best_bid_size[i] = top.bid_qty;
         out.best_ask_price[i] = top.ask_price;

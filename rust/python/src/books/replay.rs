@@ -82,6 +82,12 @@ fn run<'py, B: Book + Send>(
             limit as f64 / (1u64 << 30) as f64,
             bulk::MAX_DEPTH
         ))),
+        Err(ReplayError::NeedsL3) => {
+            // The caller (lobkit.replay) starts over with an L3 book.
+            let d = PyDict::new(py);
+            d.set_item("needs_l3", true)?;
+            Ok(d)
+        }
         Err(ReplayError::Interrupted) => {
             Err(pending.unwrap_or_else(|| PyKeyboardInterrupt::new_err("replay interrupted")))
         }
@@ -90,7 +96,7 @@ fn run<'py, B: Book + Send>(
 
 /// Bulk replay through an `L2Book` or `L3Book` (see `lobkit.replay`).
 #[pyfunction]
-#[pyo3(signature = (book, events, *, depth, on_error, check_ts, chunk, signals=false, progress=None, ofi_msg_hidden=false, trade_sign="feed", detect=None))]
+#[pyo3(signature = (book, events, *, depth, on_error, check_ts, chunk, signals=false, progress=None, ofi_msg_hidden=false, trade_sign="feed", detect=None, stop_at_l3=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn replay<'py>(
     py: Python<'py>,
@@ -105,6 +111,7 @@ pub fn replay<'py>(
     ofi_msg_hidden: bool,
     trade_sign: &str,
     detect: Option<&Bound<'py, PyDict>>,
+    stop_at_l3: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let evs = crate::arrays::events("events", &events)?;
     let detect = detect
@@ -122,6 +129,7 @@ pub fn replay<'py>(
                 "trade_sign={trade_sign:?}: expected 'feed', 'lee_ready' or 'tick'"
             ))
         })?,
+        stop_at_l3,
     };
     if let Ok(b) = book.cast::<PyL2Book>() {
         run(
