@@ -201,7 +201,17 @@ impl SlotWriter<'_> {
             return;
         };
         // Slot word 8l + j is data word 8l + j - 1 (slot word 0 is the seq).
-        let (skip, first) = if l == 0 { (1, 0) } else { (0, 8 * l - 1) };
+        let first = (8 * l).wrapping_sub(1);
+        if let Some(full) = cur.get(first..first.wrapping_add(8)) {
+            if l > 0 {
+                // A whole line: eight stores, no per-word checks.
+                for (a, &v) in line.0.iter().zip(full) {
+                    a.store(v, Ordering::Relaxed);
+                }
+                return;
+            }
+        }
+        let (skip, first) = if l == 0 { (1, 0) } else { (0, first) };
         let src = cur.get(first..).unwrap_or(&[]);
         for (a, &v) in line.0[skip..].iter().zip(src) {
             a.store(v, Ordering::Relaxed);
@@ -490,9 +500,11 @@ impl Publisher {
             let (lo, hi) = hist.iter().fold(EMPTY, |a, &r| union(a, r));
             let since = n - k;
             let hi = hi.min(gen.len());
-            for (l, &g) in gen.iter().enumerate().take(hi).skip(lo) {
-                if g > since {
-                    w.store_line(l, cur);
+            if let Some(g) = gen.get(lo..hi) {
+                for (k, &g) in g.iter().enumerate() {
+                    if g > since {
+                        w.store_line(lo + k, cur);
+                    }
                 }
             }
         });
