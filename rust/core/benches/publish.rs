@@ -153,58 +153,61 @@ fn run_seqlock(events: &Arc<Vec<Event>>, readers: usize) -> Run {
     )
 }
 
-fn run_mutex(events: &Arc<Vec<Event>>, readers: usize) -> Run {
-    let progress = Arc::new(Progress(AtomicU64::new(0)));
-    let shared = Arc::new(Mutex::new(Instrument::new(L2Book::new())));
-    let (evs, p, w) = (events.clone(), progress.clone(), shared.clone());
-    measure(
-        readers,
-        &progress,
-        move || {
-            writer_loop(&evs, &p, |e| {
-                if let Ok(mut g) = w.lock() {
-                    let _ = g.step(e);
-                }
-            })
-        },
-        move |stop, progress| {
-            let (mut buf, mut n, mut lags) = (Vec::with_capacity(64), 0u64, Vec::new());
-            while !stop.load(Ordering::Relaxed) {
-                let ev = match shared.lock() {
-                    Ok(g) => copy_locked(&g, &mut buf),
-                    Err(_) => break,
-                };
-                let at = progress.0.load(Ordering::Relaxed);
-                n += 1;
-                if n & 255 == 0 {
-                    lags.push(at.saturating_sub(ev));
-                }
-            }
-            (n, lags)
-        },
-    )
+/// A lock around the instrument: the writer applies under `write`, a
+/// reader copies under `read` (a `Mutex` has one mode for both).
+trait Guarded: Send + Sync + 'static {
+    fn new(i: Instrument<L2Book>) -> Self;
+    fn write(&self, f: impl FnOnce(&mut Instrument<L2Book>));
+    fn read(&self, f: impl FnOnce(&Instrument<L2Book>) -> u64) -> Option<u64>;
 }
 
-fn run_rwlock(events: &Arc<Vec<Event>>, readers: usize) -> Run {
+impl Guarded for Mutex<Instrument<L2Book>> {
+    fn new(i: Instrument<L2Book>) -> Self {
+        Mutex::new(i)
+    }
+    fn write(&self, f: impl FnOnce(&mut Instrument<L2Book>)) {
+        if let Ok(mut g) = self.lock() {
+            f(&mut g);
+        }
+    }
+    fn read(&self, f: impl FnOnce(&Instrument<L2Book>) -> u64) -> Option<u64> {
+        self.lock().ok().map(|g| f(&g))
+    }
+}
+
+impl Guarded for RwLock<Instrument<L2Book>> {
+    fn new(i: Instrument<L2Book>) -> Self {
+        RwLock::new(i)
+    }
+    fn write(&self, f: impl FnOnce(&mut Instrument<L2Book>)) {
+        if let Ok(mut g) = RwLock::write(self) {
+            f(&mut g);
+        }
+    }
+    fn read(&self, f: impl FnOnce(&Instrument<L2Book>) -> u64) -> Option<u64> {
+        RwLock::read(self).ok().map(|g| f(&g))
+    }
+}
+
+fn run_locked<L: Guarded>(events: &Arc<Vec<Event>>, readers: usize) -> Run {
     let progress = Arc::new(Progress(AtomicU64::new(0)));
-    let shared = Arc::new(RwLock::new(Instrument::new(L2Book::new())));
+    let shared = Arc::new(L::new(Instrument::new(L2Book::new())));
     let (evs, p, w) = (events.clone(), progress.clone(), shared.clone());
     measure(
         readers,
         &progress,
         move || {
             writer_loop(&evs, &p, |e| {
-                if let Ok(mut g) = w.write() {
+                w.write(|g| {
                     let _ = g.step(e);
-                }
+                })
             })
         },
         move |stop, progress| {
             let (mut buf, mut n, mut lags) = (Vec::with_capacity(64), 0u64, Vec::new());
             while !stop.load(Ordering::Relaxed) {
-                let ev = match shared.read() {
-                    Ok(g) => copy_locked(&g, &mut buf),
-                    Err(_) => break,
+                let Some(ev) = shared.read(|g| copy_locked(g, &mut buf)) else {
+                    break;
                 };
                 let at = progress.0.load(Ordering::Relaxed);
                 n += 1;
@@ -253,8 +256,8 @@ fn main() {
     type Design = fn(&Arc<Vec<Event>>, usize) -> Run;
     let designs: [(&str, Design); 3] = [
         ("seqlock", run_seqlock),
-        ("mutex", run_mutex),
-        ("rwlock", run_rwlock),
+        ("mutex", run_locked::<Mutex<Instrument<L2Book>>>),
+        ("rwlock", run_locked::<RwLock<Instrument<L2Book>>>),
     ];
     for r in 0..cores {
         for (name, f) in designs {

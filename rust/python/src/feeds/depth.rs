@@ -195,8 +195,7 @@ pub struct DepthSync {
     inner: Keeper,
     messages: u64,
     /// The book `on_message_into` applies to (`BinanceDepth(..., book=)`).
-    book: Option<Py<crate::books::l2::PyL2Book>>,
-    scratch: Vec<lobkit_core::Event>,
+    owned: super::OwnedBook,
 }
 
 #[pymethods]
@@ -207,21 +206,20 @@ impl DepthSync {
         Ok(DepthSync {
             inner: Keeper::new(venue, tick, lot, ts)?,
             messages: 0,
-            book: None,
-            scratch: Vec::new(),
+            owned: Default::default(),
         })
     }
 
     /// Makes `book` the book `on_message_into` applies to (the caller
     /// checked its grid matches).
     fn bind_book(&mut self, book: Py<crate::books::l2::PyL2Book>) {
-        self.book = Some(book);
+        self.owned.bind(book);
     }
 
     /// The bound book, if any.
     #[getter]
     fn book(&self, py: Python<'_>) -> Option<Py<crate::books::l2::PyL2Book>> {
-        self.book.as_ref().map(|b| b.clone_ref(py))
+        self.owned.get(py)
     }
 
     /// One message (JSON bytes) parsed and applied to the bound book as one
@@ -235,23 +233,14 @@ impl DepthSync {
         message: &[u8],
         recv_ts: i64,
     ) -> PyResult<(u64, usize)> {
-        let Some(book) = &self.book else {
-            return Err(PyValueError::new_err(
-                "no book bound: construct the keeper with book=",
-            ));
-        };
         self.messages += 1;
         let before = self.inner.gaps().len();
-        let line = self.messages;
-        let mut b = book.bind(py).try_borrow_mut()?;
-        let (inner, scratch) = (&mut self.inner, &mut self.scratch);
-        let applied = crate::arrays::guard(py, || {
-            feed::apply_message(inner.feed(), &mut b.inst, message, recv_ts, line, scratch)
-                .map_err(|e| to_pyerr(py, &e))
-        })?;
+        let applied = self
+            .owned
+            .apply(py, self.inner.feed(), message, recv_ts, self.messages)?;
         self.inner.ids().clear();
         self.inner.bound_tickers();
-        Ok((applied.applied, self.inner.gaps().len() - before))
+        Ok((applied, self.inner.gaps().len() - before))
     }
 
     /// One message (JSON bytes); returns `(events_u8, new_gaps)`.

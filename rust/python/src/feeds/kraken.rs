@@ -67,8 +67,7 @@ pub struct KrakenSync {
     inner: kraken::KrakenBook,
     lines: u64,
     /// The book `on_message_into` applies to (`KrakenDepth(..., book=)`).
-    book: Option<Py<crate::books::l2::PyL2Book>>,
-    scratch: Vec<lobkit_core::Event>,
+    owned: super::OwnedBook,
 }
 
 #[pymethods]
@@ -79,20 +78,19 @@ impl KrakenSync {
         Ok(KrakenSync {
             inner: kraken::KrakenBook::new(grid("tick_size", tick)?, grid("lot_size", lot)?, pair),
             lines: 0,
-            book: None,
-            scratch: Vec::new(),
+            owned: Default::default(),
         })
     }
 
     /// Makes `book` the book `on_message_into` applies to.
     fn bind_book(&mut self, book: Py<crate::books::l2::PyL2Book>) {
-        self.book = Some(book);
+        self.owned.bind(book);
     }
 
     /// The bound book, if any.
     #[getter]
     fn book(&self, py: Python<'_>) -> Option<Py<crate::books::l2::PyL2Book>> {
-        self.book.as_ref().map(|b| b.clone_ref(py))
+        self.owned.get(py)
     }
 
     /// One message parsed and applied to the bound book as one message;
@@ -105,28 +103,12 @@ impl KrakenSync {
         message: &[u8],
         recv_ts: i64,
     ) -> PyResult<(u64, usize)> {
-        let Some(book) = &self.book else {
-            return Err(pyo3::exceptions::PyValueError::new_err(
-                "no book bound: construct the keeper with book=",
-            ));
-        };
         self.lines += 1;
         let before = self.inner.mismatches.len();
-        let line = self.lines;
-        let mut b = book.bind(py).try_borrow_mut()?;
-        let (inner, scratch) = (&mut self.inner, &mut self.scratch);
-        let applied = crate::arrays::guard(py, || {
-            lobkit_core::io::feed::apply_message(
-                inner,
-                &mut b.inst,
-                message,
-                recv_ts,
-                line,
-                scratch,
-            )
-            .map_err(|e| crate::errors::to_pyerr(py, &e))
-        })?;
-        Ok((applied.applied, self.inner.mismatches.len() - before))
+        let applied = self
+            .owned
+            .apply(py, &mut self.inner, message, recv_ts, self.lines)?;
+        Ok((applied, self.inner.mismatches.len() - before))
     }
 
     /// One websocket message (JSON bytes) received at `recv_ts` ns; returns

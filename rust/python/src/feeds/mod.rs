@@ -51,3 +51,45 @@ pub(crate) fn ts_source(ts: &str) -> PyResult<TsSource> {
         ))),
     }
 }
+
+/// The book a streaming keeper owns (`BinanceDepth(..., book=)`, same for
+/// Bybit and Kraken), and the buffer its messages' events pass through.
+#[derive(Debug, Default)]
+pub(crate) struct OwnedBook {
+    book: Option<Py<crate::books::l2::PyL2Book>>,
+    scratch: Vec<Event>,
+}
+
+impl OwnedBook {
+    pub(crate) fn bind(&mut self, book: Py<crate::books::l2::PyL2Book>) {
+        self.book = Some(book);
+    }
+
+    pub(crate) fn get(&self, py: Python<'_>) -> Option<Py<crate::books::l2::PyL2Book>> {
+        self.book.as_ref().map(|b| b.clone_ref(py))
+    }
+
+    /// One message through `feed` into the book as one message (see
+    /// `lobkit_core::io::feed::apply_message`); returns the events applied.
+    pub(crate) fn apply(
+        &mut self,
+        py: Python<'_>,
+        feed: &mut (impl lobkit_core::io::feed::Feed + ?Sized),
+        message: &[u8],
+        recv_ts: i64,
+        line: u64,
+    ) -> PyResult<u64> {
+        let Some(book) = &self.book else {
+            return Err(PyValueError::new_err(
+                "no book bound: construct the keeper with book=",
+            ));
+        };
+        let mut b = book.bind(py).try_borrow_mut()?;
+        let scratch = &mut self.scratch;
+        crate::arrays::guard(py, || {
+            lobkit_core::io::feed::apply_message(feed, &mut b.inst, message, recv_ts, line, scratch)
+                .map(|a| a.applied)
+                .map_err(|e| to_pyerr(py, &e))
+        })
+    }
+}
