@@ -326,3 +326,45 @@ def test_damaged_dbn_files_are_parse_errors(tmp_path, shared_data):
             except errors.LobkitError:
                 errors_seen += 1
     assert tried == 80 and errors_seen > 0
+
+
+@pytest.mark.parametrize("call,cls,field", [
+    (lambda b: b.update_ticks(1, 2**70, 5), "InvalidPriceError", "price"),
+    (lambda b: b.update_ticks(1, -2**70, 5), "InvalidPriceError", "price"),
+    (lambda b: b.update_ticks(1, 100, 2**70), "InvalidSizeError", "size"),
+    (lambda b: b.update_ticks(1, 100, -2**70), "InvalidSizeError", "size"),
+    (lambda b: b.update_ticks(2**70, 100, 5), "InvalidSideError", "side"),
+    (lambda b: b.update_ticks(1, 100, 5, ts=2**70), "TimestampOrderError", "ts"),
+    (lambda b: b.update_ticks(1, 100, 5, ts=-2**70), "TimestampOrderError", "ts"),
+    (lambda b: b.apply_event(2**70, 1, 100, 5), "InvalidKindError", "kind"),
+    (lambda b: b.apply_event(1, 1, 2**100, 5), "InvalidPriceError", "price"),
+    (lambda b: b.update("bid", 1.0, 1.0, ts=2**64), "TimestampOrderError", "ts"),
+])
+def test_ints_beyond_64_bits_are_typed_errors_on_l2(call, cls, field):
+    """A Python int outside int64 is the book's typed error (index, field),
+    not a bare OverflowError, and changes nothing."""
+    b = lobkit.L2Book()
+    b.update_ticks(1, 100, 5, ts=10)
+    before = (b.events, b.bids(10, ticks=True).tolist(), b.last_ts)
+    with pytest.raises(getattr(lobkit.errors, cls)) as e:
+        call(b)
+    assert (e.value.index, e.value.field) == (1, field)
+    assert (b.events, b.bids(10, ticks=True).tolist(), b.last_ts) == before
+
+
+@pytest.mark.parametrize("call,cls,field", [
+    (lambda b: b.add_ticks(2, 1, 2**65, 5), "InvalidPriceError", "price"),
+    (lambda b: b.add_ticks(2, 1, 100, 2**65), "InvalidSizeError", "size"),
+    (lambda b: b.cancel_ticks(1, -2**65), "InvalidSizeError", "size"),
+    (lambda b: b.execute_ticks(1, 2**65), "InvalidSizeError", "size"),
+    (lambda b: b.modify_ticks(1, 2**65, 1), "InvalidPriceError", "price"),
+    (lambda b: b.delete(1, ts=2**65), "TimestampOrderError", "ts"),
+])
+def test_ints_beyond_64_bits_are_typed_errors_on_l3(call, cls, field):
+    b = lobkit.L3Book()
+    b.add_ticks(1, 1, 100, 5, ts=10)
+    before = (b.events, b.bids(10, ticks=True).tolist(), b.order(1))
+    with pytest.raises(getattr(lobkit.errors, cls)) as e:
+        call(b)
+    assert (e.value.index, e.value.field) == (1, field)
+    assert (b.events, b.bids(10, ticks=True).tolist(), b.order(1)) == before

@@ -3,6 +3,7 @@
 
 use super::grid::{policy_cross, side_i8, Grid};
 use super::view::book_class;
+use crate::args::Wide;
 use crate::errors::At;
 use lobkit_core::{kind, Event, Instrument, L2Book};
 use pyo3::prelude::*;
@@ -24,8 +25,22 @@ impl PyL2Book {
 
     /// One level set, in ticks/lots.
     #[inline]
-    fn set(&mut self, side: i8, price: i64, size: i64, ts: Option<i64>) -> PyResult<bool> {
-        let ev = Event::new(self.ts_or_last(ts), kind::SET_LEVEL, side, price, size, 0);
+    fn set(
+        &mut self,
+        py: Python<'_>,
+        side: i8,
+        price: i64,
+        size: i64,
+        ts: Option<Wide>,
+    ) -> PyResult<bool> {
+        let ev = Event::new(
+            self.ts_or_last(py, ts)?,
+            kind::SET_LEVEL,
+            side,
+            price,
+            size,
+            0,
+        );
         self.feed(ev)
     }
 }
@@ -52,22 +67,23 @@ book_class!(PyL2Book, 2, {
         side: &Bound<'_, PyAny>,
         price: f64,
         size: f64,
-        ts: Option<i64>,
+        ts: Option<Wide>,
     ) -> PyResult<bool> {
         let (s, p, q) = self.grid.level(py, side, price, size, self.inst.events())?;
-        self.set(s, p, q, ts)
+        self.set(py, s, p, q, ts)
     }
 
     /// Integer hot path: side 1/-1, price in ticks, size in lots, `ts` ns.
     #[pyo3(signature = (side, price, size, *, ts=None))]
     fn update_ticks(
         &mut self,
-        side: i64,
-        price: i64,
-        size: i64,
-        ts: Option<i64>,
+        py: Python<'_>,
+        side: Wide,
+        price: Wide,
+        size: Wide,
+        ts: Option<Wide>,
     ) -> PyResult<bool> {
-        self.set(side_i8(side), price, size, ts)
+        self.set(py, side_i8(side.v), price.v, size.v, ts)
     }
 
     /// Removes all levels of `side` (1/-1/'bid'/'ask'), or of both sides when None.
@@ -76,7 +92,7 @@ book_class!(PyL2Book, 2, {
         &mut self,
         py: Python<'_>,
         side: Option<&Bound<'_, PyAny>>,
-        ts: Option<i64>,
+        ts: Option<Wide>,
     ) -> PyResult<()> {
         self.clear_side(py, side, ts)
     }
@@ -92,9 +108,9 @@ book_class!(PyL2Book, 2, {
         bids: Vec<(f64, f64)>,
         asks: Vec<(f64, f64)>,
         ticks: bool,
-        ts: Option<i64>,
+        ts: Option<Wide>,
     ) -> PyResult<()> {
-        let ts = self.ts_or_last(ts);
+        let ts = self.ts_or_last(py, ts)?;
         let idx = self.inst.events();
         let mut evs = Vec::with_capacity(1 + bids.len() + asks.len());
         evs.push(Event::new(ts, kind::CLEAR, 0, 0, 0, 0));

@@ -4,6 +4,7 @@
 use super::grid::{policy_cross, policy_unknown, side_arg, side_i8, unknown_name, Grid};
 use super::l2::PyL2Book;
 use super::view::book_class;
+use crate::args::Wide;
 use crate::errors::At;
 use lobkit_core::{kind, Event, Instrument, L3Book};
 use pyo3::prelude::*;
@@ -48,14 +49,15 @@ impl PyL3Book {
     #[allow(clippy::too_many_arguments)]
     fn order_event(
         &mut self,
+        py: Python<'_>,
         k: u8,
         order_id: u64,
         side: i8,
         price: i64,
         size: i64,
-        ts: Option<i64>,
+        ts: Option<Wide>,
     ) -> PyResult<bool> {
-        let ev = Event::new(self.ts_or_last(ts), k, side, price, size, order_id);
+        let ev = Event::new(self.ts_or_last(py, ts)?, k, side, price, size, order_id);
         self.feed(ev)
     }
 }
@@ -89,23 +91,32 @@ book_class!(PyL3Book, 3, {
         side: &Bound<'_, PyAny>,
         price: f64,
         size: f64,
-        ts: Option<i64>,
+        ts: Option<Wide>,
     ) -> PyResult<bool> {
         let (s, p, q) = self.grid.level(py, side, price, size, self.inst.events())?;
-        self.order_event(kind::ADD, order_id, s, p, q, ts)
+        self.order_event(py, kind::ADD, order_id, s, p, q, ts)
     }
 
     /// Integer hot path of `add` (side 1/-1, ticks, lots, ns).
     #[pyo3(signature = (order_id, side, price, size, *, ts=None))]
     fn add_ticks(
         &mut self,
+        py: Python<'_>,
         order_id: u64,
-        side: i64,
-        price: i64,
-        size: i64,
-        ts: Option<i64>,
+        side: Wide,
+        price: Wide,
+        size: Wide,
+        ts: Option<Wide>,
     ) -> PyResult<bool> {
-        self.order_event(kind::ADD, order_id, side_i8(side), price, size, ts)
+        self.order_event(
+            py,
+            kind::ADD,
+            order_id,
+            side_i8(side.v),
+            price.v,
+            size.v,
+            ts,
+        )
     }
 
     /// Removes `size` (size units) from an order, keeping its priority; the
@@ -119,40 +130,41 @@ book_class!(PyL3Book, 3, {
         size: Option<f64>,
         side: Option<&Bound<'_, PyAny>>,
         price: Option<f64>,
-        ts: Option<i64>,
+        ts: Option<Wide>,
     ) -> PyResult<bool> {
         let (s, p) = self.hints(py, side, price)?;
         match size {
-            None => self.order_event(kind::DELETE, order_id, s, p, 0, ts),
+            None => self.order_event(py, kind::DELETE, order_id, s, p, 0, ts),
             Some(q) => {
                 let q = self.grid.size(py, q, self.inst.events())?;
-                self.order_event(kind::CANCEL, order_id, s, p, q, ts)
+                self.order_event(py, kind::CANCEL, order_id, s, p, q, ts)
             }
         }
     }
 
     /// Integer hot path of `cancel` (lots; size 0 deletes the whole order).
-    #[pyo3(signature = (order_id, size, side=0, price=0, *, ts=None))]
+    #[pyo3(signature = (order_id, size, side=Wide::ZERO, price=Wide::ZERO, *, ts=None), text_signature = "($self, order_id, size, side=0, price=0, *, ts=None)")]
     fn cancel_ticks(
         &mut self,
+        py: Python<'_>,
         order_id: u64,
-        size: i64,
-        side: i64,
-        price: i64,
-        ts: Option<i64>,
+        size: Wide,
+        side: Wide,
+        price: Wide,
+        ts: Option<Wide>,
     ) -> PyResult<bool> {
-        let k = if size == 0 {
+        let k = if size.v == 0 {
             kind::DELETE
         } else {
             kind::CANCEL
         };
-        self.order_event(k, order_id, side_i8(side), price, size, ts)
+        self.order_event(py, k, order_id, side_i8(side.v), price.v, size.v, ts)
     }
 
     /// Deletes an order whatever its remaining size.
     #[pyo3(signature = (order_id, *, ts=None))]
-    fn delete(&mut self, order_id: u64, ts: Option<i64>) -> PyResult<bool> {
-        self.order_event(kind::DELETE, order_id, 0, 0, 0, ts)
+    fn delete(&mut self, py: Python<'_>, order_id: u64, ts: Option<Wide>) -> PyResult<bool> {
+        self.order_event(py, kind::DELETE, order_id, 0, 0, 0, ts)
     }
 
     /// `size` (size units) of a resting order traded.
@@ -164,24 +176,33 @@ book_class!(PyL3Book, 3, {
         size: f64,
         side: Option<&Bound<'_, PyAny>>,
         price: Option<f64>,
-        ts: Option<i64>,
+        ts: Option<Wide>,
     ) -> PyResult<bool> {
         let (s, p) = self.hints(py, side, price)?;
         let q = self.grid.size(py, size, self.inst.events())?;
-        self.order_event(kind::EXECUTE, order_id, s, p, q, ts)
+        self.order_event(py, kind::EXECUTE, order_id, s, p, q, ts)
     }
 
     /// Integer hot path of `execute`.
-    #[pyo3(signature = (order_id, size, side=0, price=0, *, ts=None))]
+    #[pyo3(signature = (order_id, size, side=Wide::ZERO, price=Wide::ZERO, *, ts=None), text_signature = "($self, order_id, size, side=0, price=0, *, ts=None)")]
     fn execute_ticks(
         &mut self,
+        py: Python<'_>,
         order_id: u64,
-        size: i64,
-        side: i64,
-        price: i64,
-        ts: Option<i64>,
+        size: Wide,
+        side: Wide,
+        price: Wide,
+        ts: Option<Wide>,
     ) -> PyResult<bool> {
-        self.order_event(kind::EXECUTE, order_id, side_i8(side), price, size, ts)
+        self.order_event(
+            py,
+            kind::EXECUTE,
+            order_id,
+            side_i8(side.v),
+            price.v,
+            size.v,
+            ts,
+        )
     }
 
     /// The order now rests at `price` with `size`. Size down at the same price
@@ -193,24 +214,25 @@ book_class!(PyL3Book, 3, {
         order_id: u64,
         price: f64,
         size: f64,
-        ts: Option<i64>,
+        ts: Option<Wide>,
     ) -> PyResult<bool> {
         let i = self.inst.events();
         let p = self.grid.price(py, price, i)?;
         let q = self.grid.size(py, size, i)?;
-        self.order_event(kind::MODIFY, order_id, 0, p, q, ts)
+        self.order_event(py, kind::MODIFY, order_id, 0, p, q, ts)
     }
 
     /// Integer hot path of `modify`.
     #[pyo3(signature = (order_id, price, size, *, ts=None))]
     fn modify_ticks(
         &mut self,
+        py: Python<'_>,
         order_id: u64,
-        price: i64,
-        size: i64,
-        ts: Option<i64>,
+        price: Wide,
+        size: Wide,
+        ts: Option<Wide>,
     ) -> PyResult<bool> {
-        self.order_event(kind::MODIFY, order_id, 0, price, size, ts)
+        self.order_event(py, kind::MODIFY, order_id, 0, price.v, size.v, ts)
     }
 
     /// Anonymous liquidity (no order id) at the front of (side, price): volume
@@ -222,10 +244,10 @@ book_class!(PyL3Book, 3, {
         side: &Bound<'_, PyAny>,
         price: f64,
         size: f64,
-        ts: Option<i64>,
+        ts: Option<Wide>,
     ) -> PyResult<bool> {
         let (s, p, q) = self.grid.level(py, side, price, size, self.inst.events())?;
-        self.order_event(kind::SEED, 0, s, p, q, ts)
+        self.order_event(py, kind::SEED, 0, s, p, q, ts)
     }
 
     /// Removes all orders of `side`, or of both sides when None.
@@ -234,7 +256,7 @@ book_class!(PyL3Book, 3, {
         &mut self,
         py: Python<'_>,
         side: Option<&Bound<'_, PyAny>>,
-        ts: Option<i64>,
+        ts: Option<Wide>,
     ) -> PyResult<()> {
         self.clear_side(py, side, ts)
     }

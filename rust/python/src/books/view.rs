@@ -139,8 +139,16 @@ macro_rules! book_class {
             /// `ts` given, or the last event's (so a call without `ts=`
             /// never trips the timestamp order check).
             #[inline]
-            fn ts_or_last(&self, ts: Option<i64>) -> i64 {
-                ts.unwrap_or_else(|| self.inst.last_ts())
+            fn ts_or_last(&self, py: Python<'_>, ts: Option<$crate::args::Wide>) -> PyResult<i64> {
+                match ts {
+                    None => Ok(self.inst.last_ts()),
+                    Some(t) if t.overflow => {
+                        let index = self.inst.events();
+                        Err($crate::errors::edge_error(py, $crate::errors::code::TIMESTAMP_ORDER,
+                            format!("event {index}: ts is outside the int64 nanosecond range"), Some(index), "ts"))
+                    }
+                    Some(t) => Ok(t.v),
+                }
             }
 
             /// The one streaming step: `ev` through the instrument (flow,
@@ -154,9 +162,9 @@ macro_rules! book_class {
             }
 
             /// A CLEAR of `side` (None = both) as one event.
-            fn clear_side(&mut self, py: Python<'_>, side: Option<&Bound<'_, PyAny>>, ts: Option<i64>) -> PyResult<()> {
+            fn clear_side(&mut self, py: Python<'_>, side: Option<&Bound<'_, PyAny>>, ts: Option<$crate::args::Wide>) -> PyResult<()> {
                 let s = side.map(|s| $crate::books::grid::side_arg(py, s, self.inst.events())).transpose()?;
-                let ev = lobkit_core::Event::new(self.ts_or_last(ts), lobkit_core::kind::CLEAR, s.map_or(0, |s| s as i8), 0, 0, 0);
+                let ev = lobkit_core::Event::new(self.ts_or_last(py, ts)?, lobkit_core::kind::CLEAR, s.map_or(0, |s| s as i8), 0, 0, 0);
                 self.feed(ev).map(|_| ())
             }
         }
@@ -197,7 +205,8 @@ macro_rules! book_class {
             /// event's, as for the named methods. Returns True when a best changed.
             #[pyo3(signature = (kind, side, price, size, order_id=0, ts=None))]
             #[allow(clippy::too_many_arguments)]
-            fn apply_event(&mut self, py: Python<'_>, kind: i64, side: i64, price: i64, size: i64, order_id: u64, ts: Option<i64>) -> PyResult<bool> {
+            fn apply_event(&mut self, py: Python<'_>, kind: $crate::args::Wide, side: $crate::args::Wide, price: $crate::args::Wide, size: $crate::args::Wide, order_id: u64, ts: Option<$crate::args::Wide>) -> PyResult<bool> {
+                let (kind, side, price, size) = (kind.v, side.v, price.v, size.v);
                 // Out-of-range codes are the book's typed errors, not an
                 // OverflowError from the integer conversion.
                 let Ok(kind) = u8::try_from(kind) else {
@@ -205,7 +214,7 @@ macro_rules! book_class {
                     return Err($crate::errors::edge_error(py, $crate::errors::code::INVALID_KIND,
                         format!("event {index}: kind={kind} is not a lobkit.Kind code"), Some(index), "kind"));
                 };
-                let ts = self.ts_or_last(ts);
+                let ts = self.ts_or_last(py, ts)?;
                 let side = $crate::books::grid::side_i8(side);
                 self.feed(lobkit_core::Event::new(ts, kind, side, price, size, order_id))
             }
