@@ -117,6 +117,14 @@ def make_events(
     return out
 
 
+def _int_arg(name: str, v: Any) -> int:
+    """An integer argument, or a TypeError naming it (not a comparison error
+    from deep inside)."""
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name}={v!r}: expected an int")
+    return int(v)
+
+
 def check_events(events: Any, arg: str = "events") -> np.ndarray:
     """Validates an events argument: exact dtype, 1-D, C-contiguous."""
     if not isinstance(events, np.ndarray):
@@ -213,10 +221,12 @@ def replay(
     from ._core import L2Book, L3Book
 
     check_events(events)
+    depth, chunk = _int_arg("depth", depth), _int_arg("chunk", chunk)
     if depth < 0:
         raise ValueError(f"depth={depth}: must be >= 0")
     if chunk < 1:
         raise ValueError(f"chunk={chunk}: must be >= 1")
+    chunk = min(chunk, 1 << 40)  # a chunk longer than the events is the whole array
     auto = book is None and book_type is None
     if book is None:
         # No type named: an L2 book that stops at the first L3 kind (then

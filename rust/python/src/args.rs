@@ -19,13 +19,26 @@ pub fn timeout(name: &str, t: Option<f64>) -> PyResult<Option<Duration>> {
 }
 
 /// A size argument within `lo..=hi`, checked before it sizes anything.
-pub fn bounded(name: &str, v: usize, lo: usize, hi: usize, what: &str) -> PyResult<usize> {
-    if v < lo || v > hi {
-        return Err(PyValueError::new_err(format!(
-            "{name}={v}: must be within {lo}..={hi} ({what})"
-        )));
+/// Taken as a [`Wide`], so a negative or beyond-64-bit Python int gets this
+/// same message instead of PyO3's bare `OverflowError`.
+pub fn bounded(name: &str, v: Wide, lo: usize, hi: usize, what: &str) -> PyResult<usize> {
+    match usize::try_from(v.v) {
+        Ok(u) if !v.overflow && (lo..=hi).contains(&u) => Ok(u),
+        _ => {
+            let shown = if v.overflow {
+                if v.v < 0 {
+                    "-(beyond 64 bits)".to_string()
+                } else {
+                    "(beyond 64 bits)".to_string()
+                }
+            } else {
+                v.v.to_string()
+            };
+            Err(PyValueError::new_err(format!(
+                "{name}={shown}: must be within {lo}..={hi} ({what})"
+            )))
+        }
     }
-    Ok(v)
 }
 
 /// An integer argument of the `*_ticks` / `apply_event` methods (ticks,
@@ -45,10 +58,14 @@ pub struct Wide {
 
 impl Wide {
     /// 0, for defaults.
-    pub const ZERO: Wide = Wide {
-        v: 0,
-        overflow: false,
-    };
+    pub const ZERO: Wide = Wide::of(0);
+    /// 1, for defaults.
+    pub const ONE: Wide = Wide::of(1);
+
+    /// A value that fitted.
+    pub const fn of(v: i64) -> Wide {
+        Wide { v, overflow: false }
+    }
 }
 
 impl<'a, 'py> FromPyObject<'a, 'py> for Wide {
@@ -67,4 +84,10 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Wide {
             Err(e) => Err(e),
         }
     }
+}
+
+/// An index argument (an engine's instrument): negative or beyond 64 bits
+/// is a `ValueError` naming it; the caller checks the upper end.
+pub fn index(name: &str, v: Wide) -> PyResult<usize> {
+    bounded(name, v, 0, usize::MAX, "an index, 0 or more")
 }

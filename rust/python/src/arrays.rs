@@ -289,7 +289,7 @@ pub fn lobster_reconcile<'py>(
 #[pyo3(signature = (n, *, seed=0, mid=1_000_000))]
 pub fn synthetic_l2<'py>(
     py: Python<'py>,
-    n: usize,
+    n: crate::args::Wide,
     seed: u64,
     mid: i64,
 ) -> PyResult<Bound<'py, PyArray1<u8>>> {
@@ -300,7 +300,7 @@ pub fn synthetic_l2<'py>(
 
 /// Synthetic streams are held in memory twice while converted (40 bytes an
 /// event each): bounded to 2^26 events (2.7 GB) before generating.
-fn synthetic_len(n: usize) -> PyResult<usize> {
+fn synthetic_len(n: crate::args::Wide) -> PyResult<usize> {
     crate::args::bounded(
         "n",
         n,
@@ -312,13 +312,13 @@ fn synthetic_len(n: usize) -> PyResult<usize> {
 
 /// Seeded synthetic L3 stream (see `lobkit_core::synth::l3_stream`) as event bytes.
 #[pyfunction]
-#[pyo3(signature = (n, *, seed=0, mid=1_000_000, live=2_000))]
+#[pyo3(signature = (n, *, seed=0, mid=1_000_000, live=crate::args::Wide::of(2_000)), text_signature = "(n, *, seed=0, mid=1000000, live=2000)")]
 pub fn synthetic_l3<'py>(
     py: Python<'py>,
-    n: usize,
+    n: crate::args::Wide,
     seed: u64,
     mid: i64,
-    live: usize,
+    live: crate::args::Wide,
 ) -> PyResult<Bound<'py, PyArray1<u8>>> {
     let n = synthetic_len(n)?;
     let live = crate::args::bounded("live", live, 1, 1 << 24, "resting orders")?;

@@ -161,15 +161,15 @@ impl PyEngine {
 #[pymethods]
 impl PyEngine {
     #[new]
-    #[pyo3(signature = (books, *, capacity=65536, levels=10, check_ts=true, batch=256, on_error="raise", detect=None))]
+    #[pyo3(signature = (books, *, capacity=crate::args::Wide::of(65536), levels=crate::args::Wide::of(10), check_ts=true, batch=crate::args::Wide::of(256), on_error="raise", detect=None), text_signature = "(books, *, capacity=65536, levels=10, check_ts=True, batch=256, on_error='raise', detect=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         books: &Bound<'_, PyAny>,
-        capacity: usize,
-        levels: usize,
+        capacity: crate::args::Wide,
+        levels: crate::args::Wide,
         check_ts: bool,
-        batch: usize,
+        batch: crate::args::Wide,
         on_error: &str,
         detect: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
@@ -185,11 +185,7 @@ impl PyEngine {
                 )))
             }
         };
-        if levels == 0 || levels > 4096 {
-            return Err(PyValueError::new_err(format!(
-                "levels={levels}: must be within 1..4096"
-            )));
-        }
+        let levels = crate::args::bounded("levels", levels, 1, 4096, "levels per side")?;
         let list: Vec<Bound<'_, PyAny>> =
             if books.is_instance_of::<PyList>() || books.is_instance_of::<pyo3::types::PyTuple>() {
                 books.try_iter()?.collect::<PyResult<_>>()?
@@ -249,8 +245,9 @@ impl PyEngine {
     }
 
     /// A lock-free reader of instrument `instrument`'s snapshots.
-    #[pyo3(signature = (instrument=0))]
-    fn reader(&self, py: Python<'_>, instrument: usize) -> PyResult<PyReader> {
+    #[pyo3(signature = (instrument=crate::args::Wide::ZERO), text_signature = "($self, instrument=0)")]
+    fn reader(&self, py: Python<'_>, instrument: crate::args::Wide) -> PyResult<PyReader> {
+        let instrument = crate::args::index("instrument", instrument)?;
         let eng = py.detach(|| {
             self.inner
                 .lock()
@@ -272,20 +269,21 @@ impl PyEngine {
 
     /// Pushes an EVENT_DTYPE array (as bytes view) for `instrument`; see
     /// `lobkit.Engine.push`.
-    #[pyo3(signature = (events, instrument=0, timeout=None))]
+    #[pyo3(signature = (events, instrument=crate::args::Wide::ZERO, timeout=None), text_signature = "($self, events, instrument=0, timeout=None)")]
     fn push(
         &self,
         py: Python<'_>,
         events: PyReadonlyArray1<'_, u8>,
-        instrument: usize,
+        instrument: crate::args::Wide,
         timeout: Option<f64>,
     ) -> PyResult<usize> {
+        let instrument = crate::args::index("instrument", instrument)?;
         let evs = crate::arrays::events("events", &events)?;
         self.push_events(py, instrument, evs, timeout)
     }
 
     /// Pushes one event given in ticks/lots (the low-latency path).
-    #[pyo3(signature = (kind, side, price, size, order_id=0, ts=0, instrument=0, timeout=None))]
+    #[pyo3(signature = (kind, side, price, size, order_id=0, ts=0, instrument=crate::args::Wide::ZERO, timeout=None), text_signature = "($self, kind, side, price, size, order_id=0, ts=0, instrument=0, timeout=None)")]
     #[allow(clippy::too_many_arguments)]
     fn push_one(
         &self,
@@ -296,9 +294,10 @@ impl PyEngine {
         size: i64,
         order_id: u64,
         ts: i64,
-        instrument: usize,
+        instrument: crate::args::Wide,
         timeout: Option<f64>,
     ) -> PyResult<usize> {
+        let instrument = crate::args::index("instrument", instrument)?;
         let ev = Event::new(ts, kind, side, price, size, order_id);
         self.push_events(py, instrument, std::slice::from_ref(&ev), timeout)
     }

@@ -98,7 +98,7 @@ pub fn classify_trades<'py>(
     Ok(PyArray1::from_vec(py, out))
 }
 
-fn vpin_cfg(bucket_volume: i64, n_buckets: usize, bar_ns: i64) -> PyResult<VpinConfig> {
+fn vpin_cfg(bucket_volume: i64, n_buckets: crate::args::Wide, bar_ns: i64) -> PyResult<VpinConfig> {
     let n_buckets = crate::args::bounded("n_buckets", n_buckets, 1, 1 << 20, "VPIN buckets")?;
     let cfg = VpinConfig {
         bucket_volume,
@@ -123,7 +123,7 @@ pub fn vpin<'py>(
     price: PyReadonlyArray1<'py, i64>,
     size: PyReadonlyArray1<'py, i64>,
     bucket_volume: i64,
-    n_buckets: usize,
+    n_buckets: crate::args::Wide,
     bar_ns: i64,
 ) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, u64)> {
     let cfg = vpin_cfg(bucket_volume, n_buckets, bar_ns)?;
@@ -147,8 +147,8 @@ pub struct PyRolling {
 #[pymethods]
 impl PyRolling {
     #[new]
-    #[pyo3(signature = (by, size, width=1))]
-    fn new(by: &str, size: i64, width: usize) -> PyResult<Self> {
+    #[pyo3(signature = (by, size, width=crate::args::Wide::ONE), text_signature = "(by, size, width=1)")]
+    fn new(by: &str, size: i64, width: crate::args::Wide) -> PyResult<Self> {
         let width = crate::args::bounded("width", width, 1, 1 << 16, "values per event")?;
         Ok(PyRolling {
             inner: Rolling::new(window_arg(by, size)?, width),
@@ -190,8 +190,8 @@ pub struct PyVpin {
 #[pymethods]
 impl PyVpin {
     #[new]
-    #[pyo3(signature = (bucket_volume, n_buckets=50, bar_ns=60_000_000_000))]
-    fn new(bucket_volume: i64, n_buckets: usize, bar_ns: i64) -> PyResult<Self> {
+    #[pyo3(signature = (bucket_volume, n_buckets=crate::args::Wide::of(50), bar_ns=60_000_000_000), text_signature = "(bucket_volume, n_buckets=50, bar_ns=60000000000)")]
+    fn new(bucket_volume: i64, n_buckets: crate::args::Wide, bar_ns: i64) -> PyResult<Self> {
         let cfg = vpin_cfg(bucket_volume, n_buckets, bar_ns)?;
         Vpin::new(cfg)
             .map(|inner| PyVpin { inner })

@@ -102,6 +102,12 @@ impl Grid {
             mant /= 10;
             exp += 1;
         }
+        // A step outside [1e-24, 1e18] is a typo (e.g. "1e400"), not a market:
+        // every price would be off it, or its float form infinite.
+        let digits = mant.to_string().len() as i32;
+        if exp < -24 - (digits - 1) || exp + digits - 1 > 18 {
+            return Err(DecimalError::Range);
+        }
         Ok(Grid { mant, exp })
     }
 

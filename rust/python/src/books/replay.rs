@@ -102,10 +102,10 @@ pub fn replay<'py>(
     py: Python<'py>,
     book: &Bound<'py, PyAny>,
     events: numpy::PyReadonlyArray1<'py, u8>,
-    depth: usize,
+    depth: crate::args::Wide,
     on_error: &str,
     check_ts: bool,
-    chunk: usize,
+    chunk: crate::args::Wide,
     signals: bool,
     progress: Option<Py<PyAny>>,
     ofi_msg_hidden: bool,
@@ -117,6 +117,12 @@ pub fn replay<'py>(
     let detect = detect
         .map(|d| crate::detect::detect_config(Some(d)))
         .transpose()?;
+    // Beyond 64 bits (or usize) saturates: the core then refuses the depth
+    // as too large for memory, and any chunk beyond the events is all of them.
+    let (depth, chunk) = (
+        usize::try_from(depth.v.max(0)).unwrap_or(usize::MAX),
+        usize::try_from(chunk.v.max(1)).unwrap_or(usize::MAX),
+    );
     let cfg = ReplayConfig {
         depth,
         on_error: on_error_arg(on_error)?,

@@ -248,8 +248,9 @@ macro_rules! book_class {
             /// first call turns publication on: from then on every event
             /// (and every bulk call, at its end) publishes a snapshot, which
             /// never waits for readers.
-            #[pyo3(signature = (levels=10))]
-            fn reader(&mut self, levels: usize) -> PyResult<$crate::publish::PyReader> {
+            #[pyo3(signature = (levels=$crate::args::Wide::of(10)), text_signature = "($self, levels=10)")]
+            fn reader(&mut self, levels: $crate::args::Wide) -> PyResult<$crate::publish::PyReader> {
+                let levels = $crate::args::bounded("levels", levels, 1, 4096, "levels per side")?;
                 let r = self.inst.reader(levels).map_err(pyo3::exceptions::PyValueError::new_err)?;
                 Ok($crate::publish::PyReader::new(r, self.grid))
             }
