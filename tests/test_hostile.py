@@ -368,3 +368,14 @@ def test_ints_beyond_64_bits_are_typed_errors_on_l3(call, cls, field):
         call(b)
     assert (e.value.index, e.value.field) == (1, field)
     assert (b.events, b.bids(10, ticks=True).tolist(), b.order(1)) == before
+
+
+def test_lobster_time_beyond_int64_ns_is_a_parse_error(tmp_path):
+    """Found by the `lobster` cargo-fuzz target: seconds × 1e9 overflowed
+    (a release build would have wrapped it into another timestamp)."""
+    from lobkit.io import read_lobster
+    p = tmp_path / "X_2012-06-21_34200000_57600000_message_1.csv"
+    p.write_text("34200.1,1,1,100,5800000,1\n99999999999999999.5,1,2,100,5800000,1\n")
+    with pytest.raises(errors.ParseError) as e:
+        read_lobster(p)
+    assert e.value.field == "time" and "line 2" in str(e.value)

@@ -71,7 +71,11 @@ fn parse_time(s: &[u8], line: u64) -> Result<Ts, Error> {
             ns += 1;
         }
     }
-    Ok(secs * 1_000_000_000 + ns)
+    // A time beyond ~292 years in ns is not a trading day: refuse it (a
+    // release build would otherwise wrap it into some other timestamp).
+    secs.checked_mul(1_000_000_000)
+        .and_then(|t| t.checked_add(ns))
+        .ok_or_else(|| perr(line, "time", format!("time out of range: {:?}", show(s))))
 }
 
 /// Parses a whole message file (already decompressed).
