@@ -2,9 +2,11 @@
 
 :class:`Engine` runs one Rust thread that owns one book per instrument. The
 producer (your feed handler) pushes events into a bounded single-producer
-ring; the engine applies them off the Python thread and, after every batch
-it drains, publishes each changed book's top levels and signals into a
-sequence-locked block. Any number of :class:`Reader` objects, on any thread,
+ring; the engine applies them off the Python thread and, at every message
+boundary — the last event of each ``push`` and each event flagged
+:data:`~lobkit.io.F_LAST` — publishes that book's top levels and signals into
+a sequence-locked block, so a reader never sees a message half applied.
+``batch`` only bounds how many events the engine drains at a time. Any number of :class:`Reader` objects, on any thread,
 copy the latest snapshot without a lock and without ever making the engine
 wait (see ``rust/core/src/publish.rs`` for the memory-ordering argument).
 
