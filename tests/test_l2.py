@@ -151,3 +151,32 @@ class L2Machine(RuleBasedStateMachine):
 
 TestL2Machine = L2Machine.TestCase
 TestL2Machine.settings = settings(max_examples=150, stateful_step_count=60, deadline=None)
+
+
+def test_best_ticks_getters_reuse_the_int_while_the_best_stands():
+    """`best_*_ticks` hand back the same int object while the best price is
+    unchanged (a streaming loop reads them after every update) and a new one
+    as soon as it moves, on both sides and both books; pickling, clearing and
+    copying never carry a stale value."""
+    import copy
+    import pickle
+
+    b = lobkit.L2Book()
+    b.update_ticks(1, 100_000, 5)
+    b.update_ticks(-1, 100_010, 5)
+    first = b.best_bid_ticks
+    b.update_ticks(1, 99_990, 7)          # behind the touch: best unchanged
+    assert b.best_bid_ticks is first and b.best_ask_ticks == 100_010
+    b.update_ticks(1, 100_001, 1)
+    assert b.best_bid_ticks == 100_001 and b.best_ask_ticks == 100_010
+    b.update_ticks(1, 100_001, 0)
+    assert b.best_bid_ticks == 100_000
+    for c in (pickle.loads(pickle.dumps(b)), copy.copy(b)):
+        assert (c.best_bid_ticks, c.best_ask_ticks) == (100_000, 100_010)
+    b.clear("bid")
+    assert b.best_bid_ticks is None and b.best_ask_ticks == 100_010
+    l3 = lobkit.L3Book()
+    l3.add_ticks(1, -1, 2_000, 3)
+    assert l3.best_ask_ticks == 2_000
+    l3.delete(1)
+    assert l3.best_ask_ticks is None

@@ -245,3 +245,28 @@ pub fn side_names() -> Vec<(&'static str, i8)> {
 pub(crate) fn float_pair(py: Python<'_>, a: f64, b: f64) -> PyResult<Bound<'_, PyTuple>> {
     PyTuple::new(py, [PyFloat::new(py, a), PyFloat::new(py, b)])
 }
+
+/// The last Python int returned per best price (bid, ask). A streaming loop
+/// reads `best_bid_ticks`/`best_ask_ticks` after every update while the best
+/// rarely moves, and a price in ticks is beyond CPython's small-int cache:
+/// handing back the same int object saves an allocation and a free per call.
+#[derive(Debug, Default)]
+pub(crate) struct IntCache {
+    slots: [Option<(i64, Py<PyAny>)>; 2],
+}
+
+impl IntCache {
+    /// `v` as a Python int, reusing the object of the last call for `slot`.
+    #[inline]
+    pub(crate) fn get(&mut self, py: Python<'_>, slot: usize, v: i64) -> PyResult<Py<PyAny>> {
+        let s = &mut self.slots[slot & 1];
+        if let Some((k, o)) = s {
+            if *k == v {
+                return Ok(o.clone_ref(py));
+            }
+        }
+        let o = v.into_pyobject(py)?.into_any().unbind();
+        *s = Some((v, o.clone_ref(py)));
+        Ok(o)
+    }
+}

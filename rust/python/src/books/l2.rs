@@ -12,6 +12,8 @@ use pyo3::prelude::*;
 #[pyclass(module = "lobkit._core", name = "L2Book")]
 #[derive(Debug)]
 pub struct PyL2Book {
+    /// The last Python ints handed out for the best prices (see `grid::IntCache`).
+    pub(crate) ints: super::grid::IntCache,
     pub(crate) inst: Instrument<L2Book>,
     pub(crate) grid: Grid,
 }
@@ -20,7 +22,11 @@ impl PyL2Book {
     /// A Python book around an instrument (constructors, unpickling, the
     /// engine's final books, `to_l2`).
     pub(crate) fn from_instrument(inst: Instrument<L2Book>, grid: Grid) -> Self {
-        PyL2Book { inst, grid }
+        PyL2Book {
+            inst,
+            grid,
+            ints: Default::default(),
+        }
     }
 
     /// One level set, in ticks/lots.

@@ -13,6 +13,8 @@ use pyo3::prelude::*;
 #[pyclass(module = "lobkit._core", name = "L3Book")]
 #[derive(Debug)]
 pub struct PyL3Book {
+    /// The last Python ints handed out for the best prices (see `grid::IntCache`).
+    pub(crate) ints: super::grid::IntCache,
     pub(crate) inst: Instrument<L3Book>,
     pub(crate) grid: Grid,
 }
@@ -21,7 +23,11 @@ impl PyL3Book {
     /// A Python book around an instrument (constructors, unpickling, the
     /// engine's final books).
     pub(crate) fn from_instrument(inst: Instrument<L3Book>, grid: Grid) -> Self {
-        PyL3Book { inst, grid }
+        PyL3Book {
+            inst,
+            grid,
+            ints: Default::default(),
+        }
     }
 
     /// Optional (side, price) that locate anonymous liquidity for unknown ids

@@ -282,10 +282,20 @@ macro_rules! book_class {
             fn best_ask_size(&self) -> f64 { self.inst.levels().best_ask().map_or(0.0, |(_, q)| self.grid.sz(q)) }
             /// Best bid price in ticks, or None.
             #[getter]
-            fn best_bid_ticks(&self) -> Option<i64> { self.inst.levels().best_bid().map(|(p, _)| p) }
+            fn best_bid_ticks(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+                match self.inst.levels().best_bid() {
+                    Some((p, _)) => self.ints.get(py, 0, p).map(Some),
+                    None => Ok(None),
+                }
+            }
             /// Best ask price in ticks, or None.
             #[getter]
-            fn best_ask_ticks(&self) -> Option<i64> { self.inst.levels().best_ask().map(|(p, _)| p) }
+            fn best_ask_ticks(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+                match self.inst.levels().best_ask() {
+                    Some((p, _)) => self.ints.get(py, 1, p).map(Some),
+                    None => Ok(None),
+                }
+            }
             /// Size at the best bid in lots (0 when empty).
             #[getter]
             fn best_bid_lots(&self) -> i64 { self.inst.levels().best_bid().map_or(0, |(_, q)| q) }
