@@ -155,3 +155,23 @@ def test_matrix_covers_every_entry_point():
     counts = Counter(name.split(" ")[0] for name, *_ in CASES)
     assert counts["replay"] >= 30 and counts["Engine"] >= 6
     assert sum(counts.values()) == len(CASES) >= 90
+
+
+def test_engine_push_one_wide_ints_are_typed_not_overflow():
+    """`Engine.push_one` takes its integers like the books' `*_ticks`
+    methods: out-of-range codes and sizes are the engine's typed rejections,
+    a timestamp beyond int64 a ValueError naming it."""
+    eng = lobkit.Engine([lobkit.L2Book()])
+    try:
+        with pytest.raises(ValueError, match="ts"):
+            eng.push_one(1, 1, 100, 5, ts=HUGE)
+        for kind, side, price, size, cls in [(300, 1, 100, 5, E.InvalidKindError),
+                                             (1, 300, 100, 5, E.InvalidSideError),
+                                             (1, 1, HUGE, 5, E.InvalidPriceError),
+                                             (1, 1, 100, NEG_HUGE, E.InvalidSizeError)]:
+            eng.push_one(kind, side, price, size, ts=1)
+            with pytest.raises(cls):
+                eng.flush()
+        assert eng.stats()["applied"] == 0
+    finally:
+        eng.close()

@@ -89,6 +89,8 @@ class BinanceDepth:
         self._s = _core.DepthSync(tick=grid(tick_size, "tick_size"),
                                   lot=grid(lot_size, "lot_size"), ts=ts, venue=self.venue)
         self.strict = strict
+        # Read per message: kept here rather than asked of the Rust side.
+        self._owns_book = book is not None
         if book is not None:
             self._s.bind_book(check_book(book, tick_size, lot_size))
 
@@ -102,17 +104,15 @@ class BinanceDepth:
         it; otherwise the events it produced (often none while buffering)."""
         if isinstance(message, str):
             message = message.encode()
-        if self._s.book is not None:
-            n, new_gaps = self._s.on_message_into(message, recv_ts)
-            if new_gaps and self.strict:
-                g = self._s.gaps
-                raise gap_error("stream", g, len(g["got"]) - new_gaps)
-            return n
-        raw, new_gaps = self._s.on_message(message, recv_ts)
+        if self._owns_book:
+            out, new_gaps = self._s.on_message_into(message, recv_ts)
+        else:
+            raw, new_gaps = self._s.on_message(message, recv_ts)
+            out = raw.view(EVENT_DTYPE)
         if new_gaps and self.strict:
             g = self._s.gaps
             raise gap_error("stream", g, len(g["got"]) - new_gaps)
-        return raw.view(EVENT_DTYPE)
+        return out
 
     @property
     def in_sync(self) -> bool:

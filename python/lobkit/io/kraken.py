@@ -85,6 +85,7 @@ class KrakenDepth:
         self._s = _core.KrakenSync(pair=pair, tick=grid(tick_size, "tick_size"),
                                    lot=grid(lot_size, "lot_size"))
         self.strict = strict
+        self._owns_book = book is not None
         if book is not None:
             self._s.bind_book(check_book(book, tick_size, lot_size))
 
@@ -99,14 +100,15 @@ class KrakenDepth:
         otherwise the events it produced (none for other pairs/channels)."""
         if isinstance(message, str):
             message = message.encode()
-        if self._s.book is not None:
-            n, new = self._s.on_message_into(message, recv_ts)
+        if self._owns_book:
+            out, new = self._s.on_message_into(message, recv_ts)
         else:
             raw, new = self._s.on_message(message, recv_ts)
+            out = raw.view(EVENT_DTYPE)
         if new and self.strict:
             m = self._s.mismatches
             raise checksum_error("stream", m, len(m["got"]) - new)
-        return n if self._s.book is not None else raw.view(EVENT_DTYPE)
+        return out
 
     @property
     def in_sync(self) -> bool:

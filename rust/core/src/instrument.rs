@@ -50,8 +50,7 @@ impl Step {
     /// True when the event moved a side's best price or its size.
     #[inline]
     pub fn best_changed(&self) -> bool {
-        self.changes.first.is_some_and(|c| c.best_changed())
-            || self.changes.second.is_some_and(|c| c.best_changed())
+        self.changes.best_changed()
     }
 }
 
@@ -245,7 +244,7 @@ impl<B: Book> Instrument<B> {
     /// later calls return more readers of the same publisher. Publishes the
     /// current state at once so a reader never sees an empty placeholder.
     /// Fails when publication is already on with another `levels`, or
-    /// `levels` is outside 1..=4096.
+    /// `levels` is outside 1..=[`crate::publish::MAX_LEVELS`].
     pub fn reader(&mut self, levels: usize) -> Result<Reader, String> {
         if let Some(p) = &self.publisher {
             if p.levels() != levels {
@@ -260,8 +259,11 @@ impl<B: Book> Instrument<B> {
             self.publish();
             return Ok(r);
         }
-        if levels == 0 || levels > 4096 {
-            return Err(format!("levels={levels}: must be within 1..4096"));
+        if levels == 0 || levels > crate::publish::MAX_LEVELS {
+            return Err(format!(
+                "levels={levels}: must be within 1..{}",
+                crate::publish::MAX_LEVELS
+            ));
         }
         let (p, r) = channel(levels);
         self.publisher = Some(Box::new(p));
@@ -330,7 +332,7 @@ impl<B: Book> Instrument<B> {
                 if ev.kind == kind::CLEAR {
                     p.invalidate();
                 }
-                for c in [&changes.first, &changes.second].into_iter().flatten() {
+                for c in changes.iter() {
                     p.on_change(c, self.book.levels());
                 }
             }
@@ -363,28 +365,6 @@ impl<B: Book> Instrument<B> {
         self.step(ev)?;
         self.publish();
         Ok(&self.last)
-    }
-
-    /// Applies `events` as one message: all or nothing (on error the
-    /// instrument is restored and the error names the event's position in
-    /// `events`), published once at the end so a reader never sees it half
-    /// applied. Returns whether any best changed.
-    pub fn apply_message(&mut self, events: &[Event]) -> Result<bool, Error> {
-        let cp = (events.len() > 1).then(|| self.checkpoint());
-        let mut changed = false;
-        for (i, ev) in events.iter().enumerate() {
-            match self.step(ev) {
-                Ok(()) => changed |= self.last.best_changed(),
-                Err(k) => {
-                    if let Some(cp) = cp {
-                        self.restore(cp);
-                    }
-                    return Err(Error::at(i as u64, k));
-                }
-            }
-        }
-        self.publish();
-        Ok(changed)
     }
 
     /// Applies `events` (one feed message, or any batch) and publishes once
@@ -807,7 +787,7 @@ mod tests {
     }
 
     #[test]
-    fn apply_message_is_all_or_nothing_and_names_the_position() {
+    fn a_message_is_all_or_nothing_and_names_the_position() {
         let mut i = Instrument::new(L3Book::new());
         let good = ev(1, kind::ADD, 1, 100, 5, 1);
         assert!(i.apply(&good).is_ok());
@@ -816,12 +796,15 @@ mod tests {
             ev(2, kind::ADD, -1, 105, 5, 3),
             ev(2, kind::ADD, -1, 106, 5, 2), // duplicate id
         ];
-        let e = i.apply_message(&msg);
+        let e = i.apply_events(&msg, false);
         assert_eq!(e.map_err(|e| e.index), Err(Some(2)));
         assert_eq!(i.events(), 1);
         assert_eq!(i.book().order_count(), 1);
         assert_eq!(i.last_change().map(|c| c.price), Some(100));
-        assert_eq!(i.apply_message(&msg[..2]), Ok(true));
+        assert_eq!(
+            i.apply_events(&msg[..2], false).map(|a| a.best_changed),
+            Ok(true)
+        );
         assert_eq!(i.events(), 3);
     }
 

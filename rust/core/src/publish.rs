@@ -135,6 +135,10 @@ pub fn checksum(words: &[u64]) -> u64 {
 /// the gap between two publications.
 pub const SLOTS: usize = 4;
 
+/// Most levels per side a publisher carries (4 words a level pair: 128 KiB
+/// a slot at most).
+pub const MAX_LEVELS: usize = 4096;
+
 /// One cache line of words: slots start on a line, so a publication that
 /// changes few words dirties few lines (each one the readers hold costs the
 /// writer a cross-core transfer).
@@ -522,22 +526,24 @@ impl Publisher {
     ) {
         self.tops = None;
         self.set_header(ts, events, sig);
-        let n = self.shared.levels;
-        for (side, rows) in [
-            (0, &mut bids.take(n) as &mut dyn Iterator<Item = _>),
-            (1, &mut asks.take(n)),
-        ] {
-            let mut j = 0;
-            for r in rows {
-                self.set_row(side, j, r);
-                j += 1;
-            }
-            self.set(if side == 0 { H_NB } else { H_NA }, j as u64);
-            for jj in j..n {
-                self.set_row(side, jj, (0, 0));
-            }
-        }
+        self.set_side(0, bids);
+        self.set_side(1, asks);
         self.commit();
+    }
+
+    /// All rows of one side (0 bid, 1 ask) from `rows`, padded with empty
+    /// rows; cut at `levels()`.
+    fn set_side(&mut self, side: usize, rows: impl Iterator<Item = (Price, Qty)>) {
+        let n = self.shared.levels;
+        let mut j = 0;
+        for r in rows.take(n) {
+            self.set_row(side, j, r);
+            j += 1;
+        }
+        self.set(if side == 0 { H_NB } else { H_NA }, j as u64);
+        for k in j..n {
+            self.set_row(side, k, (0, 0));
+        }
     }
 
     /// Tracks one level change of the book being published (called after

@@ -185,7 +185,13 @@ impl PyEngine {
                 )))
             }
         };
-        let levels = crate::args::bounded("levels", levels, 1, 4096, "levels per side")?;
+        let levels = crate::args::bounded(
+            "levels",
+            levels,
+            1,
+            lobkit_core::publish::MAX_LEVELS,
+            "levels per side",
+        )?;
         let list: Vec<Bound<'_, PyAny>> =
             if books.is_instance_of::<PyList>() || books.is_instance_of::<pyo3::types::PyTuple>() {
                 books.try_iter()?.collect::<PyResult<_>>()?
@@ -283,22 +289,32 @@ impl PyEngine {
     }
 
     /// Pushes one event given in ticks/lots (the low-latency path).
-    #[pyo3(signature = (kind, side, price, size, order_id=0, ts=0, instrument=crate::args::Wide::ZERO, timeout=None), text_signature = "($self, kind, side, price, size, order_id=0, ts=0, instrument=0, timeout=None)")]
+    #[pyo3(signature = (kind, side, price, size, order_id=0, ts=crate::args::Wide::ZERO, instrument=crate::args::Wide::ZERO, timeout=None), text_signature = "($self, kind, side, price, size, order_id=0, ts=0, instrument=0, timeout=None)")]
     #[allow(clippy::too_many_arguments)]
     fn push_one(
         &self,
         py: Python<'_>,
-        kind: u8,
-        side: i8,
-        price: i64,
-        size: i64,
+        kind: crate::args::Wide,
+        side: crate::args::Wide,
+        price: crate::args::Wide,
+        size: crate::args::Wide,
         order_id: u64,
-        ts: i64,
+        ts: crate::args::Wide,
         instrument: crate::args::Wide,
         timeout: Option<f64>,
     ) -> PyResult<usize> {
         let instrument = crate::args::index("instrument", instrument)?;
-        let ev = Event::new(ts, kind, side, price, size, order_id);
+        if ts.overflow {
+            return Err(PyValueError::new_err(
+                "ts is outside the int64 nanosecond range",
+            ));
+        }
+        // As for the books' `*_ticks` methods: out-of-range codes and
+        // saturated prices/sizes are values the engine rejects with their
+        // typed error (raised on the next call), never an OverflowError here.
+        let kind = u8::try_from(kind.v).unwrap_or(u8::MAX);
+        let side = crate::books::grid::side_i8(side.v);
+        let ev = Event::new(ts.v, kind, side, price.v, size.v, order_id);
         self.push_events(py, instrument, std::slice::from_ref(&ev), timeout)
     }
 

@@ -82,6 +82,13 @@ impl Changes {
         self.first.iter().chain(self.second.iter())
     }
 
+    /// True when a change moved a side's best price or its size.
+    #[inline]
+    pub fn best_changed(&self) -> bool {
+        self.first.is_some_and(|c| c.best_changed())
+            || self.second.is_some_and(|c| c.best_changed())
+    }
+
     fn one(c: LevelChange) -> Changes {
         Changes {
             first: Some(c),

@@ -41,10 +41,7 @@ impl Flow {
     /// market orders).
     #[inline(always)]
     pub fn step(&mut self, l2: &L2Book, ev: &Event, ch: &Changes, hidden: bool) {
-        if ch.first.is_some()
-            && !ch.first.is_some_and(|c| c.best_changed())
-            && !ch.second.is_some_and(|c| c.best_changed())
-        {
+        if ch.first.is_some() && !ch.best_changed() {
             // Level changes behind the touch only (most events of a deep
             // book): the top is as it was, so eq. 10 gives 0, and eq. 4
             // counts no flow away from the touch. The general path below

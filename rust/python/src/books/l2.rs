@@ -136,7 +136,10 @@ book_class!(PyL2Book, 2, {
                 evs.push(Event::new(ts, kind::SET_LEVEL, side, p, q, 0));
             }
         }
-        self.inst.apply_message(&evs).map_err(|e| e.kind).at(idx)?;
+        self.inst
+            .apply_events(&evs, false)
+            .map_err(|e| e.kind)
+            .at(idx)?;
         Ok(())
     }
 });
