@@ -1,7 +1,8 @@
 # Same commands as .ci/run.
 .PHONY: dev test lint bench peers
 dev:
-	MATURIN_PEP517_ARGS="--profile ci" pip install -e ".[test]" --no-build-isolation
+	pip install --group dev
+	MATURIN_PEP517_ARGS="--profile ci" pip install -e . --no-build-isolation --no-deps
 test:
 	cargo test -p lobkit-core --profile ci --locked
 	python -m pytest
@@ -12,5 +13,5 @@ bench:
 	cargo bench -p lobkit-core --bench books
 	python -m pytest benches --benchmark-enable --benchmark-only
 peers:
-	pip install order-book nautilus_trader hftbacktest
+	pip install --group bench-peers
 	python benches/peers.py --json bench-results/peers.json

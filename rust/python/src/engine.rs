@@ -114,7 +114,7 @@ impl PyEngine {
                         "{} more event(s) were rejected after this one (see Engine.stats)",
                         errs.len() - 1
                     );
-                    let _ = err.value(py).call_method1("add_note", (note,));
+                    crate::errors::add_note(py, &err, &note);
                 }
                 Err(err)
             }
@@ -149,7 +149,7 @@ impl PyEngine {
                 let note = format!(
                     "{accepted} events of this push were accepted before the interrupt; the rest were not"
                 );
-                let _ = e.value(py).call_method1("add_note", (note,));
+                crate::errors::add_note(py, &e, &note);
             }
             return Err(e);
         }

@@ -106,3 +106,25 @@ pub fn edge_error(
 pub fn error_class_names() -> Vec<&'static str> {
     CLASS_NAMES.to_vec()
 }
+
+/// Attaches a PEP 678 note to an exception: `add_note` on 3.11+, and on 3.10
+/// (which the abi3 wheel also serves) the same `__notes__` list that
+/// `add_note` would fill, so callers read the notes one way everywhere.
+pub fn add_note(py: Python<'_>, err: &PyErr, note: &str) {
+    let value = err.value(py);
+    if value.hasattr("add_note").unwrap_or(false) {
+        let _ = value.call_method1("add_note", (note,));
+        return;
+    }
+    let notes = match value.getattr("__notes__") {
+        Ok(n) if n.is_instance_of::<pyo3::types::PyList>() => n,
+        _ => {
+            let n = pyo3::types::PyList::empty(py).into_any();
+            if value.setattr("__notes__", &n).is_err() {
+                return;
+            }
+            n
+        }
+    };
+    let _ = notes.call_method1("append", (note,));
+}
