@@ -16,7 +16,8 @@ def test_module_level_names_match():
     stub = _defs(TREE.body) | {n.target.id for n in TREE.body if isinstance(n, ast.AnnAssign)}
     runtime = {n for n in dir(core) if not n.startswith("__") or n == "__version__"}
     assert runtime - stub == set()
-    assert stub - runtime == {"_BookView"}  # stub-only base class for the shared getters
+    # stub-only: the base class of the shared getters and a type alias
+    assert stub - runtime == {"_BookView", "_Side"}
 
 
 def test_class_members_match():
@@ -55,3 +56,19 @@ def test_book_method_parameters_match():
             assert got == _stub_params(fn), f"{name}.{meth}"
             checked += 1
     assert checked > 40
+
+
+def test_stub_docstrings_are_the_extensions():
+    """`_core.pyi` carries the Rust doc comments (IDEs show the stub, not the
+    extension); `python tools/stub_docs.py` regenerates them after a change."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("stub_docs", ROOT / "tools" / "stub_docs.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    _, problems = mod.rewrite(mod.STUB.read_text())
+    assert problems == []
+    # and the check can fail: a stub without its docstrings is reported
+    stripped = mod.STUB.read_text().replace('"""Price units per tick."""', "...")
+    assert any("tick_size" in p for p in mod.rewrite(stripped)[1])

@@ -7,8 +7,8 @@ Loaders: :mod:`lobkit.io`. Errors: :mod:`lobkit.errors`.
 
 from . import detect, errors
 from ._core import L2Book, L3Book, __version__
-from .engine import Engine, Reader, Snapshot
 from ._events import ASK, BID, EVENT_DTYPE, Kind, check_events, make_events, replay
+from .engine import Engine, Reader, Snapshot
 from .result import ReplayResult
 
 __all__ = [

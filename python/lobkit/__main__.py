@@ -6,9 +6,15 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from lobkit.io.feed import Loaded
 
 DATA = Path(__file__).parent / "data" / "lobster"
 DEMO_MESSAGES = DATA / "GOOG_2012-06-21_34200000_57600000_message_10_head20000.csv.gz"
@@ -19,7 +25,7 @@ def _fmt_time(ns: int) -> str:
     return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.{frac // 1000:06d}"
 
 
-def print_book(book, n: int = 5, out=sys.stdout) -> None:
+def print_book(book: Any, n: int = 5, out: TextIO = sys.stdout) -> None:
     """Prints the top `n` levels side by side."""
     bids, asks = book.bids(n), book.asks(n)
     out.write(f"{'bid size':>10} {'bid':>10} | {'ask':<10} {'ask size':<10}\n")
@@ -31,8 +37,12 @@ def print_book(book, n: int = 5, out=sys.stdout) -> None:
 
 def demo(args: argparse.Namespace) -> int:
     import lobkit
-    from lobkit.io import lobster_book_columns, message_rows, read_lobster_orderbook
-    from lobkit.io import read_lobster_reconciled
+    from lobkit.io import (
+        lobster_book_columns,
+        message_rows,
+        read_lobster_orderbook,
+        read_lobster_reconciled,
+    )
 
     path = Path(args.messages) if args.messages else DEMO_MESSAGES
     print(f"lobkit {lobkit.__version__}: LOBSTER L3 replay of {path.name}")
@@ -55,6 +65,8 @@ def demo(args: argparse.Namespace) -> int:
     print(f"  book == LOBSTER orderbook file (all 10 levels) on {ok.sum():,}/{len(ok):,} rows; "
           f"replay took {res.seconds * 1e3:.1f} ms ({len(events) / max(res.seconds, 1e-9) / 1e6:.1f} M events/s)")
     book = res.book
+    if not isinstance(book, lobkit.L3Book):
+        raise TypeError("the demo replays an L3 book")
     print(f"\nBook at {_fmt_time(events['ts'][-1])} (last of {book.events:,} events):")
     print_book(book, 5)
     bq, aq = res.best_bid_size.astype(float), res.best_ask_size.astype(float)
@@ -65,8 +77,8 @@ def demo(args: argparse.Namespace) -> int:
     # An execution of a resting sell (side -1) is buyer-initiated.
     buy = int(ex["size"][ex["side"] == -1].sum())
     sell = int(ex["size"][ex["side"] == 1].sum())
-    micro = (book.best_bid_price * book.best_ask_size + book.best_ask_price * book.best_bid_size) / (
-        book.best_bid_size + book.best_ask_size)
+    (bp, bs), (ap, as_) = book.best_bid or (np.nan, 0.0), book.best_ask or (np.nan, 0.0)
+    micro = (bp * as_ + ap * bs) / (bs + as_) if bs + as_ > 0 else float("nan")
     print("\nSignals:")
     print(f"  mid {book.mid:.4f}  spread {book.spread:.2f}  micro-price (size-weighted mid) {micro:.4f}")
     print(f"  level-1 queue imbalance now {imb[-1]:+.3f}, mean over replay {imb.mean():+.3f}")
@@ -76,7 +88,7 @@ def demo(args: argparse.Namespace) -> int:
     return 0 if ok.all() else 1
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace) -> Loaded:
     from lobkit.io.auto import load
 
     t0 = time.perf_counter()
@@ -93,7 +105,7 @@ def _load(args: argparse.Namespace):
     return loaded
 
 
-def _count(lo: int):
+def _count(lo: int) -> Callable[[str], int]:
     """An argparse type: an integer >= lo (checked before any work is done)."""
     def parse(text: str) -> int:
         try:
@@ -145,7 +157,7 @@ def _out_path(text: str) -> str:
     return text
 
 
-def _detect_opts(args: argparse.Namespace, loaded) -> dict:
+def _detect_opts(args: argparse.Namespace, loaded: Loaded) -> dict[str, Any]:
     import lobkit
 
     # Distances in book ticks per price step: LOBSTER books are $0.0001 ticks on a $0.01 grid.
@@ -177,7 +189,7 @@ def replay_cmd(args: argparse.Namespace) -> int:
             res.to_parquet(out, units=args.units)
         elif out.endswith(".npz"):
             # numpy users get the ReplayResult layout: (n, depth) level arrays.
-            arrays = {k: getattr(res, k) for k in ("bid_price", "bid_size", "ask_price",
+            arrays: dict[str, NDArray[Any]] = {k: getattr(res, k) for k in ("bid_price", "bid_size", "ask_price",
                                                    "ask_size", "best_bid_price", "best_bid_size",
                                                    "best_ask_price", "best_ask_size", "imbalance",
                                                    "ofi", "ofi_msg", "signed_volume",
@@ -189,7 +201,10 @@ def replay_cmd(args: argparse.Namespace) -> int:
                 arrays = {k: (to_price(v, res.tick_size if "price" in k else res.lot_size)
                               if k.endswith(("_price", "_size")) else v)
                           for k, v in arrays.items()}
-            np.savez_compressed(out, ts=res.ts, **arrays)
+            arrays["ts"] = np.asarray(res.ts)
+            # A name-to-array mapping (typed savez_compressed would read it as options).
+            save: Callable[..., None] = np.savez_compressed
+            save(out, **arrays)
         elif out.endswith((".csv", ".csv.gz")):
             res.to_pandas(units=args.units).to_csv(out, index=False)
         else:
@@ -227,13 +242,14 @@ def detect_cmd(args: argparse.Namespace) -> int:
     res = lobkit.replay(events, depth=0, on_error="skip", detect=_detect_opts(args, loaded),
                         progress=not args.quiet, check_ts=not args.no_check_ts,
                         **loaded.replay_kwargs())
-    fields = [f for f in lobkit.detect.ALERT_DTYPE.names if f != "kind"]
-    for a in res.alerts:
+    fields = [f for f in lobkit.detect.ALERT_DTYPE.names or () if f != "kind"]
+    alerts = res.alerts if res.alerts is not None else np.zeros(0, lobkit.detect.ALERT_DTYPE)
+    for a in alerts:
         row = {f: a[f].item() for f in fields}
         row["kind"] = row.pop("kind_name")
         print(json.dumps(row))
-    summary = {"summary": {"events": len(events), "alerts": len(res.alerts),
-                           "by_kind": lobkit.detect.summary(res.alerts), "skipped": res.skipped}}
+    summary = {"summary": {"events": len(events), "alerts": len(alerts),
+                           "by_kind": lobkit.detect.summary(alerts), "skipped": res.skipped}}
     print(json.dumps(summary))
     return 0
 
@@ -326,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     from lobkit.errors import LobkitError
 
     try:
-        return args.fn(args)
+        code: int = args.fn(args)
+        return code
     except BrokenPipeError:
         # `python -m lobkit detect ... | head`: the reader left. Point stdout
         # at /dev/null so the interpreter's final flush cannot raise again.

@@ -4,233 +4,436 @@ Units: prices in price units (float) or ticks (int, ``*_ticks``); sizes in size
 units (float) or lots (int, ``*_lots``). Side: 1 / "bid", -1 / "ask".
 """
 
-from typing import Callable, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeAlias, overload
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import Self
 
 __version__: str
 EVENT_SIZE: int
 DEBUG_BUILD: bool
 
-_Side = int | str
+_Side: TypeAlias = int | str
 
 class LevelChange:
-    """The last level change an event made (ticks / lots)."""
+    """The last level change an event made, with named fields (ticks / lots)."""
     @property
-    def side(self) -> int: ...
+    def side(self) -> int:
+        """1 bid, -1 ask."""
     @property
-    def price_ticks(self) -> int: ...
+    def price_ticks(self) -> int:
+        """Price of the level that changed (ticks)."""
     @property
-    def prev_size_lots(self) -> int: ...
+    def prev_size_lots(self) -> int:
+        """Its size before the event (lots)."""
     @property
-    def new_size_lots(self) -> int: ...
+    def new_size_lots(self) -> int:
+        """Its size after the event (lots; 0 = the level is gone)."""
     @property
-    def prev_best_price_ticks(self) -> int: ...
+    def prev_best_price_ticks(self) -> int:
+        """That side's best price before the event (ticks; 0 when empty)."""
     @property
-    def prev_best_size_lots(self) -> int: ...
+    def prev_best_size_lots(self) -> int:
+        """That side's best size before the event (lots; 0 when empty)."""
     @property
-    def new_best_price_ticks(self) -> int: ...
+    def new_best_price_ticks(self) -> int:
+        """That side's best price after the event (ticks; 0 when empty)."""
     @property
-    def new_best_size_lots(self) -> int: ...
+    def new_best_size_lots(self) -> int:
+        """That side's best size after the event (lots; 0 when empty)."""
     @property
-    def best_changed(self) -> bool: ...
-    def as_tuple(self) -> tuple[int, int, int, int, int, int, int, int]: ...
+    def best_changed(self) -> bool:
+        """True when the side's best price or size changed."""
+    def as_tuple(self) -> tuple[int, int, int, int, int, int, int, int]:
+        """(side, price, prev_size, new_size, prev_best_price, prev_best_size,
+        new_best_price, new_best_size) in ticks/lots.
+        """
 
 class _BookView:
     @property
-    def tick_size(self) -> float: ...
+    def tick_size(self) -> float:
+        """Price units per tick."""
     @property
-    def lot_size(self) -> float: ...
+    def lot_size(self) -> float:
+        """Size units per lot."""
     @property
-    def events(self) -> int: ...
+    def events(self) -> int:
+        """Events applied so far (streaming and bulk; failed and skipped
+        events are not counted).
+        """
     @property
-    def last_ts(self) -> int: ...
+    def last_ts(self) -> int:
+        """Timestamp of the last applied event (ns; 0 before any)."""
     @property
-    def best_bid_price(self) -> float | None: ...
+    def best_bid_price(self) -> float | None:
+        """Best bid price in price units, or None."""
     @property
-    def best_ask_price(self) -> float | None: ...
+    def best_ask_price(self) -> float | None:
+        """Best ask price in price units, or None."""
     @property
-    def best_bid_size(self) -> float: ...
+    def best_bid_size(self) -> float:
+        """Size at the best bid in size units (0.0 when empty)."""
     @property
-    def best_ask_size(self) -> float: ...
+    def best_ask_size(self) -> float:
+        """Size at the best ask in size units (0.0 when empty)."""
     @property
-    def best_bid_ticks(self) -> int | None: ...
+    def best_bid_ticks(self) -> int | None:
+        """Best bid price in ticks, or None."""
     @property
-    def best_ask_ticks(self) -> int | None: ...
+    def best_ask_ticks(self) -> int | None:
+        """Best ask price in ticks, or None."""
     @property
-    def best_bid_lots(self) -> int: ...
+    def best_bid_lots(self) -> int:
+        """Size at the best bid in lots (0 when empty)."""
     @property
-    def best_ask_lots(self) -> int: ...
+    def best_ask_lots(self) -> int:
+        """Size at the best ask in lots (0 when empty)."""
     @property
-    def best_bid(self) -> tuple[float, float] | None: ...
+    def best_bid(self) -> tuple[float, float] | None:
+        """(price, size) of the best bid in price/size units, or None."""
     @property
-    def best_ask(self) -> tuple[float, float] | None: ...
+    def best_ask(self) -> tuple[float, float] | None:
+        """(price, size) of the best ask in price/size units, or None."""
     @property
-    def spread_ticks(self) -> int | None: ...
+    def spread_ticks(self) -> int | None:
+        """Best ask minus best bid in ticks, or None when a side is empty."""
     @property
-    def spread(self) -> float | None: ...
+    def spread(self) -> float | None:
+        """Best ask minus best bid in price units, or None."""
     @property
-    def mid(self) -> float | None: ...
+    def mid(self) -> float | None:
+        """(best bid + best ask) / 2 in price units, or None."""
     @property
-    def imbalance(self) -> float: ...
+    def imbalance(self) -> float:
+        """Level-1 queue imbalance (qb - qa)/(qb + qa), in [-1, 1]; 0 when
+        both sides are empty. Positive = more resting buy interest.
+        """
     @property
-    def weighted_mid(self) -> float | None: ...
+    def weighted_mid(self) -> float | None:
+        """Size-weighted mid (Pb·qa + Pa·qb)/(qb + qa) in price units, or None."""
     @property
-    def ofi(self) -> float: ...
+    def ofi(self) -> float:
+        """Cont–Kukanov–Stoikov (2014) OFI e_n of the last event, size units
+        (positive = buying pressure).
+        """
     @property
-    def ofi_total(self) -> float: ...
+    def ofi_total(self) -> float:
+        """OFI summed over every event this book has applied (streaming and
+        bulk), size units.
+        """
     @property
-    def ofi_msg(self) -> float: ...
+    def ofi_msg(self) -> float:
+        """Message-accounting OFI (CKS 2014 eq. 4) of the last event:
+        arrivals minus cancels and fills at or inside the touch, in
+        size units (visible book; hidden prints with `ofi_msg_hidden`).
+        """
     @property
-    def ofi_msg_total(self) -> float: ...
-    def reader(self, levels: int = 10) -> Reader: ...
-    def _enable_detect(self, options: dict[str, object] | None = None) -> None: ...
-    def _take_alerts(self) -> dict[str, np.ndarray]: ...
+    def ofi_msg_total(self) -> float:
+        """Running sum of `ofi_msg` since the book was made, size units."""
+    def reader(self, levels: int = 10) -> Reader:
+        """A lock-free reader of this book's snapshots (top `levels` per
+        side, signals, sequence number), usable from any thread. The
+        first call turns publication on: from then on every event
+        (and every bulk call, at its end) publishes a snapshot, which
+        never waits for readers.
+        """
+    def _enable_detect(self, options: dict[str, object] | None = None) -> None:
+        """Turns the detectors on for this book (options as in
+        `lobkit.detect.DEFAULTS`); their state then carries across
+        every streaming call and bulk replay with `detect=`.
+        """
+    def _take_alerts(self) -> dict[str, npt.NDArray[Any]]:
+        """Alerts raised since the last call (dict of columns; see
+        `lobkit.detect`), and clears them.
+        """
     @property
-    def detecting(self) -> bool: ...
+    def detecting(self) -> bool:
+        """True when detectors are on."""
     @property
-    def detect_config(self) -> dict[str, bool | int | float] | None: ...
+    def detect_config(self) -> dict[str, bool | int | float] | None:
+        """The running detectors' options (every name of
+        `lobkit.detect.OPTIONS`), or None when detectors are off.
+        """
     def apply_event(
         self, kind: int, side: int, price: int, size: int, order_id: int = 0,
         ts: int | None = None,
-    ) -> bool: ...
+    ) -> bool:
+        """One event in ticks/lots/ns through the book's one step
+        (timestamp order checked, signals, detectors, publication).
+        `kind` is a `lobkit.Kind` code; `ts` defaults to the last
+        event's, as for the named methods. Returns True when a best changed.
+        """
     def apply(
         self, events: npt.NDArray[np.void], *, on_error: Literal["raise", "skip"] = "raise"
     ) -> int:
-        """Applies an EVENT_DTYPE array as one message (all or nothing under
-        "raise"), published once; returns the number of events applied."""
-    def depth_imbalance(self, n: int = 10) -> float: ...
-    def weighted_imbalance(self, n: int = 10, decay: float = 0.5) -> float: ...
-    def band_imbalance(self, band: float) -> float: ...
+        """Applies an `EVENT_DTYPE` array (one feed message, a batch, a
+        single event) and publishes once at its end, so readers never
+        see it half applied. Validation and errors as `replay`:
+        `on_error="raise"` applies all or nothing (the exception's
+        `index` is the position in `events`), `"skip"` applies the
+        valid events. Returns the number applied. Keeps the
+        interpreter: for millions of events use `lobkit.replay`
+        (per-event outputs, progress, Ctrl-C).
+        """
+    def depth_imbalance(self, n: int = 10) -> float:
+        """Depth imbalance over the best `n` levels of each side, in [-1, 1]."""
+    def weighted_imbalance(self, n: int = 10, decay: float = 0.5) -> float:
+        """Imbalance with level k (0 = best) weighted exp(-decay·k), over `n` levels."""
+    def band_imbalance(self, band: float) -> float:
+        """Imbalance of the size within `band` price units of the mid on each side."""
     @property
-    def n_bids(self) -> int: ...
+    def n_bids(self) -> int:
+        """Number of bid levels."""
     @property
-    def n_asks(self) -> int: ...
-    def bids(self, n: int = 10, *, ticks: bool = False) -> npt.NDArray[np.float64] | npt.NDArray[np.int64]: ...
-    def asks(self, n: int = 10, *, ticks: bool = False) -> npt.NDArray[np.float64] | npt.NDArray[np.int64]: ...
-    def depth(self, side: _Side, n: int = 10) -> float: ...
-    def depth_within(self, side: _Side, band: float) -> float: ...
-    def size_at(self, side: _Side, price: float) -> float: ...
+    def n_asks(self) -> int:
+        """Number of ask levels."""
+    @overload
+    def bids(self, n: int = 10, *, ticks: Literal[False] = False) -> npt.NDArray[np.float64]:
+        """Top `n` bid levels, best first: (k, 2) array of [price, size]
+        (float64 in price/size units, or int64 ticks/lots with ticks=True).
+        """
+    @overload
+    def bids(self, n: int = 10, *, ticks: Literal[True]) -> npt.NDArray[np.int64]:
+        """Top `n` bid levels, best first: (k, 2) array of [price, size]
+        (float64 in price/size units, or int64 ticks/lots with ticks=True).
+        """
+    @overload
+    def bids(self, n: int = 10, *, ticks: bool) -> npt.NDArray[np.float64] | npt.NDArray[np.int64]:
+        """Top `n` bid levels, best first: (k, 2) array of [price, size]
+        (float64 in price/size units, or int64 ticks/lots with ticks=True).
+        """
+    @overload
+    def asks(self, n: int = 10, *, ticks: Literal[False] = False) -> npt.NDArray[np.float64]:
+        """Top `n` ask levels, best first (see `bids`)."""
+    @overload
+    def asks(self, n: int = 10, *, ticks: Literal[True]) -> npt.NDArray[np.int64]:
+        """Top `n` ask levels, best first (see `bids`)."""
+    @overload
+    def asks(self, n: int = 10, *, ticks: bool) -> npt.NDArray[np.float64] | npt.NDArray[np.int64]:
+        """Top `n` ask levels, best first (see `bids`)."""
+    def depth(self, side: _Side, n: int = 10) -> float:
+        """Size summed over the best `n` levels of `side` (size units)."""
+    def depth_within(self, side: _Side, band: float) -> float:
+        """Size (size units) on `side` within `band` price units of that side's best, inclusive."""
+    def size_at(self, side: _Side, price: float) -> float:
+        """Size in size units at `price` on `side` (0.0 when empty)."""
     @property
-    def stats(self) -> dict[str, int]: ...
+    def stats(self) -> dict[str, int]:
+        """Policy counters: events, crossed, anonymous_fills, unmatched_qty (lots), unknown_ids."""
     @property
-    def last_change(self) -> LevelChange | None: ...
+    def last_change(self) -> LevelChange | None:
+        """The last level change any event made (a `LevelChange` with
+        named fields in ticks/lots), None before the first. A CLEAR,
+        TRADE or HALT makes none and leaves it as it was.
+        """
     @property
-    def cross_policy(self) -> Literal["allow", "reject"]: ...
+    def cross_policy(self) -> Literal["allow", "reject"]:
+        """Crossing policy: 'allow' (counted in stats) or 'reject'."""
 
 class L2Book(_BookView):
+    """Price-level book. One writer: use from one thread at a time."""
     def __init__(
         self, *, tick_size: float = 1.0, lot_size: float = 1.0,
         cross_policy: Literal["allow", "reject"] = "allow",
     ) -> None: ...
-    def update(self, side: _Side, price: float, size: float, *, ts: int | None = None) -> bool: ...
-    def update_ticks(self, side: int, price: int, size: int, *, ts: int | None = None) -> bool: ...
-    def clear(self, side: _Side | None = None, *, ts: int | None = None) -> None: ...
+    def update(self, side: _Side, price: float, size: float, *, ts: int | None = None) -> bool:
+        """Sets the level at (side, price) to `size` (price/size units; 0 removes
+        it). Off-grid values raise. `ts` (ns) defaults to the last event's.
+        Returns True when the side's best changed.
+        """
+    def update_ticks(self, side: int, price: int, size: int, *, ts: int | None = None) -> bool:
+        """Integer hot path: side 1/-1, price in ticks, size in lots, `ts` ns."""
+    def clear(self, side: _Side | None = None, *, ts: int | None = None) -> None:
+        """Removes all levels of `side` (1/-1/'bid'/'ask'), or of both sides when None."""
     def apply_snapshot(
         self, bids: list[tuple[float, float]], asks: list[tuple[float, float]], *,
         ticks: bool = False, ts: int | None = None,
-    ) -> None: ...
-    def copy(self) -> L2Book: ...
+    ) -> None:
+        """Replaces the book with a snapshot: `bids`/`asks` are sequences of
+        (price, size) in price/size units (ticks/lots with ticks=True). Fed
+        as one message (a CLEAR, then one level per entry) that readers see
+        whole; everything is validated first and on error the book is unchanged.
+        """
+    def copy(self) -> L2Book:
+        """A deep copy of the book and its flow state (without detectors or readers)."""
     def __reduce__(self) -> tuple[object, tuple[int, float, float, int, bytes]]: ...
 
 class L3Book(_BookView):
+    """Order-by-order book. One writer: use from one thread at a time."""
     def __init__(
         self, *, tick_size: float = 1.0, lot_size: float = 1.0,
         cross_policy: Literal["allow", "reject"] = "allow",
         unknown_id: Literal["error", "anonymous", "skip"] = "error",
     ) -> None: ...
     @property
-    def unknown_id(self) -> Literal["error", "anonymous", "skip"]: ...
+    def unknown_id(self) -> Literal["error", "anonymous", "skip"]:
+        """Unknown-id policy: 'error', 'anonymous' or 'skip'."""
     @property
-    def n_orders(self) -> int: ...
+    def n_orders(self) -> int:
+        """Number of named resting orders."""
     def add(
         self, order_id: int, side: _Side, price: float, size: float, *, ts: int | None = None
-    ) -> bool: ...
+    ) -> bool:
+        """New order at the back of its level (price/size units; `ts` ns,
+        default the last event's). Returns True when a best changed.
+        """
     def add_ticks(
         self, order_id: int, side: int, price: int, size: int, *, ts: int | None = None
-    ) -> bool: ...
+    ) -> bool:
+        """Integer hot path of `add` (side 1/-1, ticks, lots, ns)."""
     def cancel(
         self, order_id: int, size: float | None = None, *, side: _Side | None = None,
         price: float | None = None, ts: int | None = None,
-    ) -> bool: ...
+    ) -> bool:
+        """Removes `size` (size units) from an order, keeping its priority; the
+        whole order when `size` is None. `side`/`price` locate anonymous
+        liquidity for unknown ids under unknown_id='anonymous'.
+        """
     def cancel_ticks(
         self, order_id: int, size: int, side: int = 0, price: int = 0, *, ts: int | None = None
-    ) -> bool: ...
-    def delete(self, order_id: int, *, ts: int | None = None) -> bool: ...
+    ) -> bool:
+        """Integer hot path of `cancel` (lots; size 0 deletes the whole order)."""
+    def delete(self, order_id: int, *, ts: int | None = None) -> bool:
+        """Deletes an order whatever its remaining size."""
     def execute(
         self, order_id: int, size: float, *, side: _Side | None = None, price: float | None = None,
         ts: int | None = None,
-    ) -> bool: ...
+    ) -> bool:
+        """`size` (size units) of a resting order traded."""
     def execute_ticks(
         self, order_id: int, size: int, side: int = 0, price: int = 0, *, ts: int | None = None
-    ) -> bool: ...
-    def modify(self, order_id: int, price: float, size: float, *, ts: int | None = None) -> bool: ...
-    def modify_ticks(self, order_id: int, price: int, size: int, *, ts: int | None = None) -> bool: ...
-    def seed(self, side: _Side, price: float, size: float, *, ts: int | None = None) -> bool: ...
-    def clear(self, side: _Side | None = None, *, ts: int | None = None) -> None: ...
-    def order(self, order_id: int) -> tuple[int, float, float] | None: ...
-    def queue_position(self, order_id: int) -> float | None: ...
-    def queue(self, side: _Side, price: float) -> list[tuple[int, int]]: ...
-    def anonymous_at(self, side: _Side, price: float) -> float: ...
-    def to_l2(self) -> L2Book: ...
-    def copy(self) -> L3Book: ...
+    ) -> bool:
+        """Integer hot path of `execute`."""
+    def modify(self, order_id: int, price: float, size: float, *, ts: int | None = None) -> bool:
+        """The order now rests at `price` with `size`. Size down at the same price
+        keeps queue priority; a price change or size up loses it.
+        """
+    def modify_ticks(self, order_id: int, price: int, size: int, *, ts: int | None = None) -> bool:
+        """Integer hot path of `modify`."""
+    def seed(self, side: _Side, price: float, size: float, *, ts: int | None = None) -> bool:
+        """Anonymous liquidity (no order id) at the front of (side, price): volume
+        that rested before the stream began.
+        """
+    def clear(self, side: _Side | None = None, *, ts: int | None = None) -> None:
+        """Removes all orders of `side`, or of both sides when None."""
+    def order(self, order_id: int) -> tuple[int, float, float] | None:
+        """(side, price, size) of a resting order in price/size units, or None."""
+    def queue_position(self, order_id: int) -> float | None:
+        """Size (size units) ahead of the order in its FIFO queue, or None."""
+    def queue(self, side: _Side, price: float) -> list[tuple[int, int]]:
+        """[(order_id, size lots), ...] at a level, front of the queue first
+        (anonymous liquidity is not listed; see `anonymous_at`).
+        """
+    def anonymous_at(self, side: _Side, price: float) -> float:
+        """Anonymous size (size units) at a level."""
+    def to_l2(self) -> L2Book:
+        """The aggregated price-level view as a new L2Book (same event count
+        and flow state; no detectors or readers).
+        """
+    def copy(self) -> L3Book:
+        """A deep copy of the book and its flow state (without detectors or readers)."""
     def __reduce__(self) -> tuple[object, tuple[int, float, float, int, bytes]]: ...
 
 def replay(
     book: L2Book | L3Book, events: npt.NDArray[np.uint8], *, depth: int, on_error: str, check_ts: bool,
     chunk: int, signals: bool = False, progress: Callable[[int], object] | None = None,
-    ofi_msg_hidden: bool = False, trade_sign: str = "feed", detect: dict[str, object] | None = None,
+    ofi_msg_hidden: bool = False, trade_sign: Literal["feed", "lee_ready", "tick"] = "feed", detect: dict[str, object] | None = None,
     stop_at_l3: bool = False,
-) -> dict[str, object]: ...
-def detect_options() -> list[tuple[str, str, bool | int | float, float, float]]: ...
-def error_class_names() -> list[str]: ...
-def alert_kind_names() -> list[str]: ...
-def side_names() -> list[tuple[str, int]]: ...
+) -> dict[str, Any]:
+    """Bulk replay through an `L2Book` or `L3Book` (see `lobkit.replay`)."""
+def detect_options() -> list[tuple[str, str, bool | int | float, float, float]]:
+    """The core's option table: a list of (name, type name, default, min, max)."""
+def error_class_names() -> list[str]:
+    """The class names by code, for `lobkit.errors.BY_CODE`."""
+def alert_kind_names() -> list[str]:
+    """Alert kind names by code (`lobkit.detect.ALERT_KINDS`)."""
+def side_names() -> list[tuple[str, int]]:
+    """The core's side spellings as (name, code) pairs (code 0 = no side), for
+    the Python table readers.
+    """
 def rolling_sums(
     ts: npt.NDArray[np.int64], weight: npt.NDArray[np.int64], values: npt.NDArray[np.int64], *,
     by: str, size: int,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Rolling window sums of the `(n, k)` int64 `values`; returns
+    `(sums (n, k), counts (n,))`.
+    """
 def classify_trades(
     price: npt.NDArray[np.int64], bid: npt.NDArray[np.int64], ask: npt.NDArray[np.int64],
     has_quote: npt.NDArray[np.bool_], *, method: str,
-) -> npt.NDArray[np.int8]: ...
+) -> npt.NDArray[np.int8]:
+    """Trade signs (+1 buy, -1 sell, 0 unknown). `method` 'tick' or
+    'lee_ready'; for Lee–Ready, `bid`/`ask` are the prevailing quotes in ticks
+    with `has_quote` false where either side was empty.
+    """
 def vpin(
     ts: npt.NDArray[np.int64], price: npt.NDArray[np.int64], size: npt.NDArray[np.int64], *,
     bucket_volume: int, n_buckets: int, bar_ns: int,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], int]: ...
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], int]:
+    """Bulk VPIN over trades; returns `(vpin, cdf, buckets)`."""
 
 class Rolling:
+    """Streaming rolling sums: `Rolling(by, size, width=1)`; `push(ts, values,
+    weight=0)` returns the window sums after the event.
+    """
     def __init__(self, by: str, size: int, width: int = 1) -> None: ...
-    def push(self, ts: int, values: list[int], weight: int = 0) -> list[int]: ...
+    def push(self, ts: int, values: list[int], weight: int = 0) -> list[int]:
+        """Adds one event (`values`: `width` ints) and returns the window sums."""
     def __len__(self) -> int: ...
     @property
-    def sums(self) -> list[int]: ...
+    def sums(self) -> list[int]:
+        """Window sums after the last push."""
     @property
-    def weight(self) -> int: ...
+    def weight(self) -> int:
+        """Summed weight in the window (lots)."""
 
 class Vpin:
+    """Streaming VPIN (see `lobkit.signals.vpin`)."""
     def __init__(self, bucket_volume: int, n_buckets: int = 50, bar_ns: int = 60_000_000_000) -> None: ...
-    def on_trade(self, ts: int, price: int, size: int) -> float: ...
+    def on_trade(self, ts: int, price: int, size: int) -> float:
+        """One trade: `ts` ns, `price` ticks, `size` lots. Returns the VPIN."""
     @property
-    def value(self) -> float: ...
+    def value(self) -> float:
+        """VPIN after the last completed bucket (NaN before `n_buckets`)."""
     @property
-    def cdf(self) -> float: ...
+    def cdf(self) -> float:
+        """Log-normal CDF rank of the current VPIN among earlier values."""
     @property
-    def buckets(self) -> int: ...
+    def buckets(self) -> int:
+        """Completed buckets."""
 def parse_lobster_messages(
     data: bytes, *, tick: int, first_row: npt.NDArray[np.int64] | None = None
-) -> tuple[npt.NDArray[np.uint8], int]: ...
-def parse_lobster_orderbook(data: bytes) -> npt.NDArray[np.int64]: ...
+) -> tuple[npt.NDArray[np.uint8], int]:
+    """Parses a LOBSTER message file's bytes into event records.
+
+    Returns `(events_u8, n_seeded)`; `first_row` (one orderbook row, 4×L
+    ints) seeds the book as it stood before the first message.
+    """
+def parse_lobster_orderbook(data: bytes) -> npt.NDArray[np.int64]:
+    """Parses a LOBSTER orderbook file's bytes into an `(rows, 4*levels)` int64 array."""
 def lobster_reconcile(
     events: npt.NDArray[np.uint8], *, n_seed: int, orderbook: npt.NDArray[np.int64], tick: int
-) -> tuple[npt.NDArray[np.uint8], dict[str, np.ndarray]]: ...
+) -> tuple[npt.NDArray[np.uint8], dict[str, npt.NDArray[Any]]]:
+    """Inserts orderbook-file corrections into LOBSTER events (see
+    `lobkit_core::lobster::reconcile`). Returns `(events_u8, corrections)`
+    where corrections is a dict of equal-length arrays: row, side, price,
+    delta, reason (0 unexplained, 1 out of window, 2 unknown id).
+    """
 def parse_tardis(
     data: bytes, *, tick: str, lot: str, ts: str = "local", symbol: str | None = None
-) -> tuple[str, int, npt.NDArray[np.uint8]]: ...
+) -> tuple[str, int, npt.NDArray[np.uint8]]:
+    """Parses a Tardis.dev CSV file (decompressed bytes). Returns
+    `(schema, levels, events_u8)`: schema is 'incremental_book_L2', 'trades'
+    or 'book_snapshot'; levels is N for snapshots, else 0.
+    """
 def parse_event_table(
     data: bytes, *, tick: str, lot: str, header: bytes | None = None, line0: int = 0
-) -> npt.NDArray[np.uint8]: ...
+) -> npt.NDArray[np.uint8]:
+    """Parses the plain CSV event table (see `lobkit_core::io::table`); with
+    `header`, `data` is a chunk of rows after `line0` file lines.
+    """
 def snapshots_to_events(
     ts: npt.NDArray[np.int64],
     bid_price: npt.NDArray[np.int64],
@@ -240,63 +443,102 @@ def snapshots_to_events(
     *,
     flags: int = 0,
     last_flag: int = 0x80,
-) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]: ...
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """Top-N snapshots (rows; ticks and lots; 0 size = empty) to the SET_LEVEL
+    events that take each row to the next, starting from an empty book.
+    Returns `(events_u8, row_of_event)`.
+    """
 def parse_depth(
     data: bytes, *, tick: str, lot: str, ts: str = "local", venue: str = "binance"
 ) -> tuple[
     npt.NDArray[np.uint8],
     npt.NDArray[np.uint64],
-    dict[str, np.ndarray],
-    dict[str, np.ndarray],
+    dict[str, npt.NDArray[Any]],
+    dict[str, npt.NDArray[Any]],
     dict[str, int],
     bool,
-]: ...
+]:
+    """Parses a capture (`<recv_ts_ns> <json>` lines) of `venue` ('binance' or
+    'bybit') through its book keeper. Returns
+    `(events_u8, update_ids, gaps, tickers, stats, in_sync)`.
+    """
 def parse_kraken(
     data: bytes, *, pair: str, tick: str, lot: str
-) -> tuple[npt.NDArray[np.uint8], dict[str, np.ndarray], dict[str, int], list[str], bool]: ...
+) -> tuple[npt.NDArray[np.uint8], dict[str, npt.NDArray[Any]], dict[str, int], list[str], bool]:
+    """Parses a Kraken `book-N` capture for one pair, verifying every checksum.
+    Returns `(events_u8, mismatches, stats, pairs, in_sync)`.
+    """
 def decimal_steps(
     values: list[str], *, step: str, field: str = "value"
-) -> npt.NDArray[np.int64]: ...
+) -> npt.NDArray[np.int64]:
+    """Decimal strings to whole grid steps, exactly (int64 array). An invalid
+    or off-grid value raises `ParseError` naming its index as the line.
+    """
 
 class KrakenSync:
-    """Streaming Kraken book keeper (see lobkit.io.KrakenDepth)."""
+    """Streaming Kraken book keeper for one pair, verifying every checksum."""
 
     def __init__(self, *, pair: str, tick: str, lot: str) -> None: ...
-    def on_message(self, message: bytes, recv_ts: int = 0) -> tuple[npt.NDArray[np.uint8], int]: ...
-    def bind_book(self, book: L2Book) -> None: ...
+    def on_message(self, message: bytes, recv_ts: int = 0) -> tuple[npt.NDArray[np.uint8], int]:
+        """One websocket message (JSON bytes) received at `recv_ts` ns; returns
+        `(events_u8, new_mismatches)`.
+        """
+    def bind_book(self, book: L2Book) -> None:
+        """Makes `book` the book `on_message_into` applies to."""
     @property
-    def book(self) -> L2Book | None: ...
-    def on_message_into(self, message: bytes, recv_ts: int = 0) -> tuple[int, int]: ...
-    def feed_lines(self, data: bytes) -> tuple[npt.NDArray[np.uint8], int]: ...
+    def book(self) -> L2Book | None:
+        """The bound book, if any."""
+    def on_message_into(self, message: bytes, recv_ts: int = 0) -> tuple[int, int]:
+        """One message parsed and applied to the bound book as one message;
+        returns `(events_applied, new_mismatches)`. If the book refuses the
+        events it is unchanged and the keeper waits for a new snapshot.
+        """
+    def feed_lines(self, data: bytes) -> tuple[npt.NDArray[np.uint8], int]:
+        """A chunk of a capture file: whole `<recv_ts>: <json>` lines."""
     @property
     def in_sync(self) -> bool: ...
     @property
     def checksum(self) -> int: ...
     @property
-    def mismatches(self) -> dict[str, np.ndarray]: ...
+    def mismatches(self) -> dict[str, npt.NDArray[Any]]: ...
     @property
     def stats(self) -> dict[str, int]: ...
     @property
-    def pairs(self) -> list[str]: ...
+    def pairs(self) -> list[str]:
+        """Every pair seen in the messages so far."""
 
 class TardisStream:
-    """Streaming Tardis CSV parser (see lobkit.io.iter_events)."""
+    """Streaming Tardis CSV parser: feed chunks of whole lines, then finish."""
 
     def __init__(
         self, *, tick: str, lot: str, ts: str = "local", symbol: str | None = None
     ) -> None: ...
-    def feed(self, data: bytes) -> npt.NDArray[np.uint8]: ...
-    def finish(self) -> npt.NDArray[np.uint8]: ...
+    def feed(self, data: bytes) -> npt.NDArray[np.uint8]:
+        """Whole lines without the final newline; returns the events completed."""
+    def finish(self) -> npt.NDArray[np.uint8]:
+        """Ends the input; returns the last events."""
 
 class DepthSync:
-    """Streaming Binance/Bybit depth keeper (see lobkit.io.BinanceDepth)."""
+    """Streaming depth keeper: feed websocket/REST messages in arrival order,
+    get the events to apply to a book.
+    """
 
     def __init__(self, *, tick: str, lot: str, ts: str = "local", venue: str = "binance") -> None: ...
-    def on_message(self, message: bytes, recv_ts: int = 0) -> tuple[npt.NDArray[np.uint8], int]: ...
-    def bind_book(self, book: L2Book) -> None: ...
+    def on_message(self, message: bytes, recv_ts: int = 0) -> tuple[npt.NDArray[np.uint8], int]:
+        """One message (JSON bytes); returns `(events_u8, new_gaps)`."""
+    def bind_book(self, book: L2Book) -> None:
+        """Makes `book` the book `on_message_into` applies to (the caller
+        checked its grid matches).
+        """
     @property
-    def book(self) -> L2Book | None: ...
-    def on_message_into(self, message: bytes, recv_ts: int = 0) -> tuple[int, int]: ...
+    def book(self) -> L2Book | None:
+        """The bound book, if any."""
+    def on_message_into(self, message: bytes, recv_ts: int = 0) -> tuple[int, int]:
+        """One message (JSON bytes) parsed and applied to the bound book as one
+        message (all or nothing, one publication). Returns
+        `(events_applied, new_gaps)`. If the book refuses the events it is
+        unchanged and the keeper waits for a new snapshot.
+        """
     @property
     def in_sync(self) -> bool: ...
     @property
@@ -304,76 +546,139 @@ class DepthSync:
     @property
     def buffered(self) -> int: ...
     @property
-    def gaps(self) -> dict[str, np.ndarray]: ...
+    def gaps(self) -> dict[str, npt.NDArray[Any]]: ...
     @property
     def stats(self) -> dict[str, int]: ...
-    def take_tickers(self) -> dict[str, np.ndarray]: ...
+    def take_tickers(self) -> dict[str, npt.NDArray[Any]]:
+        """bookTicker messages seen since the last call (the newest 10,000), as arrays."""
     def feed_lines(
         self, data: bytes
-    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64], int]: ...
+    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64], int]:
+        """A chunk of a capture file: whole `<recv_ts_ns> <json>` lines (no
+        partial last line). Returns `(events_u8, update_ids, new_gaps)`.
+        """
 
-def synthetic_l2(n: int, *, seed: int = 0, mid: int = 1_000_000) -> npt.NDArray[np.uint8]: ...
+def synthetic_l2(n: int, *, seed: int = 0, mid: int = 1_000_000) -> npt.NDArray[np.uint8]:
+    """Seeded synthetic L2 diff stream (see `lobkit_core::synth::l2_stream`) as event bytes."""
 def synthetic_l3(
     n: int, *, seed: int = 0, mid: int = 1_000_000, live: int = 2_000
-) -> npt.NDArray[np.uint8]: ...
-def panic_for_test() -> None: ...
-def _restore(kind: int, tick: float, lot: float, seq: int, data: bytes) -> L2Book | L3Book: ...
+) -> npt.NDArray[np.uint8]:
+    """Seeded synthetic L3 stream (see `lobkit_core::synth::l3_stream`) as event bytes."""
+def panic_for_test() -> None:
+    """Panics inside Rust on purpose, to test that a panic becomes
+    `lobkit.errors.InternalError` instead of aborting the interpreter.
+    """
+def _restore(kind: int, tick: float, lot: float, seq: int, data: bytes) -> L2Book | L3Book:
+    """Rebuilds a pickled book (`kind` 2 = L2Book, 3 = L3Book) that had applied
+    `events` events.
+    """
 
 class Snapshot:
+    """One consistent snapshot: prices/sizes in price/size units."""
     @property
-    def seq(self) -> int: ...
+    def seq(self) -> int:
+        """Publication number (1 = first; 0 = nothing published yet)."""
     @property
-    def ts(self) -> int: ...
+    def ts(self) -> int:
+        """Timestamp of the last event applied (ns)."""
     @property
-    def events(self) -> int: ...
+    def events(self) -> int:
+        """Events the writer had applied."""
     @property
-    def bids(self) -> npt.NDArray[np.float64]: ...
+    def bids(self) -> npt.NDArray[np.float64]:
+        """Bid levels, best first: (n, 2) float64 [price, size]."""
     @property
-    def asks(self) -> npt.NDArray[np.float64]: ...
+    def asks(self) -> npt.NDArray[np.float64]:
+        """Ask levels, best first: (n, 2) float64 [price, size]."""
     @property
-    def bids_ticks(self) -> list[tuple[int, int]]: ...
+    def bids_ticks(self) -> list[tuple[int, int]]:
+        """Bid levels in (ticks, lots)."""
     @property
-    def asks_ticks(self) -> list[tuple[int, int]]: ...
+    def asks_ticks(self) -> list[tuple[int, int]]:
+        """Ask levels in (ticks, lots)."""
     @property
-    def ofi(self) -> float: ...
+    def ofi(self) -> float:
+        """OFI e_n of the last event (size units)."""
     @property
-    def ofi_total(self) -> float: ...
+    def ofi_total(self) -> float:
+        """Running OFI (size units)."""
     @property
-    def ofi_msg_total(self) -> float: ...
+    def ofi_msg_total(self) -> float:
+        """Running message-accounting OFI (size units)."""
     @property
-    def imbalance(self) -> float: ...
+    def imbalance(self) -> float:
+        """Level-1 queue imbalance in [-1, 1]."""
     @property
-    def weighted_mid(self) -> float: ...
+    def weighted_mid(self) -> float:
+        """Size-weighted mid (price units; NaN when a side is empty)."""
     @property
-    def checksum(self) -> int: ...
+    def checksum(self) -> int:
+        """The writer's checksum of this snapshot (verified on every read)."""
 
 class Reader:
-    def read(self) -> Snapshot: ...
+    """A lock-free reader of one book's snapshots, usable from any thread."""
+    def read(self) -> Snapshot:
+        """The latest consistent snapshot. Never blocks the writer; retries
+        only while a publication lands mid-copy. The checksum is verified.
+        """
     @property
-    def seq(self) -> int: ...
+    def seq(self) -> int:
+        """The latest publication number (one atomic load)."""
     @property
-    def levels(self) -> int: ...
-    def wait(self, seq: int, timeout: float | None = None) -> int | None: ...
-    def check_reads(self, n: int) -> tuple[int, int, int]: ...
+    def levels(self) -> int:
+        """Levels per side in each snapshot."""
+    def wait(self, seq: int, timeout: float | None = None) -> int | None:
+        """Waits (interpreter released) until a publication newer than `seq`
+        is visible; returns its number, or None after `timeout` seconds.
+        """
+    def check_reads(self, n: int) -> tuple[int, int, int]:
+        """Copies `n` snapshots back to back in Rust, checking each one's
+        checksum, ordering and sequence monotonicity (a stress-test helper
+        that runs at native speed with the interpreter released). Returns
+        (reads, distinct publications seen, failures).
+        """
 
 class Engine:
+    """A background feed engine (see `lobkit.Engine`)."""
     def __init__(
-        self, books: L2Book | L3Book | list[L2Book | L3Book], *, capacity: int = 65536,
-        levels: int = 10, check_ts: bool = True, batch: int = 256, on_error: str = "raise",
+        self, books: L2Book | L3Book | Sequence[L2Book | L3Book], *, capacity: int = 65536,
+        levels: int = 10, check_ts: bool = True, batch: int = 256, on_error: Literal["raise", "skip"] = "raise",
         detect: dict[str, object] | None = None,
     ) -> None: ...
-    def alerts(self) -> dict[str, object]: ...
+    def alerts(self) -> dict[str, Any]:
+        """Alerts raised by the engine's detectors since the last call: a dict
+        of columns (as `lobkit.detect`) plus `instrument`. Lock-free with
+        respect to the engine thread.
+        """
     @property
-    def instruments(self) -> int: ...
-    def reader(self, instrument: int = 0) -> Reader: ...
-    def push(self, events: npt.NDArray[np.uint8], instrument: int = 0, timeout: float | None = None) -> int: ...
+    def instruments(self) -> int:
+        """Books (instruments) in the engine."""
+    def reader(self, instrument: int = 0) -> Reader:
+        """A lock-free reader of instrument `instrument`'s snapshots."""
+    def push(self, events: npt.NDArray[np.uint8], instrument: int = 0, timeout: float | None = None) -> int:
+        """Pushes an EVENT_DTYPE array (as bytes view) for `instrument`; see
+        `lobkit.Engine.push`.
+        """
     def push_one(
         self, kind: int, side: int, price: int, size: int, order_id: int = 0, ts: int = 0,
         instrument: int = 0, timeout: float | None = None,
-    ) -> int: ...
-    def flush(self, timeout: float | None = None) -> None: ...
-    def stats(self) -> dict[str, int]: ...
-    def errors(self) -> list[Exception]: ...
-    def close(self, drain: bool = True) -> tuple[list[L2Book | L3Book], dict[str, int]]: ...
-    def __enter__(self) -> Engine: ...
+    ) -> int:
+        """Pushes one event given in ticks/lots (the low-latency path)."""
+    def flush(self, timeout: float | None = None) -> None:
+        """Waits until every pushed event is applied or rejected; raises the
+        first pending event error under on_error='raise'.
+        """
+    def stats(self) -> dict[str, int]:
+        """Counters: pushed, applied, rejected, queued, full_timeouts, errors_dropped."""
+    def errors(self) -> list[Exception]:
+        """Errors of rejected events not yet raised or collected, as exception
+        objects (each with `.index` = position among all pushed events).
+        """
+    def close(self, drain: bool = True) -> tuple[list[L2Book | L3Book], dict[str, int]]:
+        """Stops the engine thread. `drain=True` applies everything pushed
+        first; `drain=False` leaves the queue (counted as `left`). Returns
+        `(books, stats)`: copies of the final books as L2Book/L3Book objects
+        and the counters with `left`. Idempotent.
+        """
+    def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> bool: ...

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 import time
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import _core
-from .result import ReplayResult
-from .units import to_price
 from . import detect as _detect
+from ._typing import BookType, CrossPolicy, OnError, TradeSign, UnknownId
 from .errors import (
     BY_CODE,
     EventDtypeError,
@@ -21,6 +21,11 @@ from .errors import (
     InvalidSizeError,
     LobkitError,
 )
+from .result import ReplayResult
+from .units import to_price
+
+if TYPE_CHECKING:
+    from ._core import L2Book, L3Book
 
 BID = 1
 ASK = -1
@@ -56,7 +61,7 @@ EVENT_DTYPE = np.dtype(
 assert EVENT_DTYPE.itemsize == _core.EVENT_SIZE
 
 
-def _to_steps(values: Any, step: float, name: str, cls: type[LobkitError]) -> np.ndarray:
+def _to_steps(values: Any, step: float, name: str, cls: type[LobkitError]) -> NDArray[Any]:
     """Float prices/sizes to integer ticks/lots, refusing off-grid values."""
     v = np.asarray(values, dtype=np.float64)
     bad = ~np.isfinite(v)
@@ -89,7 +94,7 @@ def make_events(
     flags: Any = 0,
     tick_size: float | None = None,
     lot_size: float | None = None,
-) -> np.ndarray:
+) -> NDArray[Any]:
     """Builds an :data:`EVENT_DTYPE` array from columns (scalars broadcast).
 
     With ``tick_size``/``lot_size``, ``price``/``size`` are in price/size units
@@ -106,13 +111,13 @@ def make_events(
     for name, col in (("ts", ts), ("kind", kind_a), ("side", side), ("price", p),
                       ("size", q), ("order_id", order_id), ("flags", flags)):
         arr = np.asarray(col)
-        if arr.dtype.kind == "f" and name != "ts":
-            if not np.all(np.isfinite(arr)) or not np.all(arr == np.rint(arr)):
-                cls = InvalidPriceError if name == "price" else InvalidSizeError
-                bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.rint(arr)))
-                i = int(bad[0]) if arr.ndim else 0
-                raise cls(f"event {i}: {name} must be an integer number of ticks/lots; "
-                          f"pass tick_size=/lot_size= to convert from price units", i, name)
+        if arr.dtype.kind == "f" and name != "ts" and (
+                not np.all(np.isfinite(arr)) or not np.all(arr == np.rint(arr))):
+            cls = InvalidPriceError if name == "price" else InvalidSizeError
+            bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.rint(arr)))
+            i = int(bad[0]) if arr.ndim else 0
+            raise cls(f"event {i}: {name} must be an integer number of ticks/lots; "
+                      f"pass tick_size=/lot_size= to convert from price units", i, name)
         out[name] = arr
     return out
 
@@ -125,7 +130,7 @@ def _int_arg(name: str, v: Any) -> int:
     return int(v)
 
 
-def check_events(events: Any, arg: str = "events") -> np.ndarray:
+def check_events(events: Any, arg: str = "events") -> NDArray[Any]:
     """Validates an events argument: exact dtype, 1-D, C-contiguous."""
     if not isinstance(events, np.ndarray):
         raise EventDtypeError(
@@ -169,22 +174,22 @@ class _Progress:
 
 
 def replay(
-    events: np.ndarray,
+    events: NDArray[Any],
     *,
     depth: int = 10,
-    book: Any = None,
-    book_type: str | None = None,
+    book: L2Book | L3Book | None = None,
+    book_type: BookType | None = None,
     tick_size: float = 1.0,
     lot_size: float = 1.0,
-    on_error: str = "raise",
+    on_error: OnError = "raise",
     check_ts: bool = True,
-    unknown_id: str = "error",
-    cross_policy: str = "allow",
+    unknown_id: UnknownId = "error",
+    cross_policy: CrossPolicy = "allow",
     progress: bool | Any = False,
     chunk: int = 1 << 20,
     signals: bool = False,
     ofi_msg_hidden: bool = False,
-    trade_sign: str = "feed",
+    trade_sign: TradeSign = "feed",
     detect: Any = None,
 ) -> ReplayResult:
     """Runs ``events`` (an :data:`EVENT_DTYPE` array) through a book in Rust
@@ -263,7 +268,7 @@ def replay(
         bid_price=d["bid_price"], bid_size=d["bid_size"], ask_price=d["ask_price"],
         ask_size=d["ask_size"], best_bid_price=d["best_bid_price"],
         best_bid_size=d["best_bid_size"], best_ask_price=d["best_ask_price"],
-        best_ask_size=d["best_ask_size"], book=book, depth=depth, skipped=d["skipped"],
+        best_ask_size=d["best_ask_size"], book_=book, depth=depth, skipped=d["skipped"],
         skipped_mask=(d["skipped_mask"].view(bool) if len(d["skipped_mask"]) == len(events)
                       else np.zeros(len(events), bool)),
         skipped_by_kind=by_kind,

@@ -12,11 +12,18 @@ distances are in price steps of ``tick`` book ticks (LOBSTER: ``tick=100``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import _core
+
+if TYPE_CHECKING:
+    from ._core import L2Book, L3Book
+
+#: A streaming book type (``enable`` returns the book it was given).
+BookT = TypeVar("BookT", "L2Book", "L3Book")
 from .units import to_price
 
 #: Alert kind names by code (``ALERT_KINDS[alert["kind"]]``).
@@ -72,7 +79,7 @@ def options(detect: Any) -> dict[str, Any] | None:
     return {n: (n in names) for n in DETECTORS}
 
 
-def to_array(cols: dict[str, np.ndarray], tick_size: float, lot_size: float) -> np.ndarray:
+def to_array(cols: dict[str, NDArray[Any]], tick_size: float, lot_size: float) -> NDArray[Any]:
     """Alert columns from the core (ticks/lots) to :data:`ALERT_DTYPE`."""
     n = len(cols["ts"])
     out = np.zeros(n, ALERT_DTYPE)
@@ -86,7 +93,7 @@ def to_array(cols: dict[str, np.ndarray], tick_size: float, lot_size: float) -> 
     return out
 
 
-def enable(book: Any, detect: Any = True, **kw: Any) -> Any:
+def enable(book: BookT, detect: Any = True, **kw: Any) -> BookT:
     """Turns detectors on for a streaming book (``detect`` as in
     :func:`options`, plus keyword overrides). Returns the book."""
     opts = options(detect) or {}
@@ -96,13 +103,13 @@ def enable(book: Any, detect: Any = True, **kw: Any) -> Any:
     return book
 
 
-def alerts(book: Any) -> np.ndarray:
+def alerts(book: L2Book | L3Book) -> NDArray[np.void]:
     """Alerts the book raised since the last call (streaming), as
     :data:`ALERT_DTYPE`."""
     return to_array(book._take_alerts(), book.tick_size, book.lot_size)
 
 
-def summary(a: np.ndarray) -> dict[str, int]:
+def summary(a: NDArray[Any]) -> dict[str, int]:
     """Alert counts by kind name."""
     names, counts = np.unique(a["kind_name"], return_counts=True)
     return {str(k): int(c) for k, c in zip(names, counts)}

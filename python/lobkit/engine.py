@@ -21,13 +21,18 @@ pushed to the engine.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import _core
 from ._core import Reader, Snapshot
 from ._events import check_events
+from ._typing import OnError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["Engine", "Reader", "Snapshot"]
 
@@ -48,14 +53,14 @@ class Engine:
     """
 
     def __init__(self, books: Any, *, capacity: int = 65536, levels: int = 10,
-                 check_ts: bool = True, batch: int = 256, on_error: str = "raise",
+                 check_ts: bool = True, batch: int = 256, on_error: OnError = "raise",
                  detect: Any = None):
         from . import detect as _detect
 
         self._grids = [(b.tick_size, b.lot_size) for b in (books if isinstance(books, (list, tuple)) else [books])]
         self._e = _core.Engine(books, capacity=capacity, levels=levels, check_ts=check_ts,
                                batch=batch, on_error=on_error, detect=_detect.options(detect))
-        self.alerts_dropped = 0
+        self.alerts_dropped: int = 0
 
     @property
     def instruments(self) -> int:
@@ -66,7 +71,7 @@ class Engine:
         """A lock-free reader of instrument ``instrument``'s snapshots."""
         return self._e.reader(instrument)
 
-    def push(self, events: np.ndarray, instrument: int = 0, timeout: float | None = None) -> int:
+    def push(self, events: NDArray[Any], instrument: int = 0, timeout: float | None = None) -> int:
         """Pushes an :data:`~lobkit.EVENT_DTYPE` array (the interpreter is
         released while waiting). ``timeout``: seconds to wait while the ring
         is full (None = as long as it takes, Ctrl-C interrupts; 0 = not at
@@ -84,7 +89,7 @@ class Engine:
         """Waits until every pushed event is applied or rejected."""
         self._e.flush(timeout)
 
-    def alerts(self) -> np.ndarray:
+    def alerts(self) -> NDArray[Any]:
         """Alerts of the engine's detectors (``detect=`` at construction)
         since the last call: :data:`lobkit.detect.ALERT_DTYPE` plus an
         ``instrument`` field. Drained from a lock-free queue the engine
@@ -99,7 +104,7 @@ class Engine:
         for i, (tick, lot) in enumerate(self._grids):
             m = inst == i
             part = _detect.to_array({k: v[m] for k, v in cols.items()}, tick, lot)
-            for f in _detect.ALERT_DTYPE.names:
+            for f in _detect.ALERT_DTYPE.names or ():
                 out[f][m] = part[f]
         out["instrument"] = inst
         return out
@@ -118,10 +123,10 @@ class Engine:
         and ``stats['left']`` = events not applied (0 with ``drain=True``)."""
         return self._e.close(drain)
 
-    def __enter__(self) -> Engine:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._e.close(True)
 
     def __repr__(self) -> str:

@@ -8,6 +8,8 @@ calls) and ``field`` (the event field at fault).
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LobkitError(Exception):
     """Base class of every lobkit error."""
@@ -21,7 +23,7 @@ class LobkitError(Exception):
     def __str__(self) -> str:  # KeyError would otherwise print the repr
         return self.message
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[LobkitError], tuple[Any, ...]]:
         return (type(self), (self.message, self.index, self.field))
 
 
@@ -75,7 +77,7 @@ class _ExpectedGot(LobkitError):
         self.expected = expected
         self.got = got
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[LobkitError], tuple[Any, ...]]:
         return (type(self), (self.message, self.index, self.field, self.expected, self.got))
 
 
@@ -108,7 +110,7 @@ class BackpressureError(LobkitError, RuntimeError):
         super().__init__(message, None, None)
         self.accepted = accepted
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[LobkitError], tuple[Any, ...]]:
         return (type(self), (self.message, self.accepted))
 
 
@@ -119,7 +121,7 @@ class EngineTimeoutError(LobkitError, TimeoutError):
         super().__init__(message, None, None)
         self.left = left
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[LobkitError], tuple[Any, ...]]:
         return (type(self), (self.message, self.left))
 
 

@@ -23,18 +23,29 @@ copied.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .result import (ReplayResult, from_table, result_columns, to_arrow, to_pandas, to_parquet,
-                     to_polars)
+from ._typing import Units
+from .result import (
+    ReplayResult,
+    from_table,
+    result_columns,
+    to_arrow,
+    to_pandas,
+    to_parquet,
+    to_polars,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["ReplayResult", "book_frame", "from_table", "result_columns", "to_arrow", "to_pandas",
            "to_parquet", "to_polars"]
 
 
-def book_frame(book: Any, levels: int = 10, *, units: str = "price"):
+def book_frame(book: Any, levels: int = 10, *, units: Units = "price") -> pd.DataFrame:
     """A book (``L2Book``, ``L3Book`` or an engine ``Snapshot``) as a pandas
     DataFrame, one row per level: ``side`` ('bid'/'ask'), ``level``
     (1 = best), ``price``, ``size`` — float64 price/size units, or int64
@@ -47,7 +58,7 @@ def book_frame(book: Any, levels: int = 10, *, units: str = "price"):
         else:
             bids = np.rint(np.asarray(book.bids(levels)) / [book.tick_size, book.lot_size])
             asks = np.rint(np.asarray(book.asks(levels)) / [book.tick_size, book.lot_size])
-        dtype = np.int64
+        dtype: type[np.int64 | np.float64] = np.int64
     elif units == "price":
         if callable(getattr(book, "bids", None)):
             bids, asks = book.bids(levels), book.asks(levels)
@@ -58,9 +69,10 @@ def book_frame(book: Any, levels: int = 10, *, units: str = "price"):
         raise ValueError(f"units={units!r}: expected 'ticks' or 'price'")
     bids = np.asarray(bids).reshape(-1, 2)[:levels]
     asks = np.asarray(asks).reshape(-1, 2)[:levels]
-    return pd.DataFrame({
+    df: pd.DataFrame = pd.DataFrame({
         "side": pd.Categorical(["bid"] * len(bids) + ["ask"] * len(asks), categories=["bid", "ask"]),
         "level": np.r_[np.arange(1, len(bids) + 1), np.arange(1, len(asks) + 1)].astype(np.int64),
         "price": np.r_[bids[:, 0], asks[:, 0]].astype(dtype),
         "size": np.r_[bids[:, 1], asks[:, 1]].astype(dtype),
     })
+    return df

@@ -22,10 +22,18 @@ released; nothing but the (small) bar tables crosses the network.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
+
+from ._typing import FormatName
+
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+    import pandas as pd
 
 #: Columns of a bar table (``bar=`` given), in order.
 BAR_COLUMNS = ("source", "ts", "events", "mid", "spread", "imbalance", "ofi", "ofi_msg",
@@ -40,9 +48,9 @@ def _bar_ns(bar: Any) -> int:
     return int(pd.Timedelta(bar).value)
 
 
-def replay_partition(path: str | os.PathLike, format: str = "auto", *, tick_size: Any = None,
+def replay_partition(path: str | os.PathLike[str], format: FormatName = "auto", *, tick_size: Any = None,
                      lot_size: Any = None, depth: int = 1, bar: Any = None,
-                     source: str | None = None):
+                     source: str | None = None) -> pd.DataFrame:
     """Replays one file (any :mod:`lobkit.io` format) with signals and returns
     a pandas DataFrame with a ``source`` column (the file name, or
     ``source``). Without ``bar``: one row per event (the
@@ -72,40 +80,51 @@ def replay_partition(path: str | os.PathLike, format: str = "auto", *, tick_size
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     ends = np.r_[starts[1:], len(ts)] - 1
     lot = loaded.lot_size
-    sums = lambda a: np.add.reduceat(a, starts) * lot if len(a) else a * lot  # noqa: E731
-    traded = np.abs(res.signed_volume)
-    return pd.DataFrame({
+    sv, ofi, ofi_msg, imb = res.signed_volume, res.ofi, res.ofi_msg, res.imbalance
+    if sv is None or ofi is None or ofi_msg is None or imb is None:
+        raise RuntimeError("replay(signals=True) returned no signal columns")
+
+    def sums(a: NDArray[Any]) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = (np.add.reduceat(a, starts) if len(a) else a) * lot
+        return out
+
+    traded = np.abs(sv)
+    bars: pd.DataFrame = pd.DataFrame({
         "source": pd.Series([src] * len(starts), dtype="string"),
         "ts": (key[starts] + 1) * width,
         "events": (ends - starts + 1).astype(np.int64),
         "mid": res.mid[ends],
         "spread": res.spread_ticks[ends] * loaded.tick_size,
-        "imbalance": res.imbalance[ends],
-        "ofi": sums(res.ofi),
-        "ofi_msg": sums(res.ofi_msg),
-        "signed_volume": sums(res.signed_volume),
+        "imbalance": imb[ends],
+        "ofi": sums(ofi),
+        "ofi_msg": sums(ofi_msg),
+        "signed_volume": sums(sv),
         "traded_volume": sums(traded),
     })
+    return bars
 
 
-def replay_dask(paths: Sequence[str | os.PathLike], format: str = "auto", *,
-                tick_size: Any = None, lot_size: Any = None, depth: int = 1, bar: Any = "1s"):
+def replay_dask(paths: Sequence[str | os.PathLike[str]], format: FormatName = "auto", *,
+                tick_size: Any = None, lot_size: Any = None, depth: int = 1,
+                bar: Any = "1s") -> dd.DataFrame:
     """A lazy ``dask.dataframe.DataFrame``, one partition per file, each
     made by :func:`replay_partition` on a worker. ``bar=None`` keeps one row
     per event (large); the default aggregates to 1-second bars. The schema
     is computed on the first file locally (cheap for bars)."""
     import dask.dataframe as dd
 
-    paths = [os.fspath(p) for p in paths]
-    if not paths:
+    files = [os.fspath(p) for p in paths]
+    if not files:
         raise ValueError("paths: no files")
-    kw = dict(format=format, tick_size=tick_size, lot_size=lot_size, depth=depth, bar=bar)
-    labels = source_labels(paths)
-    meta = replay_partition(paths[0], source=labels[0], **kw).iloc[:0]
-    return dd.from_map(_partition, list(zip(paths, labels)), meta=meta, **kw)
+    kw: dict[str, Any] = {"format": format, "tick_size": tick_size, "lot_size": lot_size,
+                          "depth": depth, "bar": bar}
+    labels = source_labels(files)
+    meta = replay_partition(files[0], source=labels[0], **kw).iloc[:0]
+    from_map: Callable[..., dd.DataFrame] = dd.from_map  # dask ships no types
+    return from_map(_partition, list(zip(files, labels)), meta=meta, **kw)
 
 
-def _partition(path_label: tuple[str, str], **kw: Any):
+def _partition(path_label: tuple[str, str], **kw: Any) -> pd.DataFrame:
     return replay_partition(path_label[0], source=path_label[1], **kw)
 
 

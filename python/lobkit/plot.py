@@ -9,15 +9,18 @@ import os
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from ._events import Kind, ReplayResult
+from ._events import Kind
+from .result import ReplayResult
 
 MARKERS = {"spoofing": ("X", "magenta"), "layering": ("P", "orange"), "iceberg": ("D", "cyan"),
            "quote_stuffing": ("*", "yellow"), "depth_collapse": ("v", "white"),
            "phantom": ("o", "pink")}
 
 
-def heatmap_grid(events: np.ndarray, res: ReplayResult, bins: int = 600, price_bins: int = 200):
+def heatmap_grid(events: NDArray[Any], res: ReplayResult, bins: int = 600, price_bins: int = 200,
+                 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """(time edges ns, price edges ticks, size grid (price_bins, bins)) from
     the recorded levels, sampled at the last event of each time bin."""
     if res.depth == 0:
@@ -41,7 +44,7 @@ def heatmap_grid(events: np.ndarray, res: ReplayResult, bins: int = 600, price_b
     return t_edges, p_edges, grid
 
 
-def plot_book(events: np.ndarray, res: ReplayResult, out: str | os.PathLike, *,
+def plot_book(events: NDArray[Any], res: ReplayResult, out: str | os.PathLike[str], *,
               title: str = "", bins: int = 600, dpi: int = 110) -> dict[str, Any]:
     """Renders the heatmap to ``out`` (PNG, SVG or PDF by extension).
     ``res`` needs ``depth > 0`` and ``signals=True`` (for the trade sides);
@@ -56,7 +59,11 @@ def plot_book(events: np.ndarray, res: ReplayResult, out: str | os.PathLike, *,
     tick = res.tick_size
     t_edges, p_edges, grid = heatmap_grid(events, res, bins)
     t0 = events["ts"][0]
-    secs = lambda ns: (np.asarray(ns, dtype=np.float64) - t0) / 1e9  # noqa: E731
+
+    def secs(ns: Any) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = (np.asarray(ns, dtype=np.float64) - t0) / 1e9
+        return out
+
     fig, ax = plt.subplots(figsize=(14, 7))
     ax.pcolormesh(secs(t_edges), p_edges * tick, np.log1p(grid), cmap="viridis", shading="flat")
     tr = (events["kind"] == Kind.EXECUTE) | (events["kind"] == Kind.TRADE)

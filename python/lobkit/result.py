@@ -9,12 +9,21 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
+from ._typing import Units
 from .errors import LobkitError
 from .units import to_price
+
+if TYPE_CHECKING:  # the table libraries are optional and imported when used
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
+    from ._core import L2Book, L3Book
 
 
 @dataclass
@@ -27,46 +36,48 @@ class ReplayResult:
     book after the last event (pass it to the next :func:`replay` to continue).
     """
 
-    bid_price: np.ndarray
-    bid_size: np.ndarray
-    ask_price: np.ndarray
-    ask_size: np.ndarray
-    best_bid_price: np.ndarray
-    best_bid_size: np.ndarray
-    best_ask_price: np.ndarray
-    best_ask_size: np.ndarray
-    book: Any
+    bid_price: NDArray[np.int64]
+    bid_size: NDArray[np.int64]
+    ask_price: NDArray[np.int64]
+    ask_size: NDArray[np.int64]
+    best_bid_price: NDArray[np.int64]
+    best_bid_size: NDArray[np.int64]
+    best_ask_price: NDArray[np.int64]
+    best_ask_size: NDArray[np.int64]
+    #: The book after the last event; ``None`` only for a result rebuilt from
+    #: a table (:func:`lobkit.frames.from_table`), where :attr:`book` raises.
+    book_: L2Book | L3Book | None
     depth: int
     skipped: int = 0
-    skipped_mask: np.ndarray | None = None
+    skipped_mask: NDArray[Any] | None = None
     skipped_by_kind: dict[str, int] = field(default_factory=dict)
     first_skipped: LobkitError | None = None
     seconds: float = 0.0
     #: With ``signals=True``: level-1 queue imbalance (qb - qa)/(qb + qa) after
     #: each event, float64 in [-1, 1] (positive = buying pressure).
-    imbalance: np.ndarray | None = None
+    imbalance: NDArray[Any] | None = None
     #: With ``signals=True``: Cont–Kukanov–Stoikov (2014, eq. 10) OFI e_n of
     #: each event, int64 lots (positive = buying pressure).
-    ofi: np.ndarray | None = None
+    ofi: NDArray[Any] | None = None
     #: With ``signals=True``: size-weighted mid (Pb·qa + Pa·qb)/(qb + qa) after
     #: each event, float64 in price units (NaN when a side is empty).
-    weighted_mid: np.ndarray | None = None
+    weighted_mid: NDArray[Any] | None = None
     #: With ``signals=True``: signed traded volume of each event, int64 lots:
     #: + buyer-initiated, - seller-initiated (aggressor = opposite of the
     #: resting ``side`` of EXECUTE and TRADE events); ``.cumsum()`` is the
     #: cumulative volume delta.
-    signed_volume: np.ndarray | None = None
+    signed_volume: NDArray[Any] | None = None
     #: With ``signals=True``: message-accounting OFI of each event (CKS 2014,
     #: eq. 4), int64 lots: limit arrivals minus cancels minus market orders at
     #: the touch; hidden prints only with ``ofi_msg_hidden=True``.
-    ofi_msg: np.ndarray | None = None
+    ofi_msg: NDArray[Any] | None = None
     #: With ``detect=``: the detectors' alerts, :data:`lobkit.detect.ALERT_DTYPE`.
-    alerts: np.ndarray | None = None
+    alerts: NDArray[Any] | None = None
     #: With ``signals=True`` and ``depth > 0``: multi-level OFI, the same rule
     #: applied to each of the ``depth`` levels, int64 lots, shape (n, depth).
-    ofi_levels: np.ndarray | None = None
+    ofi_levels: NDArray[Any] | None = None
     #: Event times (int64 ns), one per row.
-    ts: np.ndarray | None = None
+    ts: NDArray[Any] | None = None
     #: The book's tick and lot sizes (price/size units per tick/lot).
     tick_size: float = 1.0
     lot_size: float = 1.0
@@ -75,37 +86,45 @@ class ReplayResult:
         return len(self.best_bid_price)
 
     @property
-    def mid(self) -> np.ndarray:
+    def book(self) -> L2Book | L3Book:
+        """The book after the last event (continue with ``replay(..., book=res.book)``)."""
+        if self.book_ is None:
+            raise AttributeError("this result was rebuilt from a table (from_table): it has no "
+                                 "book; replay the events to get one")
+        return self.book_
+
+    @property
+    def mid(self) -> NDArray[Any]:
         """(best bid + best ask) / 2 in price units; NaN where a side is empty."""
         ok = (self.best_bid_size > 0) & (self.best_ask_size > 0)
         m = to_price(self.best_bid_price + self.best_ask_price, self.tick_size) * 0.5
         return np.where(ok, m, np.nan)
 
     @property
-    def spread_ticks(self) -> np.ndarray:
+    def spread_ticks(self) -> NDArray[Any]:
         """Best ask minus best bid in ticks; 0 where a side is empty."""
         ok = (self.best_bid_size > 0) & (self.best_ask_size > 0)
         return np.where(ok, self.best_ask_price - self.best_bid_price, 0)
 
-    def to_arrow(self, *, units: str = "ticks"):
+    def to_arrow(self, *, units: Units = "ticks") -> pa.Table:
         """A ``pyarrow.Table``, one row per event (see :mod:`lobkit.frames`)."""
         return to_arrow(self, units=units)
 
-    def to_pandas(self, *, units: str = "ticks"):
+    def to_pandas(self, *, units: Units = "ticks") -> pd.DataFrame:
         """A ``pandas.DataFrame``, one row per event (see :mod:`lobkit.frames`)."""
         return to_pandas(self, units=units)
 
-    def to_polars(self, *, units: str = "ticks"):
+    def to_polars(self, *, units: Units = "ticks") -> pl.DataFrame:
         """A ``polars.DataFrame``, one row per event (see :mod:`lobkit.frames`)."""
         return to_polars(self, units=units)
 
-    def to_parquet(self, path: Any, *, units: str = "ticks") -> None:
+    def to_parquet(self, path: Any, *, units: Units = "ticks") -> None:
         """Writes the table to Parquet; :func:`lobkit.frames.from_table` reads it back."""
         to_parquet(self, path, units=units)
 
     def __repr__(self) -> str:
         return (f"ReplayResult(n_events={len(self)}, depth={self.depth}, skipped={self.skipped}, "
-                f"book={self.book!r})")
+                f"book={self.book_!r})")
 
 
 _BEST = ("best_bid_price", "best_bid_size", "best_ask_price", "best_ask_size")
@@ -114,19 +133,19 @@ _SIGNALS = ("imbalance", "ofi", "ofi_msg", "signed_volume", "weighted_mid")
 _META = b"lobkit"
 
 
-def _conv(name: str, a: np.ndarray, res: ReplayResult, units: str) -> np.ndarray:
+def _conv(name: str, a: NDArray[Any], res: ReplayResult, units: str) -> NDArray[Any]:
     if units == "ticks":
         return a
     step = res.tick_size if "price" in name else res.lot_size
     return to_price(a, step)
 
 
-def result_columns(res: ReplayResult, *, events: np.ndarray | None = None,
-                   units: str = "ticks") -> dict[str, np.ndarray]:
+def result_columns(res: ReplayResult, *, events: NDArray[Any] | None = None,
+                   units: Units = "ticks") -> dict[str, NDArray[Any]]:
     """The replay table's columns as a dict of 1-D numpy arrays."""
     if units not in ("ticks", "price"):
         raise ValueError(f"units={units!r}: expected 'ticks' or 'price'")
-    cols: dict[str, np.ndarray] = {}
+    cols: dict[str, NDArray[Any]] = {}
     ts = res.ts if events is None else np.ascontiguousarray(events["ts"])
     if ts is not None:
         if len(ts) != len(res):
@@ -153,7 +172,8 @@ def _meta(res: ReplayResult, units: str) -> dict[bytes, bytes]:
                                "signals": res.ofi is not None}).encode()}
 
 
-def to_arrow(res: ReplayResult, *, events: np.ndarray | None = None, units: str = "ticks"):
+def to_arrow(res: ReplayResult, *, events: NDArray[Any] | None = None,
+             units: Units = "ticks") -> pa.Table:
     """A ``pyarrow.Table`` of the replay (see the module docs for the layout)."""
     import pyarrow as pa
 
@@ -162,25 +182,32 @@ def to_arrow(res: ReplayResult, *, events: np.ndarray | None = None, units: str 
     return t.replace_schema_metadata(_meta(res, units))
 
 
-def to_pandas(res: ReplayResult, *, events: np.ndarray | None = None, units: str = "ticks"):
+def to_pandas(res: ReplayResult, *, events: NDArray[Any] | None = None,
+              units: Units = "ticks") -> pd.DataFrame:
     """A ``pandas.DataFrame`` of the replay; ``df.attrs['lobkit']`` holds the
     tick/lot sizes and depth."""
     import pandas as pd
 
-    df = pd.DataFrame(result_columns(res, events=events, units=units), copy=False)
+    df: pd.DataFrame = pd.DataFrame(result_columns(res, events=events, units=units), copy=False)
     df.attrs["lobkit"] = json.loads(_meta(res, units)[_META])
     return df
 
 
-def to_polars(res: ReplayResult, *, events: np.ndarray | None = None, units: str = "ticks"):
+def to_polars(res: ReplayResult, *, events: NDArray[Any] | None = None,
+              units: Units = "ticks") -> pl.DataFrame:
     """A ``polars.DataFrame`` of the replay."""
     import polars as pl
 
-    return pl.from_arrow(to_arrow(res, events=events, units=units))
+    df = pl.from_arrow(to_arrow(res, events=events, units=units))
+    if not isinstance(df, pl.DataFrame):  # from_arrow gives a Series for an array
+        raise TypeError("to_polars: expected a table")
+    return df
 
 
-def to_parquet(res: ReplayResult, path: str | os.PathLike, *, events: np.ndarray | None = None,
-               units: str = "ticks", compression: str = "zstd") -> None:
+def to_parquet(res: ReplayResult, path: str | os.PathLike[str], *, events: NDArray[Any] | None = None,
+               units: Units = "ticks",
+               compression: Literal["zstd", "snappy", "gzip", "lz4", "brotli", "none"] = "zstd",
+               ) -> None:
     """Writes the replay table to Parquet (metadata included)."""
     import pyarrow.parquet as pq
 
@@ -189,7 +216,7 @@ def to_parquet(res: ReplayResult, path: str | os.PathLike, *, events: np.ndarray
 
 
 def from_table(table: Any, *, tick_size: float | None = None, lot_size: float | None = None,
-               units: str | None = None) -> ReplayResult:
+               units: Units | None = None) -> ReplayResult:
     """Rebuilds a :class:`~lobkit.ReplayResult` (without its book) from a
     table written by :func:`to_arrow` / :func:`to_pandas` / :func:`to_polars`
     / :func:`to_parquet`: a ``pyarrow.Table``, a pandas or polars DataFrame,
@@ -221,17 +248,27 @@ def from_table(table: Any, *, tick_size: float | None = None, lot_size: float | 
         depth += 1
     n = len(cols["best_bid_price"])
 
-    def back(name: str, a: np.ndarray) -> np.ndarray:
+    def back(name: str, a: NDArray[Any]) -> NDArray[np.int64]:
         if units == "ticks":
-            return np.ascontiguousarray(a)
+            return np.ascontiguousarray(a, dtype=np.int64)
         step = tick if "price" in name else lot
         return np.rint(np.asarray(a) / step).astype(np.int64)
 
-    lv = {name: (np.stack([back(name, cols[f"{name}_{i + 1}"]) for i in range(depth)], axis=1)
-                 if depth else np.zeros((n, 0), np.int64)) for name in _LEVELS}
+    def levels(name: str) -> NDArray[np.int64]:
+        if not depth:
+            return np.zeros((n, 0), np.int64)
+        return np.stack([back(name, cols[f"{name}_{i + 1}"]) for i in range(depth)], axis=1)
+
     ofi_levels = (np.stack([cols[f"ofi_{i + 1}"] for i in range(depth)], axis=1)
                   if depth and "ofi_1" in cols else None)
     return ReplayResult(
-        **lv, **{name: back(name, cols[name]) for name in _BEST}, book=None, depth=depth,
-        tick_size=tick, lot_size=lot, ts=cols.get("ts"),
-        **{name: cols.get(name) for name in _SIGNALS}, ofi_levels=ofi_levels)
+        bid_price=levels("bid_price"), bid_size=levels("bid_size"),
+        ask_price=levels("ask_price"), ask_size=levels("ask_size"),
+        best_bid_price=back("best_bid_price", cols["best_bid_price"]),
+        best_bid_size=back("best_bid_size", cols["best_bid_size"]),
+        best_ask_price=back("best_ask_price", cols["best_ask_price"]),
+        best_ask_size=back("best_ask_size", cols["best_ask_size"]),
+        book_=None, depth=depth, tick_size=tick, lot_size=lot, ts=cols.get("ts"),
+        imbalance=cols.get("imbalance"), ofi=cols.get("ofi"), ofi_msg=cols.get("ofi_msg"),
+        signed_volume=cols.get("signed_volume"), weighted_mid=cols.get("weighted_mid"),
+        ofi_levels=ofi_levels)

@@ -11,7 +11,10 @@ step), lots, ns. Deterministic for a seed.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from ._events import Kind, make_events
 
@@ -96,7 +99,7 @@ class _Market:
     def passive_price(self, side: int, behind: int) -> int:
         b, a = self.best(1), self.best(-1)
         if b is None or a is None:
-            mid = 10_000 if b is None and a is None else (b or a)
+            mid = b if b is not None else (a if a is not None else 10_000)
             return mid - side * (behind + 1)
         if behind < 0 and a - b > 1:
             return b + 1 if side == 1 else a - 1
@@ -119,7 +122,8 @@ class _Market:
 
 
 def scenario(seed: int = 0, *, seconds: float = 300.0, episodes: int = 6,
-             rate: float = 200.0, intensity: int | None = None):
+             rate: float = 200.0,
+             intensity: int | None = None) -> tuple[NDArray[np.void], NDArray[np.void]]:
     """Events (:data:`~lobkit.EVENT_DTYPE`, L3) and labels (:data:`LABEL_DTYPE`).
 
     ``episodes`` of each pattern and of each negative control are spread over
@@ -226,7 +230,10 @@ def scenario(seed: int = 0, *, seconds: float = 300.0, episodes: int = 6,
             oid = m.add(side, m.passive_price(side, 0), int(m.typ * 15))
             m.protected.add(oid)
             m.t += int(rng.integers(50, 300)) * 1_000_000
-            m.market(-side, int(m.typ * 15) + sum(m.orders[o][2] for o in m.levels[side].get(m.best(side), []) if o != oid))  # fills it
+            best = m.best(side)
+            ahead = [] if best is None else m.levels[side].get(best, [])
+            # the market order fills the control and everything queued before it
+            m.market(-side, int(m.typ * 15) + sum(int(m.orders[o][2]) for o in ahead if o != oid))
             m.t += int(rng.integers(50, 300)) * 1_000_000
             m.cancel(oid)
             labels.append((kind, t0, m.t, side, 0))
@@ -250,12 +257,13 @@ def scenario(seed: int = 0, *, seconds: float = 300.0, episodes: int = 6,
         m.background(int(rng.exponential(mean_dt)) + 1)
     for _, oid in pending:
         m.cancel(oid)
-    ts, k, s, p, q, i = (np.array(c, dtype=np.int64) for c in zip(*m.rows))
-    ev = make_events(kind=k, side=s, price=p, size=q, order_id=i, ts=ts)
+    cols = [np.array(c, dtype=np.int64) for c in zip(*m.rows)]
+    ev = make_events(ts=cols[0], kind=cols[1], side=cols[2], price=cols[3], size=cols[4],
+                     order_id=cols[5])
     return ev, np.array(labels, dtype=LABEL_DTYPE)
 
 
-def evaluate(alerts: np.ndarray, labels: np.ndarray, slack_ns: int = 1_000_000_000) -> dict:
+def evaluate(alerts: NDArray[Any], labels: NDArray[Any], slack_ns: int = 1_000_000_000) -> dict[str, Any]:
     """Precision and recall per detector kind and intensity.
 
     An alert matches an episode of its kind when its time falls within
@@ -282,12 +290,12 @@ def evaluate(alerts: np.ndarray, labels: np.ndarray, slack_ns: int = 1_000_000_0
             by[float(lvl)] = float(hit_ep[sel].mean())
         out[kind] = {"precision": good / len(a) if len(a) else float("nan"),
                      "recall": float(hit_ep.mean()) if len(ep) else float("nan"),
-                     "alerts": int(len(a)), "episodes": int(len(ep)), "by_intensity": by}
+                     "alerts": len(a), "episodes": len(ep), "by_intensity": by}
     # Alerts of the L3 detectors during negative controls, for the report.
     ctl = labels[np.char.startswith(labels["kind"], "control")]
     fp = 0
     for c in ctl:
         fp += int(((alerts["ts"] >= c["t0"]) & (alerts["ts"] <= c["t1"] + slack_ns)
                    & np.isin(alerts["kind_name"], ["spoofing", "layering"])).sum())
-    out["controls"] = {"episodes": int(len(ctl)), "spoof_or_layering_alerts": fp}
+    out["controls"] = {"episodes": len(ctl), "spoof_or_layering_alerts": fp}
     return out

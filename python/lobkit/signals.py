@@ -27,31 +27,33 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import _core
 from ._core import Rolling, Vpin
+from ._typing import By, TradeSignMethod
 
 __all__ = [
-    "band_imbalance",
-    "depth_imbalance",
-    "weighted_imbalance",
     "IntegratedOFI",
     "MicroPrice",
     "OfiBars",
     "Rolling",
     "Vpin",
     "VpinResult",
+    "band_imbalance",
     "classify_trades",
+    "depth_imbalance",
     "integrated_ofi",
     "kyle_lambda",
     "ofi_bars",
     "rolling",
     "trade_flow",
     "vpin",
+    "weighted_imbalance",
 ]
 
 
-def _ints(name: str, a: Any, ndim: int | None = None) -> np.ndarray:
+def _ints(name: str, a: Any, ndim: int | None = None) -> NDArray[Any]:
     """int64 C-contiguous copy/view of an integer array; floats are refused
     (window sums are exact integers: pass lots / ticks / ns)."""
     arr = np.asarray(a)
@@ -64,8 +66,8 @@ def _ints(name: str, a: Any, ndim: int | None = None) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 
-def rolling(values: Any, ts: Any = None, *, by: str = "events", size: int,
-            weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def rolling(values: Any, ts: Any = None, *, by: By = "events", size: int,
+            weight: Any = None) -> tuple[NDArray[Any], NDArray[Any]]:
     """Rolling window sums of integer per-event ``values`` ((n,) or (n, k)).
 
     ``by='time'``: events with ``ts > t - size`` (``ts`` and ``size`` in ns);
@@ -99,13 +101,13 @@ class TradeFlow:
     in [-1, 1] (0 with no trades in the window); ``cvd`` is the cumulative
     volume delta since the first event (not windowed)."""
 
-    buy: np.ndarray
-    sell: np.ndarray
-    imbalance: np.ndarray
-    cvd: np.ndarray
+    buy: NDArray[Any]
+    sell: NDArray[Any]
+    imbalance: NDArray[Any]
+    cvd: NDArray[Any]
 
 
-def trade_flow(signed_volume: Any, ts: Any = None, *, by: str = "events",
+def trade_flow(signed_volume: Any, ts: Any = None, *, by: By = "events",
                size: int) -> TradeFlow:
     """Buy volume, sell volume, trade imbalance and CVD from per-event signed
     volume (``ReplayResult.signed_volume``, lots). ``by='volume'`` uses the
@@ -122,7 +124,7 @@ def trade_flow(signed_volume: Any, ts: Any = None, *, by: str = "events",
 
 
 def classify_trades(price: Any, bid: Any = None, ask: Any = None, *,
-                    has_quote: Any = None, method: str | None = None) -> np.ndarray:
+                    has_quote: Any = None, method: TradeSignMethod | None = None) -> NDArray[Any]:
     """Trade signs (int8: +1 buyer-initiated, -1 seller-initiated, 0 unknown).
 
     ``price``, ``bid``, ``ask``: int64 ticks; ``bid``/``ask`` are the quotes
@@ -152,8 +154,8 @@ class VpinResult:
     buckets are complete) and ``cdf``, its log-normal CDF rank among earlier
     VPIN values; ``buckets`` completed."""
 
-    vpin: np.ndarray
-    cdf: np.ndarray
+    vpin: NDArray[Any]
+    cdf: NDArray[Any]
     buckets: int
 
 
@@ -174,7 +176,7 @@ def vpin(ts: Any, price: Any, size: Any, *, bucket_volume: int, n_buckets: int =
     return VpinResult(vpin=v, cdf=c, buckets=int(b))
 
 
-def kyle_lambda(events: np.ndarray, result: Any, *, by: str = "events", size: int) -> np.ndarray:
+def kyle_lambda(events: NDArray[Any], result: Any, *, by: By = "events", size: int) -> NDArray[Any]:
     """Rolling Kyle's lambda: the OLS slope of mid-price changes on signed
     trade volume, trade by trade (Hasbrouck's trade-level form
     ``Δm_j = λ q_j + ε``), in ticks per lot.
@@ -222,7 +224,7 @@ def kyle_lambda(events: np.ndarray, result: Any, *, by: str = "events", size: in
 # Book imbalance columns from a replay's recorded levels
 
 
-def _ratio(b: np.ndarray, a: np.ndarray) -> np.ndarray:
+def _ratio(b: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
     tot = b + a
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(tot > 0, (b - a) / np.where(tot > 0, tot, 1), 0.0)
@@ -236,7 +238,7 @@ def _levels(result: Any, n: int) -> int:
     return n
 
 
-def depth_imbalance(result: Any, n: int) -> np.ndarray:
+def depth_imbalance(result: Any, n: int) -> NDArray[Any]:
     """Per event ``(Σ qb - Σ qa) / (Σ qb + Σ qa)`` over the best ``n`` levels of
     each side, in [-1, 1] (0 when both are empty); the column form of
     ``book.depth_imbalance(n)``. ``n`` ≤ the replay's ``depth``."""
@@ -245,7 +247,7 @@ def depth_imbalance(result: Any, n: int) -> np.ndarray:
                   result.ask_size[:, :n].sum(1).astype(np.float64))
 
 
-def weighted_imbalance(result: Any, n: int, decay: float) -> np.ndarray:
+def weighted_imbalance(result: Any, n: int, decay: float) -> NDArray[Any]:
     """Per event imbalance with level k (0 = best) weighted ``exp(-decay·k)``;
     the column form of ``book.weighted_imbalance(n, decay)``."""
     n = _levels(result, n)
@@ -253,7 +255,7 @@ def weighted_imbalance(result: Any, n: int, decay: float) -> np.ndarray:
     return _ratio(result.bid_size[:, :n] @ w, result.ask_size[:, :n] @ w)
 
 
-def band_imbalance(result: Any, band_ticks: int) -> np.ndarray:
+def band_imbalance(result: Any, band_ticks: int) -> NDArray[Any]:
     """Per event imbalance of the size within ``band_ticks`` of the mid (bids
     ``>= mid - band``, asks ``<= mid + band``); the column form of
     ``book.band_imbalance``, over the replay's recorded levels only — a band
@@ -282,20 +284,22 @@ class OfiBars:
     (ticks; NaN when a side was empty); ``events`` per bar. Empty bars are
     left out."""
 
-    start: np.ndarray
-    ofi: np.ndarray
-    depth: np.ndarray
-    mid_change: np.ndarray
-    events: np.ndarray
+    start: NDArray[Any]
+    ofi: NDArray[Any]
+    depth: NDArray[Any]
+    mid_change: NDArray[Any]
+    events: NDArray[Any]
 
     @property
-    def normalized(self) -> np.ndarray:
+    def normalized(self) -> NDArray[Any]:
         """Depth-normalised multi-level OFI ``OFI^m / Q`` (dimensionless)."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            return self.ofi / np.where(self.depth > 0, self.depth, np.nan)[:, None]
+            out: NDArray[np.float64] = self.ofi / np.where(self.depth > 0, self.depth,
+                                                            np.nan)[:, None]
+        return out
 
 
-def ofi_bars(events: np.ndarray, result: Any, *, bar_ns: int, levels: int | None = None) -> OfiBars:
+def ofi_bars(events: NDArray[Any], result: Any, *, bar_ns: int, levels: int | None = None) -> OfiBars:
     """Aggregates a ``signals=True`` replay (with ``depth >= levels``) into
     time bars of ``bar_ns`` ns aligned to multiples of ``bar_ns``."""
     if result.ofi_levels is None or result.depth == 0:
@@ -339,7 +343,7 @@ class IntegratedOFI:
     """
 
     def __init__(self) -> None:
-        self.weights_: np.ndarray | None = None
+        self.weights_: NDArray[Any] | None = None
         self.explained_: float = float("nan")
 
     def fit(self, X: Any) -> IntegratedOFI:
@@ -359,16 +363,17 @@ class IntegratedOFI:
         self.explained_ = float(vals[-1] / tot) if tot > 0 else float("nan")
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: Any) -> NDArray[Any]:
         if self.weights_ is None:
             raise ValueError("IntegratedOFI: call fit() on past data first")
         x = np.asarray(X, dtype=np.float64)
         if x.shape[-1] != len(self.weights_):
             raise ValueError(f"transform: {x.shape[-1]} levels, fitted on {len(self.weights_)}")
-        return x @ self.weights_
+        out: NDArray[np.float64] = x @ self.weights_
+        return out
 
 
-def integrated_ofi(X: Any, *, train: int, refit: int = 1) -> np.ndarray:
+def integrated_ofi(X: Any, *, train: int, refit: int = 1) -> NDArray[Any]:
     """Walk-forward integrated OFI: row ``i`` is scored with weights fitted on
     rows ``[j - train, j)`` where ``j <= i`` is the latest refit point (every
     ``refit`` rows) — never on the row itself or anything after it. Rows
@@ -411,11 +416,12 @@ class MicroPrice:
 
     K = np.array([-1.0, -0.5, 0.5, 1.0])
 
-    def __init__(self, table: np.ndarray, tick: int, counts: int) -> None:
-        self.table_ = np.asarray(table, dtype=np.float64)
-        self.tick = int(tick)
-        self.n_spread, self.n_imbalance = self.table_.shape
-        self.observations_ = counts
+    def __init__(self, table: NDArray[Any], tick: int, counts: int) -> None:
+        self.table_: NDArray[np.float64] = np.asarray(table, dtype=np.float64)
+        self.tick: int = int(tick)
+        self.n_spread: int = self.table_.shape[0]
+        self.n_imbalance: int = self.table_.shape[1]
+        self.observations_: int = counts
 
     @classmethod
     def fit(cls, bid: Any, ask: Any, bid_size: Any, ask_size: Any, *, tick: int = 1,
@@ -485,11 +491,11 @@ class MicroPrice:
             G = G + term
             if np.abs(term).max() < 1e-12:
                 break
-        return cls(G.reshape(n_spread, n_imbalance), tick, int(len(src)))
+        return cls(G.reshape(n_spread, n_imbalance), tick, len(src))
 
     @staticmethod
-    def _states(bid: np.ndarray, ask: np.ndarray, qb: np.ndarray, qa: np.ndarray,
-                tick: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _states(bid: NDArray[Any], ask: NDArray[Any], qb: NDArray[Any], qa: NDArray[Any],
+                tick: int) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
         """(both sides quoted, spread in price steps — 0 when unquoted or off
         the step grid, <= 0 when crossed, so outside every fitted state —,
         imbalance qb/(qb+qa), 0.5 when unquoted)."""
@@ -500,7 +506,7 @@ class MicroPrice:
         return ok, s, imb
 
     @staticmethod
-    def _bucket(i: np.ndarray, n: int) -> np.ndarray:
+    def _bucket(i: NDArray[Any], n: int) -> NDArray[Any]:
         return np.minimum((np.asarray(i) * n).astype(np.int64), n - 1)
 
     def adjustment(self, imbalance: Any, spread: Any) -> Any:
@@ -524,13 +530,15 @@ class MicroPrice:
         if spread_raw % self.tick:
             return float("nan")
         g = self.adjustment(qb / (qb + qa), spread_raw // self.tick)
-        return float((bb + ba) / 2.0 + g * self.tick) * book.tick_size
+        return float((bb + ba) / 2.0 + g * self.tick) * float(book.tick_size)
 
-    def apply(self, result: Any) -> np.ndarray:
+    def apply(self, result: Any) -> NDArray[Any]:
         """Micro-price after every event of a replay, in price units (NaN
         where a side is empty or the spread is outside the fitted range)."""
         bb, ba = result.best_bid_price, result.best_ask_price
         ok, s, imb = self._states(bb, ba, result.best_bid_size.astype(np.float64),
                                   result.best_ask_size.astype(np.float64), self.tick)
         g = self.adjustment(imb, s)
-        return np.where(ok, (bb + ba) / 2.0 + g * self.tick, np.nan) * result.tick_size
+        out: NDArray[np.float64] = (np.where(ok, (bb + ba) / 2.0 + g * self.tick, np.nan)
+                                    * result.tick_size)
+        return out

@@ -7,10 +7,13 @@ price read from a replay column equals the one read from the book.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 
-def to_price(ticks: np.ndarray, step: float) -> np.ndarray:
+def to_price(ticks: NDArray[Any], step: float) -> NDArray[Any]:
     """``ticks * step`` as float64, correctly rounded on decimal grids.
 
     When ``1/step`` is an integer (0.01, 0.0001, ...) dividing by it gives the

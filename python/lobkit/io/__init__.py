@@ -14,8 +14,8 @@ stream in chunks with :func:`iter_events`.
 """
 
 from .auto import iter_events
-from .bitfinex import read_bitfinex
 from .binance import BinanceDepth, BybitDepth, read_binance, read_bybit
+from .bitfinex import read_bitfinex
 from .combine import concat, merge
 from .dbn import read_dbn, read_dbn_records
 from .feed import F_BAD_BOOK, F_LAST, F_SNAPSHOT, DepthFeed
@@ -36,22 +36,17 @@ from .table import events_from_table, events_table, events_to_arrow, read_events
 from .tardis import read_tardis, tardis_schema
 
 __all__ = [
-    "BinanceDepth",
-    "BybitDepth",
-    "DepthFeed",
-    "F_BAD_BOOK",
-    "KrakenDepth",
-    "read_binance",
-    "read_bitfinex",
-    "read_bybit",
-    "read_dbn",
-    "read_dbn_records",
     "FLAG_RECONCILE",
+    "F_BAD_BOOK",
     "F_LAST",
     "F_SNAPSHOT",
     "REASON_OUT_OF_WINDOW",
     "REASON_UNEXPLAINED",
     "REASON_UNKNOWN_ID",
+    "BinanceDepth",
+    "BybitDepth",
+    "DepthFeed",
+    "KrakenDepth",
     "concat",
     "events_from_table",
     "events_table",
@@ -61,7 +56,12 @@ __all__ = [
     "lobster_book_columns",
     "merge",
     "message_rows",
+    "read_binance",
+    "read_bitfinex",
+    "read_bybit",
     "read_bytes",
+    "read_dbn",
+    "read_dbn_records",
     "read_events",
     "read_kraken",
     "read_lobster",

@@ -7,13 +7,15 @@ its chunked reader."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
-import numpy as np
+from numpy.typing import NDArray
 
+from .._typing import FeedTs, FormatName
 from . import binance, bitfinex, dbn, kraken, lobster, table, tardis
 from .feed import Loaded
 from .files import head
@@ -31,7 +33,7 @@ class Format:
     name: str
     needs: str
     load: Callable[..., Loaded]
-    iter_chunks: Callable[..., Iterator[np.ndarray]] | None = None
+    iter_chunks: Callable[..., Iterator[NDArray[Any]]] | None = None
     #: Keyword arguments the format cannot do without.
     requires: tuple[str, ...] = ()
 
@@ -70,7 +72,7 @@ FORMATS = tuple(REGISTRY)
 NEEDS = {name: f.needs for name, f in REGISTRY.items()}
 
 
-def detect_format(path: str | os.PathLike) -> str:
+def detect_format(path: str | os.PathLike[str]) -> str:
     """Guesses the format from the name and the first bytes."""
     p = Path(path)
     name = p.name.lower()
@@ -97,14 +99,14 @@ def detect_format(path: str | os.PathLike) -> str:
     raise ValueError(f"{path}: cannot tell the format; pass --format (one of {', '.join(FORMATS)})")
 
 
-def _format(path: str | os.PathLike, format: str) -> Format:
+def _format(path: str | os.PathLike[str], format: str) -> Format:
     fmt = detect_format(path) if format == "auto" else format
     if fmt not in REGISTRY:
         raise ValueError(f"format={fmt!r}: expected one of {', '.join(FORMATS)} or 'auto'")
     return REGISTRY[fmt]
 
 
-def load(path: str | os.PathLike, format: str = "auto", *, tick_size: Any = None,
+def load(path: str | os.PathLike[str], format: FormatName = "auto", *, tick_size: Any = None,
          lot_size: Any = None, reconcile: bool = True, symbol: str | None = None,
          strict: bool = False) -> Loaded:
     """Reads ``path`` in ``format`` ('auto' guesses) into events plus the
@@ -115,9 +117,9 @@ def load(path: str | os.PathLike, format: str = "auto", *, tick_size: Any = None
                   symbol=symbol, strict=strict)
 
 
-def iter_events(path: str | os.PathLike, format: str = "auto", *, chunk_bytes: int = 1 << 26,
+def iter_events(path: str | os.PathLike[str], format: FormatName = "auto", *, chunk_bytes: int = 1 << 26,
                 tick_size: Any = None, lot_size: Any = None, symbol: str | None = None,
-                ts: str = "local", strict: bool = False) -> Iterator[np.ndarray]:
+                ts: FeedTs = "local", strict: bool = False) -> Iterator[NDArray[Any]]:
     """Yields :data:`~lobkit.EVENT_DTYPE` arrays, about ``chunk_bytes`` of
     input each (some may be empty), whose concatenation is exactly what the
     whole-file loader returns. Arguments as for :func:`load`. Formats read

@@ -21,21 +21,26 @@ own BBO after update ``u``, for checking the replay.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .. import _core
 from .._events import EVENT_DTYPE
+from .._typing import FeedTs
 from .feed import DepthFeed, Loaded, check_book, gap_error
 from .files import grid, line_chunks, read_bytes, with_file
 
+
 def read_binance(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     tick_size: Any,
     lot_size: Any,
-    ts: str = "local",
+    ts: FeedTs = "local",
     strict: bool = False,
     venue: str = "binance",
 ) -> DepthFeed:
@@ -84,7 +89,7 @@ class BinanceDepth:
 
     venue = "binance"
 
-    def __init__(self, *, tick_size: Any, lot_size: Any, ts: str = "local", strict: bool = False,
+    def __init__(self, *, tick_size: Any, lot_size: Any, ts: FeedTs = "local", strict: bool = False,
                  book: Any = None):
         self._s = _core.DepthSync(tick=grid(tick_size, "tick_size"),
                                   lot=grid(lot_size, "lot_size"), ts=ts, venue=self.venue)
@@ -99,12 +104,13 @@ class BinanceDepth:
         """The book this keeper applies to (``book=``), or None."""
         return self._s.book
 
-    def on_message(self, message: bytes | str, recv_ts: int = 0) -> Any:
+    def on_message(self, message: bytes | str, recv_ts: int = 0) -> NDArray[np.void] | int:
         """One message: with a bound book, the number of events applied to
         it; otherwise the events it produced (often none while buffering)."""
         if isinstance(message, str):
             message = message.encode()
         if self._owns_book:
+            out: NDArray[np.void] | int
             out, new_gaps = self._s.on_message_into(message, recv_ts)
         else:
             raw, new_gaps = self._s.on_message(message, recv_ts)
@@ -130,7 +136,7 @@ class BinanceDepth:
         return self._s.buffered
 
     @property
-    def gaps(self) -> dict[str, np.ndarray]:
+    def gaps(self) -> dict[str, NDArray[Any]]:
         """Every gap so far (arrays, see :class:`DepthFeed`)."""
         return self._s.gaps
 
@@ -138,13 +144,13 @@ class BinanceDepth:
     def stats(self) -> dict[str, int]:
         return self._s.stats
 
-    def take_tickers(self) -> dict[str, np.ndarray]:
+    def take_tickers(self) -> dict[str, NDArray[Any]]:
         """bookTicker messages since the last call (the newest 10,000 are
         kept between calls, so an undrained stream stays bounded)."""
         return self._s.take_tickers()
 
 
-def read_bybit(path: str | os.PathLike, *, tick_size: Any, lot_size: Any, ts: str = "local",
+def read_bybit(path: str | os.PathLike[str], *, tick_size: Any, lot_size: Any, ts: FeedTs = "local",
                strict: bool = False) -> DepthFeed:
     """Reads Bybit v5 messages (one per line, optionally ``<receive_ts_ns> ``
     first): ``orderbook.N.SYMBOL`` snapshots reset the book, deltas must
@@ -163,7 +169,7 @@ class BybitDepth(BinanceDepth):
     venue = "bybit"
 
 
-def load_depth(path: str | os.PathLike, *, venue: str, tick_size: Any = None,
+def load_depth(path: str | os.PathLike[str], *, venue: str, tick_size: Any = None,
                lot_size: Any = None, strict: bool = False, **_: Any) -> Loaded:
     """A Binance or Bybit capture for :func:`lobkit.io.auto.load`."""
     feed = read_binance(path, tick_size=tick_size, lot_size=lot_size, strict=strict, venue=venue)
@@ -171,15 +177,15 @@ def load_depth(path: str | os.PathLike, *, venue: str, tick_size: Any = None,
     return Loaded(feed.events, venue, float(tick_size), float(lot_size), "l2", info=info)
 
 
-def iter_depth(path: str | os.PathLike, *, venue: str, chunk_bytes: int, tick_size: Any = None,
-               lot_size: Any = None, ts: str = "local", strict: bool = False,
-               **_: Any) -> Iterator[np.ndarray]:
+def iter_depth(path: str | os.PathLike[str], *, venue: str, chunk_bytes: int, tick_size: Any = None,
+               lot_size: Any = None, ts: FeedTs = "local", strict: bool = False,
+               **_: Any) -> Iterator[NDArray[Any]]:
     """A Binance or Bybit capture in line chunks, the sync state carried
     across them (for :func:`lobkit.io.iter_events`)."""
     s = _core.DepthSync(tick=grid(tick_size, "tick_size"), lot=grid(lot_size, "lot_size"),
                         ts=ts, venue=venue)
     for chunk in line_chunks(path, chunk_bytes):
-        raw, _ids, new_gaps = with_file(path, lambda c=chunk: s.feed_lines(c))
+        raw, _ids, new_gaps = with_file(path, partial(s.feed_lines, chunk))
         if new_gaps and strict:
             raise gap_error(path, s.gaps, len(s.gaps["got"]) - new_gaps)
         yield raw.view(EVENT_DTYPE)

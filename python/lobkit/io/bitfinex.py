@@ -17,11 +17,12 @@ then used.
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
 import os
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .. import _core
 from .._events import EVENT_DTYPE, Kind
@@ -40,7 +41,7 @@ def _is_zero(price: str, path: Any, n: int) -> bool:
                          "price") from None
 
 
-def _messages(data: bytes, path: Any) -> list:
+def _messages(data: bytes, path: Any) -> list[Any]:
     try:
         text = data.decode()
     except UnicodeDecodeError as e:
@@ -60,15 +61,22 @@ def _messages(data: bytes, path: Any) -> list:
                          None, "json") from None
 
 
-def read_bitfinex(path: str | os.PathLike, *, tick_size: Any = "1e-8",
-                  lot_size: Any = "1e-8") -> np.ndarray:
+def read_bitfinex(path: str | os.PathLike[str], *, tick_size: Any = "1e-8",
+                  lot_size: Any = "1e-8") -> NDArray[Any]:
     """Reads a Bitfinex R0 capture (one JSON array of messages, or one
     message per line) into L3 :data:`~lobkit.EVENT_DTYPE` events. Replay
     with ``book_type='l3'`` and ``unknown_id='skip'`` if the capture started
     after orders it later deletes."""
     msgs = _messages(read_bytes(path), path)
     live: dict[str, int] = {}
-    ids, prices, amounts, kinds, sides, nums, flags, stamps = [], [], [], [], [], [], [], []
+    ids: list[str] = []
+    prices: list[str] = []
+    amounts: list[str] = []
+    kinds: list[int] = []
+    sides: list[int] = []
+    nums: list[int] = []
+    flags: list[int] = []
+    stamps: list[int] = []
     for n, m in enumerate(msgs):
         if not isinstance(m, list) or len(m) < 2 or not isinstance(m[1], list):
             continue  # info/subscribed events, heartbeats
@@ -77,8 +85,14 @@ def read_bitfinex(path: str | os.PathLike, *, tick_size: Any = "1e-8",
         snapshot = bool(body) and isinstance(body[0], list)
         entries = body if snapshot else [body]
         if snapshot:
-            kinds.append(Kind.CLEAR), ids.append("0"), prices.append("0"), amounts.append("0")
-            sides.append(0), nums.append(n), flags.append(F_SNAPSHOT), stamps.append(ts)
+            kinds.append(Kind.CLEAR)
+            ids.append("0")
+            prices.append("0")
+            amounts.append("0")
+            sides.append(0)
+            nums.append(n)
+            flags.append(F_SNAPSHOT)
+            stamps.append(ts)
             live.clear()
         for e in entries:
             if len(e) != 3:
@@ -95,9 +109,14 @@ def read_bitfinex(path: str | os.PathLike, *, tick_size: Any = "1e-8",
                 kind = Kind.MODIFY if oid in live else Kind.ADD
                 live[oid] = side
                 amount = amount[1:] if neg else amount
-            kinds.append(kind), ids.append(oid), prices.append(price if kind != Kind.DELETE else "0")
-            amounts.append(amount), sides.append(side), nums.append(n)
-            flags.append(F_SNAPSHOT if snapshot else 0), stamps.append(ts)
+            kinds.append(kind)
+            ids.append(oid)
+            prices.append(price if kind != Kind.DELETE else "0")
+            amounts.append(amount)
+            sides.append(side)
+            nums.append(n)
+            flags.append(F_SNAPSHOT if snapshot else 0)
+            stamps.append(ts)
         flags[-1] |= F_LAST
     tick, lot = grid(tick_size, "tick_size"), grid(lot_size, "lot_size")
     p = with_file(path, lambda: _core.decimal_steps(prices, step=tick, field="price"))
@@ -113,7 +132,7 @@ def read_bitfinex(path: str | os.PathLike, *, tick_size: Any = "1e-8",
     return out
 
 
-def load(path: str | os.PathLike, *, tick_size: Any = None, lot_size: Any = None,
+def load(path: str | os.PathLike[str], *, tick_size: Any = None, lot_size: Any = None,
          **_: Any) -> Loaded:
     """A Bitfinex R0 capture for :func:`lobkit.io.auto.load` (grids default
     to 1e-8, the finest Bitfinex prints)."""

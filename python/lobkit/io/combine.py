@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._events import EVENT_DTYPE
 from ..errors import EventDtypeError
 
 #: The meaningful fields (not the padding), copied by name.
-_FIELDS = tuple(n for n in EVENT_DTYPE.names if not n.startswith("pad"))
+_FIELDS = tuple(n for n in EVENT_DTYPE.names or () if not n.startswith("pad"))
 
 
-def merge(*streams: np.ndarray) -> np.ndarray:
+def merge(*streams: NDArray[Any]) -> NDArray[Any]:
     """Merges event arrays (e.g. a book feed and its trades) by ``ts``.
     Stable: events with equal ``ts`` keep their array order, earlier
     arguments first."""
@@ -23,7 +24,7 @@ def merge(*streams: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(ev[order])
 
 
-def concat(streams: Any) -> np.ndarray:
+def concat(streams: Any) -> NDArray[Any]:
     """Concatenates event arrays keeping :data:`EVENT_DTYPE` exactly
     (``numpy.concatenate`` drops the padding and so changes the dtype).
     Fields are copied by name, so a structured array with the same fields in

@@ -36,15 +36,17 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .. import _core
 from .._events import EVENT_DTYPE, Kind
+from .._typing import DbnTs
 from ..errors import ParseError
 from .combine import concat
 from .feed import F_LAST, Loaded
@@ -75,7 +77,7 @@ class DbnFile:
     """Decoded DBN records as a structured array, with the metadata."""
 
     schema: str
-    records: np.ndarray
+    records: NDArray[Any]
     metadata: Any
     symbols: list[str]
 
@@ -101,7 +103,7 @@ def _metadata(data: bytes, path: Any, databento_dbn: Any) -> tuple[Any, int]:
     return meta, meta_len
 
 
-def read_dbn_records(path: str | os.PathLike) -> DbnFile:
+def read_dbn_records(path: str | os.PathLike[str]) -> DbnFile:
     """A DBN (or ``.dbn.zst``) MBO or MBP-10 file as a numpy record array."""
     try:
         import databento_dbn
@@ -140,7 +142,7 @@ def _fixed(tick_size: Any) -> int:
     return int(t)
 
 
-def _ticks(px: np.ndarray, fixed: int, path: Any, what: np.ndarray | None = None) -> np.ndarray:
+def _ticks(px: NDArray[Any], fixed: int, path: Any, what: NDArray[Any] | None = None) -> NDArray[Any]:
     off = px % fixed != 0
     if what is not None:
         off &= what
@@ -151,10 +153,11 @@ def _ticks(px: np.ndarray, fixed: int, path: Any, what: np.ndarray | None = None
     return px // fixed
 
 
-def _one_instrument(rec: np.ndarray, instrument_id: int | None, path: Any) -> np.ndarray:
+def _one_instrument(rec: NDArray[Any], instrument_id: int | None, path: Any) -> NDArray[Any]:
     ids = np.unique(rec["instrument_id"])
     if instrument_id is not None:
-        return rec[rec["instrument_id"] == instrument_id]
+        out: NDArray[Any] = rec[rec["instrument_id"] == instrument_id]
+        return out
     if len(ids) > 1:
         raise ParseError(f"{path}: the file holds {len(ids)} instruments ({ids[:5].tolist()}...); "
                          f"pass instrument_id=", None, "instrument_id")
@@ -162,12 +165,12 @@ def _one_instrument(rec: np.ndarray, instrument_id: int | None, path: Any) -> np
 
 
 def read_dbn(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     tick_size: Any,
-    ts: str = "recv",
+    ts: DbnTs = "recv",
     instrument_id: int | None = None,
-) -> np.ndarray:
+) -> NDArray[Any]:
     """Reads a DBN MBO or MBP-10 file into :data:`~lobkit.EVENT_DTYPE`
     events for one instrument (``instrument_id=`` picks one from a
     multi-instrument file).
@@ -192,8 +195,8 @@ def _ts_col(ts: str) -> str:
     return tcol
 
 
-def _to_events(schema: str, rec: np.ndarray, fixed: int, tcol: str, path: Any,
-               prev: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+def _to_events(schema: str, rec: NDArray[Any], fixed: int, tcol: str, path: Any,
+               prev: NDArray[Any] | None = None) -> tuple[NDArray[Any], bool]:
     """Records to events. Returns the events and, for MBO, whether a dropped
     F/N record before the first kept one carried ``F_LAST`` (it belongs to
     the event before this batch). ``prev``: MBP-10's previous record, so a
@@ -258,7 +261,7 @@ def _to_events(schema: str, rec: np.ndarray, fixed: int, tcol: str, path: Any,
     return np.ascontiguousarray(ev[np.argsort(keys, kind="stable")]), False
 
 
-def concat_records(parts: list[np.ndarray]) -> np.ndarray:
+def concat_records(parts: list[NDArray[Any]]) -> NDArray[Any]:
     out = np.zeros(sum(len(p) for p in parts), parts[0].dtype)
     i = 0
     for p in parts:
@@ -267,7 +270,7 @@ def concat_records(parts: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def iter_dbn(path: str | os.PathLike, *, tick_size: Any, ts: str = "recv",
+def iter_dbn(path: str | os.PathLike[str], *, tick_size: Any, ts: DbnTs = "recv",
              instrument_id: int | None = None, chunk_records: int = 1 << 20) -> Any:
     """:func:`read_dbn` in batches of ``chunk_records`` records, decompressing
     as it goes; the concatenated batches equal :func:`read_dbn`. A
@@ -285,8 +288,8 @@ def iter_dbn(path: str | os.PathLike, *, tick_size: Any, ts: str = "recv",
         if schema not in _RTYPE:
             raise ParseError(f"{path}: schema {meta.schema} is not mbo or mbp-10", None, "schema")
         rtype, dtype = _RTYPE[schema]
-        carry: np.ndarray | None = None  # MBO: the last event, held for a late F_LAST
-        prev: np.ndarray | None = None  # MBP-10: the previous record
+        carry: NDArray[Any] | None = None  # MBO: the last event, held for a late F_LAST
+        prev: NDArray[Any] | None = None  # MBP-10: the previous record
         seen: set[int] = set()
         done = 0
         while True:
@@ -329,14 +332,14 @@ def iter_dbn(path: str | os.PathLike, *, tick_size: Any, ts: str = "recv",
             yield carry
 
 
-def load(path: str | os.PathLike, *, tick_size: Any = None, **_: Any) -> Loaded:
+def load(path: str | os.PathLike[str], *, tick_size: Any = None, **_: Any) -> Loaded:
     """A DBN MBO or MBP-10 file for :func:`lobkit.io.auto.load`."""
     ev = read_dbn(path, tick_size=tick_size)
     l3 = bool(np.isin(ev["kind"], [2, 3, 4, 5]).any())
     return Loaded(ev, "dbn", float(tick_size), 1.0, "l3" if l3 else "l2")
 
 
-def iter_chunks(path: str | os.PathLike, *, chunk_bytes: int, tick_size: Any = None,
-                **_: Any):
+def iter_chunks(path: str | os.PathLike[str], *, chunk_bytes: int, tick_size: Any = None,
+                **_: Any) -> Iterator[NDArray[Any]]:
     """A DBN file by record batch (for :func:`lobkit.io.iter_events`)."""
     yield from iter_dbn(path, tick_size=tick_size, chunk_records=max(chunk_bytes // 56, 1))

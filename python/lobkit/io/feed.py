@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import ChecksumError, SequenceGapError
 
@@ -35,17 +36,17 @@ class DepthFeed:
     ``in_sync``: whether the book was in sync at the end of the file.
     """
 
-    events: np.ndarray
-    update_id: np.ndarray
-    gaps: dict[str, np.ndarray]
-    tickers: dict[str, np.ndarray]
+    events: NDArray[Any]
+    update_id: NDArray[Any]
+    gaps: dict[str, NDArray[Any]]
+    tickers: dict[str, NDArray[Any]]
     stats: dict[str, int]
     in_sync: bool
     tick_size: float = 1.0
     lot_size: float = 1.0
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def synced(self) -> np.ndarray:
+    def synced(self) -> NDArray[Any]:
         """Per event, True where the book (after that event) is in sync with
         the venue: after the first snapshot and not between a gap and the
         next snapshot."""
@@ -55,10 +56,11 @@ class DepthFeed:
         mark[(k == 8) & ((f & F_SNAPSHOT) != 0)] = 1  # snapshot reset
         mark[(k == 8) & ((f & F_BAD_BOOK) != 0)] = -1  # gap
         state = np.maximum.accumulate(np.where(mark != 0, np.arange(len(f)), -1))
-        return (state >= 0) & (mark[np.maximum(state, 0)] == 1)
+        ok: NDArray[np.bool_] = (state >= 0) & (mark[np.maximum(state, 0)] == 1)
+        return ok
 
 
-def gap_error(path: Any, g: dict, i: int) -> SequenceGapError:
+def gap_error(path: Any, g: dict[str, Any], i: int) -> SequenceGapError:
     """The :class:`~lobkit.errors.SequenceGapError` for gap ``i`` of ``g``."""
     return SequenceGapError(
         f"{path}: sequence gap at message {int(g['message'][i])}: expected update id "
@@ -68,7 +70,7 @@ def gap_error(path: Any, g: dict, i: int) -> SequenceGapError:
         got=int(g["got"][i]))
 
 
-def checksum_error(where: Any, m: dict, i: int) -> ChecksumError:
+def checksum_error(where: Any, m: dict[str, Any], i: int) -> ChecksumError:
     """The :class:`~lobkit.errors.ChecksumError` for mismatch ``i`` of ``m``."""
     return ChecksumError(
         f"{where}: checksum mismatch at line {int(m['line'][i])}: the message says "
@@ -82,7 +84,7 @@ class Loaded:
     """Events plus what a replay of them needs (the grids, the book type,
     the unknown-id policy) and what the loader learnt (``info``)."""
 
-    events: np.ndarray
+    events: NDArray[Any]
     format: str
     tick_size: float
     lot_size: float

@@ -10,9 +10,10 @@ import gzip
 import io
 import os
 import zlib
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 
@@ -24,7 +25,7 @@ _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
 
 
-def open_decompressed(path: str | os.PathLike) -> BinaryIO:
+def open_decompressed(path: str | os.PathLike[str]) -> BinaryIO:
     """``path`` opened for reading bytes, gunzipped or un-zstd'd as it is
     read when the magic bytes say so (zstd needs the ``zstandard`` package).
     The one opener of every loader."""
@@ -97,7 +98,7 @@ def _corrupt_errors() -> tuple[type[BaseException], ...]:
 
 
 @contextlib.contextmanager
-def decompressing(path: Any):
+def decompressing(path: Any) -> Iterator[None]:
     """Turns a truncated or corrupt gzip/zstd stream into a
     :class:`~lobkit.errors.ParseError` naming the file (instead of
     ``EOFError``, ``BadGzipFile`` or ``ZstdError`` from the codec)."""
@@ -109,25 +110,25 @@ def decompressing(path: Any):
                          "file") from e
 
 
-def read_bytes(path: str | os.PathLike) -> bytes:
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
     """The file's (decompressed) bytes."""
     with decompressing(path), open_decompressed(path) as f:
         return f.read()
 
 
-def head(path: str | os.PathLike, n: int = 4096) -> bytes:
+def head(path: str | os.PathLike[str], n: int = 4096) -> bytes:
     """The first ``n`` decompressed bytes (format detection)."""
     with decompressing(path), open_decompressed(path) as f:
         return f.read(n)
 
 
-def first_line(path: str | os.PathLike) -> bytes:
+def first_line(path: str | os.PathLike[str]) -> bytes:
     """The first decompressed line, with its newline."""
     with decompressing(path), open_decompressed(path) as f:
         return f.readline()
 
 
-def line_chunks(path: str | os.PathLike, chunk_bytes: int = 1 << 26) -> Iterator[bytes]:
+def line_chunks(path: str | os.PathLike[str], chunk_bytes: int = 1 << 26) -> Iterator[bytes]:
     """The decompressed file in chunks of whole lines, each without its
     final newline (so the parsers count lines exactly)."""
     if chunk_bytes < 1:
@@ -177,7 +178,7 @@ def grid(value: Any, name: str) -> str:
         raise TypeError(f"{name}: expected a number or decimal string, got {type(value).__name__}")
     try:
         ok = Decimal(s) > 0
-    except Exception:
+    except (ArithmeticError, ValueError, TypeError):  # decimal.InvalidOperation is Arithmetic
         ok = False
     if not ok:
         raise ValueError(f"{name}={value!r}: expected a positive number such as 0.01")

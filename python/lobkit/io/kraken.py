@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .. import _core
 from .._events import EVENT_DTYPE
@@ -36,7 +39,7 @@ def _printed_grid(data: bytes, pair: str) -> tuple[str, str]:
     return (f"1e-{dp}" if dp else "1"), (f"1e-{dq}" if dq else "1")
 
 
-def read_kraken(path: str | os.PathLike, *, pair: str | None = None, tick_size: Any = None,
+def read_kraken(path: str | os.PathLike[str], *, pair: str | None = None, tick_size: Any = None,
                 lot_size: Any = None, strict: bool = False) -> DepthFeed:
     """Reads one pair's book from a Kraken capture, verifying every checksum.
 
@@ -54,13 +57,15 @@ def read_kraken(path: str | os.PathLike, *, pair: str | None = None, tick_size: 
             raise ParseError(f"{path}: the file holds {len(pairs)} pairs "
                              f"({', '.join(p.decode() for p in pairs[:10])}); pass pair=",
                              None, "pair")
-        pair = pairs[0].decode()
+        the_pair = pairs[0].decode()
+    else:
+        the_pair = pair
     if tick_size is None or lot_size is None:
-        tp, tl = with_file(path, lambda: _printed_grid(data, pair))
+        tp, tl = with_file(path, lambda: _printed_grid(data, the_pair))
         tick_size = tp if tick_size is None else tick_size
         lot_size = tl if lot_size is None else lot_size
     raw, mism, stats, pairs, in_sync = with_file(path, lambda: _core.parse_kraken(
-        data, pair=pair, tick=grid(tick_size, "tick_size"), lot=grid(lot_size, "lot_size")))
+        data, pair=the_pair, tick=grid(tick_size, "tick_size"), lot=grid(lot_size, "lot_size")))
     if strict and len(mism["got"]):
         raise checksum_error(path, mism, 0)
     if pair not in pairs:
@@ -94,13 +99,14 @@ class KrakenDepth:
         """The book this keeper applies to (``book=``), or None."""
         return self._s.book
 
-    def on_message(self, message: bytes | str, recv_ts: int = 0) -> Any:
+    def on_message(self, message: bytes | str, recv_ts: int = 0) -> NDArray[np.void] | int:
         """One message: with a bound book (``book=``, as for
         :class:`~lobkit.io.BinanceDepth`) the number of events applied to it;
         otherwise the events it produced (none for other pairs/channels)."""
         if isinstance(message, str):
             message = message.encode()
         if self._owns_book:
+            out: NDArray[np.void] | int
             out, new = self._s.on_message_into(message, recv_ts)
         else:
             raw, new = self._s.on_message(message, recv_ts)
@@ -121,15 +127,15 @@ class KrakenDepth:
         return self._s.checksum
 
     @property
-    def mismatches(self) -> dict:
+    def mismatches(self) -> dict[str, Any]:
         return self._s.mismatches
 
     @property
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, Any]:
         return self._s.stats
 
 
-def load(path: str | os.PathLike, *, tick_size: Any = None, lot_size: Any = None,
+def load(path: str | os.PathLike[str], *, tick_size: Any = None, lot_size: Any = None,
          symbol: str | None = None, strict: bool = False, **_: Any) -> Loaded:
     """A Kraken capture for :func:`lobkit.io.auto.load` (``symbol`` = pair)."""
     feed = read_kraken(path, pair=symbol, tick_size=tick_size, lot_size=lot_size, strict=strict)
@@ -137,9 +143,9 @@ def load(path: str | os.PathLike, *, tick_size: Any = None, lot_size: Any = None
     return Loaded(feed.events, "kraken", feed.tick_size, feed.lot_size, "l2", info=info)
 
 
-def iter_chunks(path: str | os.PathLike, *, chunk_bytes: int, tick_size: Any = None,
+def iter_chunks(path: str | os.PathLike[str], *, chunk_bytes: int, tick_size: Any = None,
                 lot_size: Any = None, symbol: str | None = None, strict: bool = False,
-                **_: Any) -> Iterator[np.ndarray]:
+                **_: Any) -> Iterator[NDArray[Any]]:
     """A Kraken capture in line chunks (checksums verified across them);
     without the pair and both grids the file is read whole, since they come
     from its content."""
@@ -150,7 +156,7 @@ def iter_chunks(path: str | os.PathLike, *, chunk_bytes: int, tick_size: Any = N
     k = _core.KrakenSync(pair=symbol, tick=grid(tick_size, "tick_size"),
                          lot=grid(lot_size, "lot_size"))
     for chunk in line_chunks(path, chunk_bytes):
-        raw, new = with_file(path, lambda c=chunk: k.feed_lines(c))
+        raw, new = with_file(path, partial(k.feed_lines, chunk))
         if new and strict:
             m = k.mismatches
             raise checksum_error(path, m, len(m["got"]) - new)

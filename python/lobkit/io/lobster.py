@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .. import _core
 from .._events import EVENT_DTYPE
@@ -51,7 +52,7 @@ def find_orderbook(message_path: Path) -> Path | None:
     return cand if cand.exists() else None
 
 
-def read_lobster_orderbook(path: str | os.PathLike) -> np.ndarray:
+def read_lobster_orderbook(path: str | os.PathLike[str]) -> NDArray[Any]:
     """An orderbook file as an int64 array (rows, 4 × levels) in LOBSTER units
     (price = dollars × 10000), columns ask_p, ask_s, bid_p, bid_s per level."""
     data = read_bytes(path)
@@ -59,12 +60,12 @@ def read_lobster_orderbook(path: str | os.PathLike) -> np.ndarray:
 
 
 def read_lobster(
-    message_path: str | os.PathLike,
-    orderbook_path: str | os.PathLike | None = "auto",
+    message_path: str | os.PathLike[str],
+    orderbook_path: str | os.PathLike[str] | None = "auto",
     *,
     tick: int = 1,
-    initial: np.ndarray | None = None,
-) -> np.ndarray:
+    initial: NDArray[Any] | None = None,
+) -> NDArray[Any]:
     """Reads a LOBSTER message file into an :data:`~lobkit.EVENT_DTYPE` array.
 
     ``tick``: the tick in LOBSTER price units (dollars × 10000). The default 1
@@ -84,13 +85,13 @@ def read_lobster(
     Timestamps are ns after midnight, exact.
     """
     message_path = Path(message_path)
-    first_row = None
+    first_row: NDArray[np.int64] | None = None
     if initial is not None:
         first_row = np.ascontiguousarray(initial, dtype=np.int64).ravel()
     elif orderbook_path is not None:
         ob_path = find_orderbook(message_path) if orderbook_path == "auto" else Path(orderbook_path)
         if ob_path is not None:
-            first_row = np.ascontiguousarray(_first_row(ob_path))
+            first_row = _first_row(ob_path)
     data = read_bytes(message_path)
     raw, _n_seed = with_file(
         message_path, lambda: _core.parse_lobster_messages(data, tick=tick, first_row=first_row))
@@ -104,11 +105,11 @@ REASON_UNEXPLAINED, REASON_OUT_OF_WINDOW, REASON_UNKNOWN_ID = 0, 1, 2
 
 
 def read_lobster_reconciled(
-    message_path: str | os.PathLike,
-    orderbook_path: str | os.PathLike | None = "auto",
+    message_path: str | os.PathLike[str],
+    orderbook_path: str | os.PathLike[str] | None = "auto",
     *,
     tick: int = 1,
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]]]:
     """Reads a message file and makes its replay reproduce the orderbook file
     row by row.
 
@@ -149,23 +150,24 @@ def read_lobster_reconciled(
     return out.view(EVENT_DTYPE), corr
 
 
-def message_rows(events: np.ndarray) -> np.ndarray:
+def message_rows(events: NDArray[Any]) -> NDArray[Any]:
     """Indices of the events that are LOBSTER messages (not seeds or corrections),
     i.e. the event after which orderbook row k holds is ``message_rows(ev)[k]``."""
     f = events["flags"]
     return np.flatnonzero((f >= 1) & (f <= 7))
 
 
-def _first_row(path: Path) -> np.ndarray:
+def _first_row(path: Path) -> NDArray[np.int64]:
     line = first_line(path)
     rows = with_file(path, lambda: _core.parse_lobster_orderbook(line))
     if len(rows) == 0:
         raise ParseError(f"{path}: the orderbook file is empty (it needs one row per message)",
                          None, "orderbook")
-    return rows[0]
+    row: NDArray[np.int64] = np.ascontiguousarray(rows[0], dtype=np.int64)
+    return row
 
 
-def lobster_book_columns(orderbook: np.ndarray, tick: int = 1) -> dict[str, np.ndarray]:
+def lobster_book_columns(orderbook: NDArray[Any], tick: int = 1) -> dict[str, NDArray[Any]]:
     """Splits an orderbook array into ``ask_price``, ``ask_size``, ``bid_price``,
     ``bid_size`` arrays of shape (rows, levels), prices in ticks, with empty
     levels as price 0 / size 0 — the layout of :class:`lobkit.ReplayResult`."""
@@ -180,7 +182,7 @@ def lobster_book_columns(orderbook: np.ndarray, tick: int = 1) -> dict[str, np.n
     }
 
 
-def load(path: str | os.PathLike, *, reconcile: bool = True, **_: Any) -> Loaded:
+def load(path: str | os.PathLike[str], *, reconcile: bool = True, **_: Any) -> Loaded:
     """A LOBSTER message file for :func:`lobkit.io.auto.load`: reconciled
     with the orderbook file beside it when there is one. LOBSTER prices are
     $0.0001 units; unknown ids (orders resting before the file starts) are

@@ -21,15 +21,21 @@ this layout, and :func:`read_events` reads it back to the identical array.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .. import _core
 from .._events import EVENT_DTYPE, Kind, make_events
+from ..errors import LobkitError, ParseError
 from ..units import to_price
-from ..errors import ParseError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 from .feed import Loaded
 from .files import grid, line_chunks, read_bytes, with_file
 
@@ -44,7 +50,7 @@ def _is_parquet(path: Path) -> bool:
         return f.read(4) == b"PAR1"
 
 
-def read_events(path: str | os.PathLike, *, tick_size: Any = 1, lot_size: Any = 1) -> np.ndarray:
+def read_events(path: str | os.PathLike[str], *, tick_size: Any = 1, lot_size: Any = 1) -> NDArray[Any]:
     """Reads an event table (CSV, optionally gzip'd, or Parquet) into
     :data:`~lobkit.EVENT_DTYPE` events. Prices/sizes are converted exactly
     onto the grids; a value off the grid raises
@@ -59,7 +65,7 @@ def read_events(path: str | os.PathLike, *, tick_size: Any = 1, lot_size: Any = 
     return raw.view(EVENT_DTYPE)
 
 
-def _read_parquet(path: Path, tick_size: Any, lot_size: Any) -> np.ndarray:
+def _read_parquet(path: Path, tick_size: Any, lot_size: Any) -> NDArray[Any]:
     try:
         import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - depends on the environment
@@ -67,7 +73,7 @@ def _read_parquet(path: Path, tick_size: Any, lot_size: Any) -> np.ndarray:
     return _read_parquet_table(pq.read_table(path), path, tick_size, lot_size)
 
 
-def _read_parquet_table(t: Any, path: Path, tick_size: Any, lot_size: Any) -> np.ndarray:
+def _read_parquet_table(t: Any, path: Path, tick_size: Any, lot_size: Any) -> NDArray[Any]:
     names = set(t.column_names)
     missing = [c for c in ("ts", "kind", "side", "price", "size") if c not in names]
     if missing:
@@ -96,12 +102,12 @@ def _read_parquet_table(t: Any, path: Path, tick_size: Any, lot_size: Any) -> np
     except ParseError:
         raise
     except Exception as e:  # InvalidPriceError etc.: name the file too
-        if hasattr(e, "index"):
+        if isinstance(e, LobkitError):
             raise type(e)(f"{path}: {e}", e.index, e.field) from None
         raise
 
 
-def events_from_table(table: Any, *, tick_size: Any = 1, lot_size: Any = 1) -> np.ndarray:
+def events_from_table(table: Any, *, tick_size: Any = 1, lot_size: Any = 1) -> NDArray[Any]:
     """Events from a table in the event-table layout: a ``pyarrow.Table``,
     a pandas or polars DataFrame (kinds and sides as names or codes, prices
     and sizes in units, converted exactly onto the grids)."""
@@ -118,7 +124,8 @@ def events_from_table(table: Any, *, tick_size: Any = 1, lot_size: Any = 1) -> n
     return _read_parquet_table(table, Path("<table>"), tick_size, lot_size)
 
 
-def events_to_arrow(events: np.ndarray, *, tick_size: float = 1.0, lot_size: float = 1.0):
+def events_to_arrow(events: NDArray[Any], *, tick_size: float = 1.0,
+                    lot_size: float = 1.0) -> pa.Table:
     """Events as a ``pyarrow.Table`` in the event-table layout (price and
     size in units; the integer columns are not copied)."""
     import pyarrow as pa
@@ -131,7 +138,7 @@ def _unit(x: Any) -> bool:
     return str(x) in ("1", "1.0")
 
 
-def events_table(events: np.ndarray, *, tick_size: float = 1.0, lot_size: float = 1.0) -> dict:
+def events_table(events: NDArray[Any], *, tick_size: float = 1.0, lot_size: float = 1.0) -> dict[str, Any]:
     """Events as columns of the table layout: price/size in units (float64
     when the grid is fractional, int64 otherwise), kind as names."""
     price = (events["price"] if _unit(tick_size) else to_price(events["price"], tick_size))
@@ -144,7 +151,7 @@ def events_table(events: np.ndarray, *, tick_size: float = 1.0, lot_size: float 
     }
 
 
-def write_events(events: np.ndarray, path: str | os.PathLike, *, tick_size: float = 1.0,
+def write_events(events: NDArray[Any], path: str | os.PathLike[str], *, tick_size: float = 1.0,
                  lot_size: float = 1.0) -> None:
     """Writes events as an event table: Parquet when ``path`` ends in
     ``.parquet`` (needs pyarrow), CSV otherwise (``.gz`` compresses).
@@ -167,20 +174,20 @@ def write_events(events: np.ndarray, path: str | os.PathLike, *, tick_size: floa
             f.write(",".join(repr(v) if isinstance(v, float) else str(v) for v in row) + "\n")
 
 
-def _book_type(ev: np.ndarray) -> str:
+def _book_type(ev: NDArray[Any]) -> str:
     # Any order-level kind (ADD, CANCEL, DELETE, MODIFY, EXECUTE, SEED) needs an L3 book.
     return "l3" if np.isin(ev["kind"], [2, 3, 4, 5, 6, 9]).any() else "l2"
 
 
-def load(path: str | os.PathLike, *, tick_size: Any = None, lot_size: Any = None,
+def load(path: str | os.PathLike[str], *, tick_size: Any = None, lot_size: Any = None,
          **_: Any) -> Loaded:
     """An event table for :func:`lobkit.io.auto.load` (grids default to 1)."""
     ev = read_events(path, tick_size=tick_size or 1, lot_size=lot_size or 1)
     return Loaded(ev, "csv", float(tick_size or 1), float(lot_size or 1), _book_type(ev))
 
 
-def iter_chunks(path: str | os.PathLike, *, chunk_bytes: int, tick_size: Any = None,
-                lot_size: Any = None, **_: Any) -> Iterator[np.ndarray]:
+def iter_chunks(path: str | os.PathLike[str], *, chunk_bytes: int, tick_size: Any = None,
+                lot_size: Any = None, **_: Any) -> Iterator[NDArray[Any]]:
     """An event table in chunks: CSV by line chunk (header kept, exact line
     numbers), Parquet by record batch."""
     p = Path(os.fspath(path))
@@ -193,13 +200,13 @@ def iter_chunks(path: str | os.PathLike, *, chunk_bytes: int, tick_size: Any = N
             yield _read_parquet_table(pa.Table.from_batches([batch]), p, tick, lot)
         return
     gt, gl = grid(tick, "tick_size"), grid(lot, "lot_size")
-    header = None
+    header: bytes | None = None
     line0 = 0
     for chunk in line_chunks(path, chunk_bytes):
         if header is None:
-            header, _, chunk = chunk.partition(b"\n")
+            header, _sep, chunk = chunk.partition(b"\n")
             line0 = 1
-        raw = with_file(path, lambda c=chunk, n=line0: _core.parse_event_table(
-            c, tick=gt, lot=gl, header=header, line0=n))
+        raw = with_file(path, partial(_core.parse_event_table, chunk, tick=gt, lot=gl,
+                                      header=header, line0=line0))
         line0 += chunk.count(b"\n") + 1
         yield raw.view(EVENT_DTYPE)

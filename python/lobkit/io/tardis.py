@@ -28,24 +28,27 @@ read transparently. Timestamps are µs in the file and ns in the events.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
 
-import numpy as np
+from numpy.typing import NDArray
 
 from .. import _core
 from .._events import EVENT_DTYPE
+from .._typing import FeedTs
 from .feed import Loaded
 from .files import first_line, grid, line_chunks, read_bytes, with_file
 
 
 def read_tardis(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     tick_size: Any,
     lot_size: Any,
-    ts: str = "local",
+    ts: FeedTs = "local",
     symbol: str | None = None,
-) -> np.ndarray:
+) -> NDArray[Any]:
     """Reads a Tardis CSV (``incremental_book_L2``, ``trades`` or
     ``book_snapshot_N``, told apart by the header) into
     :data:`~lobkit.EVENT_DTYPE` events.
@@ -65,27 +68,27 @@ def read_tardis(
     return raw.view(EVENT_DTYPE)
 
 
-def tardis_schema(path: str | os.PathLike) -> str:
+def tardis_schema(path: str | os.PathLike[str]) -> str:
     """'incremental_book_L2', 'trades' or 'book_snapshot_N' from the file's header."""
     head = first_line(path)
     schema, n, _ = with_file(path, lambda: _core.parse_tardis(head, tick="1", lot="1"))
     return f"book_snapshot_{n}" if schema == "book_snapshot" else schema
 
 
-def load(path: str | os.PathLike, *, tick_size: Any = None, lot_size: Any = None,
+def load(path: str | os.PathLike[str], *, tick_size: Any = None, lot_size: Any = None,
          symbol: str | None = None, **_: Any) -> Loaded:
     """A Tardis CSV for :func:`lobkit.io.auto.load`."""
     ev = read_tardis(path, tick_size=tick_size, lot_size=lot_size, symbol=symbol)
     return Loaded(ev, "tardis", float(tick_size), float(lot_size), "l2")
 
 
-def iter_chunks(path: str | os.PathLike, *, chunk_bytes: int, tick_size: Any = None,
-                lot_size: Any = None, symbol: str | None = None, ts: str = "local",
-                **_: Any) -> Iterator[np.ndarray]:
+def iter_chunks(path: str | os.PathLike[str], *, chunk_bytes: int, tick_size: Any = None,
+                lot_size: Any = None, symbol: str | None = None, ts: FeedTs = "local",
+                **_: Any) -> Iterator[NDArray[Any]]:
     """A Tardis CSV in line chunks; the parser carries snapshot runs and the
     held-back end-of-message flag across them."""
     p = _core.TardisStream(tick=grid(tick_size, "tick_size"), lot=grid(lot_size, "lot_size"),
                            ts=ts, symbol=symbol)
     for chunk in line_chunks(path, chunk_bytes):
-        yield with_file(path, lambda c=chunk: p.feed(c)).view(EVENT_DTYPE)
+        yield with_file(path, partial(p.feed, chunk)).view(EVENT_DTYPE)
     yield with_file(path, p.finish).view(EVENT_DTYPE)
