@@ -10,6 +10,7 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --profile ci --locked -- -D warnings
 bench:
+	python benches/instructions.py
 	cargo bench -p lobkit-core --bench books
 	python -m pytest benches --benchmark-enable --benchmark-only
 peers:

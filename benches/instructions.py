@@ -159,6 +159,8 @@ def main() -> int:
     ap.add_argument("--update", action="store_true", help="rewrite benches/instructions.json")
     ap.add_argument("--only", nargs="*", help="workload names")
     ap.add_argument("--rust-only", action="store_true")
+    ap.add_argument("--json", type=Path, help="also write the rows for github-action-benchmark "
+                                              "(customSmallerIsBetter)")
     a = ap.parse_args()
     only = set(a.only) if a.only else None
     env = fingerprint()
@@ -170,6 +172,10 @@ def main() -> int:
     base = json.loads(BASELINE.read_text()) if BASELINE.exists() else {"env": {}, "rows": {}}
     report, failed = compare(rows, base, env)
     print(report)
+    if a.json:
+        a.json.parent.mkdir(parents=True, exist_ok=True)
+        a.json.write_text(json.dumps([{"name": k, "unit": "instructions/event", "value": round(v, 1)}
+                                      for k, v in rows.items()], indent=1) + "\n")
     if a.update:
         merged = dict(base["rows"]) if only or a.rust_only else {}
         merged.update({k: round(v, 1) for k, v in rows.items()})
