@@ -15,8 +15,9 @@ import sys
 from itertools import islice
 from pathlib import Path
 
-import lobkit
 import numpy as np
+
+import lobkit
 from lobkit.io import BinanceDepth
 from lobkit.testing import synthetic_l2
 
