@@ -37,6 +37,8 @@ def test_ci_runs_the_readme_commands():
     cmds = re.findall(r"```bash\n(.*?)\n```", README, re.S)[:2]
     assert cmds == ['pip install . && python -m lobkit demo',
                     'pip install --group test && python -m pytest']
+    if not (ROOT / ".ci").is_dir():
+        pytest.skip("not a checkout (an sdist carries no CI script)")
     ci = (ROOT / ".ci" / "run").read_text()
     for c in cmds:
         assert c in ci
