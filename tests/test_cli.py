@@ -98,9 +98,11 @@ def test_detect_on_binance_prints_json():
 
 
 def test_errors_are_one_clear_line():
-    r = run("replay", BINANCE, "-q", ok=False)
-    assert r.returncode == 2 and "needs --tick-size and --lot-size" in r.stderr
-    assert "Traceback" not in r.stderr
+    # No grid given: inferred from the capture (0.1 / 0.001), no error.
+    r = run("replay", BINANCE, "-q")
+    assert r.returncode == 0 and "tick_size=0.1, lot_size=0.001" in r.stdout
+    r = run("replay", BINANCE, "--format", "kraken", "-q", ok=False)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
     r = run("replay", BINANCE, "--tick-size", "0.2", "--lot-size", "0.001", "-q", ok=False)
     assert r.returncode == 2 and "not a whole number of grid steps" in r.stderr
     r = run("detect", GOOG, "--only", "spoofng", "-q", ok=False)

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from lobkit.io.feed import Loaded
+    from lobkit.io.feed import Feed
 
 DATA = Path(__file__).parent / "data" / "lobster"
 DEMO_MESSAGES = DATA / "GOOG_2012-06-21_34200000_57600000_message_10_head20000.csv.gz"
@@ -88,7 +88,7 @@ def demo(args: argparse.Namespace) -> int:
     return 0 if ok.all() else 1
 
 
-def _load(args: argparse.Namespace) -> Loaded:
+def _load(args: argparse.Namespace) -> Feed:
     from lobkit.io.auto import load
 
     t0 = time.perf_counter()
@@ -157,7 +157,7 @@ def _out_path(text: str) -> str:
     return text
 
 
-def _detect_opts(args: argparse.Namespace, loaded: Loaded) -> dict[str, Any]:
+def _detect_opts(args: argparse.Namespace, loaded: Feed) -> dict[str, Any]:
     import lobkit
 
     # Distances in book ticks per price step: LOBSTER books are $0.0001 ticks on a $0.01 grid.

@@ -26,6 +26,7 @@ from .units import to_price
 
 if TYPE_CHECKING:
     from ._core import L2Book, L3Book
+    from .io.feed import Feed
 
 BID = 1
 ASK = -1
@@ -174,16 +175,16 @@ class _Progress:
 
 
 def replay(
-    events: NDArray[Any],
+    events: NDArray[Any] | Feed,
     *,
     depth: int = 10,
     book: L2Book | L3Book | None = None,
     book_type: BookType | None = None,
-    tick_size: float = 1.0,
-    lot_size: float = 1.0,
+    tick_size: float | None = None,
+    lot_size: float | None = None,
     on_error: OnError = "raise",
     check_ts: bool = True,
-    unknown_id: UnknownId = "error",
+    unknown_id: UnknownId | None = None,
     cross_policy: CrossPolicy = "allow",
     progress: bool | Any = False,
     chunk: int = 1 << 20,
@@ -192,9 +193,11 @@ def replay(
     trade_sign: TradeSign = "feed",
     detect: Any = None,
 ) -> ReplayResult:
-    """Runs ``events`` (an :data:`EVENT_DTYPE` array) through a book in Rust
-    with the interpreter released, recording the top ``depth`` levels after
-    every event.
+    """Runs ``events`` (an :data:`EVENT_DTYPE` array, or a
+    :class:`lobkit.io.Feed` from :func:`lobkit.io.load`, which brings its
+    own ``tick_size``, ``lot_size``, ``book_type`` and ``unknown_id``)
+    through a book in Rust with the interpreter released, recording the top
+    ``depth`` levels after every event. Grids default to 1 for an array.
 
     ``book``: an existing :class:`L2Book`/:class:`L3Book` to continue from (it
     is updated in place); otherwise a new one of ``book_type`` ('l2' or 'l3';
@@ -224,7 +227,28 @@ def replay(
     events done. Ctrl-C interrupts between chunks (book restored).
     """
     from ._core import L2Book, L3Book
+    from .io.feed import Feed
 
+    if isinstance(events, Feed):
+        # The feed knows its grid and policies; an argument may repeat them
+        # but not contradict them (the events are ticks of the feed's grid).
+        feed = events
+        for arg, given, own in (("tick_size", tick_size, feed.tick_size),
+                                ("lot_size", lot_size, feed.lot_size),
+                                ("book_type", book_type, feed.book_type)):
+            if given is not None and given != own:
+                raise ValueError(f"{arg}={given!r}: the feed's events are on its own "
+                                 f"{arg}={own!r}; leave {arg} out")
+        if book is not None and (book.tick_size, book.lot_size) != (feed.tick_size,
+                                                                   feed.lot_size):
+            raise ValueError(f"book: its grid ({book.tick_size}, {book.lot_size}) is not the "
+                             f"feed's ({feed.tick_size}, {feed.lot_size})")
+        events, tick_size, lot_size = feed.events, feed.tick_size, feed.lot_size
+        book_type = None if book is not None else feed.book_type
+        unknown_id = unknown_id or feed.unknown_id
+    tick_size = 1.0 if tick_size is None else tick_size
+    lot_size = 1.0 if lot_size is None else lot_size
+    unknown_id = unknown_id or "error"
     check_events(events)
     depth, chunk = _int_arg("depth", depth), _int_arg("chunk", chunk)
     if depth < 0:

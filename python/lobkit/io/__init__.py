@@ -1,4 +1,9 @@
-"""Loaders for real market-data formats, each returning :data:`lobkit.EVENT_DTYPE` arrays.
+"""Loaders for real market-data formats.
+
+:func:`load` reads any of them (path, file object, bytes or fsspec URL) into a
+:class:`Feed`: the :data:`lobkit.EVENT_DTYPE` events plus the grid, book type
+and policies to replay them with (``lobkit.replay(feed)``). The per-format
+readers below return the events alone:
 
 * LOBSTER message/orderbook files: :func:`read_lobster`, :func:`read_lobster_reconciled`
 * Tardis.dev CSV (incremental_book_L2, trades, book_snapshot_N): :func:`read_tardis`
@@ -13,12 +18,12 @@ Streams from several files merge with :func:`merge`; files larger than memory
 stream in chunks with :func:`iter_events`.
 """
 
-from .auto import iter_events
+from .auto import FORMATS, iter_events, load
 from .binance import BinanceDepth, BybitDepth, read_binance, read_bybit
 from .bitfinex import read_bitfinex
 from .combine import concat, merge
 from .dbn import read_dbn, read_dbn_records
-from .feed import F_BAD_BOOK, F_LAST, F_SNAPSHOT, DepthFeed
+from .feed import F_BAD_BOOK, F_LAST, F_SNAPSHOT, DepthFeed, Feed
 from .files import line_chunks, read_bytes
 from .kraken import KrakenDepth, read_kraken
 from .lobster import (
@@ -37,6 +42,7 @@ from .tardis import read_tardis, tardis_schema
 
 __all__ = [
     "FLAG_RECONCILE",
+    "FORMATS",
     "F_BAD_BOOK",
     "F_LAST",
     "F_SNAPSHOT",
@@ -46,6 +52,7 @@ __all__ = [
     "BinanceDepth",
     "BybitDepth",
     "DepthFeed",
+    "Feed",
     "KrakenDepth",
     "concat",
     "events_from_table",
@@ -53,6 +60,7 @@ __all__ = [
     "events_to_arrow",
     "iter_events",
     "line_chunks",
+    "load",
     "lobster_book_columns",
     "merge",
     "message_rows",

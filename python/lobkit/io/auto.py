@@ -17,8 +17,9 @@ from numpy.typing import NDArray
 
 from .._typing import FeedTs, FormatName
 from . import binance, bitfinex, dbn, kraken, lobster, table, tardis
-from .feed import Loaded
+from .feed import Feed, Loaded
 from .files import head
+from .sources import Source, local_path
 
 __all__ = ["FORMATS", "NEEDS", "REGISTRY", "Format", "Loaded", "detect_format", "iter_events",
            "load"]
@@ -32,9 +33,10 @@ class Format:
 
     name: str
     needs: str
-    load: Callable[..., Loaded]
+    load: Callable[..., Feed]
     iter_chunks: Callable[..., Iterator[NDArray[Any]]] | None = None
-    #: Keyword arguments the format cannot do without.
+    #: Keyword arguments the chunked reader cannot do without (a whole-file
+    #: load infers them; a stream cut in chunks must be told).
     requires: tuple[str, ...] = ()
 
     def check(self, **given: Any) -> None:
@@ -48,19 +50,19 @@ GRIDS = ("tick_size", "lot_size")
 REGISTRY: dict[str, Format] = {f.name: f for f in (
     Format("lobster", "nothing (LOBSTER prices are $0.0001 units; the orderbook file next to the "
            "message file reconciles hidden depth)", lobster.load),
-    Format("tardis", "--tick-size and --lot-size (e.g. 0.5 and 10 for Deribit BTC-PERPETUAL)",
+    Format("tardis", "grids inferred from the file, or --tick-size/--lot-size (e.g. 0.5 and 10 for Deribit BTC-PERPETUAL; chunked reads need them)",
            tardis.load, tardis.iter_chunks, GRIDS),
-    Format("binance", "--tick-size and --lot-size (e.g. 0.1 and 0.001 for USD-M BTCUSDT)",
+    Format("binance", "grids inferred from the file, or --tick-size/--lot-size (e.g. 0.1 and 0.001 for USD-M BTCUSDT; chunked reads need them)",
            partial(binance.load_depth, venue="binance"),
            partial(binance.iter_depth, venue="binance"), GRIDS),
-    Format("bybit", "--tick-size and --lot-size (e.g. 0.1 and 0.001 for linear BTCUSDT)",
+    Format("bybit", "grids inferred from the file, or --tick-size/--lot-size (e.g. 0.1 and 0.001 for linear BTCUSDT; chunked reads need them)",
            partial(binance.load_depth, venue="bybit"), partial(binance.iter_depth, venue="bybit"),
            GRIDS),
     Format("kraken", "--symbol PAIR when the capture holds several pairs (grids default to the "
            "printed precision; every CRC32 checksum is verified)", kraken.load, kraken.iter_chunks),
-    Format("bitfinex", "nothing (R0 raw books; grids default to 1e-8, the finest Bitfinex prints)",
+    Format("bitfinex", "nothing (R0 raw books; grids inferred from the printed decimals)",
            bitfinex.load),
-    Format("dbn", "--tick-size (e.g. 0.25 for CME ES); sizes are contracts", dbn.load,
+    Format("dbn", "the tick inferred from the prices (or --tick-size, e.g. 0.25 for CME ES; chunked reads need it); sizes are contracts", dbn.load,
            dbn.iter_chunks, ("tick_size",)),
     Format("csv", "--tick-size/--lot-size when prices/sizes are not integers (default 1)",
            table.load, table.iter_chunks),
@@ -106,15 +108,37 @@ def _format(path: str | os.PathLike[str], format: str) -> Format:
     return REGISTRY[fmt]
 
 
-def load(path: str | os.PathLike[str], format: FormatName = "auto", *, tick_size: Any = None,
-         lot_size: Any = None, reconcile: bool = True, symbol: str | None = None,
-         strict: bool = False) -> Loaded:
-    """Reads ``path`` in ``format`` ('auto' guesses) into events plus the
-    grids and book type to replay them with."""
-    f = _format(path, format)
-    f.check(tick_size=tick_size, lot_size=lot_size)
-    return f.load(path, tick_size=tick_size, lot_size=lot_size, reconcile=reconcile,
-                  symbol=symbol, strict=strict)
+def load(source: Source, format: FormatName | None = None, *, tick_size: Any = None,
+         lot_size: Any = None, symbol: str | None = None, reconcile: bool = True,
+         strict: bool = False, name: str | None = None) -> Feed:
+    """Reads any supported format into a :class:`~lobkit.io.Feed`: the
+    events plus the grid, book type and policies a replay needs, so that
+    ``lobkit.replay(feed)`` is the whole job.
+
+    ``source``: a path, a binary file object, bytes, or a URL fsspec can
+    open (``s3://bucket/key``, ``https://...``; needs ``fsspec``). ``name``
+    names bytes / file objects when their format must be told from the name
+    (e.g. a LOBSTER ``..._message_10.csv``). ``format``: one of
+    :data:`FORMATS`, or None to tell it from the name and first bytes.
+    ``tick_size`` / ``lot_size``: the grids; left out, the format's own
+    (LOBSTER $0.0001 / 1 share, Kraken's printed precision) or the coarsest
+    grid holding every value in the file exactly (Binance, Bybit, Tardis,
+    DBN, Bitfinex; see :mod:`lobkit.io.grids`). ``symbol``: the instrument
+    to keep from a file holding several (Kraken pair, Tardis symbol).
+    ``reconcile``: LOBSTER — reconcile with the orderbook file beside the
+    message file. ``strict``: raise at the first sequence gap / checksum
+    mismatch instead of recording it in ``feed.gaps``.
+
+        feed = lobkit.io.load("GOOG_2012-06-21_34200000_57600000_message_10.csv.gz")
+        res = lobkit.replay(feed, depth=10)
+    """
+    with local_path(source, name=name) as path:
+        f = _format(path, format or "auto")
+        feed = f.load(path, tick_size=tick_size, lot_size=lot_size, reconcile=reconcile,
+                      symbol=symbol, strict=strict)
+    feed.source = source if isinstance(source, str) else (
+        os.fspath(source) if isinstance(source, os.PathLike) else None)
+    return feed
 
 
 def iter_events(path: str | os.PathLike[str], format: FormatName = "auto", *, chunk_bytes: int = 1 << 26,

@@ -21,6 +21,7 @@ own BBO after update ``u``, for checking the replay.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -31,15 +32,16 @@ from numpy.typing import NDArray
 from .. import _core
 from .._events import EVENT_DTYPE
 from .._typing import FeedTs
-from .feed import DepthFeed, Loaded, check_book, gap_error
+from . import grids
+from .feed import DepthFeed, Feed, check_book, gap_error
 from .files import grid, line_chunks, read_bytes, with_file
 
 
 def read_binance(
     path: str | os.PathLike[str],
     *,
-    tick_size: Any,
-    lot_size: Any,
+    tick_size: Any = None,
+    lot_size: Any = None,
     ts: FeedTs = "local",
     strict: bool = False,
     venue: str = "binance",
@@ -49,19 +51,51 @@ def read_binance(
     combined-stream (``{"stream", "data"}``) or raw payloads, gzip or plain.
 
     ``tick_size`` / ``lot_size``: the symbol's price and quantity grids
-    (decimal strings are exact, e.g. ``'0.01'``, ``'0.00000001'``).
+    (decimal strings are exact, e.g. ``'0.01'``, ``'0.00000001'``); left
+    out, the coarsest power of ten holding every price / quantity of the
+    file (:mod:`lobkit.io.grids`; the feed's ``extra['grid']`` says which).
     ``ts``: 'local' (receive time, the file order; default) or 'exchange'
     (``E``; trades ``T``). ``strict``: raise at the first gap.
     ``venue='bybit'`` reads Bybit v5 ``orderbook.N.SYMBOL`` snapshot/delta
     and ``publicTrade`` messages instead (see :func:`read_bybit`).
     """
     data = read_bytes(path)
-    raw, ids, gaps, tickers, stats, in_sync = with_file(path, lambda: _core.parse_depth(
-        data, tick=grid(tick_size, "tick_size"), lot=grid(lot_size, "lot_size"), ts=ts, venue=venue))
+
+    def parse(tick: Any, lot: Any) -> Any:
+        return with_file(path, lambda: _core.parse_depth(
+            data, tick=grid(tick, "tick_size"), lot=grid(lot, "lot_size"), ts=ts, venue=venue))
+
+    (raw, ids, gaps, tickers, stats, in_sync), exp = grids.parse_fine(parse, tick_size, lot_size)
     if strict and len(gaps["got"]):
         raise gap_error(path, gaps, 0)
-    return DepthFeed(raw.view(EVENT_DTYPE), ids, gaps, tickers, stats, in_sync,
-                     float(tick_size), float(lot_size))
+    ev = raw.view(EVENT_DTYPE)
+    tick = grid(tick_size, "tick_size") if tick_size is not None else None
+    lot = grid(lot_size, "lot_size") if lot_size is not None else None
+    if exp:
+        # One step for the events and the bookTicker quotes alike.
+        if tick is None:
+            px = np.concatenate([ev["price"], tickers["bid_price"], tickers["ask_price"]])
+            step = grids.power_of_ten_step(px, exp)
+            ev = ev.copy()
+            ev["price"] //= step
+            tickers = {**tickers, "bid_price": tickers["bid_price"] // step,
+                       "ask_price": tickers["ask_price"] // step}
+            tick = grids.decimal(step, exp)
+        if lot is None:
+            q = np.concatenate([ev["size"], tickers["bid_size"], tickers["ask_size"]])
+            step = grids.power_of_ten_step(q, exp)
+            ev = ev.copy()
+            ev["size"] //= step
+            tickers = {**tickers, "bid_size": tickers["bid_size"] // step,
+                       "ask_size": tickers["ask_size"] // step}
+            lot = grids.decimal(step, exp)
+    assert tick is not None and lot is not None
+    m = re.search(rb'"s"\s*:\s*"([A-Za-z0-9_-]+)"', data[:1 << 16])
+    return DepthFeed(ev, ids, gaps, tickers, stats, in_sync, float(tick), float(lot),
+                     extra={"tick": tick, "lot": lot,
+                            "grid": "inferred" if exp and (tick_size is None or lot_size is None)
+                            else "given",
+                            "symbol": m[1].decode().upper() if m else None})
 
 
 class BinanceDepth:
@@ -170,11 +204,13 @@ class BybitDepth(BinanceDepth):
 
 
 def load_depth(path: str | os.PathLike[str], *, venue: str, tick_size: Any = None,
-               lot_size: Any = None, strict: bool = False, **_: Any) -> Loaded:
+               lot_size: Any = None, strict: bool = False, **_: Any) -> Feed:
     """A Binance or Bybit capture for :func:`lobkit.io.auto.load`."""
     feed = read_binance(path, tick_size=tick_size, lot_size=lot_size, strict=strict, venue=venue)
     info = {"gaps": len(feed.gaps["got"]), "in_sync": feed.in_sync, **feed.stats}
-    return Loaded(feed.events, venue, float(tick_size), float(lot_size), "l2", info=info)
+    return Feed(feed.events, venue, feed.tick_size, feed.lot_size, "l2", info=info,
+                symbol=feed.extra["symbol"], venue=venue, grid=feed.extra["grid"],
+                tick=feed.extra["tick"], lot=feed.extra["lot"], gaps=feed.gaps)
 
 
 def iter_depth(path: str | os.PathLike[str], *, venue: str, chunk_bytes: int, tick_size: Any = None,

@@ -27,7 +27,8 @@ from numpy.typing import NDArray
 from .. import _core
 from .._events import EVENT_DTYPE, Kind
 from ..errors import ParseError
-from .feed import F_LAST, F_SNAPSHOT, Loaded
+from . import grids
+from .feed import F_LAST, F_SNAPSHOT, Feed
 from .files import grid, read_bytes, with_file
 
 
@@ -133,9 +134,16 @@ def read_bitfinex(path: str | os.PathLike[str], *, tick_size: Any = "1e-8",
 
 
 def load(path: str | os.PathLike[str], *, tick_size: Any = None, lot_size: Any = None,
-         **_: Any) -> Loaded:
+         **_: Any) -> Feed:
     """A Bitfinex R0 capture for :func:`lobkit.io.auto.load` (grids default
     to 1e-8, the finest Bitfinex prints)."""
-    t, lot = tick_size or "1e-8", lot_size or "1e-8"
-    ev = read_bitfinex(path, tick_size=t, lot_size=lot)
-    return Loaded(ev, "bitfinex", float(t), float(lot), "l3")
+    ev = read_bitfinex(path, tick_size=tick_size or "1e-8", lot_size=lot_size or "1e-8")
+    tick = grid(tick_size, "tick_size") if tick_size is not None else None
+    lot = grid(lot_size, "lot_size") if lot_size is not None else None
+    if tick is None or lot is None:
+        ev, t2, q2 = grids.coarsen(ev, -8, price=tick is None, size=lot is None)
+        tick, lot = tick or t2, lot or q2
+    assert tick is not None and lot is not None
+    return Feed(ev, "bitfinex", float(tick), float(lot), "l3", venue="bitfinex",
+                grid="given" if tick_size is not None and lot_size is not None else "inferred",
+                tick=tick, lot=lot)

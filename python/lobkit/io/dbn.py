@@ -48,8 +48,9 @@ from .. import _core
 from .._events import EVENT_DTYPE, Kind
 from .._typing import DbnTs
 from ..errors import ParseError
+from . import grids
 from .combine import concat
-from .feed import F_LAST, Loaded
+from .feed import F_LAST, Feed
 from .files import decompressing, grid, open_decompressed, read_bytes
 
 #: Databento's "no price" marker (i64::MAX).
@@ -332,11 +333,28 @@ def iter_dbn(path: str | os.PathLike[str], *, tick_size: Any, ts: DbnTs = "recv"
             yield carry
 
 
-def load(path: str | os.PathLike[str], *, tick_size: Any = None, **_: Any) -> Loaded:
-    """A DBN MBO or MBP-10 file for :func:`lobkit.io.auto.load`."""
-    ev = read_dbn(path, tick_size=tick_size)
+def load(path: str | os.PathLike[str], *, tick_size: Any = None, symbol: str | None = None,
+         **_: Any) -> Feed:
+    """A DBN MBO or MBP-10 file for :func:`lobkit.io.load`. Without
+    ``tick_size``, the tick is the greatest common divisor of the file's
+    fixed-point (1e-9) prices — CME ES gives 0.25 (:mod:`lobkit.io.grids`).
+    Sizes are contracts (lot 1)."""
+    f = read_dbn_records(path)
+    rec = _one_instrument(f.records, None, path)
+    if tick_size is None:
+        parts = [rec["price"].astype(np.int64)]
+        if "levels" in (rec.dtype.names or ()):
+            parts += [rec["levels"]["bid_px"].ravel(), rec["levels"]["ask_px"].ravel()]
+        px = np.concatenate(parts)
+        px = px[px != UNDEF_PRICE]
+        tick = grids.decimal(grids.gcd_step(px), -9)
+    else:
+        tick = grid(tick_size, "tick_size")
+    ev, _last = _to_events(f.schema, rec, _fixed(tick), _ts_col("recv"), path)
     l3 = bool(np.isin(ev["kind"], [2, 3, 4, 5]).any())
-    return Loaded(ev, "dbn", float(tick_size), 1.0, "l3" if l3 else "l2")
+    return Feed(ev, "dbn", float(tick), 1.0, "l3" if l3 else "l2",
+                symbol=symbol or (f.symbols[0] if len(f.symbols) == 1 else None),
+                grid="given" if tick_size is not None else "inferred", tick=tick, lot="1")
 
 
 def iter_chunks(path: str | os.PathLike[str], *, chunk_bytes: int, tick_size: Any = None,

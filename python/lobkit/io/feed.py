@@ -1,12 +1,12 @@
 """What the venue feed keepers share: the ``flags`` bits they write, the
 result of a synchronised capture (:class:`DepthFeed`), the errors a broken
-sequence or checksum raises under ``strict=True``, and :class:`Loaded`, what
-every format's loader returns to :func:`lobkit.io.auto.load`."""
+sequence or checksum raises under ``strict=True``, and :class:`Feed`, what
+:func:`lobkit.io.load` returns for every format."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -80,21 +80,65 @@ def checksum_error(where: Any, m: dict[str, Any], i: int) -> ChecksumError:
 
 
 @dataclass
-class Loaded:
-    """Events plus what a replay of them needs (the grids, the book type,
-    the unknown-id policy) and what the loader learnt (``info``)."""
+class Feed:
+    """What :func:`lobkit.io.load` returns for every format: the events and
+    everything a replay of them needs, so ``lobkit.replay(feed)`` is the
+    whole job.
+
+    ``events``: :data:`~lobkit.EVENT_DTYPE` (ticks, lots, ns). ``tick_size``
+    / ``lot_size``: the grid the events are on (price / size units per
+    tick / lot); ``tick`` / ``lot`` the same as exact decimal strings.
+    ``grid``: where the grid came from — ``"given"`` (your ``tick_size=`` /
+    ``lot_size=``), ``"format"`` (fixed by the format, e.g. LOBSTER's
+    $0.0001) or ``"inferred"`` (the coarsest grid holding every value of the
+    file exactly, see :mod:`lobkit.io.grids`). ``book_type``: ``"l2"`` or
+    ``"l3"``; ``unknown_id``: the L3 policy the format needs (LOBSTER:
+    orders resting before the file starts are ``"anonymous"`` liquidity).
+    ``symbol`` / ``venue`` when the file names them; ``tz``: the zone of
+    the clock ``ts`` counts in (``"UTC"`` for ns since the epoch;
+    LOBSTER counts ns after midnight New York time of ``date``).
+    ``gaps``: sequence gaps / checksum mismatches the loader recorded
+    (arrays, format-specific columns); ``info``: loader statistics.
+    """
 
     events: NDArray[Any]
     format: str
     tick_size: float
     lot_size: float
-    book_type: str
-    unknown_id: str = "error"
+    book_type: Literal["l2", "l3"]
+    unknown_id: Literal["error", "anonymous", "skip"] = "error"
     info: dict[str, Any] = field(default_factory=dict)
+    symbol: str | None = None
+    venue: str | None = None
+    source: str | None = None
+    tz: str = "UTC"
+    date: str | None = None
+    grid: Literal["given", "format", "inferred"] = "given"
+    tick: str | None = None
+    lot: str | None = None
+    gaps: dict[str, NDArray[Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.tick = self.tick or repr(float(self.tick_size))
+        self.lot = self.lot or repr(float(self.lot_size))
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __repr__(self) -> str:
+        where = f" from {self.source!r}" if self.source else ""
+        sym = f" {self.symbol}" if self.symbol else ""
+        return (f"Feed({self.format}{sym}{where}: {len(self.events):,} events, {self.book_type}, "
+                f"tick {self.tick}, lot {self.lot} ({self.grid}), unknown_id={self.unknown_id!r})")
 
     def replay_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments :func:`lobkit.replay` takes from a feed."""
         return {"tick_size": self.tick_size, "lot_size": self.lot_size,
                 "book_type": self.book_type, "unknown_id": self.unknown_id}
+
+
+#: The name the loaders used before :class:`Feed` (kept for imports).
+Loaded = Feed
 
 
 def check_book(book: Any, tick_size: Any, lot_size: Any) -> Any:

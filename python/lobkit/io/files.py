@@ -122,10 +122,10 @@ def head(path: str | os.PathLike[str], n: int = 4096) -> bytes:
         return f.read(n)
 
 
-def first_line(path: str | os.PathLike[str]) -> bytes:
-    """The first decompressed line, with its newline."""
+def first_line(path: str | os.PathLike[str], n: int = 1) -> bytes:
+    """The first ``n`` decompressed lines, with their newlines."""
     with decompressing(path), open_decompressed(path) as f:
-        return f.readline()
+        return b"".join(f.readline() for _ in range(n))
 
 
 def line_chunks(path: str | os.PathLike[str], chunk_bytes: int = 1 << 26) -> Iterator[bytes]:

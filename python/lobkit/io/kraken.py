@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from .. import _core
 from .._events import EVENT_DTYPE
 from ..errors import ParseError
-from .feed import DepthFeed, Loaded, check_book, checksum_error
+from .feed import DepthFeed, Feed, check_book, checksum_error
 from .files import grid, line_chunks, read_bytes, with_file
 
 
@@ -136,11 +136,14 @@ class KrakenDepth:
 
 
 def load(path: str | os.PathLike[str], *, tick_size: Any = None, lot_size: Any = None,
-         symbol: str | None = None, strict: bool = False, **_: Any) -> Loaded:
+         symbol: str | None = None, strict: bool = False, **_: Any) -> Feed:
     """A Kraken capture for :func:`lobkit.io.auto.load` (``symbol`` = pair)."""
     feed = read_kraken(path, pair=symbol, tick_size=tick_size, lot_size=lot_size, strict=strict)
     info = {"pair": feed.extra["pair"], "in_sync": feed.in_sync, **feed.stats}
-    return Loaded(feed.events, "kraken", feed.tick_size, feed.lot_size, "l2", info=info)
+    inferred = tick_size is None or lot_size is None
+    return Feed(feed.events, "kraken", feed.tick_size, feed.lot_size, "l2", info=info,
+                symbol=feed.extra["pair"], venue="kraken",
+                grid="inferred" if inferred else "given", gaps=feed.gaps)
 
 
 def iter_chunks(path: str | os.PathLike[str], *, chunk_bytes: int, tick_size: Any = None,

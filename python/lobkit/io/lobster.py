@@ -28,6 +28,7 @@ cancels/executions of ids never added consume that seeded volume.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from numpy.typing import NDArray
 from .. import _core
 from .._events import EVENT_DTYPE
 from ..errors import ParseError
-from .feed import Loaded
+from .feed import Feed
 from .files import first_line, read_bytes, with_file
 
 #: Empty-level marker in orderbook files (ask; bids use the negative).
@@ -182,7 +183,7 @@ def lobster_book_columns(orderbook: NDArray[Any], tick: int = 1) -> dict[str, ND
     }
 
 
-def load(path: str | os.PathLike[str], *, reconcile: bool = True, **_: Any) -> Loaded:
+def load(path: str | os.PathLike[str], *, reconcile: bool = True, **_: Any) -> Feed:
     """A LOBSTER message file for :func:`lobkit.io.auto.load`: reconciled
     with the orderbook file beside it when there is one. LOBSTER prices are
     $0.0001 units; unknown ids (orders resting before the file starts) are
@@ -193,4 +194,9 @@ def load(path: str | os.PathLike[str], *, reconcile: bool = True, **_: Any) -> L
         info = {"corrections": len(corr["row"])}
     else:
         ev, info = read_lobster(p), {}
-    return Loaded(ev, "lobster", 0.0001, 1.0, "l3", "anonymous", info)
+    # TICKER_YYYY-MM-DD_start_end_message_LEVEL.csv: ts counts ns after
+    # midnight New York time of that date.
+    m = re.match(r"([A-Za-z0-9.]+)_(\d{4}-\d{2}-\d{2})_\d+_\d+_message_", p.name)
+    return Feed(ev, "lobster", 0.0001, 1.0, "l3", "anonymous", info,
+                symbol=m[1] if m else None, venue="NASDAQ", tz="America/New_York",
+                date=m[2] if m else None, grid="format", tick="0.0001", lot="1")

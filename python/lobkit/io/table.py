@@ -24,7 +24,7 @@ import os
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,7 +36,7 @@ from ..units import to_price
 
 if TYPE_CHECKING:
     import pyarrow as pa
-from .feed import Loaded
+from .feed import Feed
 from .files import grid, line_chunks, read_bytes, with_file
 
 _KIND_NAMES = {k.name.lower(): int(k) for k in Kind}
@@ -174,16 +174,18 @@ def write_events(events: NDArray[Any], path: str | os.PathLike[str], *, tick_siz
             f.write(",".join(repr(v) if isinstance(v, float) else str(v) for v in row) + "\n")
 
 
-def _book_type(ev: NDArray[Any]) -> str:
+def _book_type(ev: NDArray[Any]) -> Literal["l2", "l3"]:
     # Any order-level kind (ADD, CANCEL, DELETE, MODIFY, EXECUTE, SEED) needs an L3 book.
     return "l3" if np.isin(ev["kind"], [2, 3, 4, 5, 6, 9]).any() else "l2"
 
 
 def load(path: str | os.PathLike[str], *, tick_size: Any = None, lot_size: Any = None,
-         **_: Any) -> Loaded:
+         **_: Any) -> Feed:
     """An event table for :func:`lobkit.io.auto.load` (grids default to 1)."""
     ev = read_events(path, tick_size=tick_size or 1, lot_size=lot_size or 1)
-    return Loaded(ev, "csv", float(tick_size or 1), float(lot_size or 1), _book_type(ev))
+    given = tick_size is not None or lot_size is not None
+    return Feed(ev, "csv", float(tick_size or 1), float(lot_size or 1), _book_type(ev),
+                grid="given" if given else "format")
 
 
 def iter_chunks(path: str | os.PathLike[str], *, chunk_bytes: int, tick_size: Any = None,

@@ -37,7 +37,8 @@ from numpy.typing import NDArray
 from .. import _core
 from .._events import EVENT_DTYPE
 from .._typing import FeedTs
-from .feed import Loaded
+from . import grids
+from .feed import Feed
 from .files import first_line, grid, line_chunks, read_bytes, with_file
 
 
@@ -76,10 +77,24 @@ def tardis_schema(path: str | os.PathLike[str]) -> str:
 
 
 def load(path: str | os.PathLike[str], *, tick_size: Any = None, lot_size: Any = None,
-         symbol: str | None = None, **_: Any) -> Loaded:
-    """A Tardis CSV for :func:`lobkit.io.auto.load`."""
-    ev = read_tardis(path, tick_size=tick_size, lot_size=lot_size, symbol=symbol)
-    return Loaded(ev, "tardis", float(tick_size), float(lot_size), "l2")
+         symbol: str | None = None, **_: Any) -> Feed:
+    """A Tardis CSV for :func:`lobkit.io.load`; grids left out are inferred
+    (:mod:`lobkit.io.grids`)."""
+    ev, exp = grids.parse_fine(
+        lambda t, q: read_tardis(path, tick_size=t, lot_size=q, symbol=symbol),
+        tick_size, lot_size)
+    tick = grid(tick_size, "tick_size") if tick_size is not None else None
+    lot = grid(lot_size, "lot_size") if lot_size is not None else None
+    if exp:
+        ev, t2, q2 = grids.coarsen(ev, exp, price=tick is None, size=lot is None)
+        tick, lot = tick or t2, lot or q2
+    assert tick is not None and lot is not None
+    row = first_line(path, 2).split(b"\n")[1:2]
+    cols = row[0].split(b",") if row else []
+    venue = cols[0].decode() if len(cols) > 1 else None
+    sym = symbol or (cols[1].decode() if len(cols) > 1 else None)
+    return Feed(ev, "tardis", float(tick), float(lot), "l2", symbol=sym, venue=venue,
+                grid="inferred" if exp else "given", tick=tick, lot=lot)
 
 
 def iter_chunks(path: str | os.PathLike[str], *, chunk_bytes: int, tick_size: Any = None,
