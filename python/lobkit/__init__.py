@@ -5,7 +5,7 @@ Bulk: :func:`replay` over an :data:`EVENT_DTYPE` array.
 Loaders: :mod:`lobkit.io`. Errors: :mod:`lobkit.errors`.
 """
 
-from . import detect, errors
+from . import detect, errors, io
 from ._core import L2Book, L3Book, __version__
 from ._events import ASK, BID, EVENT_DTYPE, Kind, check_events, make_events, replay
 from .engine import Engine, Reader, Snapshot
@@ -26,6 +26,7 @@ __all__ = [
     "check_events",
     "detect",
     "errors",
+    "io",
     "make_events",
     "replay",
 ]

@@ -67,9 +67,9 @@ def engine_and_feeds(events: NDArray[np.void]) -> None:
     lobkit.Engine(lobkit.L2Book(), on_error="ignore")  # type: ignore[arg-type]
     feed = BinanceDepth(tick_size="0.1", lot_size="0.001", book=lobkit.L2Book())
     assert_type(feed.on_message(b"{}"), "NDArray[np.void] | int")
-    feed = lobkit.io.load("x.csv.gz")
-    assert_type(feed, lobkit.io.Feed)
-    assert_type(lobkit.replay(feed), lobkit.ReplayResult)
+    loaded = lobkit.io.load("x.csv.gz")
+    assert_type(loaded, lobkit.io.Feed)
+    assert_type(lobkit.replay(loaded), lobkit.ReplayResult)
     lobkit.io.load("x.csv", "parquet")  # type: ignore[arg-type]
 
 
