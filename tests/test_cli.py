@@ -54,8 +54,11 @@ def test_replay_binance_with_progress_and_csv(tmp_path):
     feed = read_binance(BINANCE, tick_size="0.1", lot_size="0.001")
     res = lobkit.replay(feed.events, tick_size=0.1, lot_size=0.001, depth=3, book_type="l2")
     assert len(df) == len(feed.events)
-    np.testing.assert_allclose(df["best_bid_price"], res.best_bid_price * 0.1)
-    np.testing.assert_allclose(df["ask_size_3"], res.ask_size[:, 2] * 0.001)
+    # empty levels are empty cells (NaN), not price 0
+    np.testing.assert_allclose(df["best_bid_price"], np.where(res.best_bid_size > 0,
+                                                              res.best_bid_price * 0.1, np.nan))
+    np.testing.assert_allclose(df["ask_size_3"], np.where(res.ask_size[:, 2] > 0,
+                                                          res.ask_size[:, 2] * 0.001, np.nan))
 
 
 def test_replay_tardis_and_event_table(tmp_path):

@@ -7,7 +7,8 @@ Loaders: :mod:`lobkit.io`. Errors: :mod:`lobkit.errors`.
 
 from . import detect, errors, io
 from ._core import L2Book, L3Book, __version__
-from ._events import ASK, BID, EVENT_DTYPE, Kind, check_events, make_events, replay
+from ._events import ASK, BID, EVENT_DTYPE, check_events, make_events, replay
+from ._kinds import Kind
 from .engine import Engine, Reader, Snapshot
 from .result import ReplayResult
 

@@ -174,9 +174,9 @@ def replay_cmd(args: argparse.Namespace) -> int:
 
     loaded = _load(args)
     ev = loaded.events
-    res = lobkit.replay(ev, depth=args.depth, on_error=args.on_error, signals=not args.no_signals,
-                        progress=not args.quiet, chunk=max(len(ev) // 100, 1 << 16),
-                        check_ts=not args.no_check_ts, **loaded.replay_kwargs())
+    res = lobkit.replay(loaded, depth=args.depth, on_error=args.on_error,
+                        signals=not args.no_signals, progress=not args.quiet,
+                        chunk=max(len(ev) // 100, 1 << 16), check_ts=not args.no_check_ts)
     print(f"replayed {len(ev):,} events in {res.seconds:.3f} s "
           f"({len(ev) / max(res.seconds, 1e-9) / 1e6:.1f} M events/s); final book:")
     print(res.book)
@@ -221,9 +221,8 @@ def plot_cmd(args: argparse.Namespace) -> int:
     loaded = _load(args)
     ev = loaded.events
     detect = None if args.no_alerts else _detect_opts(args, loaded)
-    res = lobkit.replay(ev, depth=args.levels, signals=True, detect=detect, on_error="skip",
-                        progress=not args.quiet, check_ts=not args.no_check_ts,
-                        **loaded.replay_kwargs())
+    res = lobkit.replay(loaded, depth=args.levels, signals=True, detect=detect, on_error="skip",
+                        progress=not args.quiet, check_ts=not args.no_check_ts)
     info = plot_book(ev, res, args.out, title=f"{Path(args.path).name}: resting size (log), "
                      f"trades, alerts", bins=args.bins)
     print(f"wrote {args.out}: {info['events']:,} events, {info['trades']:,} trades, "
@@ -239,9 +238,8 @@ def detect_cmd(args: argparse.Namespace) -> int:
 
     loaded = _load(args)
     events = loaded.events
-    res = lobkit.replay(events, depth=0, on_error="skip", detect=_detect_opts(args, loaded),
-                        progress=not args.quiet, check_ts=not args.no_check_ts,
-                        **loaded.replay_kwargs())
+    res = lobkit.replay(loaded, depth=0, on_error="skip", detect=_detect_opts(args, loaded),
+                        progress=not args.quiet, check_ts=not args.no_check_ts)
     fields = [f for f in lobkit.detect.ALERT_DTYPE.names or () if f != "kind"]
     alerts = res.alerts if res.alerts is not None else np.zeros(0, lobkit.detect.ALERT_DTYPE)
     for a in alerts:

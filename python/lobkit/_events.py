@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,6 +11,7 @@ from numpy.typing import NDArray
 
 from . import _core
 from . import detect as _detect
+from ._kinds import Kind  # noqa: F401  (re-exported: lobkit.Kind)
 from ._typing import BookType, CrossPolicy, OnError, TradeSign, UnknownId
 from .errors import (
     BY_CODE,
@@ -30,21 +30,6 @@ if TYPE_CHECKING:
 
 BID = 1
 ASK = -1
-
-
-class Kind(IntEnum):
-    """Event kind codes stored in ``EVENT_DTYPE['kind']`` (stable)."""
-
-    SET_LEVEL = 1  #: L2: level (side, price) now has `size` lots; 0 removes it
-    ADD = 2  #: L3: new order `order_id` at (side, price) with `size` lots
-    CANCEL = 3  #: L3: remove `size` lots from `order_id`, keeping priority
-    DELETE = 4  #: L3: delete `order_id` whatever its size
-    MODIFY = 5  #: L3: `order_id` now at `price` with `size` lots
-    EXECUTE = 6  #: L3: `size` lots of resting `order_id` traded (`side` = resting side)
-    TRADE = 7  #: trade print that does not change the visible book (hidden/cross)
-    CLEAR = 8  #: clear the book (side 0) or one side
-    SEED = 9  #: L3: anonymous resting lots at (side, price), ahead of named orders
-    HALT = 10  #: trading-state message; no book change
 
 
 #: One event: 40 bytes, aligned, identical to the Rust ``Event`` struct.
@@ -244,8 +229,11 @@ def replay(
             raise ValueError(f"book: its grid ({book.tick_size}, {book.lot_size}) is not the "
                              f"feed's ({feed.tick_size}, {feed.lot_size})")
         events, tick_size, lot_size = feed.events, feed.tick_size, feed.lot_size
+        clock = (feed.tz, feed.date)
         book_type = None if book is not None else feed.book_type
         unknown_id = unknown_id or feed.unknown_id
+    else:
+        clock = ("UTC", None)  # an array: ns since the epoch
     tick_size = 1.0 if tick_size is None else tick_size
     lot_size = 1.0 if lot_size is None else lot_size
     unknown_id = unknown_id or "error"
@@ -301,5 +289,5 @@ def replay(
         weighted_mid=(to_price(d["weighted_mid"], tick) if "weighted_mid" in d else None),
         ofi_levels=d.get("ofi_levels"), ofi_msg=d.get("ofi_msg"),
         alerts=(_detect.to_array(d["alerts"], tick, lot) if opts is not None else None),
-        ts=d["ts"], tick_size=tick, lot_size=lot,
+        ts=d["ts"], tick_size=tick, lot_size=lot, tz=clock[0], date=clock[1],
     )

@@ -4,21 +4,27 @@ used (``pip install lobkit[arrow]``, ``[pandas]``, ``[polars]``).
 
 Layout of a replay table, one row per event:
 
-* ``ts`` (int64 ns, when the events were given);
+* ``ts``: ``timestamp[ns, UTC]`` (pandas ``datetime64[ns, UTC]``, polars
+  ``Datetime("ns", "UTC")``); a LOBSTER replay from :func:`lobkit.io.load`
+  counts ns after midnight New York time, and the table says when that was;
+* with ``events=``: the event that produced the row, ``kind`` (name),
+  ``side``, ``price``, ``size``, ``flags`` — so rows mid-way through a feed
+  message (``flags`` without ``F_LAST``) can be told from consistent states;
 * ``best_bid_price``, ``best_bid_size``, ``best_ask_price``,
   ``best_ask_size``;
 * per level i = 1..depth: ``bid_price_i``, ``bid_size_i``, ``ask_price_i``,
-  ``ask_size_i`` (empty levels are 0);
+  ``ask_size_i``; an empty level is null (NaN in pandas float columns,
+  ``<NA>`` in its nullable ``Int64`` ones), never price 0;
 * with ``signals=True``: ``imbalance``, ``ofi``, ``ofi_msg``,
   ``signed_volume``, ``weighted_mid``, and ``ofi_i`` per level.
 
-``units='ticks'`` (default) keeps prices and sizes as int64 ticks and lots,
-exactly; ``units='price'`` gives float64 price and size units. The tick and
-lot sizes, depth and units travel in the Arrow schema metadata, so
-:func:`from_table` rebuilds the :class:`~lobkit.ReplayResult` arrays with the
-same dtypes. The 1-D int64/float64 columns are handed to Arrow without a
-copy; the per-level columns are strided slices of (n, depth) arrays and are
-copied.
+``units='price'`` (default) gives float64 price and size units, with OFI
+and signed volume in size units like the sizes beside them;
+``units='ticks'`` keeps int64 ticks and lots, exactly. The tick and lot
+sizes, depth, units and clock travel in the Arrow schema metadata (pandas:
+``df.attrs['lobkit']``), so :func:`from_table` rebuilds the
+:class:`~lobkit.ReplayResult` arrays with the same dtypes and the file's
+own ``ts``.
 """
 
 from __future__ import annotations

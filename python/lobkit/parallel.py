@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._typing import FormatName
+from .result import time_origin_ns
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -66,7 +67,7 @@ def replay_partition(path: str | os.PathLike[str], format: FormatName = "auto", 
 
     loaded = load(path, format, tick_size=tick_size, lot_size=lot_size)
     ev = loaded.events
-    res = lobkit.replay(ev, depth=depth, signals=True, **loaded.replay_kwargs())
+    res = lobkit.replay(loaded, depth=depth, signals=True)
     src = source or Path(path).name
     if bar is None:
         df = res.to_pandas(units="price")
@@ -75,7 +76,7 @@ def replay_partition(path: str | os.PathLike[str], format: FormatName = "auto", 
     width = _bar_ns(bar)
     if width <= 0:
         raise ValueError(f"bar={bar!r}: must be a positive duration")
-    ts = ev["ts"]
+    ts = ev["ts"] + time_origin_ns(res)  # ns since the epoch, UTC
     key = ts // width
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     ends = np.r_[starts[1:], len(ts)] - 1
@@ -91,7 +92,7 @@ def replay_partition(path: str | os.PathLike[str], format: FormatName = "auto", 
     traded = np.abs(sv)
     bars: pd.DataFrame = pd.DataFrame({
         "source": pd.Series([src] * len(starts), dtype="string"),
-        "ts": (key[starts] + 1) * width,
+        "ts": pd.to_datetime((key[starts] + 1) * width, utc=True),
         "events": (ends - starts + 1).astype(np.int64),
         "mid": res.mid[ends],
         "spread": res.spread_ticks[ends] * loaded.tick_size,

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._events import Kind
+from ._kinds import Kind
 from .result import ReplayResult
 
 MARKERS = {"spoofing": ("X", "magenta"), "layering": ("P", "orange"), "iceberg": ("D", "cyan"),

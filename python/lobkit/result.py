@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from ._kinds import Kind
 from ._typing import Units
 from .errors import LobkitError
 from .units import to_price
@@ -81,6 +82,11 @@ class ReplayResult:
     #: The book's tick and lot sizes (price/size units per tick/lot).
     tick_size: float = 1.0
     lot_size: float = 1.0
+    #: The clock of ``ts``: ns since the epoch (UTC) unless ``date`` is set,
+    #: then ns after midnight of ``date`` in ``tz`` (LOBSTER: New York);
+    #: tables carry ``ts`` as UTC timestamps either way.
+    tz: str = "UTC"
+    date: str | None = None
 
     def __len__(self) -> int:
         return len(self.best_bid_price)
@@ -106,21 +112,25 @@ class ReplayResult:
         ok = (self.best_bid_size > 0) & (self.best_ask_size > 0)
         return np.where(ok, self.best_ask_price - self.best_bid_price, 0)
 
-    def to_arrow(self, *, units: Units = "ticks") -> pa.Table:
+    def to_arrow(self, *, units: Units = "price",
+                 events: NDArray[Any] | None = None) -> pa.Table:
         """A ``pyarrow.Table``, one row per event (see :mod:`lobkit.frames`)."""
-        return to_arrow(self, units=units)
+        return to_arrow(self, units=units, events=events)
 
-    def to_pandas(self, *, units: Units = "ticks") -> pd.DataFrame:
+    def to_pandas(self, *, units: Units = "price",
+                 events: NDArray[Any] | None = None) -> pd.DataFrame:
         """A ``pandas.DataFrame``, one row per event (see :mod:`lobkit.frames`)."""
-        return to_pandas(self, units=units)
+        return to_pandas(self, units=units, events=events)
 
-    def to_polars(self, *, units: Units = "ticks") -> pl.DataFrame:
+    def to_polars(self, *, units: Units = "price",
+                 events: NDArray[Any] | None = None) -> pl.DataFrame:
         """A ``polars.DataFrame``, one row per event (see :mod:`lobkit.frames`)."""
-        return to_polars(self, units=units)
+        return to_polars(self, units=units, events=events)
 
-    def to_parquet(self, path: Any, *, units: Units = "ticks") -> None:
+    def to_parquet(self, path: Any, *, units: Units = "price",
+                   events: NDArray[Any] | None = None) -> None:
         """Writes the table to Parquet; :func:`lobkit.frames.from_table` reads it back."""
-        to_parquet(self, path, units=units)
+        to_parquet(self, path, units=units, events=events)
 
     def __repr__(self) -> str:
         return (f"ReplayResult(n_events={len(self)}, depth={self.depth}, skipped={self.skipped}, "
@@ -133,16 +143,56 @@ _SIGNALS = ("imbalance", "ofi", "ofi_msg", "signed_volume", "weighted_mid")
 _META = b"lobkit"
 
 
-def _conv(name: str, a: NDArray[Any], res: ReplayResult, units: str) -> NDArray[Any]:
-    if units == "ticks":
-        return a
-    step = res.tick_size if "price" in name else res.lot_size
-    return to_price(a, step)
+_COUNTED = ("ofi", "ofi_msg", "signed_volume")  # int64 lots; size units with units='price'
+_EVENT_COLS = ("kind", "side", "price", "size", "flags")
+
+
+def time_origin_ns(res: ReplayResult) -> int:
+    """ns since the epoch (UTC) of the result's ``ts == 0``: 0 for epoch
+    clocks; midnight of ``res.date`` in ``res.tz`` for session clocks
+    (LOBSTER counts ns after midnight New York time)."""
+    if res.date is None:
+        return 0
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    d = dt.date.fromisoformat(res.date)
+    midnight = dt.datetime(d.year, d.month, d.day, tzinfo=ZoneInfo(res.tz))
+    return int(midnight.timestamp()) * 1_000_000_000
+
+
+def _book_columns(res: ReplayResult, units: str) -> tuple[dict[str, NDArray[Any]],
+                                                          dict[str, NDArray[np.bool_]]]:
+    """Best and level columns, with the mask of empty levels (null in tables)."""
+    cols: dict[str, NDArray[Any]] = {}
+    empty: dict[str, NDArray[np.bool_]] = {}
+
+    def put(name: str, a: NDArray[Any], gone: NDArray[np.bool_]) -> None:
+        if units == "price":
+            step = res.tick_size if "price" in name else res.lot_size
+            a = to_price(a, step)
+        cols[name] = a
+        empty[name] = gone
+
+    for side in ("bid", "ask"):
+        gone = getattr(res, f"best_{side}_size") == 0
+        put(f"best_{side}_price", getattr(res, f"best_{side}_price"), gone)
+        put(f"best_{side}_size", getattr(res, f"best_{side}_size"), gone)
+    for i in range(res.depth):
+        for side in ("bid", "ask"):
+            gone = getattr(res, f"{side}_size")[:, i] == 0
+            put(f"{side}_price_{i + 1}", getattr(res, f"{side}_price")[:, i], gone)
+            put(f"{side}_size_{i + 1}", getattr(res, f"{side}_size")[:, i], gone)
+    # the documented column order: best, then bid_price_i, bid_size_i, ask_price_i, ...
+    order = [*_BEST] + [f"{n}_{i + 1}" for i in range(res.depth) for n in _LEVELS]
+    return {k: cols[k] for k in order}, {k: empty[k] for k in order}
 
 
 def result_columns(res: ReplayResult, *, events: NDArray[Any] | None = None,
-                   units: Units = "ticks") -> dict[str, NDArray[Any]]:
-    """The replay table's columns as a dict of 1-D numpy arrays."""
+                   units: Units = "price") -> dict[str, NDArray[Any]]:
+    """The replay table's columns as a dict of 1-D numpy arrays (empty
+    levels are 0 here; the table functions make them null). ``ts`` is int64
+    ns since the epoch, UTC."""
     if units not in ("ticks", "price"):
         raise ValueError(f"units={units!r}: expected 'ticks' or 'price'")
     cols: dict[str, NDArray[Any]] = {}
@@ -150,52 +200,86 @@ def result_columns(res: ReplayResult, *, events: NDArray[Any] | None = None,
     if ts is not None:
         if len(ts) != len(res):
             raise ValueError(f"events: {len(ts)} rows, the result has {len(res)}")
-        cols["ts"] = ts
-    for name in _BEST:
-        cols[name] = _conv(name, getattr(res, name), res, units)
-    for i in range(res.depth):
-        for name in _LEVELS:
-            cols[f"{name}_{i + 1}"] = _conv(name, getattr(res, name)[:, i], res, units)
+        origin = time_origin_ns(res)
+        cols["ts"] = ts + origin if origin else ts
+    if events is not None:
+        names = np.array([k.name for k in Kind] + ["UNKNOWN"], dtype=object)
+        codes = np.array([int(k) for k in Kind])
+        idx = np.searchsorted(codes, events["kind"])
+        ok = (idx < len(codes)) & (codes[np.minimum(idx, len(codes) - 1)] == events["kind"])
+        cols["kind"] = names[np.where(ok, idx, len(codes))]
+        cols["side"] = np.ascontiguousarray(events["side"])
+        cols["price"] = (to_price(events["price"], res.tick_size) if units == "price"
+                         else np.ascontiguousarray(events["price"]))
+        cols["size"] = (to_price(events["size"], res.lot_size) if units == "price"
+                        else np.ascontiguousarray(events["size"]))
+        cols["flags"] = np.ascontiguousarray(events["flags"])
+    book, _ = _book_columns(res, units)
+    cols.update(book)
     for name in _SIGNALS:
         v = getattr(res, name)
         if v is not None:
-            cols[name] = v
+            cols[name] = to_price(v, res.lot_size) if units == "price" and name in _COUNTED else v
     if res.ofi_levels is not None:
         for i in range(res.depth):
-            cols[f"ofi_{i + 1}"] = res.ofi_levels[:, i]
+            v = res.ofi_levels[:, i]
+            cols[f"ofi_{i + 1}"] = to_price(v, res.lot_size) if units == "price" else v
     return cols
 
 
 def _meta(res: ReplayResult, units: str) -> dict[bytes, bytes]:
     return {_META: json.dumps({"tick_size": res.tick_size, "lot_size": res.lot_size,
                                "depth": res.depth, "units": units,
-                               "signals": res.ofi is not None}).encode()}
+                               "signals": res.ofi is not None, "tz": res.tz, "date": res.date,
+                               "origin_ns": time_origin_ns(res)}).encode()}
 
 
 def to_arrow(res: ReplayResult, *, events: NDArray[Any] | None = None,
-             units: Units = "ticks") -> pa.Table:
-    """A ``pyarrow.Table`` of the replay (see the module docs for the layout)."""
+             units: Units = "price") -> pa.Table:
+    """A ``pyarrow.Table`` of the replay, one row per event (see the module
+    docs for the layout): ``ts`` is ``timestamp[ns, UTC]``, empty levels are
+    null, prices and sizes (and OFI / signed volume) are in price / size
+    units with ``units='price'`` (default) or int64 ticks / lots with
+    ``units='ticks'``."""
     import pyarrow as pa
 
     cols = result_columns(res, events=events, units=units)
-    t = pa.table({k: pa.array(v) for k, v in cols.items()})
+    _, empty = _book_columns(res, "ticks")
+    arrays = {}
+    for k, v in cols.items():
+        if k == "ts":
+            arrays[k] = pa.array(v).cast(pa.timestamp("ns", tz="UTC"))
+        elif k == "kind":
+            arrays[k] = pa.array(v, type=pa.string()).dictionary_encode()
+        elif k in empty:
+            arrays[k] = pa.array(v, mask=empty[k])
+        else:
+            arrays[k] = pa.array(v)
+    t = pa.table(arrays)
     return t.replace_schema_metadata(_meta(res, units))
 
 
 def to_pandas(res: ReplayResult, *, events: NDArray[Any] | None = None,
-              units: Units = "ticks") -> pd.DataFrame:
-    """A ``pandas.DataFrame`` of the replay; ``df.attrs['lobkit']`` holds the
-    tick/lot sizes and depth."""
+              units: Units = "price") -> pd.DataFrame:
+    """A ``pandas.DataFrame`` of the replay (layout of :func:`to_arrow`):
+    ``ts`` is ``datetime64[ns, UTC]``, empty levels are NaN (``units='price'``)
+    or ``<NA>`` in nullable ``Int64`` columns (``units='ticks'``);
+    ``df.attrs['lobkit']`` holds the grid, depth, units and clock."""
     import pandas as pd
+    import pyarrow as pa
 
-    df: pd.DataFrame = pd.DataFrame(result_columns(res, events=events, units=units), copy=False)
+    t = to_arrow(res, events=events, units=units)
+    def nullable(t: pa.DataType) -> Any:  # ticks/lots stay integers, with <NA>
+        return pd.Int64Dtype() if units == "ticks" and t == pa.int64() else None
+
+    df: pd.DataFrame = t.to_pandas(types_mapper=nullable)
     df.attrs["lobkit"] = json.loads(_meta(res, units)[_META])
     return df
 
 
 def to_polars(res: ReplayResult, *, events: NDArray[Any] | None = None,
-              units: Units = "ticks") -> pl.DataFrame:
-    """A ``polars.DataFrame`` of the replay."""
+              units: Units = "price") -> pl.DataFrame:
+    """A ``polars.DataFrame`` of the replay (layout of :func:`to_arrow`)."""
     import polars as pl
 
     df = pl.from_arrow(to_arrow(res, events=events, units=units))
@@ -205,7 +289,7 @@ def to_polars(res: ReplayResult, *, events: NDArray[Any] | None = None,
 
 
 def to_parquet(res: ReplayResult, path: str | os.PathLike[str], *, events: NDArray[Any] | None = None,
-               units: Units = "ticks",
+               units: Units = "price",
                compression: Literal["zstd", "snappy", "gzip", "lz4", "brotli", "none"] = "zstd",
                ) -> None:
     """Writes the replay table to Parquet (metadata included)."""
@@ -229,20 +313,44 @@ def from_table(table: Any, *, tick_size: float | None = None, lot_size: float | 
         table = pq.read_table(os.fspath(table))
     mod = type(table).__module__
     if mod.startswith("pyarrow"):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         raw = (table.schema.metadata or {}).get(_META)
         meta = json.loads(raw) if raw else {}
-        cols = {n: table.column(n).to_numpy() for n in table.column_names}
+        cols = {}
+        for n in table.column_names:
+            c = table.column(n)
+            if pa.types.is_timestamp(c.type):
+                c = c.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64())
+            elif pa.types.is_dictionary(c.type):
+                c = c.cast(pa.string())
+            if c.null_count and (pa.types.is_integer(c.type) or pa.types.is_floating(c.type)):
+                # an empty level is price 0, size 0; a missing signal value NaN
+                book_col = n.startswith(("best_", "bid_", "ask_"))
+                c = pc.fill_null(c, 0 if book_col else float("nan"))
+            cols[n] = c.to_numpy()
     elif mod.startswith("polars"):
         return from_table(table.to_arrow(), tick_size=tick_size, lot_size=lot_size, units=units)
     elif mod.startswith("pandas"):
+        import pyarrow as pa
+
         meta = dict(table.attrs.get("lobkit", {}))
-        cols = {n: table[n].to_numpy() for n in table.columns}
+        rebuilt = from_table(pa.Table.from_pandas(table, preserve_index=False),
+                          tick_size=tick_size if tick_size is not None else meta.get("tick_size"),
+                          lot_size=lot_size if lot_size is not None else meta.get("lot_size"),
+                          units=units or meta.get("units"))
+        if meta:
+            rebuilt.tz, rebuilt.date = meta.get("tz", "UTC"), meta.get("date")
+            if rebuilt.ts is not None:
+                rebuilt.ts = rebuilt.ts - int(meta.get("origin_ns", 0))
+        return rebuilt
     else:
         raise TypeError(f"expected a pyarrow Table, pandas/polars DataFrame or a path, got "
                         f"{type(table).__name__}")
     tick = tick_size if tick_size is not None else meta.get("tick_size", 1.0)
     lot = lot_size if lot_size is not None else meta.get("lot_size", 1.0)
-    units = units or meta.get("units", "ticks")
+    units = units or meta.get("units", "price")
     depth = 0
     while f"bid_price_{depth + 1}" in cols:
         depth += 1
@@ -259,8 +367,18 @@ def from_table(table: Any, *, tick_size: float | None = None, lot_size: float | 
             return np.zeros((n, 0), np.int64)
         return np.stack([back(name, cols[f"{name}_{i + 1}"]) for i in range(depth)], axis=1)
 
-    ofi_levels = (np.stack([cols[f"ofi_{i + 1}"] for i in range(depth)], axis=1)
+    def lots(name: str) -> NDArray[Any] | None:
+        """A counted signal back to int64 lots (tables in price units carry size units)."""
+        v = cols.get(name)
+        if v is None or units == "ticks":
+            return v
+        return np.rint(np.asarray(v, dtype=np.float64) / lot).astype(np.int64)
+
+    ofi_levels = (np.stack([lots(f"ofi_{i + 1}") for i in range(depth)], axis=1)  # type: ignore[misc]
                   if depth and "ofi_1" in cols else None)
+    ts = cols.get("ts")
+    if ts is not None:
+        ts = np.ascontiguousarray(ts, dtype=np.int64) - int(meta.get("origin_ns", 0))
     return ReplayResult(
         bid_price=levels("bid_price"), bid_size=levels("bid_size"),
         ask_price=levels("ask_price"), ask_size=levels("ask_size"),
@@ -268,7 +386,7 @@ def from_table(table: Any, *, tick_size: float | None = None, lot_size: float | 
         best_bid_size=back("best_bid_size", cols["best_bid_size"]),
         best_ask_price=back("best_ask_price", cols["best_ask_price"]),
         best_ask_size=back("best_ask_size", cols["best_ask_size"]),
-        book_=None, depth=depth, tick_size=tick, lot_size=lot, ts=cols.get("ts"),
-        imbalance=cols.get("imbalance"), ofi=cols.get("ofi"), ofi_msg=cols.get("ofi_msg"),
-        signed_volume=cols.get("signed_volume"), weighted_mid=cols.get("weighted_mid"),
-        ofi_levels=ofi_levels)
+        book_=None, depth=depth, tick_size=tick, lot_size=lot, ts=ts,
+        imbalance=cols.get("imbalance"), ofi=lots("ofi"), ofi_msg=lots("ofi_msg"),
+        signed_volume=lots("signed_volume"), weighted_mid=cols.get("weighted_mid"),
+        ofi_levels=ofi_levels, tz=meta.get("tz", "UTC"), date=meta.get("date"))

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._events import Kind, make_events
+from ._events import make_events
+from ._kinds import Kind
 
 #: Labelled episodes: kind name, start/end ns, side (0 = book-wide), intensity.
 LABEL_DTYPE = np.dtype([("kind", "U14"), ("t0", "<i8"), ("t1", "<i8"), ("side", "i1"),

@@ -25,7 +25,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _core
-from .._events import EVENT_DTYPE, Kind
+from .._events import EVENT_DTYPE
+from .._kinds import Kind
 from ..errors import ParseError
 from . import grids
 from .feed import F_LAST, F_SNAPSHOT, Feed

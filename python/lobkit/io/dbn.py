@@ -45,7 +45,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _core
-from .._events import EVENT_DTYPE, Kind
+from .._events import EVENT_DTYPE
+from .._kinds import Kind
 from .._typing import DbnTs
 from ..errors import ParseError
 from . import grids

@@ -30,7 +30,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _core
-from .._events import EVENT_DTYPE, Kind, make_events
+from .._events import EVENT_DTYPE, make_events
+from .._kinds import Kind
 from ..errors import LobkitError, ParseError
 from ..units import to_price
 
