@@ -49,7 +49,7 @@ def test_replay_binance_with_progress_and_csv(tmp_path):
     r = run("replay", BINANCE, "--tick-size", "0.1", "--lot-size", "0.001", "--depth", "3",
             "--out", out)
     assert "read " in r.stderr and "as binance" in r.stderr and "in_sync True" in r.stderr
-    assert "replay [" in r.stderr  # the progress bar
+    assert "\r" not in r.stderr  # stderr is not a terminal: no progress bar
     df = pd.read_csv(out)
     feed = read_binance(BINANCE, tick_size="0.1", lot_size="0.001")
     res = lobkit.replay(feed.events, tick_size=0.1, lot_size=0.001, depth=3, book_type="l2")
@@ -150,3 +150,61 @@ def test_bad_arguments_are_refused_before_any_work(args):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "events from" not in r.stderr and "events/s" not in r.stderr  # nothing was loaded
     assert r.stderr.strip().splitlines()[-1].startswith(f"python -m lobkit {args[0]}: error:")
+
+
+def test_progress_bar_on_a_terminal_only():
+    """On a terminal the replay draws its bar; in a pipe (above) it does not."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        r = subprocess.run([sys.executable, "-m", "lobkit", "replay", str(GOOG), "--depth", "1"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave,
+                           timeout=300)
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 1 << 16)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(master)
+    assert r.returncode == 0
+    assert b"replay [" in seen and b"\r" in seen
+
+
+def test_version_and_missing_optional_packages_are_one_line():
+    r = run("--version")
+    assert r.stdout.strip() == f"lobkit {lobkit.__version__}"
+    from lobkit.__main__ import _require
+
+    with pytest.raises(ImportError, match=r"--out x.parquet needs no_such_pkg: pip install 'lobkit\[arrow\]'"):
+        _require("no_such_pkg", "arrow", "--out x.parquet")
+
+
+def test_detect_writes_alerts_to_files(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    import json
+
+    lines = run("detect", GOOG, "-q").stdout.splitlines()
+    want = [json.loads(x) for x in lines[:-1]]  # the last line is the summary
+    assert want, "the GOOG excerpt raises alerts"
+    jl = tmp_path / "a.jsonl"
+    run("detect", GOOG, "-q", "--out", jl)
+    assert [json.loads(x) for x in jl.read_text().splitlines()] == want
+    pqf = tmp_path / "a.parquet"
+    run("detect", GOOG, "-q", "--out", pqf)
+    t = pq.read_table(pqf)
+    assert t.num_rows == len(want) and t.column("kind").to_pylist() == [a["kind"] for a in want]
+    csv = tmp_path / "a.csv.gz"
+    run("detect", GOOG, "-q", "--out", csv)
+    import gzip
+
+    assert len(gzip.decompress(csv.read_bytes()).decode().splitlines()) == len(want) + 1
+    r = run("detect", GOOG, "--out", tmp_path / "a.txt", ok=False)
+    assert r.returncode == 2 and ".jsonl" in r.stderr

@@ -55,7 +55,7 @@ def demo(args: argparse.Namespace) -> int:
           f"(out of window {int((corr['reason'] == 1).sum()):,}, replaced ids "
           f"{int((corr['reason'] == 2).sum()):,}, unexplained {int((corr['reason'] == 0).sum()):,})")
     res = lobkit.replay(events, depth=10, tick_size=0.0001, unknown_id="anonymous",
-                        progress=True, chunk=max(len(events) // 50, 1))
+                        progress=sys.stderr.isatty(), chunk=max(len(events) // 50, 1))
     # The book after message k (and its corrections) vs orderbook row k.
     at = np.r_[msgs[1:] - 1, len(events) - 1]
     want = lobster_book_columns(ob)
@@ -149,6 +149,49 @@ def _detector_option(text: str) -> tuple[str, object]:
 
 
 _OUT_KINDS = (".parquet", ".csv", ".csv.gz", ".npz")
+_ALERT_OUT_KINDS = (".jsonl", ".json", ".csv", ".csv.gz", ".parquet")
+
+
+def _require(module: str, extra: str, why: str) -> None:
+    """Checks an optional package before any work is done (not after a
+    replay of the whole file), with the command that installs it."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise ImportError(f"{why} needs {module}: pip install 'lobkit[{extra}]'")
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    """A bar only on a terminal: in a log or a pipe it would be carriage returns."""
+    return not args.quiet and sys.stderr.isatty()
+
+
+def _write_csv(table: Any, out: str) -> None:
+    """CSV through pyarrow (one pass in C++; .csv.gz compressed on the fly)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if out.endswith(".gz"):
+        with pa.CompressedOutputStream(out, "gzip") as f:
+            pacsv.write_csv(table, f)
+    else:
+        pacsv.write_csv(table, out)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    out = str(getattr(args, "out", None) or "")
+    if args.cmd == "plot":
+        _require("matplotlib", "plot", "plot")
+    elif out.endswith((".parquet", ".csv", ".csv.gz")):
+        _require("pyarrow", "arrow", f"--out {out}")
+    if args.format == "dbn" or ".dbn" in str(getattr(args, "path", "")):
+        _require("databento_dbn", "dbn", "reading DBN")
+
+
+def _alert_out_path(text: str) -> str:
+    if not text.endswith(_ALERT_OUT_KINDS):
+        raise argparse.ArgumentTypeError(f"{text!r}: use {', '.join(_ALERT_OUT_KINDS)}")
+    return text
 
 
 def _out_path(text: str) -> str:
@@ -175,7 +218,7 @@ def replay_cmd(args: argparse.Namespace) -> int:
     loaded = _load(args)
     ev = loaded.events
     res = lobkit.replay(loaded, depth=args.depth, on_error=args.on_error,
-                        signals=not args.no_signals, progress=not args.quiet,
+                        signals=not args.no_signals, progress=_progress(args),
                         chunk=max(len(ev) // 100, 1 << 16), check_ts=not args.no_check_ts)
     print(f"replayed {len(ev):,} events in {res.seconds:.3f} s "
           f"({len(ev) / max(res.seconds, 1e-9) / 1e6:.1f} M events/s); final book:")
@@ -206,7 +249,7 @@ def replay_cmd(args: argparse.Namespace) -> int:
             save: Callable[..., None] = np.savez_compressed
             save(out, **arrays)
         elif out.endswith((".csv", ".csv.gz")):
-            res.to_pandas(units=args.units).to_csv(out, index=False)
+            _write_csv(res.to_arrow(units=args.units), out)
         else:
             print(f"--out {out}: use .parquet, .csv, .csv.gz or .npz", file=sys.stderr)
             return 2
@@ -222,7 +265,7 @@ def plot_cmd(args: argparse.Namespace) -> int:
     ev = loaded.events
     detect = None if args.no_alerts else _detect_opts(args, loaded)
     res = lobkit.replay(loaded, depth=args.levels, signals=True, detect=detect, on_error="skip",
-                        progress=not args.quiet, check_ts=not args.no_check_ts)
+                        progress=_progress(args), check_ts=not args.no_check_ts)
     info = plot_book(ev, res, args.out, title=f"{Path(args.path).name}: resting size (log), "
                      f"trades, alerts", bins=args.bins)
     print(f"wrote {args.out}: {info['events']:,} events, {info['trades']:,} trades, "
@@ -239,13 +282,33 @@ def detect_cmd(args: argparse.Namespace) -> int:
     loaded = _load(args)
     events = loaded.events
     res = lobkit.replay(loaded, depth=0, on_error="skip", detect=_detect_opts(args, loaded),
-                        progress=not args.quiet, check_ts=not args.no_check_ts)
+                        progress=_progress(args), check_ts=not args.no_check_ts)
     fields = [f for f in lobkit.detect.ALERT_DTYPE.names or () if f != "kind"]
     alerts = res.alerts if res.alerts is not None else np.zeros(0, lobkit.detect.ALERT_DTYPE)
+    rows = []
     for a in alerts:
         row = {f: a[f].item() for f in fields}
         row["kind"] = row.pop("kind_name")
-        print(json.dumps(row))
+        rows.append(row)
+    out = str(args.out or "")
+    if out.endswith((".jsonl", ".json")):
+        with open(out, "w") as f:
+            f.writelines(json.dumps(r) + "\n" for r in rows)
+    elif out:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        cols = {f: [r[f] for r in rows] for f in ["kind", *[f for f in fields if f != "kind_name"]]}
+        table = pa.table(cols) if rows else pa.table({f: pa.array([], pa.string()) for f in cols})
+        if out.endswith(".parquet"):
+            pq.write_table(table, out)
+        else:
+            _write_csv(table, out)
+    else:
+        for row in rows:
+            print(json.dumps(row))
+    if out:
+        print(f"wrote {out}: {len(rows):,} alerts", file=sys.stderr)
     summary = {"summary": {"events": len(events), "alerts": len(alerts),
                            "by_kind": lobkit.detect.summary(alerts), "skipped": res.skipped}}
     print(json.dumps(summary))
@@ -288,6 +351,9 @@ def _detect_args(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m lobkit",
                                 description="Exact limit order book replays with a Rust core.")
+    from lobkit import __version__
+
+    p.add_argument("--version", action="version", version=f"lobkit {__version__}")
     sub = p.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("demo", help="replay the bundled LOBSTER GOOG excerpt, check it against "
                        "LOBSTER's own book, print the book and a few signals")
@@ -335,11 +401,16 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     _input_args(t)
     _detect_args(t)
+    t.add_argument("--out", type=_alert_out_path,
+                   help="write the alerts to a file instead of stdout: .jsonl (one JSON object a "
+                        "line), .csv, .csv.gz or .parquet")
     t.set_defaults(fn=detect_cmd)
     args = p.parse_args(argv)
     from lobkit.errors import LobkitError
 
     try:
+        if args.cmd != "demo":
+            _check_outputs(args)
         code: int = args.fn(args)
         return code
     except BrokenPipeError:
