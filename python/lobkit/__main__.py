@@ -266,8 +266,12 @@ def plot_cmd(args: argparse.Namespace) -> int:
     detect = None if args.no_alerts else _detect_opts(args, loaded)
     res = lobkit.replay(loaded, depth=args.levels, signals=True, detect=detect, on_error="skip",
                         progress=_progress(args), check_ts=not args.no_check_ts)
-    info = plot_book(ev, res, args.out, title=f"{Path(args.path).name}: resting size (log), "
-                     f"trades, alerts", bins=args.bins)
+    import matplotlib
+
+    matplotlib.use("Agg")  # the CLI writes a file; the library never picks a backend
+    info = plot_book(ev, res, args.out, title=f"{Path(args.path).name}: resting size, "
+                     f"best bid/ask, trades, alerts", bins=args.bins, start=args.start,
+                     end=args.end)
     print(f"wrote {args.out}: {info['events']:,} events, {info['trades']:,} trades, "
           f"{sum(info['alerts'].values())} alerts {info['alerts']}")
     return 0
@@ -392,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     pl.add_argument("--out", default="book.png", help="image file (.png, .svg, .pdf; default book.png)")
     pl.add_argument("--levels", type=_count(1), default=10, help="levels per side drawn (default 10)")
     pl.add_argument("--bins", type=_count(1), default=600, help="time bins (default 600)")
+    pl.add_argument("--start", help="window start, UTC (e.g. 2023-12-25T14:00); default: the "
+                                    "shortest span holding 98%% of the events")
+    pl.add_argument("--end", help="window end, UTC")
     pl.add_argument("--no-alerts", action="store_true", help="do not run the detectors")
     pl.set_defaults(fn=plot_cmd)
     t = sub.add_parser(

@@ -1,92 +1,230 @@
-"""A Bookmap-style picture of a replay: resting size as a heatmap (time on
-x, price on y, colour = log size), trades on top (green = buyer-initiated,
-red = seller-initiated), and the detectors' alerts marked. Needs
-matplotlib (``pip install lobkit[plot]``)."""
+"""Bookmap-style pictures of a replay, following matplotlib's conventions:
+:func:`heatmap` draws into an ``Axes`` (yours, or a new figure's) and
+returns the ``Figure``; nothing here picks a backend. Needs matplotlib
+(``pip install lobkit[plot]``).
+
+The picture: resting size per price and time bin as two heatmaps, bids in
+blue and asks in orange, each with its log-scale colorbar (size units); the
+best bid and ask as step lines; trades as dots sized by volume, green where
+the buyer was the aggressor and red where the seller was; the strongest
+detector alerts (by score, capped) as labelled markers; a UTC date axis.
+
+Time window: ``start``/``end`` (datetime, ISO string or int ns since the
+epoch) or, by default, the shortest span holding 98% of the distinct event
+times — so a
+trading hour after a quiet pre-open fills the picture instead of 5% of it.
+"""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._kinds import Kind
-from .result import ReplayResult
+from .result import ReplayResult, time_origin_ns
 
-MARKERS = {"spoofing": ("X", "magenta"), "layering": ("P", "orange"), "iceberg": ("D", "cyan"),
-           "quote_stuffing": ("*", "yellow"), "depth_collapse": ("v", "white"),
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+#: The narrowest window drawn (ns): matplotlib's float dates resolve ~1 µs.
+MIN_WINDOW_NS = 1_000_000
+#: Alert kind -> (marker, colour).
+MARKERS = {"spoofing": ("X", "magenta"), "layering": ("P", "gold"), "iceberg": ("D", "cyan"),
+           "quote_stuffing": ("*", "white"), "depth_collapse": ("v", "black"),
            "phantom": ("o", "pink")}
 
 
-def heatmap_grid(events: NDArray[Any], res: ReplayResult, bins: int = 600, price_bins: int = 200,
-                 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """(time edges ns, price edges ticks, size grid (price_bins, bins)) from
-    the recorded levels, sampled at the last event of each time bin."""
+def _ns(t: Any) -> int:
+    """A time bound as int ns since the epoch, UTC: an int (ns), a
+    ``pandas.Timestamp``, a ``numpy.datetime64``, a ``datetime`` (naive =
+    UTC) or an ISO string (UTC)."""
+    import datetime as dt
+
+    if isinstance(t, (int, np.integer)):
+        return int(t)
+    value = getattr(t, "value", None)  # pandas.Timestamp: ns since the epoch, UTC
+    if isinstance(value, int):
+        return value
+    if isinstance(t, dt.datetime):
+        aware = t if t.tzinfo is not None else t.replace(tzinfo=dt.timezone.utc)
+        epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+        return (aware - epoch) // dt.timedelta(microseconds=1) * 1000
+    if isinstance(t, str):
+        t = t.rstrip("Z")
+    return int(np.datetime64(t, "ns").astype(np.int64))
+
+
+def dense_window(ts: NDArray[np.int64], frac: float = 0.98) -> tuple[int, int]:
+    """The shortest [t0, t1] holding ``frac`` of the distinct timestamps
+    (distinct: a snapshot of thousands of levels at one instant is one
+    moment of the day, not thousands)."""
+    ts = np.unique(ts)
+    n = len(ts)
+    if n < 2:
+        return (int(ts[0]), int(ts[0]) + 1) if n else (0, 1)
+    k = max(int(np.ceil(frac * n)) - 1, 1)
+    spans = ts[k:] - ts[: n - k]
+    i = int(np.argmin(spans))
+    return int(ts[i]), int(max(ts[i + k], ts[i] + 1))
+
+
+def heatmap(result: ReplayResult, events: NDArray[Any] | None = None, *,
+            ax: Axes | None = None, start: Any = None, end: Any = None, bins: int = 600,
+            price_bins: int = 200, max_alerts: int = 30, title: str | None = None) -> Figure:
+    """Draws ``result`` (a replay with ``depth > 0``; ``signals=True`` gives
+    the trades' aggressor) and returns the Figure. ``events``: the replayed
+    events, for the trades; ``ax``: draw there instead of a new figure;
+    ``start``/``end``: the time window (see the module docs); ``bins``:
+    time bins; ``price_bins``: price rows; ``max_alerts``: the strongest
+    alerts drawn (of ``result.alerts``)."""
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+    from matplotlib.figure import SubFigure
+
+    res = result
     if res.depth == 0:
         raise ValueError("the replay recorded no levels; replay with depth > 0")
-    ts = events["ts"]
-    t_edges = np.linspace(ts[0], max(ts[-1], ts[0] + 1), bins + 1)
+    if res.ts is None or len(res) == 0:
+        raise ValueError("the result has no events to draw")
+    if bins < 1 or price_bins < 1:
+        raise ValueError("bins and price_bins must be positive")
+    origin = time_origin_ns(res)
+    ts = np.asarray(res.ts, dtype=np.int64) + origin  # ns since the epoch, UTC
+    t0, t1 = dense_window(ts)
+    t0 = _ns(start) if start is not None else t0
+    t1 = _ns(end) if end is not None else t1
+    if t1 <= t0:
+        raise ValueError(f"start/end: the window is empty ({t0} .. {t1} ns)")
+    if t1 - t0 < MIN_WINDOW_NS:  # e.g. one snapshot: a visible band, not a 1 ns sliver
+        t1 = t0 + MIN_WINDOW_NS
+    lo_i, hi_i = np.searchsorted(ts, [t0, t1], side="left")
+    if hi_i <= lo_i:
+        raise ValueError("start/end: no event falls inside the window")
+    t_edges = np.linspace(t0, t1, bins + 1).astype(np.int64)
+    # The book at the end of each time bin: the last event at or before it.
     rows = np.clip(np.searchsorted(ts, t_edges[1:], side="right") - 1, 0, len(ts) - 1)
-    px = np.concatenate([res.bid_price[rows], res.ask_price[rows]], axis=1)
-    sz = np.concatenate([res.bid_size[rows], res.ask_size[rows]], axis=1)
-    live = sz > 0
-    if not live.any():
-        raise ValueError("the book is empty in every time bin")
-    lo, hi = np.percentile(px[live], [0.5, 99.5])
-    hi = max(hi, lo + 1)
-    p_edges = np.linspace(lo, hi, price_bins + 1)
-    grid = np.zeros((price_bins, bins))
-    j = np.repeat(np.arange(bins), px.shape[1]).reshape(px.shape)
-    i = np.searchsorted(p_edges, px, side="right") - 1
-    ok = live & (i >= 0) & (i < price_bins)
-    np.add.at(grid, (i[ok], j[ok]), sz[ok])
-    return t_edges, p_edges, grid
+    tick, lot = res.tick_size, res.lot_size
+    bp, bq = res.bid_price[rows], res.bid_size[rows]
+    ap, aq = res.ask_price[rows], res.ask_size[rows]
+    live = np.concatenate([bp[bq > 0], ap[aq > 0]])
+    if live.size == 0:
+        raise ValueError("the book is empty throughout the window")
+    lo, hi = np.percentile(live, [1, 99])
+    # At least 20 ticks tall, so a thin book is a band, not a blank canvas.
+    mid = (lo + hi) / 2
+    lo, hi = min(lo, mid - 10), max(hi, mid + 10)
+    p_edges = np.linspace(lo - 0.5, hi + 0.5, price_bins + 1)
+
+    def grid(px: NDArray[np.int64], qty: NDArray[np.int64]) -> NDArray[np.float64]:
+        g = np.zeros((price_bins, bins))
+        j = np.repeat(np.arange(bins), px.shape[1]).reshape(px.shape)
+        i = np.searchsorted(p_edges, px, side="right") - 1
+        ok = (qty > 0) & (i >= 0) & (i < price_bins)
+        np.add.at(g, (i[ok], j[ok]), qty[ok] * lot)
+        return g
+
+    gb, ga = grid(bp, bq), grid(ap, aq)
+    x = mdates.date2num(t_edges.astype("datetime64[ns]"))
+    y = p_edges * tick
+    if ax is None:
+        _, ax = plt.subplots(figsize=(14, 7), layout="constrained")
+    owner = ax.figure
+    fig: Figure = owner.figure if isinstance(owner, SubFigure) else owner  # the root figure
+    positive = np.concatenate([gb[gb > 0], ga[ga > 0]])
+    vmin, vmax = (positive.min(), positive.max()) if positive.size else (1.0, 10.0)
+    norm = LogNorm(vmin=vmin, vmax=max(vmax, vmin * 10))
+    mb = ax.pcolormesh(x, y, np.ma.masked_less_equal(gb, 0), cmap="Blues", norm=norm,
+                       shading="flat")
+    ma = ax.pcolormesh(x, y, np.ma.masked_less_equal(ga, 0), cmap="Oranges", norm=norm,
+                       shading="flat")
+    owner.colorbar(mb, ax=ax, pad=0.01, fraction=0.04, label="bid size (resting, log)")
+    owner.colorbar(ma, ax=ax, pad=0.01, fraction=0.04, label="ask size (resting, log)")
+    # Best bid / ask as step lines at the bin ends (drawn where the side is not empty).
+    xb = x[1:]
+    for price, size, colour, name in ((res.best_bid_price[rows], res.best_bid_size[rows],
+                                       "navy", "best bid"),
+                                      (res.best_ask_price[rows], res.best_ask_size[rows],
+                                       "darkred", "best ask")):
+        line = np.where(size > 0, price * tick, np.nan)
+        ax.step(xb, line, where="post", color=colour, linewidth=1.0, label=name)
+    if events is not None:
+        _trades(ax, res, events, ts, lo_i, hi_i)
+    if res.alerts is not None and len(res.alerts) and max_alerts > 0:
+        _alerts(ax, res, origin, t0, t1, max_alerts)
+    ax.set_xlim(x[0], x[-1])
+    ax.set_ylim(y[0], y[-1])
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+    ax.set_xlabel("time (UTC)")
+    ax.set_ylabel("price")
+    ax.set_title(title or "resting size, best bid/ask, trades, alerts")
+    ax.legend(loc="upper left", fontsize=8, framealpha=0.8, ncols=2)
+    return fig
+
+
+def _trades(ax: Axes, res: ReplayResult, events: NDArray[Any], ts: NDArray[np.int64],
+            lo_i: int, hi_i: int) -> None:
+    import matplotlib.dates as mdates
+
+    if len(events) != len(res):
+        raise ValueError(f"events: {len(events)} rows, the result has {len(res)}")
+    ev = events[lo_i:hi_i]
+    t = ts[lo_i:hi_i]
+    tr = (ev["kind"] == Kind.EXECUTE) | (ev["kind"] == Kind.TRADE)
+    if res.signed_volume is not None:
+        sign = np.sign(res.signed_volume[lo_i:hi_i])
+    else:  # the aggressor is opposite the resting side
+        sign = -ev["side"].astype(np.int64)
+    size = ev["size"] * res.lot_size
+    big = np.median(size[tr]) if tr.any() else 1.0
+    # Dots shrink as trades crowd the window, so the book stays visible.
+    dot = float(np.clip(60 / np.sqrt(max(int(tr.sum()), 1) / 100), 2, 12))
+    for m, colour, label in ((tr & (sign > 0), "limegreen", "buyer-initiated trade"),
+                             (tr & (sign < 0), "red", "seller-initiated trade")):
+        if m.any():
+            ax.scatter(mdates.date2num(t[m].astype("datetime64[ns]")),
+                       ev["price"][m] * res.tick_size,
+                       s=np.clip(np.sqrt(size[m] / max(big, 1e-12)) * dot, 2, 150),
+                       c=colour, alpha=0.55, linewidths=0.2, edgecolors="black", label=label)
+
+
+def _alerts(ax: Axes, res: ReplayResult, origin: int, t0: int, t1: int, cap: int) -> None:
+    import matplotlib.dates as mdates
+
+    al = res.alerts
+    assert al is not None
+    t = al["ts"] + origin
+    inside = al[(t >= t0) & (t <= t1)]
+    top = inside[np.argsort(-inside["score"], kind="stable")[:cap]]
+    for kind, (mk, colour) in MARKERS.items():
+        a = top[top["kind_name"] == kind]
+        if len(a):
+            n_all = int((inside["kind_name"] == kind).sum())
+            ax.scatter(mdates.date2num((a["ts"] + origin).astype("datetime64[ns]")),
+                       a["price_ticks"] * res.tick_size, marker=mk, c=colour, s=70,
+                       edgecolors="black", linewidths=0.6,
+                       label=f"{kind}: {len(a)} strongest of {n_all}")
 
 
 def plot_book(events: NDArray[Any], res: ReplayResult, out: str | os.PathLike[str], *,
-              title: str = "", bins: int = 600, dpi: int = 110) -> dict[str, Any]:
-    """Renders the heatmap to ``out`` (PNG, SVG or PDF by extension).
-    ``res`` needs ``depth > 0`` and ``signals=True`` (for the trade sides);
-    alerts are drawn when the replay ran detectors. Returns counts."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+              title: str = "", bins: int = 600, dpi: int = 110, start: Any = None,
+              end: Any = None) -> dict[str, Any]:
+    """Draws :func:`heatmap` into a new figure and saves it to ``out`` (PNG,
+    SVG or PDF by extension). Returns counts (events, trades, alerts)."""
     import matplotlib.pyplot as plt
 
-    if res.signed_volume is None:
-        raise ValueError("replay with signals=True to colour trades by aggressor")
-    tick = res.tick_size
-    t_edges, p_edges, grid = heatmap_grid(events, res, bins)
-    t0 = events["ts"][0]
-
-    def secs(ns: Any) -> NDArray[np.float64]:
-        out: NDArray[np.float64] = (np.asarray(ns, dtype=np.float64) - t0) / 1e9
-        return out
-
-    fig, ax = plt.subplots(figsize=(14, 7))
-    ax.pcolormesh(secs(t_edges), p_edges * tick, np.log1p(grid), cmap="viridis", shading="flat")
-    tr = (events["kind"] == Kind.EXECUTE) | (events["kind"] == Kind.TRADE)
-    for m, c in ((tr & (res.signed_volume > 0), "lime"), (tr & (res.signed_volume < 0), "red")):
-        size = events["size"][m] * res.lot_size
-        ax.scatter(secs(events["ts"][m]), events["price"][m] * tick,
-                   s=np.sqrt(size / max(np.median(size), 1e-12)) * 6 if len(size) else 1,
-                   c=c, alpha=0.5, linewidths=0)
-    counts: dict[str, int] = {}
-    if res.alerts is not None:
-        for kind, (mk, col) in MARKERS.items():
-            al = res.alerts[res.alerts["kind_name"] == kind]
-            if len(al):
-                counts[kind] = len(al)
-                ax.scatter(secs(al["ts"]), al["price_ticks"] * tick, marker=mk, c=col, s=40,
-                           edgecolors="black", linewidths=0.4, label=f"{kind} ({len(al)})")
-    ax.set_ylim(p_edges[0] * tick, p_edges[-1] * tick)
-    ax.set_xlabel("seconds from the first event")
-    ax.set_ylabel("price")
-    ax.set_title(title or "resting size (log), trades, alerts")
-    if counts:
-        ax.legend(loc="upper right", fontsize=8, framealpha=0.7)
-    fig.tight_layout()
+    fig = heatmap(res, events, start=start, end=end, bins=bins, title=title or None)
     fig.savefig(os.fspath(out), dpi=dpi)
     plt.close(fig)
+    tr = (events["kind"] == Kind.EXECUTE) | (events["kind"] == Kind.TRADE)
+    counts: dict[str, int] = {}
+    if res.alerts is not None:
+        for kind in MARKERS:
+            c = int((res.alerts["kind_name"] == kind).sum())
+            if c:
+                counts[kind] = c
     return {"events": len(events), "trades": int(tr.sum()), "alerts": counts}
