@@ -127,6 +127,8 @@ def test_repr_names_the_grid_and_its_origin():
     ("tardis/binance-futures_book_snapshot_25_BTCUSDT.csv", ("0.01", "0.001", "l2")),
 ])
 def test_every_real_capture_loads_and_replays_without_options(shared_data, rel, want):
+    if rel.startswith("databento"):
+        pytest.importorskip("databento_dbn")
     feed = load(shared_data / rel, symbol="XBT/USD" if "KRAKEN" in rel else None)
     assert (feed.tick, feed.lot, feed.book_type) == want
     res = lobkit.replay(feed, depth=1)
