@@ -48,3 +48,17 @@ def test_cli_detect_prints_json_alerts_and_a_summary():
                           capture_output=True, text=True, timeout=300)
     kinds = {json.loads(x).get("kind") for x in only.stdout.splitlines()[:-1]}
     assert only.returncode == 0 and kinds <= {"spoofing"}
+
+
+def test_binance_live_example_runs_offline_on_the_capture():
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "binance_live.py")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "4,000 messages, in sync True" in out.stdout
+    import lobkit
+
+    feed = lobkit.io.load(ROOT / "python" / "lobkit" / "data" / "binance" /
+                          "btcusdt_usdm_20240808_head4000.gz")
+    book = lobkit.replay(feed, depth=0).book
+    assert f"best bid {book.best_bid}, best ask {book.best_ask}" in out.stdout
+    assert "INFO lobkit.io.binance: binance stream: in sync from update id" in out.stderr

@@ -5,6 +5,8 @@ Bulk: :func:`replay` over an :data:`EVENT_DTYPE` array.
 Loaders: :mod:`lobkit.io`. Errors: :mod:`lobkit.errors`.
 """
 
+import logging as _logging
+
 from . import detect, errors, io
 from ._core import L2Book, L3Book, __version__
 from ._events import ASK, BID, EVENT_DTYPE, check_events, make_events, replay
@@ -31,3 +33,7 @@ __all__ = [
     "make_events",
     "replay",
 ]
+
+# A library logs, the application decides where to: gaps, resyncs and checksum
+# failures go to logging.getLogger("lobkit") (WARNING / INFO).
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())

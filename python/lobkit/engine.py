@@ -21,6 +21,7 @@ pushed to the engine.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -61,6 +62,7 @@ class Engine:
         self._e = _core.Engine(books, capacity=capacity, levels=levels, check_ts=check_ts,
                                batch=batch, on_error=on_error, detect=_detect.options(detect))
         self.alerts_dropped: int = 0
+        self._closed = False
 
     @property
     def instruments(self) -> int:
@@ -84,6 +86,55 @@ class Engine:
                  ts: int = 0, instrument: int = 0, timeout: float | None = None) -> int:
         """Pushes one event in ticks/lots (the low-latency path)."""
         return self._e.push_one(kind, side, price, size, order_id, ts, instrument, timeout)
+
+    async def push_async(self, events: NDArray[Any], instrument: int = 0, *,
+                         poll: float = 0.0005) -> int:
+        """:meth:`push` for an asyncio program: never blocks the event loop.
+        What fits in the ring goes in at once; while it is full the rest
+        waits with ``await asyncio.sleep(poll)`` (seconds), so other tasks
+        (the websocket reader, the strategy) keep running. Returns the
+        number of events pushed (all of them); typed event errors raise as
+        from :meth:`push`."""
+        import asyncio
+
+        from .errors import BackpressureError
+
+        check_events(events)
+        done = 0
+        while done < len(events):
+            try:
+                done += self._e.push(events[done:].view(np.uint8), instrument, 0)
+            except BackpressureError as e:
+                done += e.accepted
+                await asyncio.sleep(poll)
+        return done
+
+    async def alert_stream(self, interval: float = 0.05) -> AsyncIterator[NDArray[Any]]:
+        """The detectors' alerts as an async stream: ``async for batch in
+        engine.alert_stream(): ...`` yields each non-empty batch of
+        :meth:`alerts` (polled every ``interval`` seconds, off the engine's
+        thread, which never waits on it) and ends after the engine is
+        closed and its last alerts are out."""
+        import asyncio
+
+        while True:
+            closed = self._closed
+            batch = self.alerts()
+            if len(batch):
+                yield batch
+            if closed:
+                return
+            await asyncio.sleep(interval)
+
+    async def flush_async(self, poll: float = 0.001) -> None:
+        """:meth:`flush` without blocking the event loop: waits (``await
+        asyncio.sleep(poll)``) until nothing is queued, then raises any
+        pending event error as :meth:`flush` does."""
+        import asyncio
+
+        while self._e.stats()["queued"]:
+            await asyncio.sleep(poll)
+        self._e.flush(None)
 
     def flush(self, timeout: float | None = None) -> None:
         """Waits until every pushed event is applied or rejected."""
@@ -121,12 +172,14 @@ class Engine:
     def close(self, drain: bool = True) -> tuple[list[Any], dict[str, int]]:
         """Stops the engine; returns ``(books, stats)`` with the final books
         and ``stats['left']`` = events not applied (0 with ``drain=True``)."""
+        self._closed = True
         return self._e.close(drain)
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._closed = True
         self._e.close(True)
 
     def __repr__(self) -> str:

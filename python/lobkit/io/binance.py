@@ -20,6 +20,7 @@ own BBO after update ``u``, for checking the replay.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -35,6 +36,8 @@ from .._typing import FeedTs
 from . import grids
 from .feed import DepthFeed, Feed, check_book, gap_error
 from .files import grid, line_chunks, read_bytes, with_file
+
+log: logging.Logger = logging.getLogger(__name__)
 
 
 def read_binance(
@@ -68,6 +71,10 @@ def read_binance(
     (raw, ids, gaps, tickers, stats, in_sync), exp = grids.parse_fine(parse, tick_size, lot_size)
     if strict and len(gaps["got"]):
         raise gap_error(path, gaps, 0)
+    if len(gaps["got"]):
+        log.warning("%s: %d sequence gap(s), the first at message %d; the book is empty and "
+                    "out of sync from each gap to the next snapshot (feed.gaps lists them)",
+                    path, len(gaps["got"]), int(gaps["message"][0]))
     ev = raw.view(EVENT_DTYPE)
     tick = grid(tick_size, "tick_size") if tick_size is not None else None
     lot = grid(lot_size, "lot_size") if lot_size is not None else None
@@ -128,6 +135,7 @@ class BinanceDepth:
         self._s = _core.DepthSync(tick=grid(tick_size, "tick_size"),
                                   lot=grid(lot_size, "lot_size"), ts=ts, venue=self.venue)
         self.strict = strict
+        self._synced = False  # as last logged: a change of state is logged once
         # Read per message: kept here rather than asked of the Rust side.
         self._owns_book = book is not None
         if book is not None:
@@ -149,9 +157,16 @@ class BinanceDepth:
         else:
             raw, new_gaps = self._s.on_message(message, recv_ts)
             out = raw.view(EVENT_DTYPE)
-        if new_gaps and self.strict:
+        if new_gaps:
             g = self._s.gaps
-            raise gap_error("stream", g, len(g["got"]) - new_gaps)
+            err = gap_error(f"{self.venue} stream", g, len(g["got"]) - new_gaps)
+            if self.strict:
+                raise err
+            log.warning("%s", err)
+            self._synced = False
+        elif not self._synced and self._s.in_sync:  # checked only while out of sync
+            self._synced = True
+            log.info("%s stream: in sync from update id %s", self.venue, self._s.last_update_id)
         return out
 
     @property

@@ -13,6 +13,7 @@ format); other lines are skipped. Event times are the receive times (ns).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -27,6 +28,8 @@ from .._events import EVENT_DTYPE
 from ..errors import ParseError
 from .feed import DepthFeed, Feed, check_book, checksum_error
 from .files import grid, line_chunks, read_bytes, with_file
+
+log: logging.Logger = logging.getLogger(__name__)
 
 
 def _printed_grid(data: bytes, pair: str) -> tuple[str, str]:
@@ -68,6 +71,10 @@ def read_kraken(path: str | os.PathLike[str], *, pair: str | None = None, tick_s
         data, pair=the_pair, tick=grid(tick_size, "tick_size"), lot=grid(lot_size, "lot_size")))
     if strict and len(mism["got"]):
         raise checksum_error(path, mism, 0)
+    if len(mism["got"]):
+        log.warning("%s: %d checksum mismatch(es), the first at line %d; the book is out of "
+                    "sync from each to the next snapshot (feed.gaps lists them)", path,
+                    len(mism["got"]), int(mism["line"][0]))
     if pair not in pairs:
         raise ParseError(f"{path}: pair {pair!r} not in the file (it has {', '.join(pairs)})",
                          None, "pair")
@@ -90,6 +97,7 @@ class KrakenDepth:
         self._s = _core.KrakenSync(pair=pair, tick=grid(tick_size, "tick_size"),
                                    lot=grid(lot_size, "lot_size"))
         self.strict = strict
+        self._synced = False  # as last logged
         self._owns_book = book is not None
         if book is not None:
             self._s.bind_book(check_book(book, tick_size, lot_size))
@@ -111,9 +119,16 @@ class KrakenDepth:
         else:
             raw, new = self._s.on_message(message, recv_ts)
             out = raw.view(EVENT_DTYPE)
-        if new and self.strict:
+        if new:
             m = self._s.mismatches
-            raise checksum_error("stream", m, len(m["got"]) - new)
+            err = checksum_error("kraken stream", m, len(m["got"]) - new)
+            if self.strict:
+                raise err
+            log.warning("%s", err)
+            self._synced = False
+        elif not self._synced and self._s.in_sync:  # checked only while out of sync
+            self._synced = True
+            log.info("kraken stream: in sync (snapshot applied, checksums verified from here)")
         return out
 
     @property
