@@ -32,12 +32,14 @@ from numpy.typing import NDArray
 from . import _core
 from ._core import Rolling, Vpin
 from ._typing import By, TradeSignMethod
+from .profile import VolumeProfile, volume_profile
 
 __all__ = [
     "IntegratedOFI",
     "MicroPrice",
     "OfiBars",
     "Rolling",
+    "VolumeProfile",
     "Vpin",
     "VpinResult",
     "band_imbalance",
@@ -48,6 +50,7 @@ __all__ = [
     "ofi_bars",
     "rolling",
     "trade_flow",
+    "volume_profile",
     "vpin",
     "weighted_imbalance",
 ]

@@ -1,0 +1,82 @@
+"""`lobkit.signals.volume_profile`: exact volume per tick, the point of
+control and the value area by the stated rule, against a naive reference,
+hypothesis, and the data's own totals."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lobkit
+from conftest import BUNDLED
+from lobkit.profile import value_area
+from lobkit.signals import volume_profile
+
+GOOG = BUNDLED / "GOOG_2012-06-21_34200000_57600000_message_10_head20000.csv.gz"
+
+
+def naive_value_area(volume, share, two_rows=False):
+    """The rule as written, one comparison at a time, on a list."""
+    vol = list(volume)
+    poc = max(range(len(vol)), key=lambda i: (vol[i], -i))  # max volume, ties to the lower
+    lo = hi = poc
+    have = vol[poc]
+    total = sum(vol)
+    step = 2 if two_rows else 1
+    while have < share * total and (lo > 0 or hi < len(vol) - 1):
+        up = sum(vol[hi + 1:hi + 1 + step]) if hi < len(vol) - 1 else -1
+        down = sum(vol[max(lo - step, 0):lo]) if lo > 0 else -1
+        if up >= down:
+            n = min(step, len(vol) - 1 - hi)
+            hi, have = hi + n, have + up
+        else:
+            n = min(step, lo)
+            lo, have = lo - n, have + down
+    return poc, lo, hi
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=40).filter(lambda v: sum(v) > 0),
+       st.sampled_from([0.5, 0.7, 0.9, 1.0]), st.booleans())
+def test_value_area_follows_the_stated_rule(volume, share, two):
+    got = value_area(np.array(volume, np.int64), share, "two_rows" if two else "one_row")
+    assert got == naive_value_area(volume, share, two)
+    poc, lo, hi = got
+    assert lo <= poc <= hi and sum(volume[lo:hi + 1]) >= share * sum(volume)
+
+
+def test_ties_go_to_the_lower_poc_and_widen_upwards():
+    assert value_area(np.array([5, 9, 9, 1]), 0.01) == (1, 1, 1)  # POC tie: the lower price
+    # from the POC at index 2: above (4) == below (4), so above first
+    assert value_area(np.array([0, 4, 10, 4, 0]), 0.75)[1:] == (2, 3)
+
+
+def test_profile_of_a_small_tape_by_hand():
+    ev = lobkit.make_events(
+        kind=[lobkit.Kind.EXECUTE, lobkit.Kind.EXECUTE, lobkit.Kind.TRADE, lobkit.Kind.SET_LEVEL],
+        side=[-1, 1, -1, 1], price=[101, 100, 103, 99], size=[5, 3, 2, 7], ts=[1, 2, 3, 4])
+    vp = volume_profile(ev, tick_size=0.5, lot_size=0.1)
+    assert vp.price_ticks.tolist() == [100, 101, 102, 103]  # the grid, empty ticks included
+    assert vp.volume_lots.tolist() == [3, 5, 0, 2] and vp.trades == 3
+    # an execution of a resting ask (side -1) was bought
+    np.testing.assert_allclose(vp.buy_volume, [0, 0.5, 0, 0.2])
+    np.testing.assert_allclose(vp.sell_volume, [0.3, 0, 0, 0])
+    assert vp.poc == 50.5 and vp.total_volume == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="no executions"):
+        volume_profile(ev, start=4)
+
+
+def test_goog_profile_totals_are_the_files_executions():
+    feed = lobkit.io.load(GOOG)
+    res = lobkit.replay(feed, depth=0, signals=True)
+    vp = volume_profile(feed, res)
+    raw = lobkit.io.read_lobster(GOOG, orderbook_path=None)
+    # LOBSTER message types 4 (visible) and 5 (hidden) executions; flags keep the type
+    want = int(raw["size"][np.isin(raw["flags"], [4, 5])].sum())
+    assert int(vp.volume_lots.sum()) == want and vp.total_volume == want
+    assert np.all(vp.buy_volume + vp.sell_volume <= vp.volume + 1e-9)
+    assert vp.value_area_low <= vp.poc <= vp.value_area_high
+    assert vp.value_area_volume >= 0.7 * vp.total_volume
+    session = volume_profile(feed, res, start=int(feed.events["ts"][5_000]),
+                             end=int(feed.events["ts"][10_000]))
+    assert 0 < session.total_volume < vp.total_volume
