@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._kinds import Kind
+from .units import to_price
 
 __all__ = ["VolumeProfile", "volume_profile"]
 
@@ -139,9 +140,16 @@ def volume_profile(events: Any, result: Any = None, *, value_area_share: float =
     np.add.at(sell, idx[sign < 0], q[sign < 0])
     poc, lo, hi = value_area(vol, value_area_share, rule)
     ticks = np.arange(p0, p0 + span, dtype=np.int64)
+
+    def units(a: NDArray[np.int64], step: float) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = np.asarray(to_price(a, step), dtype=np.float64)
+        return out
+
+    prices = units(ticks, tick)
     return VolumeProfile(
-        price=ticks * tick, volume=vol * lot, buy_volume=buy * lot, sell_volume=sell * lot,
-        price_ticks=ticks, volume_lots=vol, poc=float(ticks[poc] * tick),
-        value_area_low=float(ticks[lo] * tick), value_area_high=float(ticks[hi] * tick),
-        value_area_volume=float(vol[lo:hi + 1].sum() * lot), total_volume=float(vol.sum() * lot),
-        trades=len(px))
+        price=prices, volume=units(vol, lot), buy_volume=units(buy, lot),
+        sell_volume=units(sell, lot), price_ticks=ticks, volume_lots=vol,
+        poc=float(prices[poc]), value_area_low=float(prices[lo]),
+        value_area_high=float(prices[hi]),
+        value_area_volume=float(units(vol[lo:hi + 1], lot).sum()),
+        total_volume=float(units(vol, lot).sum()), trades=int(len(px)))
