@@ -152,4 +152,4 @@ def volume_profile(events: Any, result: Any = None, *, value_area_share: float =
         poc=float(prices[poc]), value_area_low=float(prices[lo]),
         value_area_high=float(prices[hi]),
         value_area_volume=float(units(vol[lo:hi + 1], lot).sum()),
-        total_volume=float(units(vol, lot).sum()), trades=int(len(px)))
+        total_volume=float(units(vol, lot).sum()), trades=len(px))
