@@ -80,3 +80,53 @@ def test_goog_profile_totals_are_the_files_executions():
     session = volume_profile(feed, res, start=int(feed.events["ts"][5_000]),
                              end=int(feed.events["ts"][10_000]))
     assert 0 < session.total_volume < vp.total_volume
+
+
+def naive_footprint(ev, every):
+    """Dicts and loops: (bar, price) -> [buy, sell, trades]."""
+    cells = {}
+    for e in ev:
+        if e["kind"] not in (lobkit.Kind.EXECUTE, lobkit.Kind.TRADE) or e["size"] <= 0:
+            continue
+        key = (int(e["ts"]) // every * every, int(e["price"]))
+        c = cells.setdefault(key, [0, 0, 0])
+        if -e["side"] > 0:
+            c[0] += int(e["size"])
+        elif -e["side"] < 0:
+            c[1] += int(e["size"])
+        c[2] += 1
+    return dict(sorted(cells.items()))
+
+
+def test_footprint_equals_a_naive_reference_and_the_profile():
+    from lobkit.signals import footprint
+
+    feed = lobkit.io.load(GOOG)
+    fp = footprint(feed, every="30s")
+    want = naive_footprint(feed.events, 30_000_000_000)
+    got = {(int(b), int(p)): [round(x), round(y), int(t)] for b, p, x, y, t in zip(
+        fp.bar, fp.price_ticks, fp.buy, fp.sell, fp.trades)}
+    assert got == want
+    vp = volume_profile(feed)
+    assert fp.volume.sum() == vp.total_volume
+    np.testing.assert_array_equal(fp.cvd, np.cumsum(fp.bar_delta))
+    assert len(fp.bar_start) == len(set(b for b, _ in want))
+
+
+def test_footprint_diagonal_imbalance_and_bar_poc_by_hand():
+    from lobkit.signals import footprint
+
+    K = lobkit.Kind
+    # one bar: sells at 100 (10 lots, resting bids hit), buys at 101 (40), buys at 102 (5)
+    ev = lobkit.make_events(kind=[K.EXECUTE] * 4, side=[1, -1, -1, 1],
+                            price=[100, 101, 102, 101], size=[10, 40, 5, 2], ts=[1, 2, 3, 4])
+    fp = footprint(ev, every=1_000)
+    assert fp.price_ticks.tolist() == [100, 101, 102]
+    assert fp.buy.tolist() == [0, 40, 5] and fp.sell.tolist() == [10, 2, 0]
+    # buy 40 at 101 vs sell 10 at 100: 4x >= 3 -> buy imbalance; buy 5 at 102 vs sell 2 at 101
+    assert fp.buy_imbalance.tolist() == [False, True, False]
+    # sell 10 at 100 vs buy 40 at 101: no; sell 2 at 101 vs buy 5 at 102: no
+    assert fp.sell_imbalance.tolist() == [False, False, False]
+    assert fp.bar_poc.tolist() == [101.0] and fp.bar_delta.tolist() == [33.0]
+    with pytest.raises(ValueError, match="every="):
+        footprint(ev, every="1fortnight")

@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from ._kinds import Kind
 from .units import to_price
 
-__all__ = ["VolumeProfile", "volume_profile"]
+__all__ = ["Footprint", "VolumeProfile", "bar_ns", "footprint", "volume_profile"]
 
 #: Most ticks a profile spans (one int64 per tick per column).
 MAX_TICKS = 50_000_000
@@ -153,3 +153,161 @@ def volume_profile(events: Any, result: Any = None, *, value_area_share: float =
         value_area_high=float(prices[hi]),
         value_area_volume=float(units(vol[lo:hi + 1], lot).sum()),
         total_volume=float(units(vol, lot).sum()), trades=len(px))
+
+
+_UNITS_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
+             "min": 60_000_000_000, "h": 3_600_000_000_000}
+
+
+def bar_ns(every: int | str) -> int:
+    """A bar length: int ns, or ``"100ms"``, ``"1s"``, ``"1min"``, ``"5min"``, ``"1h"``."""
+    if isinstance(every, (int, np.integer)):
+        ns = int(every)
+    else:
+        text = str(every).strip()
+        num = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+        unit = text[len(num):] or "ns"
+        if unit not in _UNITS_NS or not num:
+            raise ValueError(f"every={every!r}: expected int ns or e.g. '100ms', '1s', '1min', '1h'")
+        ns = int(float(num) * _UNITS_NS[unit])
+    if ns < 1:
+        raise ValueError(f"every={every!r}: must be positive")
+    return ns
+
+
+@dataclass
+class Footprint:
+    """Volume at price per time bar, by aggressor.
+
+    Cells (one row per bar and traded price, bar then price ascending):
+    ``bar`` (bar start, ns in the events' clock), ``price`` (price units),
+    ``price_ticks``, ``buy`` / ``sell`` (size units, buyer- / seller-
+    initiated), ``delta`` (buy − sell), ``trades``, and the diagonal
+    imbalance marks: ``buy_imbalance`` where buying at p is at least
+    ``ratio`` × the selling one tick below (p − 1), ``sell_imbalance`` where
+    selling at p is at least ``ratio`` × the buying one tick above (p + 1)
+    (a side with 0 there counts only if the other is > 0).
+    Bars (one row per bar with volume): ``bar_start``, ``volume``,
+    ``bar_delta``, ``cvd`` (cumulative delta over the bars), ``bar_poc``
+    (price of the bar's maximum volume, ties to the lower price).
+    """
+
+    bar: NDArray[np.int64]
+    price: NDArray[np.float64]
+    price_ticks: NDArray[np.int64]
+    buy: NDArray[np.float64]
+    sell: NDArray[np.float64]
+    delta: NDArray[np.float64]
+    trades: NDArray[np.int64]
+    buy_imbalance: NDArray[np.bool_]
+    sell_imbalance: NDArray[np.bool_]
+    bar_start: NDArray[np.int64]
+    volume: NDArray[np.float64]
+    bar_delta: NDArray[np.float64]
+    cvd: NDArray[np.float64]
+    bar_poc: NDArray[np.float64]
+
+    def to_pandas(self) -> Any:
+        """The cells as a pandas DataFrame (bars: :meth:`bars_pandas`)."""
+        import pandas as pd
+
+        return pd.DataFrame({k: getattr(self, k) for k in (
+            "bar", "price", "buy", "sell", "delta", "trades", "buy_imbalance",
+            "sell_imbalance")})
+
+    def bars_pandas(self) -> Any:
+        """One row per bar: start, volume, delta, CVD, POC."""
+        import pandas as pd
+
+        return pd.DataFrame({"bar_start": self.bar_start, "volume": self.volume,
+                             "delta": self.bar_delta, "cvd": self.cvd, "poc": self.bar_poc})
+
+    def to_polars(self) -> Any:
+        """The cells as a polars DataFrame."""
+        import polars as pl
+
+        return pl.DataFrame({k: getattr(self, k) for k in (
+            "bar", "price", "buy", "sell", "delta", "trades", "buy_imbalance",
+            "sell_imbalance")})
+
+
+def footprint(events: Any, result: Any = None, *, every: int | str = "1min",
+              ratio: float = 3.0, tick_size: float | None = None,
+              lot_size: float | None = None) -> Footprint:
+    """The footprint of ``events`` (an ``EVENT_DTYPE`` array or a
+    :class:`lobkit.io.Feed`) in bars of ``every`` (aligned to the clock's
+    zero), with the aggressor from ``result`` (a replay with
+    ``signals=True``) or, without it, opposite the resting side. ``ratio``:
+    the diagonal imbalance threshold. Exact: integer lots per tick per bar."""
+    from .io.feed import Feed
+
+    if isinstance(events, Feed):
+        tick_size = tick_size if tick_size is not None else events.tick_size
+        lot_size = lot_size if lot_size is not None else events.lot_size
+        events = events.events
+    if result is not None:
+        tick_size = tick_size if tick_size is not None else result.tick_size
+        lot_size = lot_size if lot_size is not None else result.lot_size
+        if len(result) != len(events):
+            raise ValueError(f"result: {len(result)} rows, the events have {len(events)}")
+    if ratio <= 0:
+        raise ValueError(f"ratio={ratio}: must be positive")
+    tick = 1.0 if tick_size is None else float(tick_size)
+    lot = 1.0 if lot_size is None else float(lot_size)
+    width = bar_ns(every)
+    k = events["kind"]
+    keep = ((k == Kind.EXECUTE) | (k == Kind.TRADE)) & (events["size"] > 0)
+    px = events["price"][keep].astype(np.int64)
+    q = events["size"][keep].astype(np.int64)
+    bar = (events["ts"][keep].astype(np.int64) // width) * width
+    if result is not None and result.signed_volume is not None:
+        sign = np.sign(result.signed_volume[keep])
+    else:
+        sign = -events["side"][keep].astype(np.int64)
+    # cells: (bar, price) groups
+    order = np.lexsort((px, bar))
+    bar, px, q, sign = bar[order], px[order], q[order], sign[order]
+    new = np.r_[True, (bar[1:] != bar[:-1]) | (px[1:] != px[:-1])] if len(px) else np.zeros(0, bool)
+    cell = np.cumsum(new) - 1
+    n = int(cell[-1]) + 1 if len(cell) else 0
+    buy = np.zeros(n, np.int64)
+    sell = np.zeros(n, np.int64)
+    np.add.at(buy, cell[sign > 0], q[sign > 0])
+    np.add.at(sell, cell[sign < 0], q[sign < 0])
+    trades = np.bincount(cell, minlength=n).astype(np.int64)
+    cbar, cpx = bar[new], px[new]
+    # diagonal imbalance: buy at p vs sell at p-1 (same bar); sell at p vs buy at p+1
+    key = {(int(b), int(p)): i for i, (b, p) in enumerate(zip(cbar, cpx))}
+    below = np.array([key.get((int(b), int(p) - 1), -1) for b, p in zip(cbar, cpx)], np.int64)
+    above = np.array([key.get((int(b), int(p) + 1), -1) for b, p in zip(cbar, cpx)], np.int64)
+    sell_below = np.where(below >= 0, sell[np.maximum(below, 0)], 0)
+    buy_above = np.where(above >= 0, buy[np.maximum(above, 0)], 0)
+    buy_imb = (buy > 0) & (buy >= ratio * sell_below)
+    sell_imb = (sell > 0) & (sell >= ratio * buy_above)
+    # bars
+    bstart = np.r_[True, cbar[1:] != cbar[:-1]] if n else np.zeros(0, bool)
+    bidx = np.cumsum(bstart) - 1
+    nb = int(bidx[-1]) + 1 if n else 0
+    total = np.zeros(n, np.int64)  # all volume, prints without an aggressor included
+    np.add.at(total, cell, q)
+    bvol = np.zeros(nb, np.int64)
+    np.add.at(bvol, bidx, total)
+    bdelta = np.zeros(nb, np.int64)
+    np.add.at(bdelta, bidx, buy - sell)
+    poc = np.zeros(nb, np.int64)
+    best = np.full(nb, -1, np.int64)
+    for i in range(n):  # cells are price-ascending within a bar: ties keep the lower
+        b = bidx[i]
+        if total[i] > best[b]:
+            best[b], poc[b] = total[i], cpx[i]
+
+    def units(a: NDArray[np.int64], step: float) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = np.asarray(to_price(a, step), dtype=np.float64)
+        return out
+
+    return Footprint(
+        bar=cbar, price=units(cpx, tick), price_ticks=cpx, buy=units(buy, lot),
+        sell=units(sell, lot), delta=units(buy - sell, lot), trades=trades,
+        buy_imbalance=buy_imb, sell_imbalance=sell_imb, bar_start=cbar[bstart],
+        volume=units(bvol, lot), bar_delta=units(bdelta, lot),
+        cvd=units(np.cumsum(bdelta), lot), bar_poc=units(poc, tick))

@@ -32,9 +32,10 @@ from numpy.typing import NDArray
 from . import _core
 from ._core import Rolling, Vpin
 from ._typing import By, TradeSignMethod
-from .profile import VolumeProfile, volume_profile
+from .profile import Footprint, VolumeProfile, footprint, volume_profile
 
 __all__ = [
+    "Footprint",
     "IntegratedOFI",
     "MicroPrice",
     "OfiBars",
@@ -45,6 +46,7 @@ __all__ = [
     "band_imbalance",
     "classify_trades",
     "depth_imbalance",
+    "footprint",
     "integrated_ofi",
     "kyle_lambda",
     "ofi_bars",
