@@ -19,7 +19,8 @@ def test_readme_has_streaming_and_bulk_examples():
 
 #: What a README example needs beyond numpy (an installed wheel tested with the
 #: minimal test group skips those examples instead of failing on an import).
-OPTIONAL = {"to_pandas": "pandas", "import pandas": "pandas", "to_polars": "polars",
+OPTIONAL = {"to_pandas": "pandas", "bars_pandas": "pandas", "import pandas": "pandas",
+            "to_polars": "polars",
             "parquet": "pyarrow", "to_arrow": "pyarrow", "plot": "matplotlib",
             "dask": "dask", "read_dbn": "databento_dbn"}
 
