@@ -84,17 +84,23 @@ def value_area(volume: NDArray[np.int64], share: float,
     return poc, lo, hi
 
 
-def volume_profile(events: Any, result: Any = None, *, value_area_share: float = 0.70,
-                   start: int | None = None, end: int | None = None,
-                   tick_size: float | None = None, lot_size: float | None = None,
-                   rule: Literal["one_row", "two_rows"] = "one_row") -> VolumeProfile:
-    """The volume profile of ``events`` (an ``EVENT_DTYPE`` array or a
-    :class:`lobkit.io.Feed`), optionally with the replay ``result`` of the
-    same events (``signals=True`` gives the aggressor rule the replay used;
-    its grid is used too). ``start`` / ``end``: the session, ns in the
-    events' own clock (``start <= ts < end``). ``value_area_share``: the
-    share of volume the value area holds (0.70). See the module docs for
-    the rules."""
+@dataclass
+class _Tape:
+    """The traded volume of a source: one row per execution or trade print."""
+
+    ts: NDArray[np.int64]
+    price: NDArray[np.int64]  # ticks
+    size: NDArray[np.int64]  # lots
+    sign: NDArray[np.int64]  # +1 buyer-initiated, -1 seller-initiated, 0 unknown
+    tick: float
+    lot: float
+
+
+def _tape(events: Any, result: Any, tick_size: float | None,
+          lot_size: float | None) -> _Tape:
+    """Executions and trade prints of ``events`` (an array or a Feed), on the
+    grid of the feed / result unless given, with the aggressor from the
+    replay's ``signed_volume`` (else opposite the resting side)."""
     from .io.feed import Feed
 
     if isinstance(events, Feed):
@@ -106,24 +112,46 @@ def volume_profile(events: Any, result: Any = None, *, value_area_share: float =
         lot_size = lot_size if lot_size is not None else result.lot_size
         if len(result) != len(events):
             raise ValueError(f"result: {len(result)} rows, the events have {len(events)}")
-    tick = 1.0 if tick_size is None else float(tick_size)
-    lot = 1.0 if lot_size is None else float(lot_size)
+    k = events["kind"]
+    keep = ((k == Kind.EXECUTE) | (k == Kind.TRADE)) & (events["size"] > 0)
+    if result is not None and result.signed_volume is not None:
+        sign = np.sign(result.signed_volume[keep]).astype(np.int64)
+    else:  # the aggressor is opposite the resting side
+        sign = -events["side"][keep].astype(np.int64)
+    return _Tape(ts=events["ts"][keep].astype(np.int64),
+                 price=events["price"][keep].astype(np.int64),
+                 size=events["size"][keep].astype(np.int64), sign=sign,
+                 tick=1.0 if tick_size is None else float(tick_size),
+                 lot=1.0 if lot_size is None else float(lot_size))
+
+
+def _units(a: NDArray[np.int64], step: float) -> NDArray[np.float64]:
+    out: NDArray[np.float64] = np.asarray(to_price(a, step), dtype=np.float64)
+    return out
+
+
+def volume_profile(events: Any, result: Any = None, *, value_area_share: float = 0.70,
+                   start: int | None = None, end: int | None = None,
+                   tick_size: float | None = None, lot_size: float | None = None,
+                   rule: Literal["one_row", "two_rows"] = "one_row") -> VolumeProfile:
+    """The volume profile of ``events`` (an ``EVENT_DTYPE`` array or a
+    :class:`lobkit.io.Feed`), optionally with the replay ``result`` of the
+    same events (``signals=True`` gives the aggressor rule the replay used;
+    its grid is used too). ``start`` / ``end``: the session, ns in the
+    events' own clock (``start <= ts < end``). ``value_area_share``: the
+    share of volume the value area holds (0.70). See the module docs for
+    the rules."""
     if not 0 < value_area_share <= 1:
         raise ValueError(f"value_area_share={value_area_share}: expected a share in (0, 1]")
     if rule not in ("one_row", "two_rows"):
         raise ValueError(f"rule={rule!r}: expected 'one_row' or 'two_rows'")
-    k = events["kind"]
-    keep = ((k == Kind.EXECUTE) | (k == Kind.TRADE)) & (events["size"] > 0)
+    t = _tape(events, result, tick_size, lot_size)
+    keep = np.ones(len(t.ts), bool)
     if start is not None:
-        keep &= events["ts"] >= start
+        keep &= t.ts >= start
     if end is not None:
-        keep &= events["ts"] < end
-    px = events["price"][keep].astype(np.int64)
-    q = events["size"][keep].astype(np.int64)
-    if result is not None and result.signed_volume is not None:
-        sign = np.sign(result.signed_volume[keep])
-    else:  # the aggressor is opposite the resting side
-        sign = -events["side"][keep].astype(np.int64)
+        keep &= t.ts < end
+    px, q, sign, tick, lot = t.price[keep], t.size[keep], t.sign[keep], t.tick, t.lot
     if len(px) == 0:
         raise ValueError("no executions or trade prints in the window")
     p0 = int(px.min())
@@ -140,19 +168,14 @@ def volume_profile(events: Any, result: Any = None, *, value_area_share: float =
     np.add.at(sell, idx[sign < 0], q[sign < 0])
     poc, lo, hi = value_area(vol, value_area_share, rule)
     ticks = np.arange(p0, p0 + span, dtype=np.int64)
-
-    def units(a: NDArray[np.int64], step: float) -> NDArray[np.float64]:
-        out: NDArray[np.float64] = np.asarray(to_price(a, step), dtype=np.float64)
-        return out
-
-    prices = units(ticks, tick)
+    prices = _units(ticks, tick)
     return VolumeProfile(
-        price=prices, volume=units(vol, lot), buy_volume=units(buy, lot),
-        sell_volume=units(sell, lot), price_ticks=ticks, volume_lots=vol,
+        price=prices, volume=_units(vol, lot), buy_volume=_units(buy, lot),
+        sell_volume=_units(sell, lot), price_ticks=ticks, volume_lots=vol,
         poc=float(prices[poc]), value_area_low=float(prices[lo]),
         value_area_high=float(prices[hi]),
-        value_area_volume=float(units(vol[lo:hi + 1], lot).sum()),
-        total_volume=float(units(vol, lot).sum()), trades=len(px))
+        value_area_volume=float(_units(vol[lo:hi + 1], lot).sum()),
+        total_volume=float(_units(vol, lot).sum()), trades=len(px))
 
 
 _UNITS_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
@@ -239,34 +262,14 @@ def footprint(events: Any, result: Any = None, *, every: int | str = "1min",
     zero), with the aggressor from ``result`` (a replay with
     ``signals=True``) or, without it, opposite the resting side. ``ratio``:
     the diagonal imbalance threshold. Exact: integer lots per tick per bar."""
-    from .io.feed import Feed
-
-    if isinstance(events, Feed):
-        tick_size = tick_size if tick_size is not None else events.tick_size
-        lot_size = lot_size if lot_size is not None else events.lot_size
-        events = events.events
-    if result is not None:
-        tick_size = tick_size if tick_size is not None else result.tick_size
-        lot_size = lot_size if lot_size is not None else result.lot_size
-        if len(result) != len(events):
-            raise ValueError(f"result: {len(result)} rows, the events have {len(events)}")
     if ratio <= 0:
         raise ValueError(f"ratio={ratio}: must be positive")
-    tick = 1.0 if tick_size is None else float(tick_size)
-    lot = 1.0 if lot_size is None else float(lot_size)
     width = bar_ns(every)
-    k = events["kind"]
-    keep = ((k == Kind.EXECUTE) | (k == Kind.TRADE)) & (events["size"] > 0)
-    px = events["price"][keep].astype(np.int64)
-    q = events["size"][keep].astype(np.int64)
-    bar = (events["ts"][keep].astype(np.int64) // width) * width
-    if result is not None and result.signed_volume is not None:
-        sign = np.sign(result.signed_volume[keep])
-    else:
-        sign = -events["side"][keep].astype(np.int64)
-    # cells: (bar, price) groups
-    order = np.lexsort((px, bar))
-    bar, px, q, sign = bar[order], px[order], q[order], sign[order]
+    t = _tape(events, result, tick_size, lot_size)
+    bar = (t.ts // width) * width
+    # cells: (bar, price) groups, bar then price ascending
+    order = np.lexsort((t.price, bar))
+    bar, px, q, sign = bar[order], t.price[order], t.size[order], t.sign[order]
     new = np.r_[True, (bar[1:] != bar[:-1]) | (px[1:] != px[:-1])] if len(px) else np.zeros(0, bool)
     cell = np.cumsum(new) - 1
     n = int(cell[-1]) + 1 if len(cell) else 0
@@ -274,40 +277,38 @@ def footprint(events: Any, result: Any = None, *, every: int | str = "1min",
     sell = np.zeros(n, np.int64)
     np.add.at(buy, cell[sign > 0], q[sign > 0])
     np.add.at(sell, cell[sign < 0], q[sign < 0])
+    total = np.zeros(n, np.int64)  # all volume, prints without an aggressor included
+    np.add.at(total, cell, q)
     trades = np.bincount(cell, minlength=n).astype(np.int64)
     cbar, cpx = bar[new], px[new]
-    # diagonal imbalance: buy at p vs sell at p-1 (same bar); sell at p vs buy at p+1
-    key = {(int(b), int(p)): i for i, (b, p) in enumerate(zip(cbar, cpx))}
-    below = np.array([key.get((int(b), int(p) - 1), -1) for b, p in zip(cbar, cpx)], np.int64)
-    above = np.array([key.get((int(b), int(p) + 1), -1) for b, p in zip(cbar, cpx)], np.int64)
-    sell_below = np.where(below >= 0, sell[np.maximum(below, 0)], 0)
-    buy_above = np.where(above >= 0, buy[np.maximum(above, 0)], 0)
+    # Diagonals: the neighbour one tick below / above in the same bar is the
+    # previous / next cell when it exists (cells are sorted by bar, price).
+    has_below = np.r_[False, (cbar[1:] == cbar[:-1]) & (cpx[1:] == cpx[:-1] + 1)]
+    has_above = np.r_[(cbar[:-1] == cbar[1:]) & (cpx[:-1] + 1 == cpx[1:]), False] if n else \
+        np.zeros(0, bool)
+    sell_below = np.where(has_below, np.r_[0, sell[:-1]] if n else sell, 0)
+    buy_above = np.where(has_above, np.r_[buy[1:], 0] if n else buy, 0)
     buy_imb = (buy > 0) & (buy >= ratio * sell_below)
     sell_imb = (sell > 0) & (sell >= ratio * buy_above)
     # bars
     bstart = np.r_[True, cbar[1:] != cbar[:-1]] if n else np.zeros(0, bool)
     bidx = np.cumsum(bstart) - 1
     nb = int(bidx[-1]) + 1 if n else 0
-    total = np.zeros(n, np.int64)  # all volume, prints without an aggressor included
-    np.add.at(total, cell, q)
     bvol = np.zeros(nb, np.int64)
     np.add.at(bvol, bidx, total)
     bdelta = np.zeros(nb, np.int64)
     np.add.at(bdelta, bidx, buy - sell)
-    poc = np.zeros(nb, np.int64)
-    best = np.full(nb, -1, np.int64)
-    for i in range(n):  # cells are price-ascending within a bar: ties keep the lower
-        b = bidx[i]
-        if total[i] > best[b]:
-            best[b], poc[b] = total[i], cpx[i]
-
-    def units(a: NDArray[np.int64], step: float) -> NDArray[np.float64]:
-        out: NDArray[np.float64] = np.asarray(to_price(a, step), dtype=np.float64)
-        return out
-
+    # Bar POC: the first (lowest-price) cell of each bar holding its maximum.
+    cell_max = np.zeros(nb, np.int64)
+    np.maximum.at(cell_max, bidx, total)
+    is_max = total == cell_max[bidx]
+    first_max = np.full(nb, n, np.int64)
+    np.minimum.at(first_max, bidx[is_max], np.flatnonzero(is_max))
+    poc = cpx[first_max] if n else np.zeros(0, np.int64)
+    tick, lot = t.tick, t.lot
     return Footprint(
-        bar=cbar, price=units(cpx, tick), price_ticks=cpx, buy=units(buy, lot),
-        sell=units(sell, lot), delta=units(buy - sell, lot), trades=trades,
+        bar=cbar, price=_units(cpx, tick), price_ticks=cpx, buy=_units(buy, lot),
+        sell=_units(sell, lot), delta=_units(buy - sell, lot), trades=trades,
         buy_imbalance=buy_imb, sell_imbalance=sell_imb, bar_start=cbar[bstart],
-        volume=units(bvol, lot), bar_delta=units(bdelta, lot),
-        cvd=units(np.cumsum(bdelta), lot), bar_poc=units(poc, tick))
+        volume=_units(bvol, lot), bar_delta=_units(bdelta, lot),
+        cvd=_units(np.cumsum(bdelta), lot), bar_poc=_units(poc, tick))

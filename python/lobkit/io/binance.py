@@ -34,7 +34,7 @@ from .. import _core
 from .._events import EVENT_DTYPE
 from .._typing import FeedTs
 from . import grids
-from .feed import DepthFeed, Feed, check_book, gap_error
+from .feed import DepthFeed, Feed, check_book, gap_error, track_sync
 from .files import grid, line_chunks, read_bytes, with_file
 
 log: logging.Logger = logging.getLogger(__name__)
@@ -79,23 +79,21 @@ def read_binance(
     tick = grid(tick_size, "tick_size") if tick_size is not None else None
     lot = grid(lot_size, "lot_size") if lot_size is not None else None
     if exp:
-        # One step for the events and the bookTicker quotes alike.
-        if tick is None:
-            px = np.concatenate([ev["price"], tickers["bid_price"], tickers["ask_price"]])
-            step = grids.power_of_ten_step(px, exp)
-            ev = ev.copy()
-            ev["price"] //= step
-            tickers = {**tickers, "bid_price": tickers["bid_price"] // step,
-                       "ask_price": tickers["ask_price"] // step}
-            tick = grids.decimal(step, exp)
-        if lot is None:
-            q = np.concatenate([ev["size"], tickers["bid_size"], tickers["ask_size"]])
-            step = grids.power_of_ten_step(q, exp)
-            ev = ev.copy()
-            ev["size"] //= step
-            tickers = {**tickers, "bid_size": tickers["bid_size"] // step,
-                       "ask_size": tickers["ask_size"] // step}
-            lot = grids.decimal(step, exp)
+        # One step per quantity for the events and the bookTicker quotes alike.
+        ev = ev.copy()
+        tickers = dict(tickers)
+        found: dict[str, str] = {}
+        for field, given in (("price", tick), ("size", lot)):
+            if given is not None:
+                continue
+            cols = (f"bid_{field}", f"ask_{field}")
+            step = grids.power_of_ten_step(
+                np.concatenate([ev[field], *(tickers[c] for c in cols)]), exp)
+            ev[field] //= step
+            for c in cols:
+                tickers[c] = tickers[c] // step
+            found[field] = grids.decimal(step, exp)
+        tick, lot = tick or found.get("price"), lot or found.get("size")
     assert tick is not None and lot is not None
     m = re.search(rb'"s"\s*:\s*"([A-Za-z0-9_-]+)"', data[:1 << 16])
     return DepthFeed(ev, ids, gaps, tickers, stats, in_sync, float(tick), float(lot),
@@ -157,16 +155,13 @@ class BinanceDepth:
         else:
             raw, new_gaps = self._s.on_message(message, recv_ts)
             out = raw.view(EVENT_DTYPE)
+        err = None
         if new_gaps:
             g = self._s.gaps
             err = gap_error(f"{self.venue} stream", g, len(g["got"]) - new_gaps)
-            if self.strict:
-                raise err
-            log.warning("%s", err)
-            self._synced = False
-        elif not self._synced and self._s.in_sync:  # checked only while out of sync
-            self._synced = True
-            log.info("%s stream: in sync from update id %s", self.venue, self._s.last_update_id)
+        track_sync(self, err,
+                   lambda: f"{self.venue} stream: in sync from update id "
+                           f"{self._s.last_update_id}", log)
         return out
 
     @property

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from .. import _core
 from .._events import EVENT_DTYPE
 from ..errors import ParseError
-from .feed import DepthFeed, Feed, check_book, checksum_error
+from .feed import DepthFeed, Feed, check_book, checksum_error, track_sync
 from .files import grid, line_chunks, read_bytes, with_file
 
 log: logging.Logger = logging.getLogger(__name__)
@@ -119,16 +119,13 @@ class KrakenDepth:
         else:
             raw, new = self._s.on_message(message, recv_ts)
             out = raw.view(EVENT_DTYPE)
+        err = None
         if new:
             m = self._s.mismatches
             err = checksum_error("kraken stream", m, len(m["got"]) - new)
-            if self.strict:
-                raise err
-            log.warning("%s", err)
-            self._synced = False
-        elif not self._synced and self._s.in_sync:  # checked only while out of sync
-            self._synced = True
-            log.info("kraken stream: in sync (snapshot applied, checksums verified from here)")
+        track_sync(self, err,
+                   lambda: "kraken stream: in sync (snapshot applied, checksums verified from "
+                           "here)", log)
         return out
 
     @property

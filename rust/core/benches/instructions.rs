@@ -15,7 +15,7 @@ use std::hint::black_box;
 use lobkit_core::bulk::{replay, OnError, ReplayConfig};
 use lobkit_core::signals::vpin::{Vpin, VpinConfig};
 use lobkit_core::signals::window::{Rolling, Window};
-use lobkit_core::{kind, synth, Event, Instrument, L2Book, L3Book};
+use lobkit_core::{kind, synth, Book, Event, Instrument, L2Book, L3Book};
 
 const N: usize = 200_000;
 
@@ -38,27 +38,11 @@ fn cfg(depth: usize, signals: bool) -> ReplayConfig {
     }
 }
 
-/// The streaming step a bot calls per event: book, flow signals, last change.
+/// The streaming step a bot calls per event: book, flow signals, last change
+/// (with a reader subscribed, every event is also a publication: the worst
+/// case for the writer).
 #[inline(never)]
-fn measured_l2_step(inst: &mut Instrument<L2Book>, evs: &[Event]) -> u64 {
-    for e in evs {
-        let _ = black_box(inst.apply(e).is_ok());
-    }
-    inst.events()
-}
-
-#[inline(never)]
-fn measured_l3_step(inst: &mut Instrument<L3Book>, evs: &[Event]) -> u64 {
-    for e in evs {
-        let _ = black_box(inst.apply(e).is_ok());
-    }
-    inst.events()
-}
-
-/// The same step with a live reader: every event is a message boundary, so
-/// every event publishes (the worst case for the writer).
-#[inline(never)]
-fn measured_l2_step_publishing(inst: &mut Instrument<L2Book>, evs: &[Event]) -> u64 {
+fn measured_step<B: Book>(inst: &mut Instrument<B>, evs: &[Event]) -> u64 {
     for e in evs {
         let _ = black_box(inst.apply(e).is_ok());
     }
@@ -125,20 +109,20 @@ fn run(name: &str) -> Option<usize> {
         "l2_step" => {
             let evs = l2_events();
             let mut inst = Instrument::new(L2Book::new());
-            black_box(measured_l2_step(&mut inst, &evs));
+            black_box(measured_step(&mut inst, &evs));
             evs.len()
         }
         "l3_step" => {
             let evs = l3_events();
             let mut inst = Instrument::new(L3Book::new());
-            black_box(measured_l3_step(&mut inst, &evs));
+            black_box(measured_step(&mut inst, &evs));
             evs.len()
         }
         "l2_step_publishing" => {
             let evs = l2_events();
             let mut inst = Instrument::new(L2Book::new());
             let reader = inst.reader(10).ok()?;
-            black_box(measured_l2_step_publishing(&mut inst, &evs));
+            black_box(measured_step(&mut inst, &evs));
             black_box(reader.read().seq);
             evs.len()
         }
