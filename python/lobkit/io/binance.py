@@ -155,14 +155,17 @@ class BinanceDepth:
         else:
             raw, new_gaps = self._s.on_message(message, recv_ts)
             out = raw.view(EVENT_DTYPE)
+        if new_gaps or not self._synced:  # steady state: two attribute tests, no call
+            self._after_message(new_gaps)
+        return out
+
+    def _after_message(self, new_gaps: int) -> None:
         err = None
         if new_gaps:
             g = self._s.gaps
             err = gap_error(f"{self.venue} stream", g, len(g["got"]) - new_gaps)
-        track_sync(self, err,
-                   lambda: f"{self.venue} stream: in sync from update id "
-                           f"{self._s.last_update_id}", log)
-        return out
+        track_sync(self, err, lambda: f"{self.venue} stream: in sync from update id "
+                                      f"{self._s.last_update_id}", log)
 
     @property
     def in_sync(self) -> bool:

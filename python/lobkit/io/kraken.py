@@ -119,14 +119,17 @@ class KrakenDepth:
         else:
             raw, new = self._s.on_message(message, recv_ts)
             out = raw.view(EVENT_DTYPE)
+        if new or not self._synced:  # steady state: two attribute tests, no call
+            self._after_message(new)
+        return out
+
+    def _after_message(self, new: int) -> None:
         err = None
         if new:
             m = self._s.mismatches
             err = checksum_error("kraken stream", m, len(m["got"]) - new)
-        track_sync(self, err,
-                   lambda: "kraken stream: in sync (snapshot applied, checksums verified from "
-                           "here)", log)
-        return out
+        track_sync(self, err, lambda: "kraken stream: in sync (snapshot applied, checksums "
+                                      "verified from here)", log)
 
     @property
     def in_sync(self) -> bool:
