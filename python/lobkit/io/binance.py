@@ -34,8 +34,9 @@ from .. import _core
 from .._events import EVENT_DTYPE
 from .._typing import FeedTs
 from . import grids
-from .feed import DepthFeed, Feed, check_book, gap_error, track_sync
+from .feed import DepthFeed, Feed, gap_error
 from .files import grid, line_chunks, read_bytes, with_file
+from .keeper import Keeper
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def read_binance(
                             "symbol": m[1].decode().upper() if m else None})
 
 
-class BinanceDepth:
+class BinanceDepth(Keeper):
     """Streaming synchroniser: feed messages as they arrive (REST snapshot,
     diff-depth, trades, bookTicker).
 
@@ -127,50 +128,21 @@ class BinanceDepth:
     """
 
     venue = "binance"
+    _log = log
+    _s: _core.DepthSync
 
     def __init__(self, *, tick_size: Any, lot_size: Any, ts: FeedTs = "local", strict: bool = False,
                  book: Any = None):
-        self._s = _core.DepthSync(tick=grid(tick_size, "tick_size"),
-                                  lot=grid(lot_size, "lot_size"), ts=ts, venue=self.venue)
-        self.strict = strict
-        self._synced = False  # as last logged: a change of state is logged once
-        # Read per message: kept here rather than asked of the Rust side.
-        self._owns_book = book is not None
-        if book is not None:
-            self._s.bind_book(check_book(book, tick_size, lot_size))
+        self._keep(_core.DepthSync(tick=grid(tick_size, "tick_size"),
+                                   lot=grid(lot_size, "lot_size"), ts=ts, venue=self.venue),
+                   tick_size, lot_size, strict, book)
 
-    @property
-    def book(self) -> Any:
-        """The book this keeper applies to (``book=``), or None."""
-        return self._s.book
+    def _problem(self, new: int) -> Exception:
+        g = self._s.gaps
+        return gap_error(f"{self.venue} stream", g, len(g["got"]) - new)
 
-    def on_message(self, message: bytes | str, recv_ts: int = 0) -> NDArray[np.void] | int:
-        """One message: with a bound book, the number of events applied to
-        it; otherwise the events it produced (often none while buffering)."""
-        if isinstance(message, str):
-            message = message.encode()
-        if self._owns_book:
-            out: NDArray[np.void] | int
-            out, new_gaps = self._s.on_message_into(message, recv_ts)
-        else:
-            raw, new_gaps = self._s.on_message(message, recv_ts)
-            out = raw.view(EVENT_DTYPE)
-        if new_gaps or not self._synced:  # steady state: two attribute tests, no call
-            self._after_message(new_gaps)
-        return out
-
-    def _after_message(self, new_gaps: int) -> None:
-        err = None
-        if new_gaps:
-            g = self._s.gaps
-            err = gap_error(f"{self.venue} stream", g, len(g["got"]) - new_gaps)
-        track_sync(self, err, lambda: f"{self.venue} stream: in sync from update id "
-                                      f"{self._s.last_update_id}", log)
-
-    @property
-    def in_sync(self) -> bool:
-        """True when the emitted events reproduce the venue's book."""
-        return self._s.in_sync
+    def _synced_message(self) -> str:
+        return f"{self.venue} stream: in sync from update id {self._s.last_update_id}"
 
     @property
     def last_update_id(self) -> int | None:

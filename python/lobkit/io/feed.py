@@ -5,8 +5,6 @@ sequence or checksum raises under ``strict=True``, and :class:`Feed`, what
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -141,22 +139,6 @@ class Feed:
 
 #: The name the loaders used before :class:`Feed` (kept for imports).
 Loaded = Feed
-
-
-def track_sync(keeper: Any, err: Exception | None, synced: Callable[[], str],
-               log: logging.Logger) -> None:
-    """What a streaming keeper does after each message: a gap or checksum
-    mismatch (``err``) is raised under ``strict`` or logged as a warning; the
-    first message back in sync is logged once (``synced()`` says how). Asks
-    the Rust side for ``in_sync`` only while out of sync."""
-    if err is not None:
-        if keeper.strict:
-            raise err
-        log.warning("%s", err)
-        keeper._synced = False
-    elif not keeper._synced and keeper._s.in_sync:
-        keeper._synced = True
-        log.info("%s", synced())
 
 
 def check_book(book: Any, tick_size: Any, lot_size: Any) -> Any:

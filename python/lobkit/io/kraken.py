@@ -26,8 +26,9 @@ from numpy.typing import NDArray
 from .. import _core
 from .._events import EVENT_DTYPE
 from ..errors import ParseError
-from .feed import DepthFeed, Feed, check_book, checksum_error, track_sync
+from .feed import DepthFeed, Feed, checksum_error
 from .files import grid, line_chunks, read_bytes, with_file
+from .keeper import Keeper
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def read_kraken(path: str | os.PathLike[str], *, pair: str | None = None, tick_s
                      float(tick_size), float(lot_size), extra={"pair": pair, "pairs": pairs})
 
 
-class KrakenDepth:
+class KrakenDepth(Keeper):
     """Streaming Kraken ``book-N`` keeper for one pair: feed websocket
     messages as they arrive, get the events to apply; every checksum is
     verified. A mismatch emits a flagged ``CLEAR`` (``in_sync`` turns False
@@ -92,49 +93,21 @@ class KrakenDepth:
     ``tick_size``/``lot_size``: the printed precision of the pair (e.g.
     ``'1e-5'`` and ``'1e-8'`` for XBT/USD)."""
 
+    _log = log
+    _s: _core.KrakenSync
+
     def __init__(self, pair: str, *, tick_size: Any, lot_size: Any, strict: bool = False,
                  book: Any = None):
-        self._s = _core.KrakenSync(pair=pair, tick=grid(tick_size, "tick_size"),
-                                   lot=grid(lot_size, "lot_size"))
-        self.strict = strict
-        self._synced = False  # as last logged
-        self._owns_book = book is not None
-        if book is not None:
-            self._s.bind_book(check_book(book, tick_size, lot_size))
+        self._keep(_core.KrakenSync(pair=pair, tick=grid(tick_size, "tick_size"),
+                                    lot=grid(lot_size, "lot_size")),
+                   tick_size, lot_size, strict, book)
 
-    @property
-    def book(self) -> Any:
-        """The book this keeper applies to (``book=``), or None."""
-        return self._s.book
+    def _problem(self, new: int) -> Exception:
+        m = self._s.mismatches
+        return checksum_error("kraken stream", m, len(m["got"]) - new)
 
-    def on_message(self, message: bytes | str, recv_ts: int = 0) -> NDArray[np.void] | int:
-        """One message: with a bound book (``book=``, as for
-        :class:`~lobkit.io.BinanceDepth`) the number of events applied to it;
-        otherwise the events it produced (none for other pairs/channels)."""
-        if isinstance(message, str):
-            message = message.encode()
-        if self._owns_book:
-            out: NDArray[np.void] | int
-            out, new = self._s.on_message_into(message, recv_ts)
-        else:
-            raw, new = self._s.on_message(message, recv_ts)
-            out = raw.view(EVENT_DTYPE)
-        if new or not self._synced:  # steady state: two attribute tests, no call
-            self._after_message(new)
-        return out
-
-    def _after_message(self, new: int) -> None:
-        err = None
-        if new:
-            m = self._s.mismatches
-            err = checksum_error("kraken stream", m, len(m["got"]) - new)
-        track_sync(self, err, lambda: "kraken stream: in sync (snapshot applied, checksums "
-                                      "verified from here)", log)
-
-    @property
-    def in_sync(self) -> bool:
-        """True after a snapshot and no mismatch since."""
-        return self._s.in_sync
+    def _synced_message(self) -> str:
+        return "kraken stream: in sync (snapshot applied, checksums verified from here)"
 
     @property
     def checksum(self) -> int:
