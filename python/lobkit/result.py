@@ -193,6 +193,12 @@ def result_columns(res: ReplayResult, *, events: NDArray[Any] | None = None,
     """The replay table's columns as a dict of 1-D numpy arrays (empty
     levels are 0 here; the table functions make them null). ``ts`` is int64
     ns since the epoch, UTC."""
+    return _columns(res, events, units)[0]
+
+
+def _columns(res: ReplayResult, events: NDArray[Any] | None,
+             units: str) -> tuple[dict[str, NDArray[Any]], dict[str, NDArray[np.bool_]]]:
+    """The columns and, for the book columns, the mask of empty levels."""
     if units not in ("ticks", "price"):
         raise ValueError(f"units={units!r}: expected 'ticks' or 'price'")
     cols: dict[str, NDArray[Any]] = {}
@@ -214,7 +220,7 @@ def result_columns(res: ReplayResult, *, events: NDArray[Any] | None = None,
         cols["size"] = (to_price(events["size"], res.lot_size) if units == "price"
                         else np.ascontiguousarray(events["size"]))
         cols["flags"] = np.ascontiguousarray(events["flags"])
-    book, _ = _book_columns(res, units)
+    book, empty = _book_columns(res, units)
     cols.update(book)
     for name in _SIGNALS:
         v = getattr(res, name)
@@ -224,7 +230,7 @@ def result_columns(res: ReplayResult, *, events: NDArray[Any] | None = None,
         for i in range(res.depth):
             v = res.ofi_levels[:, i]
             cols[f"ofi_{i + 1}"] = to_price(v, res.lot_size) if units == "price" else v
-    return cols
+    return cols, empty
 
 
 def _meta(res: ReplayResult, units: str) -> dict[bytes, bytes]:
@@ -243,8 +249,7 @@ def to_arrow(res: ReplayResult, *, events: NDArray[Any] | None = None,
     ``units='ticks'``."""
     import pyarrow as pa
 
-    cols = result_columns(res, events=events, units=units)
-    _, empty = _book_columns(res, "ticks")
+    cols, empty = _columns(res, events, units)
     arrays = {}
     for k, v in cols.items():
         if k == "ts":
