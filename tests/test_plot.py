@@ -151,3 +151,10 @@ def test_every_real_capture_draws_a_picture(shared_data, rel):
     if "esh4" in rel:  # the trading hour, not the whole Christmas day
         assert (hi - lo) * 24 < 1.5
     plt.close(fig)
+
+
+def test_sizes_are_bounded_before_allocating():
+    feed, res = replayed(GOOG)
+    for kw in ({"bins": 10**9}, {"price_bins": 0}, {"bins": -1}):
+        with pytest.raises(ValueError, match="bins"):
+            heatmap(res, feed.events, **kw)

@@ -128,5 +128,6 @@ def test_footprint_diagonal_imbalance_and_bar_poc_by_hand():
     # sell 10 at 100 vs buy 40 at 101: no; sell 2 at 101 vs buy 5 at 102: no
     assert fp.sell_imbalance.tolist() == [False, False, False]
     assert fp.bar_poc.tolist() == [101.0] and fp.bar_delta.tolist() == [33.0]
-    with pytest.raises(ValueError, match="every="):
-        footprint(ev, every="1fortnight")
+    for bad in ("1fortnight", "0s", "1e30s", -5):
+        with pytest.raises(ValueError, match="every="):
+            footprint(ev, every=bad)

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 #: The narrowest window drawn (ns): matplotlib's float dates resolve ~1 µs.
 MIN_WINDOW_NS = 1_000_000
+#: Most time bins / price rows (a picture is a few thousand pixels wide).
+MAX_BINS = 20_000
 #: Alert kind -> (marker, colour).
 MARKERS = {"spoofing": ("X", "magenta"), "layering": ("P", "gold"), "iceberg": ("D", "cyan"),
            "quote_stuffing": ("*", "white"), "depth_collapse": ("v", "black"),
@@ -91,8 +93,9 @@ def heatmap(result: ReplayResult, events: NDArray[Any] | None = None, *,
         raise ValueError("the replay recorded no levels; replay with depth > 0")
     if res.ts is None or len(res) == 0:
         raise ValueError("the result has no events to draw")
-    if bins < 1 or price_bins < 1:
-        raise ValueError("bins and price_bins must be positive")
+    for name, v in (("bins", bins), ("price_bins", price_bins)):
+        if not 1 <= v <= MAX_BINS:  # bounded before allocating the (price_bins, bins) grid
+            raise ValueError(f"{name}={v}: expected 1..{MAX_BINS:,}")
     origin = time_origin_ns(res)
     ts = np.asarray(res.ts, dtype=np.int64) + origin  # ns since the epoch, UTC
     t0, t1 = dense_window(ts)

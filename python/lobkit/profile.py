@@ -193,8 +193,8 @@ def bar_ns(every: int | str) -> int:
         if unit not in _UNITS_NS or not num:
             raise ValueError(f"every={every!r}: expected int ns or e.g. '100ms', '1s', '1min', '1h'")
         ns = int(float(num) * _UNITS_NS[unit])
-    if ns < 1:
-        raise ValueError(f"every={every!r}: must be positive")
+    if not 1 <= ns <= 1 << 62:  # int64 ns: the bar arithmetic must not overflow
+        raise ValueError(f"every={every!r}: expected 1 ns .. 2^62 ns")
     return ns
 
 
