@@ -59,14 +59,18 @@ def intervals(path: Path, interval_s: float, window_s: float):
     ex = ev["kind"] == lobkit.Kind.EXECUTE
     signed = np.where(ev["side"] == -1, 1, -1) * ev["size"] * ex
     ti = np.bincount(k, weights=signed, minlength=n_int)
-    # Mid (in cents: LOBSTER prices are $0.0001) at the end of each interval.
-    mid = (res.best_bid_price + res.best_ask_price) / 2 / 100
+    # Mid (in cents: LOBSTER prices are $0.0001) at the end of each interval;
+    # undefined while a side is empty (AAPL's level-1 file opens with no bid),
+    # and an interval that starts or ends one-sided is left out.
+    two_sided = (res.best_bid_size > 0) & (res.best_ask_size > 0)
+    mid = np.where(two_sided, (res.best_bid_price + res.best_ask_price) / 2 / 100, np.nan)
     last = np.full(n_int, -1)
     np.maximum.at(last, k, np.arange(len(ev)))
     filled = np.maximum.accumulate(last)  # intervals without events keep the last mid
-    ok = filled >= 0
-    end_mid = np.where(ok, mid[np.maximum(filled, 0)], np.nan)
-    dmid = np.diff(np.r_[mid[first - 1] if first else mid[0], end_mid])
+    end_mid = np.where(filled >= 0, mid[np.maximum(filled, 0)], np.nan)
+    # the seed (the book as of 09:30) opens the first interval
+    dmid = np.diff(np.r_[mid[first - 1] if first else np.nan, end_mid])
+    ok = np.isfinite(dmid)
     window = (np.arange(n_int) * interval_s // window_s).astype(int)
     return window[ok], ofi[ok], ti[ok], dmid[ok]
 

@@ -7,6 +7,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: ../shared/data next to the checkout (the project's real-data folder).
 SHARED = Path(os.environ.get("LOBKIT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 BUNDLED = ROOT / "python" / "lobkit" / "data" / "lobster"
+TESTDATA = ROOT / "tests" / "data"
 
 
 @pytest.fixture(scope="session")

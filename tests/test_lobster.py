@@ -18,7 +18,8 @@ from lobkit.io import (
     read_lobster_orderbook,
     read_lobster_reconciled,
 )
-from conftest import BUNDLED
+from lobkit.io.feed import F_CONTINUES
+from conftest import BUNDLED, TESTDATA
 
 GOOG = BUNDLED / "GOOG_2012-06-21_34200000_57600000_message_10_head20000.csv.gz"
 
@@ -45,7 +46,10 @@ def test_bundled_excerpt_reproduces_every_orderbook_row():
     assert (corr["reason"] != REASON_UNEXPLAINED).all()
     counts = np.bincount(corr["reason"], minlength=3)
     assert counts[REASON_OUT_OF_WINDOW] > 0 and counts[REASON_UNKNOWN_ID] > 0
-    assert (ev["flags"][ev["flags"] >= FLAG_RECONCILE] == FLAG_RECONCILE).all()
+    # corrections carry FLAG_RECONCILE and CONTINUES (one step with their message)
+    corr_flags = ev["flags"][ev["flags"] >= FLAG_RECONCILE]
+    assert len(corr_flags) >= len(corr["row"])  # a removal may take several orders
+    assert (corr_flags == FLAG_RECONCILE | F_CONTINUES).all()
     assert res.book.stats["crossed"] == 0
 
 
@@ -126,6 +130,83 @@ def test_real_lobster_files_reproduce_every_row(shared_data, name, levels):
     unexplained = corr["reason"] == REASON_UNEXPLAINED
     assert not unexplained.any(), {k: v[unexplained][:5] for k, v in corr.items()}
     assert res.book.stats["crossed"] == 0
+
+
+GOOG_L1 = TESTDATA / "lobster" / "GOOG_2012-06-21_34200000_57600000_message_1_head5000.csv.gz"
+
+
+def _eq10(prev_p, prev_q, p, q, side):
+    """Naive CKS eq. 10 term of one side between two rows of levels (an
+    empty level is price -inf for bids, +inf for asks, size 0)."""
+    s = 1 if side == "bid" else -1
+    pp = np.where(prev_q > 0, s * prev_p, np.iinfo(np.int64).min)
+    np_ = np.where(q > 0, s * p, np.iinfo(np.int64).min)
+    return s * (np.where(np_ >= pp, q, 0) - np.where(np_ <= pp, prev_q, 0))
+
+
+def ofi_between_message_states(message_path, levels):
+    """(replay OFI summed per message step, eq. 10 on the file's rows) for
+    level 1 and for every level of ``ofi_levels``; also the same sums with the
+    corrections stepped on their own (the old behaviour) for contrast."""
+    ev, _ = read_lobster_reconciled(message_path)
+    cols = lobster_book_columns(
+        read_lobster_orderbook(str(message_path).replace("message", "orderbook")))
+    rows = message_rows(ev)
+    want = sum(_eq10(cols[f"{s}_price"][:-1], cols[f"{s}_size"][:-1],
+                     cols[f"{s}_price"][1:], cols[f"{s}_size"][1:], s) for s in ("bid", "ask"))
+    got = {}
+    for name, events in (("steps", ev), ("split", _without_continues(ev))):
+        res = lobkit.replay(events, depth=levels, signals=True, unknown_id="anonymous")
+        got[name] = (np.add.reduceat(res.ofi, rows)[1:],
+                     np.add.reduceat(res.ofi_levels, rows, axis=0)[1:, :levels])
+        assert res.ofi.sum() == res.book.ofi_total  # the streaming total saw the same steps
+    return got, want
+
+
+def _without_continues(ev):
+    out = ev.copy()
+    out["flags"] &= ~np.uint8(F_CONTINUES)
+    return out
+
+
+def test_ofi_of_a_message_and_its_corrections_is_eq_10_between_file_rows():
+    got, want = ofi_between_message_states(GOOG_L1, 1)
+    ofi, levels = got["steps"]
+    assert (ofi == want[:, 0]).all() and (levels == want).all()
+    # without the step the replay's path through states the file never shows
+    # changes eq. 10 on hundreds of messages: the check can fail
+    assert (got["split"][0] != want[:, 0]).sum() > 100
+
+
+def test_every_level_of_ofi_levels_is_exact_on_a_ten_level_file():
+    got, want = ofi_between_message_states(GOOG, 10)
+    assert (got["steps"][1] == want).all()
+    assert (got["steps"][0] == want[:, 0]).all()
+
+
+def test_streaming_steps_equal_bulk_steps_with_corrections():
+    ev, _ = read_lobster_reconciled(GOOG_L1)
+    bulk = lobkit.replay(ev, depth=1, signals=True, unknown_id="anonymous")
+    book = lobkit.L3Book(unknown_id="anonymous")
+    ofi = []
+    for e in ev[:3000]:  # one event per call: the step spans calls
+        book.apply(e[None])
+        ofi.append(book.ofi)
+    assert (np.array(ofi) == bulk.ofi[:3000]).all()
+    # a bulk call that starts on a correction continues the step its message
+    # opened in the call before (the step lives with the book)
+    cut = 1500 + int(np.flatnonzero(ev["flags"][1500:] & F_CONTINUES)[0])
+    first = lobkit.replay(ev[:cut], depth=1, unknown_id="anonymous")
+    rest = lobkit.replay(ev[cut:3000], depth=1, signals=True, book=first.book)
+    assert (rest.ofi == bulk.ofi[cut:3000]).all()
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name,levels", REAL[:6])
+def test_real_lobster_ofi_is_eq_10_between_file_rows(shared_data, name, levels):
+    got, want = ofi_between_message_states(shared_data / "lobster" / name, levels)
+    assert (got["steps"][0] != want[:, 0]).sum() == 0
+    assert ((got["steps"][1] != want).sum(axis=0) == 0).all()
 
 
 def test_explicit_initial_snapshot_equals_orderbook_seed():

@@ -322,6 +322,13 @@ def test_vpin_equals_naive_reference_and_streaming(bar_ns):
     v = S.Vpin(150, 8, bar_ns)
     stream = [v.on_trade(int(a), int(b), int(c)) for a, b, c in zip(ts, price, size)]
     np.testing.assert_array_equal(np.array(stream), got.vpin)
+    # every lot is in a closed bucket, the filling one or the open bar ...
+    assert v.buckets * 150 + v.bucket_fill + v.bar_volume == size.sum()
+    assert (v.bar_volume > 0) == (bar_ns > 0)  # a time bar is still open at the end
+    # ... and flush classifies the open bar: only the partial bucket is left
+    v.flush()
+    assert v.bar_volume == 0 and v.buckets * 150 + v.bucket_fill == size.sum()
+    assert v.buckets == size.sum() // 150
     with pytest.raises(ValueError, match="bucket_volume"):
         S.vpin(ts, price, size, bucket_volume=0)
 
@@ -402,14 +409,26 @@ def test_integrated_ofi_weights_and_walk_forward_has_no_look_ahead():
 def test_ofi_bars_on_lobster_sum_and_normalise():
     ev, _ = read_lobster_reconciled(GOOG)
     r = lobkit.replay(ev, signals=True, unknown_id="anonymous", depth=10)
-    bars = S.ofi_bars(ev, r, bar_ns=10_000_000_000)
-    assert bars.ofi.shape[1] == 10 and bars.events.sum() == len(ev)
-    assert bars.ofi[:, 0].sum() == r.ofi.sum()
+    whole = S.ofi_bars(ev, r, bar_ns=10_000_000_000, include_seed=True)
+    assert whole.ofi.shape[1] == 10 and whole.events.sum() == len(ev)
+    assert whole.ofi[:, 0].sum() == r.ofi.sum()
     mid = r.mid[np.isfinite(r.mid)] / r.book.tick_size
-    assert np.isfinite(bars.mid_change).all()
-    assert bars.mid_change.sum() == pytest.approx(mid[-1] - mid[0])
+    assert np.isfinite(whole.mid_change).all()
+    assert whole.mid_change.sum() == pytest.approx(mid[-1] - mid[0])
+    # by default the opening book (20 SEED events, 10 levels a side) is not flow
+    bars = S.ofi_bars(ev, r, bar_ns=10_000_000_000)
+    n_seed = 20
+    assert (ev["kind"][:n_seed] == lobkit.Kind.SEED).all() and ev["kind"][n_seed] != lobkit.Kind.SEED
+    assert bars.events.sum() == len(ev) - n_seed
+    assert (bars.ofi.sum(0) == r.ofi_levels[n_seed:].sum(0)).all()
+    assert bars.ofi[0, 0] == whole.ofi[0, 0] - r.ofi[:n_seed].sum() != whole.ofi[0, 0]
+    seeded_mid = (r.best_bid_price[n_seed - 1] + r.best_ask_price[n_seed - 1]) / 2
+    assert bars.mid_change.sum() == pytest.approx(mid[-1] - seeded_mid)
+    assert (bars.ofi[1:] == whole.ofi[1:]).all()
+    with pytest.raises(ValueError, match="rows"):
+        S.ofi_bars(ev[1:], r, bar_ns=10)
     b = 3
-    i0 = bars.events[:b].sum()
+    i0 = bars.events[:b].sum() + n_seed
     rows = slice(i0, i0 + bars.events[b])
     want_q = ((r.bid_size[rows].sum(1) + r.ask_size[rows].sum(1)) / 20).mean()
     assert bars.depth[b] == pytest.approx(want_q)

@@ -394,6 +394,20 @@ class Vpin:
     def __init__(self, bucket_volume: int, n_buckets: int = 50, bar_ns: int = 60_000_000_000) -> None: ...
     def on_trade(self, ts: int, price: int, size: int) -> float:
         """One trade: `ts` ns, `price` ticks, `size` lots. Returns the VPIN."""
+    def flush(self) -> float:
+        """Closes the open time bar so its trades are classified (end of a
+        stream or session); a partly filled bucket stays open. Returns the VPIN.
+        """
+    def advance(self, ts: int) -> float:
+        """The clock reached `ts` (ns) without a trade: closes the open bar if
+        `ts` is at or past its end. Returns the VPIN.
+        """
+    @property
+    def bucket_fill(self) -> int:
+        """Lots classified into the bucket being filled."""
+    @property
+    def bar_volume(self) -> int:
+        """Lots traded in the open time bar, not yet classified."""
     @property
     def value(self) -> float:
         """VPIN after the last completed bucket (NaN before `n_buckets`)."""

@@ -58,7 +58,9 @@ class ReplayResult:
     #: each event, float64 in [-1, 1] (positive = buying pressure).
     imbalance: NDArray[Any] | None = None
     #: With ``signals=True``: Cont–Kukanov–Stoikov (2014, eq. 10) OFI e_n of
-    #: each event, int64 lots (positive = buying pressure).
+    #: each event, int64 lots (positive = buying pressure). Events flagged
+    #: ``F_CONTINUES`` (LOBSTER corrections) carry the rest of their
+    #: message's step, so a message's rows sum to eq. 10 between message states.
     ofi: NDArray[Any] | None = None
     #: With ``signals=True``: size-weighted mid (Pb·qa + Pa·qb)/(qb + qa) after
     #: each event, float64 in price units (NaN when a side is empty).

@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 
 from . import _core
 from ._core import Rolling, Vpin
+from ._kinds import Kind
 from ._typing import By, TradeSignMethod
 from .profile import Footprint, VolumeProfile, footprint, volume_profile
 
@@ -304,9 +305,18 @@ class OfiBars:
         return out
 
 
-def ofi_bars(events: NDArray[Any], result: Any, *, bar_ns: int, levels: int | None = None) -> OfiBars:
+def ofi_bars(events: NDArray[Any], result: Any, *, bar_ns: int, levels: int | None = None,
+             include_seed: bool = False) -> OfiBars:
     """Aggregates a ``signals=True`` replay (with ``depth >= levels``) into
-    time bars of ``bar_ns`` ns aligned to multiples of ``bar_ns``."""
+    time bars of ``bar_ns`` ns aligned to multiples of ``bar_ns``.
+
+    ``include_seed``: the events that open the stream with the book as it
+    already stood (the leading run of ``SEED`` events: LOBSTER's opening
+    book, a snapshot loaded before the first diff) are not order flow, so by
+    default they are left out — their OFI, their event count and their
+    depth — and the first bar's mid change is measured from the book they
+    built. ``True`` counts them in the first bar as before. ``SEED`` events
+    later in the stream (reconciliation corrections) always count."""
     if result.ofi_levels is None or result.depth == 0:
         raise ValueError("ofi_bars needs a replay with signals=True and depth > 0")
     m = result.depth if levels is None else int(levels)
@@ -314,27 +324,43 @@ def ofi_bars(events: NDArray[Any], result: Any, *, bar_ns: int, levels: int | No
         raise ValueError(f"levels={levels}: must be within 1..{result.depth} (the replay depth)")
     if bar_ns < 1:
         raise ValueError(f"bar_ns={bar_ns}: must be >= 1")
+    if len(events) != len(result):
+        raise ValueError(f"events has {len(events)} rows but the replay {len(result)}: pass the "
+                         "events that were replayed")
     ts = events["ts"]
+    ok = (result.best_bid_size > 0) & (result.best_ask_size > 0)
+    mid = np.where(ok, (result.best_bid_price + result.best_ask_price) / 2.0, np.nan)
+    n_seed = 0 if include_seed else _leading(events["kind"], Kind.SEED)
+    ts, mid_all, mid = ts[n_seed:], mid, mid[n_seed:]
     if len(ts) == 0:
         z = np.zeros(0, np.int64)
         return OfiBars(z, np.zeros((0, m), np.int64), np.zeros(0), np.zeros(0), z)
     bar = ts // bar_ns
     starts = np.flatnonzero(np.r_[True, bar[1:] != bar[:-1]])
-    ofi = np.add.reduceat(result.ofi_levels[:, :m], starts, axis=0)
-    per_event_depth = (result.bid_size[:, :m].sum(1) + result.ask_size[:, :m].sum(1)) / (2.0 * m)
+    ofi = np.add.reduceat(result.ofi_levels[n_seed:, :m], starts, axis=0)
+    per_event_depth = (result.bid_size[n_seed:, :m].sum(1)
+                       + result.ask_size[n_seed:, :m].sum(1)) / (2.0 * m)
     cnt = np.diff(np.r_[starts, len(ts)])
     depth = np.add.reduceat(per_event_depth, starts) / cnt
     last = np.r_[starts[1:] - 1, len(ts) - 1]
-    ok = (result.best_bid_size > 0) & (result.best_ask_size > 0)
-    mid = np.where(ok, (result.best_bid_price + result.best_ask_price) / 2.0, np.nan)
     ml = mid[last]
     mid_change = np.diff(np.r_[np.nan, ml])
-    # The first bar: the book before the first event is not in the result, so
-    # its change is measured from the first event with both sides quoted.
+    # The first bar: from the book the seed built when it was left out and
+    # quoted both sides; else (the book before the first event is not in the
+    # result) from the first event with both sides quoted.
     fin = np.flatnonzero(np.isfinite(mid))
-    mid_change[0] = ml[0] - mid[fin[0]] if len(fin) else np.nan
+    if n_seed and np.isfinite(mid_all[n_seed - 1]):
+        mid_change[0] = ml[0] - mid_all[n_seed - 1]
+    else:
+        mid_change[0] = ml[0] - mid[fin[0]] if len(fin) else np.nan
     return OfiBars(start=bar[starts] * bar_ns, ofi=ofi, depth=depth, mid_change=mid_change,
                    events=cnt)
+
+
+def _leading(values: NDArray[Any], value: int) -> int:
+    """How many of ``values`` equal ``value`` before the first that does not."""
+    other = np.flatnonzero(values != value)
+    return int(other[0]) if len(other) else len(values)
 
 
 class IntegratedOFI:

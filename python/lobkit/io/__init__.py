@@ -23,7 +23,7 @@ from .binance import BinanceDepth, BybitDepth, read_binance, read_bybit
 from .bitfinex import read_bitfinex
 from .combine import concat, merge
 from .dbn import read_dbn, read_dbn_records
-from .feed import F_BAD_BOOK, F_LAST, F_SNAPSHOT, DepthFeed, Feed
+from .feed import F_BAD_BOOK, F_CONTINUES, F_LAST, F_SNAPSHOT, DepthFeed, Feed
 from .files import line_chunks, read_bytes
 from .kraken import KrakenDepth, read_kraken
 from .lobster import (
@@ -44,6 +44,7 @@ __all__ = [
     "FLAG_RECONCILE",
     "FORMATS",
     "F_BAD_BOOK",
+    "F_CONTINUES",
     "F_LAST",
     "F_SNAPSHOT",
     "REASON_OUT_OF_WINDOW",

@@ -29,6 +29,8 @@ action meaning                           lobkit event
 ``flags`` are passed through: ``F_LAST`` (0x80) marks the end of an event
 — read the book there —, ``F_SNAPSHOT`` (0x20) the start-of-session
 snapshot, ``F_BAD_TS_RECV`` / ``F_MAYBE_BAD_BOOK`` as Databento sets them.
+``F_TOB`` (0x40, top-of-book records of schemas lobkit does not read) is
+cleared: lobkit uses that bit for :data:`lobkit.io.feed.F_CONTINUES`.
 Prices are 1e-9 fixed point and convert exactly onto ``tick_size``.
 """
 
@@ -51,7 +53,7 @@ from .._typing import DbnTs
 from ..errors import ParseError
 from . import grids
 from .combine import concat
-from .feed import F_LAST, Feed
+from .feed import F_CONTINUES, F_LAST, Feed
 from .files import decompressing, grid, open_decompressed, read_bytes
 
 #: Databento's "no price" marker (i64::MAX).
@@ -222,7 +224,9 @@ def _to_events(schema: str, rec: NDArray[Any], fixed: int, tcol: str, path: Any,
         out["price"] = ticks[keep]
         out["size"] = rec["size"][keep]
         out["order_id"] = np.where(kind == Kind.TRADE, 0, rec["order_id"])[keep]
-        out["flags"] = rec["flags"][keep]
+        # F_TOB (0x40) marks top-of-book records of other schemas; lobkit
+        # reads that bit as F_CONTINUES, so it is cleared here.
+        out["flags"] = rec["flags"][keep] & np.uint8(0xFF ^ F_CONTINUES)
         # Skipped F/N records may have carried F_LAST: move it to the last kept event before.
         last_dropped = (~keep) & ((rec["flags"] & F_LAST) != 0)
         lead = False

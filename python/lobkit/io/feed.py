@@ -17,6 +17,7 @@ from ..errors import ChecksumError, SequenceGapError
 #: loaders (Databento's convention; LOBSTER keeps its message type instead).
 F_LAST = 0x80  #: last event of one feed message: the book is consistent after it
 F_SNAPSHOT = 0x20  #: part of a snapshot (a reset and its levels)
+F_CONTINUES = 0x40  #: continues the step of the event before it (LOBSTER corrections): one message for the flow signals
 #: On the ``CLEAR`` emitted at a sequence gap or checksum mismatch
 #: (Databento's ``F_MAYBE_BAD_BOOK``): the book is empty and out of sync
 #: until a snapshot.

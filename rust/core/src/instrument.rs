@@ -25,6 +25,7 @@ use crate::book::l3::Changes;
 use crate::book::Book;
 use crate::detect::{Alert, Ctx, DetectConfig, Detectors};
 use crate::error::{Error, ErrorKind};
+use crate::io::flags::CONTINUES;
 use crate::publish::{channel, Publisher, Reader};
 use crate::signals::flow::Flow;
 use crate::signals::Top;
@@ -319,12 +320,26 @@ impl<B: Book> Instrument<B> {
         }
         self.last.changes = changes;
         *self.book.last_ts() = ev.ts;
+        // A continuing event (a correction) needs the top before the event
+        // ahead of it, which the line below overwrites.
+        let prev_before = (ev.flags & CONTINUES != 0).then_some(self.last.before);
         self.last.before = self.flow.top;
         self.last.index = self.events;
         self.events += 1;
         let changes = &self.last.changes;
-        self.flow
-            .step(self.book.levels(), ev, changes, self.msg_hidden);
+        match prev_before {
+            None => self
+                .flow
+                .step(self.book.levels(), ev, changes, self.msg_hidden),
+            Some(pb) => self.flow.step_continued(
+                self.book.levels(),
+                ev,
+                changes,
+                self.msg_hidden,
+                self.last.index,
+                &pb,
+            ),
+        }
         if let Some(p) = self.publisher.as_deref_mut() {
             // The published rows follow the change records; a CLEAR has
             // none, so the next publication re-reads the book.
@@ -598,6 +613,54 @@ mod tests {
         assert_eq!(i.events(), 2);
         assert_eq!(i.last_change().map(|c| c.price), Some(100));
         assert_eq!(i.last_ts(), 2);
+    }
+
+    #[test]
+    fn a_message_and_its_continuing_events_are_one_flow_step() {
+        use crate::io::flags::CONTINUES;
+        use crate::signals::ofi::ofi;
+        let cont = |mut e: Event| {
+            e.flags = CONTINUES;
+            e
+        };
+        let mut i = Instrument::new(L2Book::new());
+        for e in [
+            ev(1, kind::SET_LEVEL, 1, 100, 5, 0),
+            ev(1, kind::SET_LEVEL, 1, 99, 7, 0),
+            ev(1, kind::SET_LEVEL, -1, 102, 4, 0),
+        ] {
+            assert!(i.step(&e).is_ok());
+        }
+        let start = i.flow().top;
+        let total0 = i.flow().total;
+        // The message empties the best bid (eq. 10 alone: -5); its corrections
+        // bring 100 back with 6 lots and add 2 lots at 99: between the states
+        // the file shows, the bid went from 100x5 to 100x6: +1.
+        let msg = ev(2, kind::SET_LEVEL, 1, 100, 0, 0);
+        let steps = [
+            msg,
+            cont(ev(2, kind::SET_LEVEL, 1, 100, 6, 0)),
+            cont(ev(2, kind::SET_LEVEL, 1, 99, 9, 0)),
+        ];
+        let mut rows = Vec::new();
+        let mut msg_rows = Vec::new();
+        for e in &steps {
+            assert!(i.step(e).is_ok());
+            rows.push(i.flow().last);
+            msg_rows.push(i.flow().msg_last);
+        }
+        assert_eq!(rows, vec![-5, 6, 0]);
+        assert_eq!(rows.iter().sum::<i64>(), ofi(&start, &i.flow().top));
+        assert_eq!(i.flow().total - total0, 1);
+        // eq. 4 against the touch before the step: the cancel at 100 (-5),
+        // the lots back at 100 (+6); 99 is behind the step's touch: 0.
+        assert_eq!(msg_rows, vec![-5, 6, 0]);
+        // The next message opens a step of its own.
+        assert!(i.step(&ev(3, kind::SET_LEVEL, 1, 101, 1, 0)).is_ok());
+        assert_eq!(i.flow().last, 1);
+        let c = cont(ev(3, kind::SET_LEVEL, 1, 101, 0, 0));
+        assert!(i.step(&c).is_ok());
+        assert_eq!(i.flow().last, -1); // back to 100x6: the step's net is 0
     }
 
     /// Everything a caller can observe of an instrument, for equality.

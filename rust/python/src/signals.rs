@@ -204,6 +204,32 @@ impl PyVpin {
         self.inner.value()
     }
 
+    /// Closes the open time bar so its trades are classified (end of a
+    /// stream or session); a partly filled bucket stays open. Returns the VPIN.
+    fn flush(&mut self) -> f64 {
+        self.inner.flush();
+        self.inner.value()
+    }
+
+    /// The clock reached `ts` (ns) without a trade: closes the open bar if
+    /// `ts` is at or past its end. Returns the VPIN.
+    fn advance(&mut self, ts: i64) -> f64 {
+        self.inner.advance(ts);
+        self.inner.value()
+    }
+
+    /// Lots classified into the bucket being filled.
+    #[getter]
+    fn bucket_fill(&self) -> i64 {
+        self.inner.bucket_fill()
+    }
+
+    /// Lots traded in the open time bar, not yet classified.
+    #[getter]
+    fn bar_volume(&self) -> i64 {
+        self.inner.bar_volume()
+    }
+
     /// VPIN after the last completed bucket (NaN before `n_buckets`).
     #[getter]
     fn value(&self) -> f64 {

@@ -93,6 +93,8 @@ pub struct ReplayOutput {
     /// (signals only; 0 when both sides are empty).
     pub imbalance: Vec<f64>,
     /// `(n,)` Cont–Kukanov–Stoikov OFI e_n of each event, lots (signals only).
+    /// An event flagged [`crate::io::flags::CONTINUES`] carries the rest of
+    /// its step: a message's rows sum to eq. 10 between message states.
     pub ofi: Vec<i64>,
     /// `(n,)` size-weighted mid after each event, ticks; NaN when a side is
     /// empty (signals only).
@@ -273,7 +275,7 @@ fn replay_steps<B: Book>(
                 },
             };
             let step = applied.then(|| inst.last_step());
-            rec.on_event(i, ev, step, inst.levels(), inst.flow());
+            rec.on_event(i, ev, step, inst.levels(), inst.flow(), events.get(i + 1));
             if inst.alerts().len() > pending {
                 // Rare: alerts carry the input position in a bulk call.
                 let from = rec.out.alerts.len();

@@ -5,6 +5,7 @@
 use super::{ReplayConfig, ReplayOutput};
 use crate::book::l2::L2Book;
 use crate::instrument::Step;
+use crate::io::flags::CONTINUES;
 use crate::signals::flow::Flow;
 use crate::signals::imbalance::{queue_imbalance, weighted_mid};
 use crate::signals::ofi;
@@ -87,6 +88,37 @@ fn level_ofi_side(prev: &mut [(Price, Qty)], t: &TopN, range: (usize, usize), ou
     }
 }
 
+/// Multi-level OFI of an event that continues an open step: each level's
+/// term between the rows before the step (`start`) and now, less what the
+/// step's earlier events reported (`acc`, brought up to date), so the step's
+/// rows sum to the term between message states. O(depth), but only on
+/// continuing events (LOBSTER corrections). A step open at the start of a
+/// call is not seen: its continuing events count as events of their own.
+#[cold]
+#[inline(never)]
+fn continued_levels(
+    prev: &mut [(Price, Qty)],
+    start: &[(Price, Qty)],
+    acc: &mut [i64],
+    (b, a): (&TopN, &TopN),
+    dirty: [(usize, usize); 2],
+    row: &mut [i64],
+) {
+    let d = acc.len();
+    let mut scratch = vec![0; d];
+    let (pb, pa) = prev.split_at_mut(d);
+    level_ofi_side(pb, b, dirty[0], &mut scratch);
+    level_ofi_side(pa, a, dirty[1], &mut scratch);
+    for m in 0..d {
+        let (bp, bq) = start[m];
+        let (ap, aq) = start[d + m];
+        let whole =
+            ofi::bid_term(bp, bq, pb[m].0, pb[m].1) + ofi::ask_term(ap, aq, pa[m].0, pa[m].1);
+        row[m] = whole - acc[m];
+        acc[m] = whole;
+    }
+}
+
 /// The per-event recorder of one replay call.
 #[derive(Debug)]
 pub(super) struct Recorder {
@@ -95,6 +127,12 @@ pub(super) struct Recorder {
     tops: Option<(TopN, TopN)>,
     /// The top-N rows before the event (multi-level OFI), `[bids.., asks..]`.
     prev_rows: Vec<(Price, Qty)>,
+    /// The rows before the open multi-event step (see
+    /// [`crate::io::flags::CONTINUES`]) and the multi-level OFI its events
+    /// have reported so far, per level; `step_open` while one is.
+    step_rows: Vec<(Price, Qty)>,
+    step_acc: Vec<i64>,
+    step_open: bool,
     signer: Signer,
     pub(super) out: ReplayOutput,
 }
@@ -143,6 +181,9 @@ impl Recorder {
             signals: cfg.signals,
             tops,
             prev_rows,
+            step_rows: Vec::new(),
+            step_acc: Vec::new(),
+            step_open: false,
             signer: Signer::new(cfg.trade_sign),
             out,
         }
@@ -150,7 +191,8 @@ impl Recorder {
 
     /// Records row `i` after event `ev`: `step` is what the instrument's
     /// step did (None when the event was skipped), `l2` and `flow` the
-    /// instrument after it.
+    /// instrument after it; `next` the event after `ev` in the call, if
+    /// any (a step that continues into it keeps its starting rows).
     #[inline]
     pub(super) fn on_event(
         &mut self,
@@ -159,6 +201,7 @@ impl Recorder {
         step: Option<&Step>,
         l2: &L2Book,
         flow: &Flow,
+        next: Option<&Event>,
     ) {
         let d = self.d;
         // Top-N rows touched by this event, per side: [bid, ask] (lo, hi).
@@ -209,9 +252,32 @@ impl Recorder {
             }
             if let Some((b, a)) = &self.tops {
                 let row = &mut out.ofi_levels[i * d..(i + 1) * d];
+                if step.is_none() {
+                    // A skipped event cannot open or carry a step.
+                    self.step_open = false;
+                } else if self.step_open && ev.flags & CONTINUES != 0 {
+                    continued_levels(
+                        &mut self.prev_rows,
+                        &self.step_rows,
+                        &mut self.step_acc,
+                        (b, a),
+                        dirty,
+                        row,
+                    );
+                    return;
+                }
+                let opens = next.is_some_and(|e| e.flags & CONTINUES != 0) && step.is_some();
+                if opens {
+                    self.step_rows.clone_from(&self.prev_rows);
+                }
                 let (pb, pa) = self.prev_rows.split_at_mut(d);
                 level_ofi_side(pb, b, dirty[0], row);
                 level_ofi_side(pa, a, dirty[1], row);
+                if opens {
+                    self.step_acc.clear();
+                    self.step_acc.extend_from_slice(row);
+                    self.step_open = true;
+                }
             }
         }
     }

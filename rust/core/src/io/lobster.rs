@@ -272,6 +272,8 @@ pub fn to_events(
 }
 
 /// `flags` bit on events synthesised by [`reconcile`] from the orderbook file.
+/// They also carry [`super::flags::CONTINUES`]: a message and its corrections
+/// are one step for the flow signals.
 pub const FLAG_RECONCILE: u8 = 0x80;
 
 /// One correction made by [`reconcile`]: the book after message `row`
@@ -411,7 +413,7 @@ pub fn reconcile(
                 };
                 for (id, q, k) in fix {
                     let mut e = Event::new(ev.ts, k, side as i8, p, q, id);
-                    e.flags = FLAG_RECONCILE;
+                    e.flags = FLAG_RECONCILE | super::flags::CONTINUES;
                     book.apply(&e)
                         .map_err(|x| Error::at(out.events.len() as u64, x))?;
                     out.events.push(e);

@@ -30,4 +30,12 @@ pub mod flags {
     /// (Databento's `F_MAYBE_BAD_BOOK`): the book is empty, never silently
     /// wrong, until the next snapshot.
     pub const BAD_BOOK: u8 = 0x04;
+    /// The event continues the step of the event before it: one message's
+    /// effect written as several events after the fact (LOBSTER's
+    /// reconciliation corrections). The flow signals take eq. 10 and eq. 4
+    /// between the state before the step and after its last event, so a
+    /// message and its corrections sum to one message's OFI. Databento uses
+    /// this bit for `F_TOB` (top-of-book records, a schema lobkit does not
+    /// read); its loader clears it.
+    pub const CONTINUES: u8 = 0x40;
 }

@@ -148,6 +148,36 @@ impl Vpin {
         self.buckets
     }
 
+    /// Lots classified into the bucket being filled (0..`bucket_volume`).
+    pub fn bucket_fill(&self) -> Qty {
+        self.fill
+    }
+
+    /// Lots traded in the open time bar, not yet classified.
+    pub fn bar_volume(&self) -> Qty {
+        self.bar_volume
+    }
+
+    /// Closes the open time bar as it stands, so its trades are classified
+    /// and fill buckets: at the end of a stream (a bar only closes when a
+    /// later trade arrives) or when a caller ends a session. A bucket left
+    /// partly filled stays open: VPIN's buckets are of equal volume, and a
+    /// short one would weigh its imbalance wrongly.
+    pub fn flush(&mut self) {
+        if self.bar_open {
+            self.close_bar();
+        }
+    }
+
+    /// The clock reached `ts` (ns) with no trade: closes the open bar when
+    /// `ts` is at or past its end, as the next trade would. For live use,
+    /// where a quiet market would otherwise hold the last bar open.
+    pub fn advance(&mut self, ts: Ts) {
+        if self.bar_open && ts >= self.bar_end {
+            self.close_bar();
+        }
+    }
+
     /// One trade: time (ns), price (ticks), size (lots, > 0; others ignored).
     pub fn on_trade(&mut self, ts: Ts, price: Price, size: Qty) {
         if size <= 0 {
@@ -289,6 +319,30 @@ mod tests {
             ..cfg
         })
         .is_none());
+    }
+
+    #[test]
+    fn flush_and_advance_close_the_open_bar_only() {
+        let cfg = VpinConfig {
+            bucket_volume: 4,
+            n_buckets: 1,
+            bar_ns: 10,
+        };
+        let mut s = Vpin::new(cfg).unwrap_or_else(|| unreachable!());
+        s.on_trade(1, 100, 6);
+        assert_eq!((s.buckets(), s.bar_volume()), (0, 6));
+        s.advance(9); // inside the bar: nothing
+        assert_eq!((s.buckets(), s.bar_volume()), (0, 6));
+        s.advance(10); // the bar's end: 4 lots make a bucket, 2 wait
+        assert_eq!((s.buckets(), s.bar_volume(), s.bucket_fill()), (1, 0, 2));
+        s.on_trade(15, 101, 1);
+        s.flush();
+        assert_eq!((s.buckets(), s.bar_volume(), s.bucket_fill()), (1, 0, 3));
+        s.flush(); // nothing open: a no-op
+        assert_eq!((s.buckets(), s.bucket_fill()), (1, 3));
+        s.on_trade(16, 101, 1); // a new bar opens from the trade
+        s.flush();
+        assert_eq!((s.buckets(), s.bucket_fill()), (2, 0));
     }
 
     #[test]
