@@ -10,6 +10,7 @@
 //! Every threshold is a named field of [`DetectConfig`] with its default and
 //! the reason for it next to it.
 
+pub mod budget;
 pub mod collapse;
 pub mod iceberg;
 mod layering;
@@ -182,6 +183,14 @@ pub struct DetectConfig {
     /// Depth collapse: the window maximum must be at least this × typical
     /// order size (20) — thin books flicker without meaning anything.
     pub collapse_min_depth_ratio: f64,
+    /// Alerts per hour of market time each detector may raise: candidates
+    /// are ranked by score against the detector's own recent candidates and
+    /// only about this many of the strongest per hour are kept
+    /// ([`budget`]). 120 (two a minute) is what one analyst can review per
+    /// instrument; 0 keeps every candidate (the fixed thresholds alone).
+    /// Never more than this many within any hour (at most 1e6: the bound
+    /// holds the kept alerts' times).
+    pub alert_budget_per_hour: f64,
 }
 
 impl Default for DetectConfig {
@@ -217,6 +226,7 @@ impl Default for DetectConfig {
             collapse_window_ns: 1_000_000_000,
             collapse_sample_ns: 10_000_000,
             collapse_min_depth_ratio: 20.0,
+            alert_budget_per_hour: 120.0,
         }
     }
 }
@@ -333,6 +343,8 @@ pub struct Detectors {
     collapse: collapse::CollapseDetector,
     /// Alerts emitted so far, per kind code.
     pub counts: [u64; 7],
+    /// The alert budget's ledgers (what it dropped: `budget.dropped`).
+    pub budget: budget::Budget,
 }
 
 impl Detectors {
@@ -352,6 +364,7 @@ impl Detectors {
             stuffing: stuffing::StuffingDetector::default(),
             collapse: collapse::CollapseDetector::default(),
             counts: [0; 7],
+            budget: budget::Budget::default(),
         }
     }
 
@@ -393,9 +406,22 @@ impl Detectors {
                 }
             }
         }
-        for a in &mut out[start..] {
-            a.event_index = cx.index;
-            self.counts[a.kind as usize % 7] += 1;
+        self.budget.on_event(cx.ev.ts);
+        if out.len() > start {
+            let per_hour = self.cfg.alert_budget_per_hour;
+            if per_hour > 0.0 {
+                let budget = &mut self.budget;
+                let mut j = 0;
+                out.retain(|a| {
+                    let keep = j < start || budget.admit(a, per_hour);
+                    j += 1;
+                    keep
+                });
+            }
+            for a in &mut out[start..] {
+                a.event_index = cx.index;
+                self.counts[a.kind as usize % 7] += 1;
+            }
         }
     }
 

@@ -118,6 +118,7 @@ options! {
     collapse_window_ns: Int [1, NS],
     collapse_sample_ns: Int [1, NS],
     collapse_min_depth_ratio: Float [0, BIG],
+    alert_budget_per_hour: Float [0, 1e6],
 }
 
 /// The row of `name`, if it is an option.
@@ -199,7 +200,7 @@ mod tests {
             let changed = OPTIONS.iter().filter(|p| p.get(&c) != p.get(&d)).count();
             assert_eq!(changed, 1, "{}", o.name);
         }
-        assert_eq!(OPTIONS.len(), 30);
+        assert_eq!(OPTIONS.len(), 31);
         for o in OPTIONS {
             let x = match o.get(&d) {
                 OptionValue::Bool(_) => continue,
