@@ -175,7 +175,7 @@ def test_engine_books_keep_their_counts_and_flow():
 def test_every_core_detector_option_is_settable_and_listed():
     # Before: layer_min_lifetime_ns existed in the core but not in Python.
     names = [o[0] for o in detect.OPTIONS]
-    assert "layer_min_lifetime_ns" in names and len(names) == len(set(names)) == 31
+    assert "layer_min_lifetime_ns" in names and len(names) == len(set(names)) == 32
     for name, typ, default, lo, hi in detect.OPTIONS:
         value = (not default) if typ == "bool" else (int(hi) if typ == "int" else hi)
         b = detect.enable(lobkit.L3Book(), **{name: value})
@@ -203,10 +203,11 @@ def test_layer_min_lifetime_changes_what_is_flagged():
             b.cancel_ticks(oid, 0, ts=t + 1)
         b.add_ticks(1, 1, 100, 2, ts=t + 10)
         b.add_ticks(2, -1, 101, 2, ts=t + 11)
+        # (1 ms after the quotes: not halves of a two-sided quote)
         for k in range(3):
-            b.add_ticks(10 + k, -1, 102 + k, 10, ts=t + 20 + k)
+            b.add_ticks(10 + k, -1, 102 + k, 10, ts=t + 1_000_000 + k)
         for k in range(3):
-            b.cancel_ticks(10 + k, 0, ts=t + 5_000_000 + k)
+            b.cancel_ticks(10 + k, 0, ts=t + 6_000_000 + k)
         return detect.summary(detect.alerts(b)).get("layering", 0)
 
     assert run() == 0

@@ -20,7 +20,7 @@ from ._events import make_events
 from ._kinds import Kind
 
 #: Labelled episodes: kind name, start/end ns, side (0 = book-wide), intensity.
-LABEL_DTYPE = np.dtype([("kind", "U14"), ("t0", "<i8"), ("t1", "<i8"), ("side", "i1"),
+LABEL_DTYPE = np.dtype([("kind", "U20"), ("t0", "<i8"), ("t1", "<i8"), ("side", "i1"),
                         ("intensity", "<f8")])
 
 #: Intensities used by :func:`scenario` per pattern (weak -> strong).
@@ -33,16 +33,19 @@ INTENSITIES = {
 }
 
 
-class _Market:
+class Market:
+    """The toy L3 market the scenarios write: FIFO queues per price, Poisson
+    background flow (``background``), and the moves an episode makes."""
+
     def __init__(self, rng: np.random.Generator, mid: int = 10_000, typical: int = 100):
         self.rng = rng
         self.typ = typical
         self.orders: dict[int, list[int]] = {}  # id -> [side, price, size]
         self.levels: dict[int, dict[int, list[int]]] = {1: {}, -1: {}}  # side -> price -> ids FIFO
-        self.next_id = 1
+        self.next_id: int = 1
         self.protected: set[int] = set()  # episode orders the background leaves alone
         self.rows: list[tuple[int, int, int, int, int, int]] = []  # ts, kind, side, price, size, id
-        self.t = 0
+        self.t: int = 0
         for i in range(1, 11):
             for _ in range(3):
                 self.add(1, mid - i, self.size())
@@ -133,7 +136,7 @@ def scenario(seed: int = 0, *, seconds: float = 300.0, episodes: int = 6,
     them, or None to cycle through the three.
     """
     rng = np.random.default_rng(seed)
-    m = _Market(rng)
+    m = Market(rng)
     kinds = list(INTENSITIES) + ["control_requote", "control_filled", "control_resting",
                                  "control_far_cancel"]
     plan = [(k, e) for k in kinds for e in range(episodes)]
@@ -169,7 +172,7 @@ def scenario(seed: int = 0, *, seconds: float = 300.0, episodes: int = 6,
             ids = []
             for j in range(n):
                 m.t += int(rng.integers(5, 60)) * 1_000_000
-                ids.append(m.add(side, m.passive_price(side, start + j), int(m.typ * 3)))
+                ids.append(m.add(side, m.passive_price(side, start + j), int(m.typ * 3.5)))
                 m.protected.add(ids[-1])
             m.t += int(rng.integers(50, 300)) * 1_000_000
             m.market(side, m.size(0.5))  # the other side trades meanwhile

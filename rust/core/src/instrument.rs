@@ -888,8 +888,11 @@ mod tests {
         assert!(i.step(&ev(t + 2, kind::ADD, 1, 100, 2, 1)).is_ok());
         assert!(i.step(&ev(t + 3, kind::ADD, -1, 101, 10, 2)).is_ok());
         let cp = i.checkpoint();
-        assert!(i.step(&ev(t + 4, kind::ADD, 1, 100, 50, 3)).is_ok());
-        assert!(i.step(&ev(t + 5, kind::EXECUTE, -1, 101, 4, 2)).is_ok());
+        // (0.5 ms after the ask: not half of a two-sided quote)
+        assert!(i.step(&ev(t + 500_000, kind::ADD, 1, 100, 50, 3)).is_ok());
+        assert!(i
+            .step(&ev(t + 500_001, kind::EXECUTE, -1, 101, 4, 2))
+            .is_ok());
         assert!(i
             .step(&ev(t + 1_000_000, kind::DELETE, 1, 100, 50, 3))
             .is_ok());

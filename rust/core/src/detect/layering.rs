@@ -105,10 +105,29 @@ impl Layering {
         if distinct < need {
             return;
         }
-        let mut prices: Vec<Price> = q.iter().filter(|x| in_group(x)).map(|x| x.price).collect();
-        prices.sort_unstable();
-        prices.dedup();
-        let n = prices.len();
+        // Layers are a stack: all of them rest at one moment. Orders placed
+        // and pulled one after another — a market maker re-quoting as the
+        // touch moves — are not, however close in time (on the busy
+        // scenario family they were nearly every false group). The moment is
+        // the latest placement of the group (intervals that overlap pairwise
+        // share a point), so try each placement since `w`'s.
+        let rests_at = |x: &Withdrawal, t: Ts| in_group(x) && x.placed <= t && t <= x.withdrawn;
+        let mut best: (usize, Ts) = (0, w.placed);
+        let mut prices: Vec<Price> = Vec::new();
+        for t in q.iter().map(|x| x.placed).filter(|&t| t >= w.placed) {
+            prices.clear();
+            prices.extend(q.iter().filter(|x| rests_at(x, t)).map(|x| x.price));
+            prices.sort_unstable();
+            prices.dedup();
+            if prices.len() > best.0 {
+                best = (prices.len(), t);
+            }
+        }
+        let (n, at) = best;
+        if n < need {
+            return;
+        }
+        let in_group = |x: &Withdrawal| rests_at(x, at);
         let size: Qty = q.iter().filter(|x| in_group(x)).map(|x| x.size).sum();
         let first = q.iter().filter(|x| in_group(x)).map(|x| x.placed).min();
         let first = first.unwrap_or(w.placed);
@@ -132,7 +151,7 @@ impl Layering {
             count: n as i64,
             event_index: 0,
         });
-        q.clear();
+        q.retain(|x| !in_group(x));
     }
 }
 
@@ -208,30 +227,66 @@ mod tests {
     }
 
     #[test]
+    fn orders_that_never_rested_together_are_not_layers() {
+        // A market maker re-quoting as the touch moves: each quote pulled
+        // before the next is placed, three prices within 300 ms.
+        let cfg = DetectConfig::default();
+        let mut l = Layering::default();
+        let mut out = Vec::new();
+        let ms = 1_000_000;
+        for (k, p) in [100, 101, 102].into_iter().enumerate() {
+            let t = k as i64 * 100 * ms;
+            l.on_withdrawn(
+                &cfg,
+                Side::Bid,
+                w(t, t + 90 * ms, p),
+                Evidence::default(),
+                &mut out,
+            );
+        }
+        assert!(out.is_empty(), "{out:?}");
+        // The same three prices resting together from 300 ms on: a stack.
+        for (k, p) in [100, 101, 102].into_iter().enumerate() {
+            let t = 300 * ms + k as i64 * ms;
+            l.on_withdrawn(
+                &cfg,
+                Side::Bid,
+                w(t, 400 * ms + t, p),
+                Evidence::default(),
+                &mut out,
+            );
+        }
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].count, out[0].lifetime_ns), (3, 402 * ms));
+        // The reported group is forgotten; the sequential quotes may expire.
+        assert!(l.state_size() <= 3);
+    }
+
+    #[test]
     fn withdrawals_placed_far_apart_do_not_group() {
         let cfg = DetectConfig::default();
         let mut l = Layering::default();
         let mut out = Vec::new();
         let s = 1_000_000_000;
-        // placed 0 s, 1.5 s, 3 s apart; all pulled within 1 s of each other
+        // placed 0 s, 2.5 s, 5 s apart (the window is 2 s); pulled together
         l.on_withdrawn(
             &cfg,
             Side::Bid,
-            w(0, 3 * s, 100),
+            w(0, 5 * s, 100),
             Evidence::default(),
             &mut out,
         );
         l.on_withdrawn(
             &cfg,
             Side::Bid,
-            w(3 * s / 2, 3 * s + 1, 99),
+            w(5 * s / 2, 5 * s + 1, 99),
             Evidence::default(),
             &mut out,
         );
         l.on_withdrawn(
             &cfg,
             Side::Bid,
-            w(3 * s, 3 * s + 2, 98),
+            w(5 * s, 5 * s + 2, 98),
             Evidence::default(),
             &mut out,
         );
@@ -249,7 +304,7 @@ mod tests {
         l.on_withdrawn(
             &cfg,
             Side::Bid,
-            w(0, 2 * s, 98),
+            w(0, 3 * s, 98),
             Evidence::default(),
             &mut out,
         );

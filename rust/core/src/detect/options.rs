@@ -99,6 +99,7 @@ options! {
     near_steps: Int [0, BIG],
     max_lifetime_ns: Int [1, NS],
     max_fill: Float [0, 1],
+    quote_pair_ns: Int [0, NS],
     min_opp_volume: Int [0, NS],
     layer_min_ratio: Float [0, BIG],
     layer_min_orders: Int [2, 1000],
@@ -200,7 +201,7 @@ mod tests {
             let changed = OPTIONS.iter().filter(|p| p.get(&c) != p.get(&d)).count();
             assert_eq!(changed, 1, "{}", o.name);
         }
-        assert_eq!(OPTIONS.len(), 31);
+        assert_eq!(OPTIONS.len(), 32);
         for o in OPTIONS {
             let x = match o.get(&d) {
                 OptionValue::Bool(_) => continue,

@@ -35,6 +35,9 @@ struct Track {
     ratio: f64,
     opp_exec_at_add: Qty,
     mid2_at_add: Option<i64>,
+    /// Placed with an order on the other side within `quote_pair_ns`: one
+    /// half of a two-sided quote.
+    paired: bool,
 }
 
 /// Spoofing + L3 layering state.
@@ -44,6 +47,8 @@ pub struct SpoofDetector {
     expiry: VecDeque<(Ts, OrderId)>,
     /// Cumulative executed volume against resting bids [0] and asks [1].
     exec: [Qty; 2],
+    /// The last ADD per side [bid, ask]: (time ns, order id).
+    last_add: [(Ts, OrderId); 2],
     layering: Layering,
 }
 
@@ -80,7 +85,10 @@ impl SpoofDetector {
             live.get(&id).is_some_and(|t| t.ts == t0)
         });
         match ev.kind {
-            kind::ADD => self.on_add(cfg, typ, cx),
+            kind::ADD => {
+                let paired = self.pair(cfg, ev);
+                self.on_add(cfg, typ, cx, paired);
+            }
             kind::EXECUTE | kind::TRADE => {
                 if let Some(s) = side_of(ev.side) {
                     self.exec[si(s)] += ev.size;
@@ -132,7 +140,29 @@ impl SpoofDetector {
         }
     }
 
-    fn on_add(&mut self, cfg: &DetectConfig, typ: f64, cx: &Ctx<'_>) {
+    /// Two-sided quoting: an ADD within `quote_pair_ns` of an ADD on the
+    /// other side makes both halves of one quote (a market maker re-quoting
+    /// both sides), which neither spoofs nor layers. On the scenario
+    /// families with a market maker its large quotes, pulled at the next
+    /// re-quote while the market traded, were most false spoofing alerts.
+    /// Returns whether `ev` is paired; marks the other half if it is tracked.
+    #[inline]
+    fn pair(&mut self, cfg: &DetectConfig, ev: &crate::types::Event) -> bool {
+        let Some(side) = side_of(ev.side) else {
+            return false;
+        };
+        let (t, other) = self.last_add[si(side.opposite())];
+        let paired = cfg.quote_pair_ns > 0 && other != 0 && ev.ts - t <= cfg.quote_pair_ns;
+        if paired {
+            if let Some(o) = self.live.get_mut(&other) {
+                o.paired = true;
+            }
+        }
+        self.last_add[si(side)] = (ev.ts, ev.order_id);
+        paired
+    }
+
+    fn on_add(&mut self, cfg: &DetectConfig, typ: f64, cx: &Ctx<'_>, paired: bool) {
         let ev = cx.ev;
         let Some(side) = side_of(ev.side) else { return };
         if typ <= 0.0 {
@@ -167,6 +197,7 @@ impl SpoofDetector {
                 ratio,
                 opp_exec_at_add: self.exec[opp],
                 mid2_at_add: cx.mid2_before(),
+                paired,
             },
         );
         self.expiry.push_back((ev.ts, ev.order_id));
@@ -185,7 +216,7 @@ impl SpoofDetector {
         let now = cx.ev.ts;
         let life = now - t.ts;
         let fill = t.filled as f64 / t.size as f64;
-        if life > cfg.max_lifetime_ns || fill > cfg.max_fill {
+        if life > cfg.max_lifetime_ns || fill > cfg.max_fill || t.paired {
             return;
         }
         let opp_volume = self.exec[si(t.side.opposite())] - t.opp_exec_at_add;

@@ -1,0 +1,116 @@
+"""Detector precision and recall on scenario families: the defaults were
+chosen on the tuning families (``lobkit.scenario_families.TUNING``); the
+held-out families (``HELD_OUT``) are only reported. Also precision and
+recall by score threshold, per detector, on each group.
+
+    python benches/detector_eval.py [--seeds 3] [--seconds 600] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+import lobkit
+from lobkit.scenario_families import HELD_OUT, TUNING, UNIDENTIFIABLE, family_scenario
+from lobkit.scenarios import INTENSITIES, evaluate
+
+KINDS = tuple(INTENSITIES)
+THRESHOLDS = (0.0, 0.25, 0.5, 0.75, 0.9)
+
+
+MANIPULATION = ("spoofing", "layering")
+
+
+def manipulation(a, labels):
+    """Spoofing and layering as one question — was a manipulative order
+    pulled here? — because a layer of 6x typical is also a spoof to the
+    spoofing detector: [good alerts, alerts, episodes hit, episodes, alerts
+    on look-alike controls]."""
+    a = a[np.isin(a["kind_name"], MANIPULATION)]
+    ep = labels[np.isin(labels["kind"], MANIPULATION)]
+    ctl = labels[np.char.startswith(labels["kind"], "control")]
+    hit = np.zeros(len(ep), bool)
+    good = on_controls = 0
+    for al in a:
+        ok = (ep["t0"] <= al["ts"]) & (al["ts"] <= ep["t1"] + 10**9) & (ep["side"] == al["side"])
+        if ok.any():
+            good += 1
+            hit |= ok
+        elif ((ctl["t0"] <= al["ts"]) & (al["ts"] <= ctl["t1"] + 10**9)
+              & ((ctl["side"] == 0) | (ctl["side"] == al["side"]))).any():
+            on_controls += 1
+    return np.array([good, len(a), int(hit.sum()), len(ep), on_controls])
+
+
+def run(families, seeds, seconds, episodes, detect):
+    """Per detector and score threshold: [good alerts, alerts, episodes hit,
+    episodes]; and the spoofing + layering totals of :func:`manipulation`."""
+    tot = {k: {t: [0, 0, 0, 0] for t in THRESHOLDS} for k in KINDS}
+    man = np.zeros(5, np.int64)
+    for fam in families:
+        for seed in range(seeds):
+            ev, labels, _ = family_scenario(fam, seed, seconds=seconds, episodes=episodes)
+            a = lobkit.replay(ev, depth=0, detect=detect).alerts
+            man += manipulation(a, labels)
+            for t in THRESHOLDS:
+                res = evaluate(a[a["score"] >= t], labels)
+                for k in KINDS:
+                    r = res[k]
+                    x = tot[k][t]
+                    x[0] += round(r["precision"] * r["alerts"]) if r["alerts"] else 0
+                    x[1] += r["alerts"]
+                    x[2] += round(r["recall"] * r["episodes"])
+                    x[3] += r["episodes"]
+    return tot, man
+
+
+def table(tot):
+    rows = []
+    for k in KINDS:
+        cells = []
+        for t in THRESHOLDS:
+            g, n, h, e = tot[k][t]
+            p = g / n if n else float("nan")
+            cells.append(f"{p:.2f} / {h / e:.2f}" if e else "—")
+        rows.append(f"| {k} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=600.0)
+    ap.add_argument("--episodes", type=int, default=4)
+    ap.add_argument("--json", default=None)
+    a = ap.parse_args(argv)
+    out = {}
+    for group, fams in (("tuning", TUNING), ("held-out", HELD_OUT),
+                        ("unidentifiable", UNIDENTIFIABLE)):
+        t = time.perf_counter()
+        tot, man = run(fams, a.seeds, a.seconds, a.episodes, True)
+        g, n, h, e, c = (int(x) for x in man)
+        out[group] = {"families": list(fams), "by_threshold": {
+            k: {str(th): tot[k][th] for th in THRESHOLDS} for k in KINDS},
+            "manipulation": {"precision": g / n if n else None, "recall": h / e,
+                             "alerts": n, "episodes": e, "alerts_on_controls": c}}
+        print(f"\n{group} families {', '.join(fams)} ({a.seeds} seeds x {a.seconds:g} s, "
+              f"{a.episodes} episodes of each kind; {time.perf_counter() - t:.0f} s, defaults)")
+        print(f"spoofing + layering: precision {g / max(n, 1):.2f}, recall {h / e:.2f} "
+              f"({n} alerts, {e} episodes, {c} alerts on look-alike controls)")
+        print("per detector, precision / recall of the alerts scoring >= threshold:")
+        print("| detector | " + " | ".join(f">= {t:g}" for t in THRESHOLDS) + " |")
+        print("|---|" + "---:|" * len(THRESHOLDS))
+        print("\n".join(table(tot)))
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump(out, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
