@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+import lobkit
+
 from conftest import BUNDLED, ROOT
 
 GOOG = BUNDLED / "GOOG_2012-06-21_34200000_57600000_message_10_head20000.csv.gz"
@@ -62,3 +64,20 @@ def test_binance_live_example_runs_offline_on_the_capture():
     book = lobkit.replay(feed, depth=0).book
     assert f"best bid {book.best_bid}, best ask {book.best_ask}" in out.stdout
     assert "INFO lobkit.io.binance: binance stream: in sync from update id" in out.stderr
+
+
+def test_alert_gallery_example_on_the_bundled_excerpts(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "alerts.png"
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "alert_gallery.py"), "--bundled", "--out", str(png)],
+        capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = {ln.split()[0]: ln for ln in out.stdout.splitlines() if ln and not ln.startswith("wrote")}
+    assert set(lines) == set(lobkit.detect.DETECTORS)
+    # every kind the excerpts raise gets a panel with its score and evidence
+    shown = [k for k, ln in lines.items() if "score" in ln]
+    assert {"spoofing", "phantom", "depth_collapse"} <= set(shown)
+    for k in shown:
+        assert float(re.search(r"score ([\d.]+)", lines[k])[1]) > 0
+    assert png.stat().st_size > 50_000 * len(shown) // 3  # rendered panels, not blank

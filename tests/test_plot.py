@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from conftest import BUNDLED  # noqa: E402
 from io_helpers import BUNDLED_BINANCE  # noqa: E402
-from lobkit.plot import dense_window, heatmap  # noqa: E402
+from lobkit.plot import alert_view, dense_window, heatmap  # noqa: E402
 
 GOOG = BUNDLED / "GOOG_2012-06-21_34200000_57600000_message_10_head20000.csv.gz"
 
@@ -158,3 +158,28 @@ def test_sizes_are_bounded_before_allocating():
     for kw in ({"bins": 10**9}, {"price_bins": 0}, {"bins": -1}):
         with pytest.raises(ValueError, match="bins"):
             heatmap(res, feed.events, **kw)
+
+
+def test_alert_view_draws_one_alert_with_its_evidence():
+    feed = lobkit.io.load(GOOG)
+    res = lobkit.replay(feed, depth=10, signals=True, detect={"tick": 100})
+    sp = res.alerts[res.alerts["kind_name"] == "spoofing"]
+    top = sp[int(sp["score"].argmax())]
+    fig = alert_view(res, top, feed.events)
+    ax = fig.axes[0]
+    title = ax.get_title()
+    assert title.startswith("spoofing, score") and f"{top['size']:g}" in title and "ms" in title
+    # the window is the order's life with padding either side, in UTC
+    x0, x1 = ax.get_xlim()
+    span_days = (top["lifetime_ns"] + 2 * max(top["lifetime_ns"], 100_000_000)) / 86_400e9
+    assert x1 - x0 == pytest.approx(span_days, rel=0.02)
+    # the alert marker and its life bar are drawn, and the book is not blank
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(t.startswith("spoofing: 1 strongest of 1") for t in labels)
+    assert len(ax.collections) >= 3 and ink(fig) > 0.05
+    plt.close(fig)
+    with pytest.raises(ValueError, match="one row"):
+        alert_view(res, sp[:2], feed.events)
+    plain = lobkit.replay(feed, depth=10)
+    with pytest.raises(ValueError, match="no alerts"):
+        alert_view(plain, top, feed.events)

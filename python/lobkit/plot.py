@@ -213,6 +213,66 @@ def _alerts(ax: Axes, res: ReplayResult, origin: int, t0: int, t1: int, cap: int
                        label=f"{kind}: {len(a)} strongest of {n_all}")
 
 
+#: Evidence shown under each alert kind's title (ALERT_DTYPE fields).
+_EVIDENCE = {
+    "spoofing": "{size:g} at {price:g}, {size_ratio:.0f}x typical, pulled after {life}, "
+                "{fill_frac:.0%} filled, {opp_volume:g} traded opposite",
+    "layering": "{count} layers, {size:g} in all, placed and pulled within {life}",
+    "phantom": "{size:g} shown at {price:g} ({size_ratio:.0f}x typical), gone after {life}",
+    "iceberg": "{size:g} refilled or hidden at {price:g}, {count} refills or prints in {life}",
+    "quote_stuffing": "{count} messages in {life}, {size_ratio:.0f}x the rolling rate",
+    "depth_collapse": "{size_ratio:.0%} of near depth ({size:g}) gone within {life}",
+}
+
+
+def _duration(ns: int) -> str:
+    return f"{ns / 1e9:.2f} s" if ns >= 1_000_000_000 else f"{ns / 1e6:.1f} ms"
+
+
+def alert_view(result: ReplayResult, alert: Any, events: NDArray[Any] | None = None, *,
+               ax: Axes | None = None, pad_ns: int | None = None, bins: int = 300,
+               price_bins: int = 120) -> Figure:
+    """One alert in close-up: :func:`heatmap` over the alert's own span
+    (``lifetime_ns`` before its time) with ``pad_ns`` either side (default:
+    the span itself, at least 100 ms), the alert marked, the order's or
+    level's life drawn as a bar at its price, and the evidence in the title.
+    ``alert``: one row of ``result.alerts``. Returns the Figure."""
+    import dataclasses
+
+    if result.alerts is None:
+        raise ValueError("the result has no alerts: replay with detect=")
+    a = np.asarray(alert)
+    if a.dtype != result.alerts.dtype or a.ndim != 0:
+        raise ValueError("alert: one row of result.alerts (ALERT_DTYPE)")
+    life = max(int(a["lifetime_ns"]), 0)
+    pad = max(life, 100_000_000) if pad_ns is None else int(pad_ns)
+    if pad < 0:
+        raise ValueError(f"pad_ns={pad_ns}: must be >= 0")
+    origin = time_origin_ns(result)
+    end = int(a["ts"]) + origin
+    start = end - life
+    one = dataclasses.replace(result, alerts=a.reshape(1))
+    kind = str(a["kind_name"])
+    evidence = _EVIDENCE.get(kind, "").format(
+        size=float(a["size"]), price=float(a["price"]), size_ratio=float(a["size_ratio"]),
+        life=_duration(life), fill_frac=float(a["fill_frac"]),
+        opp_volume=float(a["opp_volume"]), count=int(a["count"]))
+    fig = heatmap(one, events, ax=ax, start=start - pad, end=end + pad, bins=bins,
+                  price_bins=price_bins, max_alerts=1,
+                  title=f"{kind}, score {float(a['score']):.2f}: {evidence}")
+    import matplotlib.dates as mdates
+
+    target = ax if ax is not None else fig.axes[0]
+    colour = MARKERS.get(kind, ("o", "black"))[1]
+    span = mdates.date2num(np.array([start, end], dtype="datetime64[ns]"))
+    if int(a["side"]) != 0:  # an order or a level: its life as a bar at its price
+        target.hlines(float(a["price"]), span[0], span[1], colors=colour, linewidth=4,
+                      alpha=0.8)
+    else:  # book-wide: the span shaded
+        target.axvspan(span[0], span[1], color=colour, alpha=0.15)
+    return fig
+
+
 def plot_book(events: NDArray[Any], res: ReplayResult, out: str | os.PathLike[str], *,
               title: str = "", bins: int = 600, dpi: int = 110, start: Any = None,
               end: Any = None) -> dict[str, Any]:
