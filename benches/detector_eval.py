@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 import lobkit
-from lobkit.scenario_families import HELD_OUT, TUNING, UNIDENTIFIABLE, family_scenario
+from lobkit.scenario_families import HELD_OUT, TUNING, UNIDENTIFIABLE, family_scenario, to_l2
 from lobkit.scenarios import INTENSITIES, evaluate
 
 KINDS = tuple(INTENSITIES)
@@ -26,12 +26,13 @@ THRESHOLDS = (0.0, 0.25, 0.5, 0.75, 0.9)
 MANIPULATION = ("spoofing", "layering")
 
 
-def manipulation(a, labels):
+def manipulation(a, labels, kinds=MANIPULATION):
     """Spoofing and layering as one question — was a manipulative order
     pulled here? — because a layer of 6x typical is also a spoof to the
     spoofing detector: [good alerts, alerts, episodes hit, episodes, alerts
-    on look-alike controls]."""
-    a = a[np.isin(a["kind_name"], MANIPULATION)]
+    on look-alike controls]. ``kinds``: the alert kinds that answer it (on
+    the L2 form of a scenario: phantom and layering)."""
+    a = a[np.isin(a["kind_name"], kinds)]
     ep = labels[np.isin(labels["kind"], MANIPULATION)]
     ctl = labels[np.char.startswith(labels["kind"], "control")]
     hit = np.zeros(len(ep), bool)
@@ -52,11 +53,15 @@ def run(families, seeds, seconds, episodes, detect):
     episodes]; and the spoofing + layering totals of :func:`manipulation`."""
     tot = {k: {t: [0, 0, 0, 0] for t in THRESHOLDS} for k in KINDS}
     man = np.zeros(5, np.int64)
+    man_l2 = np.zeros(5, np.int64)
     for fam in families:
         for seed in range(seeds):
             ev, labels, _ = family_scenario(fam, seed, seconds=seconds, episodes=episodes)
             a = lobkit.replay(ev, depth=0, detect=detect).alerts
             man += manipulation(a, labels)
+            # the same market as an L2 feed: spoofs are phantom liquidity there
+            a2 = lobkit.replay(to_l2(ev), depth=0, detect=detect).alerts
+            man_l2 += manipulation(a2, labels, ("phantom", "layering"))
             for t in THRESHOLDS:
                 res = evaluate(a[a["score"] >= t], labels)
                 for k in KINDS:
@@ -66,7 +71,7 @@ def run(families, seeds, seconds, episodes, detect):
                     x[1] += r["alerts"]
                     x[2] += round(r["recall"] * r["episodes"])
                     x[3] += r["episodes"]
-    return tot, man
+    return tot, man, man_l2
 
 
 def table(tot):
@@ -92,16 +97,21 @@ def main(argv=None) -> int:
     for group, fams in (("tuning", TUNING), ("held-out", HELD_OUT),
                         ("unidentifiable", UNIDENTIFIABLE)):
         t = time.perf_counter()
-        tot, man = run(fams, a.seeds, a.seconds, a.episodes, True)
+        tot, man, man_l2 = run(fams, a.seeds, a.seconds, a.episodes, True)
         g, n, h, e, c = (int(x) for x in man)
+        g2, n2, h2, e2, c2 = (int(x) for x in man_l2)
         out[group] = {"families": list(fams), "by_threshold": {
             k: {str(th): tot[k][th] for th in THRESHOLDS} for k in KINDS},
             "manipulation": {"precision": g / n if n else None, "recall": h / e,
-                             "alerts": n, "episodes": e, "alerts_on_controls": c}}
+                             "alerts": n, "episodes": e, "alerts_on_controls": c},
+            "l2_phantom_layering": {"precision": g2 / n2 if n2 else None, "recall": h2 / e2,
+                                    "alerts": n2, "episodes": e2, "alerts_on_controls": c2}}
         print(f"\n{group} families {', '.join(fams)} ({a.seeds} seeds x {a.seconds:g} s, "
               f"{a.episodes} episodes of each kind; {time.perf_counter() - t:.0f} s, defaults)")
         print(f"spoofing + layering: precision {g / max(n, 1):.2f}, recall {h / e:.2f} "
               f"({n} alerts, {e} episodes, {c} alerts on look-alike controls)")
+        print(f"the same markets as L2 feeds, phantom + layering: precision "
+              f"{g2 / max(n2, 1):.2f}, recall {h2 / e2:.2f} ({n2} alerts, {c2} on controls)")
         print("per detector, precision / recall of the alerts scoring >= threshold:")
         print("| detector | " + " | ".join(f">= {t:g}" for t in THRESHOLDS) + " |")
         print("|---|" + "---:|" * len(THRESHOLDS))

@@ -56,7 +56,7 @@ def test_bad_arguments_are_refused():
 def test_held_out_spoofing_and_layering_stay_above_their_floor():
     """Measured 0.76 / 0.90 on 3 seeds x 10 min (README); one seed x 5 min
     here, with room for its noise."""
-    _, man = detector_eval.run(HELD_OUT, 1, 300.0, 4, True)
+    _, man, _ = detector_eval.run(HELD_OUT, 1, 300.0, 4, True)
     good, alerts, hit, episodes, on_controls = (int(x) for x in man)
     assert episodes == 2 * 2 * 4
     assert hit / episodes >= 0.8, man

@@ -336,3 +336,43 @@ def family_scenario(family: str, seed: int = 0, *, seconds: float = 600.0,
                      order_id=cols[5])
     return (ev, np.array(labels, dtype=LABEL_DTYPE),
             np.array(orders, dtype=ORDER_LABEL_DTYPE))
+
+
+def to_l2(events: NDArray[np.void]) -> NDArray[np.void]:
+    """The same market as a price-level feed: each ADD, DELETE and EXECUTE
+    of a scenario becomes a ``SET_LEVEL`` with the level's new size, and an
+    EXECUTE is preceded by a ``TRADE`` print at its price (resting side), as
+    an L2 venue shows it. For the L2 detectors: a spoof is phantom liquidity
+    there, a stack of layers is L2 layering."""
+    from ._kinds import Kind
+
+    ev = np.asarray(events)
+    k = ev["kind"]
+    if not np.isin(k, [Kind.ADD, Kind.DELETE, Kind.EXECUTE]).all():
+        raise ValueError("to_l2: scenario events hold ADD, DELETE and EXECUTE only")
+    delta = np.where(k == Kind.ADD, ev["size"], -ev["size"]).astype(np.int64)
+    # the level's size after each event: a running sum per (side, price)
+    key = ev["side"].astype(np.int64) * (1 << 40) + ev["price"]
+    order = np.argsort(key, kind="stable")
+    d = delta[order]
+    csum = np.cumsum(d)
+    starts = np.r_[True, key[order][1:] != key[order][:-1]]
+    base = np.maximum.accumulate(np.where(starts, np.arange(len(d)), 0))
+    level = np.empty_like(csum)
+    level[order] = csum - np.r_[0, csum][base]
+    ex = k == Kind.EXECUTE
+    n = len(ev) + int(ex.sum())
+    pos = np.arange(len(ev)) + np.cumsum(ex)  # each book event's row; a print goes before
+    out = np.zeros(n, ev.dtype)
+    out["ts"][pos] = ev["ts"]
+    out["kind"][pos] = Kind.SET_LEVEL
+    out["side"][pos] = ev["side"]
+    out["price"][pos] = ev["price"]
+    out["size"][pos] = level
+    pr = pos[ex] - 1
+    out["ts"][pr] = ev["ts"][ex]
+    out["kind"][pr] = Kind.TRADE
+    out["side"][pr] = ev["side"][ex]
+    out["price"][pr] = ev["price"][ex]
+    out["size"][pr] = ev["size"][ex]
+    return out
