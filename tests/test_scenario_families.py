@@ -62,3 +62,21 @@ def test_held_out_spoofing_and_layering_stay_above_their_floor():
     assert hit / episodes >= 0.8, man
     assert good / alerts >= 0.6, man
     assert on_controls <= 2, man
+
+
+def test_to_l2_is_the_same_book_as_a_level_feed():
+    from lobkit.scenario_families import to_l2
+
+    ev, _, _ = family_scenario("busy", 1, seconds=30, episodes=1)
+    l2 = to_l2(ev)
+    a = lobkit.replay(ev, depth=10)
+    b = lobkit.replay(l2, depth=10)
+    book = l2["kind"] == lobkit.Kind.SET_LEVEL
+    assert book.sum() == len(ev)
+    for col in ("bid_price", "bid_size", "ask_price", "ask_size"):
+        assert (getattr(a, col) == getattr(b, col)[book]).all(), col
+    prints = l2[l2["kind"] == lobkit.Kind.TRADE]
+    ex = ev[ev["kind"] == lobkit.Kind.EXECUTE]
+    assert (prints["size"] == ex["size"]).all() and (prints["price"] == ex["price"]).all()
+    with pytest.raises(ValueError, match="ADD, DELETE and EXECUTE"):
+        to_l2(l2)
