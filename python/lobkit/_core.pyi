@@ -340,7 +340,7 @@ def replay(
     book: L2Book | L3Book, events: npt.NDArray[np.uint8], *, depth: int, on_error: str, check_ts: bool,
     chunk: int, signals: bool = False, progress: Callable[[int], object] | None = None,
     ofi_msg_hidden: bool = False, trade_sign: Literal["feed", "lee_ready", "tick"] = "feed", detect: dict[str, object] | None = None,
-    stop_at_l3: bool = False,
+    stop_at_l3: bool = False, sample_ns: int = 0,
 ) -> dict[str, Any]:
     """Bulk replay through an `L2Book` or `L3Book` (see `lobkit.replay`)."""
 def detect_options() -> list[tuple[str, str, bool | int | float, float, float]]:

@@ -177,6 +177,7 @@ def replay(
     ofi_msg_hidden: bool = False,
     trade_sign: TradeSign = "feed",
     detect: Any = None,
+    sample: int | str | None = None,
 ) -> ReplayResult:
     """Runs ``events`` (an :data:`EVENT_DTYPE` array, or a
     :class:`lobkit.io.Feed` from :func:`lobkit.io.load`, which brings its
@@ -210,6 +211,16 @@ def replay(
 
     ``progress=True`` draws a bar on stderr; a callable gets the number of
     events done. Ctrl-C interrupts between chunks (book restored).
+
+    ``sample``: which events end an output row — None (every event),
+    ``"message"`` (one row per feed message: up to an ``F_LAST`` event where
+    the feed marks them, never before an ``F_CONTINUES`` one, so a LOBSTER
+    message and its corrections are one row per orderbook-file row) or a
+    time bin (int ns or ``"100ms"``, ``"1s"``, ``"1min"``; bins aligned to
+    multiples of it, empty bins left out). A row holds the book after its
+    last event and the flow columns (``ofi``, ``ofi_msg``, ``ofi_levels``,
+    ``signed_volume``) summed over its events; ``result.last_event`` gives
+    each row's last input position. Memory follows the rows.
     """
     from ._core import L2Book, L3Book
     from .io.feed import Feed
@@ -263,17 +274,19 @@ def replay(
     # are applied nothing here may fail (another thread could hold the book).
     tick, lot = book.tick_size, book.lot_size
     opts = _detect.options(detect)
+    sample_ns = _sample_ns(sample)
     t0 = time.perf_counter()
     raw = events.view(np.uint8)
     d = _core.replay(book, raw, depth=depth, on_error=on_error, check_ts=check_ts,
                      chunk=chunk, signals=signals, progress=cb, ofi_msg_hidden=ofi_msg_hidden,
-                     trade_sign=trade_sign, detect=opts, stop_at_l3=auto)
+                     trade_sign=trade_sign, detect=opts, stop_at_l3=auto,
+                     sample_ns=sample_ns)
     if d.get("needs_l3"):
         book = L3Book(tick_size=tick_size, lot_size=lot_size, cross_policy=cross_policy,
                       unknown_id=unknown_id)
         d = _core.replay(book, raw, depth=depth, on_error=on_error, check_ts=check_ts,
                          chunk=chunk, signals=signals, progress=cb, ofi_msg_hidden=ofi_msg_hidden,
-                         trade_sign=trade_sign, detect=opts)
+                         trade_sign=trade_sign, detect=opts, sample_ns=sample_ns)
     secs = time.perf_counter() - t0
     by_kind = {BY_CODE[i].__name__: c for i, c in enumerate(d["skipped_by_code"]) if c}
     return ReplayResult(
@@ -290,4 +303,23 @@ def replay(
         ofi_levels=d.get("ofi_levels"), ofi_msg=d.get("ofi_msg"),
         alerts=(_detect.to_array(d["alerts"], tick, lot) if opts is not None else None),
         ts=d["ts"], tick_size=tick, lot_size=lot, tz=clock[0], date=clock[1],
+        last_event=d.get("last_event"),
     )
+
+
+def _sample_ns(sample: int | str | None) -> int:
+    """``replay(sample=)`` for the core: 0 every event, -1 per message, else
+    the time bin (ns)."""
+    if sample is None or sample == "event":
+        return 0
+    if sample == "message":
+        return -1
+    from .profile import bar_ns
+
+    if isinstance(sample, bool):
+        raise TypeError(f"sample={sample!r}: expected None, 'message' or a time bin")
+    try:
+        return bar_ns(sample)
+    except ValueError:
+        raise ValueError(f"sample={sample!r}: expected None, 'message', int ns >= 1 or a "
+                         "duration such as '100ms', '1s', '1min'") from None

@@ -89,6 +89,9 @@ class ReplayResult:
     #: tables carry ``ts`` as UTC timestamps either way.
     tz: str = "UTC"
     date: str | None = None
+    #: With ``replay(sample=...)``: the input position of each row's last
+    #: event (int64); None when every event is a row.
+    last_event: NDArray[Any] | None = None
 
     def __len__(self) -> int:
         return len(self.best_bid_price)

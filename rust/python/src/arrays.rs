@@ -209,6 +209,9 @@ pub fn output_dict<'py>(
     d.set_item("best_bid_size", to_numpy(py, out.best_bid_size))?;
     d.set_item("best_ask_price", to_numpy(py, out.best_ask_price))?;
     d.set_item("best_ask_size", to_numpy(py, out.best_ask_size))?;
+    if !out.last_event.is_empty() {
+        d.set_item("last_event", to_numpy(py, out.last_event))?;
+    }
     d.set_item(
         "skipped_mask",
         PyArray1::from_vec(py, out.skipped_mask).into_any(),

@@ -51,12 +51,22 @@ fn advise_huge<T>(v: &[T]) {
 
 use crate::book::top::TopN;
 
-/// Writes `t`'s rows into the column slices at `row` (the rest stay 0).
+/// Writes `t`'s rows into the column slices at `row` (the rest stay 0 in
+/// a fresh row; see [`clear_tail`]).
 #[inline]
 fn write_rows(t: &TopN, row: usize, price: &mut [i64], size: &mut [i64]) {
     for (j, &(p, q)) in t.v.iter().enumerate() {
         price[row + j] = p;
         size[row + j] = q;
+    }
+}
+
+/// A sampled row is written by each of its events: the levels past `t`'s
+/// are cleared in case the book shrank since an earlier event of the row.
+fn clear_tail(t: &TopN, d: usize, row: usize, price: &mut [i64], size: &mut [i64]) {
+    for j in t.v.len()..d {
+        price[row + j] = 0;
+        size[row + j] = 0;
     }
 }
 
@@ -114,9 +124,84 @@ fn continued_levels(
         let (ap, aq) = start[d + m];
         let whole =
             ofi::bid_term(bp, bq, pb[m].0, pb[m].1) + ofi::ask_term(ap, aq, pa[m].0, pa[m].1);
-        row[m] = whole - acc[m];
+        row[m] += whole - acc[m];
         acc[m] = whole;
     }
+}
+
+/// Multi-level OFI of an event that opens a multi-event step (the next
+/// event continues it): as usual, and the rows before it and what it
+/// reported are kept for [`continued_levels`]. Cold, like it.
+#[cold]
+#[inline(never)]
+fn opening_levels(
+    prev: &mut Vec<(Price, Qty)>,
+    start: &mut Vec<(Price, Qty)>,
+    acc: &mut Vec<i64>,
+    scratch: &mut Vec<i64>,
+    (b, a): (&TopN, &TopN),
+    dirty: [(usize, usize); 2],
+    row: &mut [i64],
+) {
+    start.clone_from(prev);
+    scratch.clear();
+    scratch.extend_from_slice(row);
+    let d = row.len();
+    let (pb, pa) = prev.split_at_mut(d);
+    level_ofi_side(pb, b, dirty[0], row);
+    level_ofi_side(pa, a, dirty[1], row);
+    // what this event alone reported (a sampled row may hold earlier events)
+    acc.clear();
+    acc.extend(row.iter().zip(scratch.iter()).map(|(r, s)| r - s));
+}
+
+/// The top-N rows after an event: brings `bids`/`asks` up to date from the
+/// step's change records and writes row `i`; returns the rows touched per
+/// side (for multi-level OFI).
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn levels<const SAMPLED: bool>(
+    bids: &mut TopN,
+    asks: &mut TopN,
+    step: Option<&Step>,
+    ev: &Event,
+    l2: &L2Book,
+    d: usize,
+    i: usize,
+    out: &mut ReplayOutput,
+) -> [(usize, usize); 2] {
+    let mut dirty = [(0usize, 0usize); 2];
+    if let Some(s) = step {
+        if ev.kind == kind::CLEAR {
+            bids.rebuild(l2);
+            asks.rebuild(l2);
+            dirty = [(0, d), (0, d)];
+        }
+        for ch in s.changes.iter() {
+            let (t, k) = if ch.side == Side::Bid as i8 {
+                (&mut *bids, 0)
+            } else {
+                (&mut *asks, 1)
+            };
+            let (lo, hi) = t.on_change(ch, l2);
+            if lo < hi {
+                let r = &mut dirty[k];
+                *r = if r.0 < r.1 {
+                    (r.0.min(lo), r.1.max(hi))
+                } else {
+                    (lo, hi)
+                };
+            }
+        }
+    }
+    let row = i * d;
+    write_rows(bids, row, &mut out.bid_price, &mut out.bid_size);
+    write_rows(asks, row, &mut out.ask_price, &mut out.ask_size);
+    if SAMPLED {
+        clear_tail(bids, d, row, &mut out.bid_price, &mut out.bid_size);
+        clear_tail(asks, d, row, &mut out.ask_price, &mut out.ask_size);
+    }
+    dirty
 }
 
 /// The per-event recorder of one replay call.
@@ -133,26 +218,33 @@ pub(super) struct Recorder {
     step_rows: Vec<(Price, Qty)>,
     step_acc: Vec<i64>,
     step_open: bool,
+    /// The opening event's row before it (sampled rows accumulate).
+    scratch: Vec<i64>,
+    /// The row the next event lands in (sampled replays).
+    row: usize,
     signer: Signer,
     pub(super) out: ReplayOutput,
 }
 
 impl Recorder {
-    /// Zeroed columns for `n` events; the top-N rows start from `l2`.
-    pub(super) fn new(l2: &L2Book, n: usize, cfg: &ReplayConfig) -> Recorder {
+    /// Zeroed columns for `rows` rows of `n` events; the top-N rows start
+    /// from `l2`.
+    pub(super) fn new(l2: &L2Book, n: usize, rows: usize, cfg: &ReplayConfig) -> Recorder {
         let d = cfg.depth;
+        let sampled = cfg.sample != super::Sample::Event;
         // Zeroed buffers come from calloc: empty levels cost nothing to write.
         let mut out = ReplayOutput {
             depth: d,
-            ts: column(n),
-            bid_price: column(n * d),
-            bid_size: column(n * d),
-            ask_price: column(n * d),
-            ask_size: column(n * d),
-            best_bid_price: column(n),
-            best_bid_size: column(n),
-            best_ask_price: column(n),
-            best_ask_size: column(n),
+            ts: column(rows),
+            bid_price: column(rows * d),
+            bid_size: column(rows * d),
+            ask_price: column(rows * d),
+            ask_size: column(rows * d),
+            best_bid_price: column(rows),
+            best_bid_size: column(rows),
+            best_ask_price: column(rows),
+            best_ask_size: column(rows),
+            last_event: if sampled { column(rows) } else { Vec::new() },
             skipped_mask: vec![
                 0;
                 if cfg.on_error == super::OnError::Skip {
@@ -164,12 +256,12 @@ impl Recorder {
             ..Default::default()
         };
         if cfg.signals {
-            out.imbalance = column(n);
-            out.ofi = column(n);
-            out.weighted_mid = column(n);
-            out.signed_volume = column(n);
-            out.ofi_msg = column(n);
-            out.ofi_levels = column(n * d);
+            out.imbalance = column(rows);
+            out.ofi = column(rows);
+            out.weighted_mid = column(rows);
+            out.signed_volume = column(rows);
+            out.ofi_msg = column(rows);
+            out.ofi_levels = column(rows * d);
         }
         let tops = (d > 0).then(|| (TopN::new(Side::Bid, d, l2), TopN::new(Side::Ask, d, l2)));
         let mut prev_rows = Vec::new();
@@ -184,6 +276,8 @@ impl Recorder {
             step_rows: Vec::new(),
             step_acc: Vec::new(),
             step_open: false,
+            scratch: Vec::new(),
+            row: 0,
             signer: Signer::new(cfg.trade_sign),
             out,
         }
@@ -192,9 +286,11 @@ impl Recorder {
     /// Records row `i` after event `ev`: `step` is what the instrument's
     /// step did (None when the event was skipped), `l2` and `flow` the
     /// instrument after it; `next` the event after `ev` in the call, if
-    /// any (a step that continues into it keeps its starting rows).
-    #[inline]
-    pub(super) fn on_event(
+    /// any (a step that continues into it keeps its starting rows); `ends`:
+    /// the event closes its output row (always, unless sampled).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_event<const SAMPLED: bool>(
         &mut self,
         i: usize,
         ev: &Event,
@@ -202,32 +298,27 @@ impl Recorder {
         l2: &L2Book,
         flow: &Flow,
         next: Option<&Event>,
+        ends: bool,
     ) {
+        // A row holds the book after its last event and the flow summed
+        // over its events: state columns are written by every event of the
+        // row (the last one stays), flow columns add up.
+        let i = if SAMPLED {
+            let row = self.row;
+            self.out.last_event[row] = i as i64;
+            if ends {
+                self.row += 1;
+            }
+            row
+        } else {
+            i
+        };
         let d = self.d;
         // Top-N rows touched by this event, per side: [bid, ask] (lo, hi).
         let mut dirty = [(0usize, 0usize); 2];
-        if let (Some(s), Some((bids, asks))) = (step, self.tops.as_mut()) {
-            if ev.kind == kind::CLEAR {
-                bids.rebuild(l2);
-                asks.rebuild(l2);
-                dirty = [(0, d), (0, d)];
-            }
-            for ch in s.changes.iter() {
-                let (t, k) = if ch.side == Side::Bid as i8 {
-                    (&mut *bids, 0)
-                } else {
-                    (&mut *asks, 1)
-                };
-                let (lo, hi) = t.on_change(ch, l2);
-                if lo < hi {
-                    let r = &mut dirty[k];
-                    *r = if r.0 < r.1 {
-                        (r.0.min(lo), r.1.max(hi))
-                    } else {
-                        (lo, hi)
-                    };
-                }
-            }
+        if let Some((bids, asks)) = self.tops.as_mut() {
+            // Out of line: a best-only replay's loop stays small.
+            dirty = levels::<SAMPLED>(bids, asks, step, ev, l2, d, i, &mut self.out);
         }
         let top = flow.top;
         let out = &mut self.out;
@@ -236,19 +327,21 @@ impl Recorder {
         out.best_bid_size[i] = top.bid_qty;
         out.best_ask_price[i] = top.ask_price;
         out.best_ask_size[i] = top.ask_qty;
-        if let Some((bids, asks)) = &self.tops {
-            let row = i * d;
-            write_rows(bids, row, &mut out.bid_price, &mut out.bid_size);
-            write_rows(asks, row, &mut out.ask_price, &mut out.ask_size);
-        }
         if self.signals {
             out.imbalance[i] = queue_imbalance(top.bid_qty, top.ask_qty);
             out.weighted_mid[i] = weighted_mid(&top).unwrap_or(f64::NAN);
             // A skipped event changed nothing: its flow columns stay 0.
             if let Some(s) = step {
-                out.ofi[i] = flow.last;
-                out.ofi_msg[i] = flow.msg_last;
-                out.signed_volume[i] = self.signer.signed(ev, &s.before);
+                let signed = self.signer.signed(ev, &s.before);
+                if SAMPLED {
+                    out.ofi[i] += flow.last;
+                    out.ofi_msg[i] += flow.msg_last;
+                    out.signed_volume[i] += signed;
+                } else {
+                    out.ofi[i] = flow.last;
+                    out.ofi_msg[i] = flow.msg_last;
+                    out.signed_volume[i] = signed;
+                }
             }
             if let Some((b, a)) = &self.tops {
                 let row = &mut out.ofi_levels[i * d..(i + 1) * d];
@@ -266,18 +359,22 @@ impl Recorder {
                     );
                     return;
                 }
-                let opens = next.is_some_and(|e| e.flags & CONTINUES != 0) && step.is_some();
-                if opens {
-                    self.step_rows.clone_from(&self.prev_rows);
+                if next.is_some_and(|e| e.flags & CONTINUES != 0) && step.is_some() {
+                    opening_levels(
+                        &mut self.prev_rows,
+                        &mut self.step_rows,
+                        &mut self.step_acc,
+                        &mut self.scratch,
+                        (b, a),
+                        dirty,
+                        row,
+                    );
+                    self.step_open = true;
+                    return;
                 }
                 let (pb, pa) = self.prev_rows.split_at_mut(d);
                 level_ofi_side(pb, b, dirty[0], row);
                 level_ofi_side(pa, a, dirty[1], row);
-                if opens {
-                    self.step_acc.clear();
-                    self.step_acc.extend_from_slice(row);
-                    self.step_open = true;
-                }
             }
         }
     }

@@ -96,7 +96,7 @@ fn run<'py, B: Book + Send>(
 
 /// Bulk replay through an `L2Book` or `L3Book` (see `lobkit.replay`).
 #[pyfunction]
-#[pyo3(signature = (book, events, *, depth, on_error, check_ts, chunk, signals=false, progress=None, ofi_msg_hidden=false, trade_sign="feed", detect=None, stop_at_l3=false))]
+#[pyo3(signature = (book, events, *, depth, on_error, check_ts, chunk, signals=false, progress=None, ofi_msg_hidden=false, trade_sign="feed", detect=None, stop_at_l3=false, sample_ns=0))]
 #[allow(clippy::too_many_arguments)]
 pub fn replay<'py>(
     py: Python<'py>,
@@ -112,6 +112,7 @@ pub fn replay<'py>(
     trade_sign: &str,
     detect: Option<&Bound<'py, PyDict>>,
     stop_at_l3: bool,
+    sample_ns: i64,
 ) -> PyResult<Bound<'py, PyDict>> {
     let evs = crate::arrays::events("events", &events)?;
     let detect = detect
@@ -136,6 +137,17 @@ pub fn replay<'py>(
             ))
         })?,
         stop_at_l3,
+        // 0: every event; -1: one row per feed message; > 0: time bins (ns).
+        sample: match sample_ns {
+            0 => bulk::Sample::Event,
+            -1 => bulk::Sample::Message,
+            ns if ns > 0 => bulk::Sample::Every(ns),
+            ns => {
+                return Err(PyValueError::new_err(format!(
+                    "sample_ns={ns}: expected 0 (every event), -1 (per message) or a bin > 0 ns"
+                )))
+            }
+        },
     };
     if let Ok(b) = book.cast::<PyL2Book>() {
         run(
