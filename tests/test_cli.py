@@ -43,6 +43,22 @@ def test_replay_lobster_to_parquet_equals_the_api(tmp_path):
     assert got.tick_size == 0.0001
 
 
+def test_replay_sampled_per_message_equals_the_api(tmp_path):
+    pa = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "msg.parquet"
+    r = run("replay", GOOG, "--out", out, "--depth", "3", "--units", "ticks", "-q",
+            "--sample", "message")
+    assert "into 20,020 rows (message)" in r.stdout
+    from lobkit.frames import from_table
+
+    want = lobkit.replay(lobkit.io.load(GOOG), depth=3, signals=True, sample="message")
+    got = from_table(pa.read_table(out))
+    np.testing.assert_array_equal(got.last_event, want.last_event)
+    np.testing.assert_array_equal(got.ofi_levels, want.ofi_levels)
+    bad = run("replay", GOOG, "--sample", "soon", ok=False)
+    assert bad.returncode == 2 and "sample='soon'" in bad.stderr
+
+
 def test_replay_binance_with_progress_and_csv(tmp_path):
     pd = pytest.importorskip("pandas")
     out = tmp_path / "b.csv"

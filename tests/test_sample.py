@@ -89,3 +89,21 @@ def test_memory_follows_the_rows_and_bad_samples_are_refused():
             lobkit.replay(ev[:10], depth=1, sample=bad)
     with pytest.raises(TypeError, match="sample="):
         lobkit.replay(ev[:10], depth=1, sample=True)
+
+
+def test_sampled_tables_carry_the_rows_last_event_and_round_trip(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    feed = load(GOOG_L1)
+    msg = lobkit.replay(feed, depth=2, signals=True, sample="message")
+    t = msg.to_arrow(events=feed.events)
+    assert t.num_rows == len(msg)
+    np.testing.assert_array_equal(t.column("last_event").to_numpy(), msg.last_event)
+    np.testing.assert_array_equal(t.column("flags").to_numpy(),
+                                  feed.events["flags"][msg.last_event])
+    path = tmp_path / "m.parquet"
+    msg.to_parquet(path)
+    back = lobkit.frames.from_table(pa.parquet.read_table(path))
+    np.testing.assert_array_equal(back.last_event, msg.last_event)
+    np.testing.assert_array_equal(back.ofi, msg.ofi)
+    with pytest.raises(ValueError, match="sampled"):
+        msg.to_arrow(events=feed.events[:100])

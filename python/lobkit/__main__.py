@@ -212,6 +212,17 @@ def _detect_opts(args: argparse.Namespace, loaded: Feed) -> dict[str, Any]:
     return opts
 
 
+def _sample_arg(text: str) -> str:
+    """``--sample``: checked at parse time (a typo fails before the load)."""
+    from lobkit._events import parse_sample
+
+    try:
+        parse_sample(text)
+    except (TypeError, ValueError) as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
 def replay_cmd(args: argparse.Namespace) -> int:
     import lobkit
 
@@ -219,8 +230,10 @@ def replay_cmd(args: argparse.Namespace) -> int:
     ev = loaded.events
     res = lobkit.replay(loaded, depth=args.depth, on_error=args.on_error,
                         signals=not args.no_signals, progress=_progress(args),
-                        chunk=max(len(ev) // 100, 1 << 16), check_ts=not args.no_check_ts)
-    print(f"replayed {len(ev):,} events in {res.seconds:.3f} s "
+                        chunk=max(len(ev) // 100, 1 << 16), check_ts=not args.no_check_ts,
+                        sample=args.sample)
+    rows = f" into {len(res):,} rows ({args.sample})" if args.sample else ""
+    print(f"replayed {len(ev):,} events{rows} in {res.seconds:.3f} s "
           f"({len(ev) / max(res.seconds, 1e-9) / 1e6:.1f} M events/s); final book:")
     print(res.book)
     print_book(res.book, min(args.depth, 10) or 5)
@@ -245,6 +258,8 @@ def replay_cmd(args: argparse.Namespace) -> int:
                               if k.endswith(("_price", "_size")) else v)
                           for k, v in arrays.items()}
             arrays["ts"] = np.asarray(res.ts)
+            if res.last_event is not None:
+                arrays["last_event"] = res.last_event
             # A name-to-array mapping (typed savez_compressed would read it as options).
             save: Callable[..., None] = np.savez_compressed
             save(out, **arrays)
@@ -382,6 +397,10 @@ def main(argv: list[str] | None = None) -> int:
                         "ticks/lots")
     r.add_argument("--on-error", default="raise", choices=["raise", "skip"],
                    help="invalid events: stop with an error (default) or skip and count them")
+    r.add_argument("--sample", type=_sample_arg, default=None,
+                   help="one row per feed message ('message') or per time bin ('100ms', '1s', "
+                        "'1min'): the book after the row's last event, flow summed over it "
+                        "(default: a row per event)")
     r.add_argument("--out", type=_out_path,
                    help="write the table: .parquet, .csv, .csv.gz or .npz")
     r.set_defaults(fn=replay_cmd)

@@ -274,7 +274,7 @@ def replay(
     # are applied nothing here may fail (another thread could hold the book).
     tick, lot = book.tick_size, book.lot_size
     opts = _detect.options(detect)
-    sample_ns = _sample_ns(sample)
+    sample_ns = parse_sample(sample)
     t0 = time.perf_counter()
     raw = events.view(np.uint8)
     d = _core.replay(book, raw, depth=depth, on_error=on_error, check_ts=check_ts,
@@ -307,7 +307,7 @@ def replay(
     )
 
 
-def _sample_ns(sample: int | str | None) -> int:
+def parse_sample(sample: int | str | None) -> int:
     """``replay(sample=)`` for the core: 0 every event, -1 per message, else
     the time bin (ns)."""
     if sample is None or sample == "event":

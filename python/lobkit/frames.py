@@ -9,7 +9,9 @@ Layout of a replay table, one row per event:
   counts ns after midnight New York time, and the table says when that was;
 * with ``events=``: the event that produced the row, ``kind`` (name),
   ``side``, ``price``, ``size``, ``flags`` — so rows mid-way through a feed
-  message (``flags`` without ``F_LAST``) can be told from consistent states;
+  message (``flags`` without ``F_LAST``) can be told from consistent states
+  (a sampled replay, ``replay(sample=...)``: the row's last event, and a
+  ``last_event`` column with its input position);
 * ``best_bid_price``, ``best_bid_size``, ``best_ask_price``,
   ``best_ask_size``;
 * per level i = 1..depth: ``bid_price_i``, ``bid_size_i``, ``ask_price_i``,

@@ -207,6 +207,12 @@ def _columns(res: ReplayResult, events: NDArray[Any] | None,
     if units not in ("ticks", "price"):
         raise ValueError(f"units={units!r}: expected 'ticks' or 'price'")
     cols: dict[str, NDArray[Any]] = {}
+    if events is not None and res.last_event is not None and len(events) != len(res):
+        # A sampled replay: the replayed events, one per row — its last one.
+        if len(events) <= int(res.last_event[-1]):
+            raise ValueError(f"events: {len(events)} rows, but the sampled result's last row "
+                             f"ends at event {int(res.last_event[-1])}: pass the replayed events")
+        events = events[res.last_event]
     ts = res.ts if events is None else np.ascontiguousarray(events["ts"])
     if ts is not None:
         if len(ts) != len(res):
@@ -225,6 +231,8 @@ def _columns(res: ReplayResult, events: NDArray[Any] | None,
         cols["size"] = (to_price(events["size"], res.lot_size) if units == "price"
                         else np.ascontiguousarray(events["size"]))
         cols["flags"] = np.ascontiguousarray(events["flags"])
+    if res.last_event is not None:
+        cols["last_event"] = np.ascontiguousarray(res.last_event, dtype=np.int64)
     book, empty = _book_columns(res, units)
     cols.update(book)
     for name in _SIGNALS:
@@ -399,4 +407,6 @@ def from_table(table: Any, *, tick_size: float | None = None, lot_size: float | 
         book_=None, depth=depth, tick_size=tick, lot_size=lot, ts=ts,
         imbalance=cols.get("imbalance"), ofi=lots("ofi"), ofi_msg=lots("ofi_msg"),
         signed_volume=lots("signed_volume"), weighted_mid=cols.get("weighted_mid"),
-        ofi_levels=ofi_levels, tz=meta.get("tz", "UTC"), date=meta.get("date"))
+        ofi_levels=ofi_levels, tz=meta.get("tz", "UTC"), date=meta.get("date"),
+        last_event=(np.ascontiguousarray(cols["last_event"], dtype=np.int64)
+                    if "last_event" in cols else None))
