@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -90,11 +91,13 @@ def demo(args: argparse.Namespace) -> int:
 
 def _load(args: argparse.Namespace) -> Feed:
     from lobkit.io.auto import load
+    from lobkit.progress import stage
 
     t0 = time.perf_counter()
-    loaded = load(args.path, args.format, tick_size=args.tick_size, lot_size=args.lot_size,
-                  reconcile=not getattr(args, "no_reconcile", False), symbol=args.symbol,
-                  strict=args.strict)
+    with stage(f"load {Path(args.path).name}") if not args.quiet else nullcontext():
+        loaded = load(args.path, args.format, tick_size=args.tick_size, lot_size=args.lot_size,
+                      reconcile=not getattr(args, "no_reconcile", False), symbol=args.symbol,
+                      strict=args.strict)
     mb = Path(args.path).stat().st_size / 1e6
     secs = time.perf_counter() - t0
     if not args.quiet:
@@ -223,6 +226,38 @@ def _sample_arg(text: str) -> str:
     return text
 
 
+def _write_table(res: Any, out: str, units: str) -> bool:
+    """``replay --out``: the table in the format its name asks for."""
+    if out.endswith(".parquet"):
+        res.to_parquet(out, units=units)
+    elif out.endswith(".npz"):
+        # numpy users get the ReplayResult layout: (n, depth) level arrays.
+        arrays: dict[str, NDArray[Any]] = {k: getattr(res, k) for k in ("bid_price", "bid_size", "ask_price",
+                                               "ask_size", "best_bid_price", "best_bid_size",
+                                               "best_ask_price", "best_ask_size", "imbalance",
+                                               "ofi", "ofi_msg", "signed_volume",
+                                               "weighted_mid", "ofi_levels")
+                  if getattr(res, k) is not None}
+        if units == "price":
+            from lobkit.units import to_price
+
+            arrays = {k: (to_price(v, res.tick_size if "price" in k else res.lot_size)
+                          if k.endswith(("_price", "_size")) else v)
+                      for k, v in arrays.items()}
+        arrays["ts"] = np.asarray(res.ts)
+        if res.last_event is not None:
+            arrays["last_event"] = res.last_event
+        # A name-to-array mapping (typed savez_compressed would read it as options).
+        save: Callable[..., None] = np.savez_compressed
+        save(out, **arrays)
+    elif out.endswith((".csv", ".csv.gz")):
+        _write_csv(res.to_arrow(units=units), out)
+    else:
+        print(f"--out {out}: use .parquet, .csv, .csv.gz or .npz", file=sys.stderr)
+        return False
+    return True
+
+
 def replay_cmd(args: argparse.Namespace) -> int:
     import lobkit
 
@@ -240,34 +275,12 @@ def replay_cmd(args: argparse.Namespace) -> int:
     if res.skipped:
         print(f"skipped {res.skipped} events: {res.skipped_by_kind}")
     if args.out:
-        out = str(args.out)
-        if out.endswith(".parquet"):
-            res.to_parquet(out, units=args.units)
-        elif out.endswith(".npz"):
-            # numpy users get the ReplayResult layout: (n, depth) level arrays.
-            arrays: dict[str, NDArray[Any]] = {k: getattr(res, k) for k in ("bid_price", "bid_size", "ask_price",
-                                                   "ask_size", "best_bid_price", "best_bid_size",
-                                                   "best_ask_price", "best_ask_size", "imbalance",
-                                                   "ofi", "ofi_msg", "signed_volume",
-                                                   "weighted_mid", "ofi_levels")
-                      if getattr(res, k) is not None}
-            if args.units == "price":
-                from lobkit.units import to_price
+        from lobkit.progress import stage
 
-                arrays = {k: (to_price(v, res.tick_size if "price" in k else res.lot_size)
-                              if k.endswith(("_price", "_size")) else v)
-                          for k, v in arrays.items()}
-            arrays["ts"] = np.asarray(res.ts)
-            if res.last_event is not None:
-                arrays["last_event"] = res.last_event
-            # A name-to-array mapping (typed savez_compressed would read it as options).
-            save: Callable[..., None] = np.savez_compressed
-            save(out, **arrays)
-        elif out.endswith((".csv", ".csv.gz")):
-            _write_csv(res.to_arrow(units=args.units), out)
-        else:
-            print(f"--out {out}: use .parquet, .csv, .csv.gz or .npz", file=sys.stderr)
-            return 2
+        out = str(args.out)
+        with stage(f"write {Path(out).name}") if not args.quiet else nullcontext():
+            if not _write_table(res, out, args.units):
+                return 2
         print(f"wrote {out}: {len(res):,} rows (units: {args.units})")
     return 0
 

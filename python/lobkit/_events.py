@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +10,7 @@ from numpy.typing import NDArray
 
 from . import _core
 from . import detect as _detect
+from . import progress as _progress
 from ._kinds import Kind  # noqa: F401  (re-exported: lobkit.Kind)
 from ._typing import BookType, CrossPolicy, OnError, TradeSign, UnknownId
 from .errors import (
@@ -140,25 +140,6 @@ def check_events(events: Any, arg: str = "events") -> NDArray[Any]:
     return events
 
 
-class _Progress:
-    """A dependency-free progress bar on stderr (updated between chunks)."""
-
-    def __init__(self, total: int, label: str = "replay"):
-        self.total = max(total, 1)
-        self.label = label
-        self.t0 = time.perf_counter()
-
-    def __call__(self, done: int) -> None:
-        frac = done / self.total
-        bar = "#" * int(frac * 30)
-        rate = done / max(time.perf_counter() - self.t0, 1e-9)
-        sys.stderr.write(f"\r{self.label} [{bar:<30}] {done:>12,}/{self.total:,} "
-                         f"{rate / 1e6:6.1f} M events/s")
-        if done >= self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
 def replay(
     events: NDArray[Any] | Feed,
     *,
@@ -209,8 +190,9 @@ def replay(
     ``result.alerts``; the detectors' state lives on the book and carries
     over to the next call.
 
-    ``progress=True`` draws a bar on stderr; a callable gets the number of
-    events done. Ctrl-C interrupts between chunks (book restored).
+    ``progress=True`` draws a bar on stderr when it is a terminal (tqdm if
+    installed, :mod:`lobkit.progress`); a callable gets the number of events
+    done. Ctrl-C interrupts between chunks (book restored).
 
     ``sample``: which events end an output row — None (every event),
     ``"message"`` (one row per feed message: up to an ``F_LAST`` event where
@@ -267,7 +249,7 @@ def replay(
                           unknown_id=unknown_id)
         else:
             raise ValueError(f"book_type={book_type!r}: expected 'l2' or 'l3'")
-    cb = _Progress(len(events)) if progress is True else (progress or None)
+    cb = _progress.callback(progress, len(events))
     if not isinstance(book, (L2Book, L3Book)):
         raise TypeError(f"book: expected lobkit.L2Book or lobkit.L3Book, got {type(book).__name__}")
     # Everything read from the book is read before the call: once its events
