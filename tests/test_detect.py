@@ -239,3 +239,24 @@ def test_l2_phantom_liquidity_and_l2_layering_by_hand():
     ts, k, s, p, q = map(list, zip(*rows2))
     r2 = lobkit.replay(lobkit.make_events(kind=k, side=s, price=p, size=q, ts=ts), depth=0, detect=True)
     assert (r2.alerts["kind_name"] == "phantom").sum() == 0
+
+
+def test_a_feed_counts_distances_in_its_own_price_increments():
+    from conftest import BUNDLED
+
+    feed = lobkit.io.load(BUNDLED / "GOOG_2012-06-21_34200000_57600000_message_10_head20000.csv.gz")
+    assert feed.step_ticks() == 100  # $0.0001 ticks, NASDAQ's $0.01 increment
+    auto = lobkit.replay(feed, depth=0, detect=True).alerts
+    given = lobkit.replay(feed, depth=0, detect={"tick": 100}).alerts
+    ticks = lobkit.replay(feed, depth=0, detect={"tick": 1}).alerts
+    assert len(auto) and (auto == given).all()
+    assert len(ticks) != len(auto) or (ticks != auto).any()
+    # an array has no increment: tick 1 unless given
+    arr = lobkit.replay(feed.events, depth=0, tick_size=feed.tick_size, unknown_id="anonymous",
+                        detect=True).alerts
+    assert len(arr) == len(ticks) and (arr == ticks).all()
+    # inferred from the resting prices where the format does not state it
+    ev = lobkit.make_events(kind=[lobkit.Kind.SET_LEVEL] * 4, side=[1, 1, -1, -1],
+                            price=[1000, 990, 1010, 1030], size=[1, 1, 1, 1], ts=[0, 1, 2, 3])
+    f = lobkit.io.Feed(ev, "table", 0.01, 1.0, "l2")
+    assert f.step_ticks() == 10

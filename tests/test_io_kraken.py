@@ -26,7 +26,7 @@ def test_kraken_every_checksum_verifies(shared_data):
         read_kraken(path)
     ok = 0
     for pair in KRAKEN_PAIRS:
-        feed = read_kraken(path, pair=pair)
+        feed = read_kraken(path, symbol=pair)
         assert feed.in_sync and feed.stats["checksum_mismatches"] == 0
         ok += feed.stats["checksums_ok"]
         res = lobkit.replay(feed.events, tick_size=feed.tick_size, lot_size=feed.lot_size,
@@ -36,6 +36,22 @@ def test_kraken_every_checksum_verifies(shared_data):
         # Truncated to the subscribed depth after every message.
         assert res.book.n_bids <= 1000 and res.book.n_asks <= 1000
     assert ok == 14_496
+
+
+@pytest.mark.realdata
+def test_kraken_one_pair_file_needs_no_symbol(shared_data, tmp_path):
+    from lobkit.io import read_kraken
+
+    lines = gz_lines(shared_data / "kraken" / "KRAKEN-c197c0.0.gz")
+    one = [ln for ln in lines if "DASH/EUR" in ln]
+    f = tmp_path / "dash.gz"
+    f.write_bytes(gzip.compress(("\n".join(one) + "\n").encode()))
+    feed = read_kraken(f)  # was: refused, though the file holds one pair
+    want = read_kraken(shared_data / "kraken" / "KRAKEN-c197c0.0.gz", symbol="DASH/EUR")
+    assert feed.extra["pair"] == "DASH/EUR" and (feed.events == want.events).all()
+    with pytest.raises(ParseError, match="not in the file") as e:
+        read_kraken(f, symbol="XBT/USD")
+    assert e.value.field == "symbol"
 
 
 @pytest.mark.realdata
@@ -49,7 +65,7 @@ def test_kraken_lost_message_is_caught_by_the_next_checksum(shared_data, tmp_pat
     # so try updates until one that did is dropped.
     for i in updates[500:540]:
         f.write_bytes(gzip.compress(("\n".join(lines[:i] + lines[i + 1:]) + "\n").encode()))
-        feed = read_kraken(f, pair="XBT/USD")
+        feed = read_kraken(f, symbol="XBT/USD")
         if feed.stats["checksum_mismatches"]:
             break
     else:
@@ -72,7 +88,7 @@ def test_kraken_streaming_equals_bulk_and_strict_raises(shared_data, tmp_path):
     from lobkit.io import KrakenDepth, concat, iter_events, read_kraken
 
     path = shared_data / "kraken" / "KRAKEN-c197c0.0.gz"
-    bulk = read_kraken(path, pair="DASH/EUR")
+    bulk = read_kraken(path, symbol="DASH/EUR")
     k = KrakenDepth("DASH/EUR", tick_size=bulk.tick_size, lot_size=bulk.lot_size, strict=True)
     parts = []
     for line in gz_lines(path):

@@ -206,8 +206,9 @@ def _out_path(text: str) -> str:
 def _detect_opts(args: argparse.Namespace, loaded: Feed) -> dict[str, Any]:
     import lobkit
 
-    # Distances in book ticks per price step: LOBSTER books are $0.0001 ticks on a $0.01 grid.
-    opts = {"tick": args.tick if args.tick else (100 if loaded.format == "lobster" else 1)}
+    # Distances in book ticks per price step; by default the feed's own
+    # (LOBSTER: $0.0001 ticks on NASDAQ's $0.01 increment), see Feed.step_ticks.
+    opts: dict[str, Any] = {"tick": args.tick} if args.tick else {}
     opts.update(dict(args.option or []))
     if args.only:
         for name in lobkit.detect.DETECTORS:
@@ -371,9 +372,10 @@ def _input_args(p: argparse.ArgumentParser) -> None:
 
 
 def _detect_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--tick", type=int, default=0,
-                   help="book ticks per price step for the detectors' distances (default: 100 "
-                        "for LOBSTER's $0.0001 ticks on a $0.01 grid, else 1)")
+    p.add_argument("--step-ticks", "--tick", dest="tick", type=int, default=0,
+                   help="book ticks per price increment for the detectors' distances (default: "
+                        "the feed's own: 100 for LOBSTER's $0.0001 ticks on a $0.01 increment, "
+                        "the common step of the resting prices otherwise)")
     p.add_argument("--only", type=_detector_names,
                    help="comma-separated detectors, e.g. spoofing,layering")
     p.add_argument("-o", "--option", action="append", metavar="NAME=VALUE", type=_detector_option,

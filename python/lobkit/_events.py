@@ -188,7 +188,9 @@ def replay(
     ``detect``: True (all detectors, default thresholds), a list of detector
     names, or a dict of options (:data:`lobkit.detect.DEFAULTS`) — adds
     ``result.alerts``; the detectors' state lives on the book and carries
-    over to the next call.
+    over to the next call. From a feed, distances count the venue's price
+    increments unless ``tick`` is given (:meth:`lobkit.io.Feed.step_ticks`:
+    100 book ticks on LOBSTER).
 
     ``progress=True`` draws a bar on stderr when it is a terminal (tqdm if
     installed, :mod:`lobkit.progress`); a callable gets the number of events
@@ -222,11 +224,13 @@ def replay(
             raise ValueError(f"book: its grid ({book.tick_size}, {book.lot_size}) is not the "
                              f"feed's ({feed.tick_size}, {feed.lot_size})")
         events, tick_size, lot_size = feed.events, feed.tick_size, feed.lot_size
+        step_ticks: Any = feed.step_ticks
         clock = (feed.tz, feed.date)
         book_type = None if book is not None else feed.book_type
         unknown_id = unknown_id or feed.unknown_id
     else:
         clock = ("UTC", None)  # an array: ns since the epoch
+        step_ticks = None
     tick_size = 1.0 if tick_size is None else tick_size
     lot_size = 1.0 if lot_size is None else lot_size
     unknown_id = unknown_id or "error"
@@ -256,6 +260,9 @@ def replay(
     # are applied nothing here may fail (another thread could hold the book).
     tick, lot = book.tick_size, book.lot_size
     opts = _detect.options(detect)
+    if opts is not None and "tick" not in opts and step_ticks is not None:
+        # A feed knows its price increment: distances in the venue's steps.
+        opts["tick"] = step_ticks()
     sample_ns = parse_sample(sample)
     t0 = time.perf_counter()
     raw = events.view(np.uint8)

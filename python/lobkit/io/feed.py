@@ -118,6 +118,26 @@ class Feed:
     tick: str | None = None
     lot: str | None = None
     gaps: dict[str, NDArray[Any]] = field(default_factory=dict)
+    #: The venue's price increment in price units when the format states it
+    #: (LOBSTER: NASDAQ's $0.01 on prices kept in $0.0001 ticks); else
+    #: :meth:`step_ticks` finds it in the data.
+    price_step: float | None = None
+
+    def step_ticks(self) -> int:
+        """Book ticks per price increment of the venue: ``price_step`` when
+        the format states it, else the greatest common divisor of the
+        distances between the prices orders and levels rest at (trades may
+        print between increments: midpoint executions). Binance prints
+        BTCUSDT with two decimals on a $0.10 increment: 10. The detectors
+        count distances in these steps (their ``tick`` option)."""
+        if self.price_step is not None:
+            return max(1, round(self.price_step / self.tick_size))
+        ev = self.events
+        resting = np.isin(ev["kind"], [1, 2, 5, 9])  # SET_LEVEL, ADD, MODIFY, SEED
+        p = np.unique(ev["price"][resting])
+        if len(p) < 2:
+            return 1
+        return max(1, int(np.gcd.reduce(np.diff(p))))
 
     def __post_init__(self) -> None:
         self.tick = self.tick or repr(float(self.tick_size))

@@ -38,16 +38,17 @@ def _printed_grid(data: bytes, pair: str) -> tuple[str, str]:
     m = re.search(rb'\[\s*"(\d+\.?(\d*))"\s*,\s*"(\d+\.?(\d*))"[^\]]*\]\]?\}[^\n]*"'
                   + re.escape(pair.encode()) + rb'"\]', data)
     if not m:
-        raise ParseError(f"no book message for pair {pair!r}", None, "pair")
+        raise ParseError(f"no book message for pair {pair!r}: not in the file", None, "symbol")
     dp, dq = len(m.group(2)), len(m.group(4))
     return (f"1e-{dp}" if dp else "1"), (f"1e-{dq}" if dq else "1")
 
 
-def read_kraken(path: str | os.PathLike[str], *, pair: str | None = None, tick_size: Any = None,
+def read_kraken(path: str | os.PathLike[str], *, symbol: str | None = None, tick_size: Any = None,
                 lot_size: Any = None, strict: bool = False) -> DepthFeed:
     """Reads one pair's book from a Kraken capture, verifying every checksum.
 
-    ``pair``: e.g. 'XBT/USD'; may be left out when the file holds one pair.
+    ``symbol``: the pair, e.g. 'XBT/USD' (the keyword every loader uses);
+    may be left out when the file holds one pair.
     ``tick_size`` / ``lot_size``: default to the precision Kraken prints for
     the pair (e.g. 1e-5 and 1e-8 for XBT/USD), which is always exact.
     Returns a :class:`~lobkit.io.DepthFeed`; ``gaps`` holds checksum
@@ -55,15 +56,15 @@ def read_kraken(path: str | os.PathLike[str], *, pair: str | None = None, tick_s
     ``stats`` counts verified checksums.
     """
     data = read_bytes(path)
-    if pair is None:
+    if symbol is None:
         pairs = sorted(set(re.findall(rb'"book-\d+","([^"]+)"\]', data)))
         if len(pairs) != 1:
             raise ParseError(f"{path}: the file holds {len(pairs)} pairs "
-                             f"({', '.join(p.decode() for p in pairs[:10])}); pass pair=",
-                             None, "pair")
+                             f"({', '.join(p.decode() for p in pairs[:10])}); pass symbol=",
+                             None, "symbol")
         the_pair = pairs[0].decode()
     else:
-        the_pair = pair
+        the_pair = symbol
     if tick_size is None or lot_size is None:
         tp, tl = with_file(path, lambda: _printed_grid(data, the_pair))
         tick_size = tp if tick_size is None else tick_size
@@ -76,16 +77,17 @@ def read_kraken(path: str | os.PathLike[str], *, pair: str | None = None, tick_s
         log.warning("%s: %d checksum mismatch(es), the first at line %d; the book is out of "
                     "sync from each to the next snapshot (feed.gaps lists them)", path,
                     len(mism["got"]), int(mism["line"][0]))
-    if pair not in pairs:
-        raise ParseError(f"{path}: pair {pair!r} not in the file (it has {', '.join(pairs)})",
-                         None, "pair")
+    if the_pair not in pairs:
+        raise ParseError(f"{path}: pair {the_pair!r} not in the file (it has {', '.join(pairs)})",
+                         None, "symbol")
     ev = raw.view(EVENT_DTYPE)
     return DepthFeed(ev, np.zeros(len(ev), np.uint64), mism, {}, stats, in_sync,
-                     float(tick_size), float(lot_size), extra={"pair": pair, "pairs": pairs})
+                     float(tick_size), float(lot_size), extra={"pair": the_pair, "pairs": pairs})
 
 
 class KrakenDepth(Keeper):
-    """Streaming Kraken ``book-N`` keeper for one pair: feed websocket
+    """Streaming Kraken ``book-N`` keeper for one pair (``symbol``, e.g.
+    ``"XBT/USD"``): feed websocket
     messages as they arrive, get the events to apply; every checksum is
     verified. A mismatch emits a flagged ``CLEAR`` (``in_sync`` turns False
     until the next snapshot: resubscribe), or raises
@@ -96,9 +98,9 @@ class KrakenDepth(Keeper):
     _log = log
     _s: _core.KrakenSync
 
-    def __init__(self, pair: str, *, tick_size: Any, lot_size: Any, strict: bool = False,
+    def __init__(self, symbol: str, *, tick_size: Any, lot_size: Any, strict: bool = False,
                  book: Any = None):
-        self._keep(_core.KrakenSync(pair=pair, tick=grid(tick_size, "tick_size"),
+        self._keep(_core.KrakenSync(pair=symbol, tick=grid(tick_size, "tick_size"),
                                     lot=grid(lot_size, "lot_size")),
                    tick_size, lot_size, strict, book)
 
@@ -126,7 +128,7 @@ class KrakenDepth(Keeper):
 def load(path: str | os.PathLike[str], *, tick_size: Any = None, lot_size: Any = None,
          symbol: str | None = None, strict: bool = False, **_: Any) -> Feed:
     """A Kraken capture for :func:`lobkit.io.auto.load` (``symbol`` = pair)."""
-    feed = read_kraken(path, pair=symbol, tick_size=tick_size, lot_size=lot_size, strict=strict)
+    feed = read_kraken(path, symbol=symbol, tick_size=tick_size, lot_size=lot_size, strict=strict)
     info = {"pair": feed.extra["pair"], "in_sync": feed.in_sync, **feed.stats}
     inferred = tick_size is None or lot_size is None
     return Feed(feed.events, "kraken", feed.tick_size, feed.lot_size, "l2", info=info,
@@ -141,7 +143,7 @@ def iter_chunks(path: str | os.PathLike[str], *, chunk_bytes: int, tick_size: An
     without the pair and both grids the file is read whole, since they come
     from its content."""
     if symbol is None or tick_size is None or lot_size is None:
-        yield read_kraken(path, pair=symbol, tick_size=tick_size, lot_size=lot_size,
+        yield read_kraken(path, symbol=symbol, tick_size=tick_size, lot_size=lot_size,
                           strict=strict).events
         return
     k = _core.KrakenSync(pair=symbol, tick=grid(tick_size, "tick_size"),

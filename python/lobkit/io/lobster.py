@@ -199,4 +199,5 @@ def load(path: str | os.PathLike[str], *, reconcile: bool = True, **_: Any) -> F
     m = re.match(r"([A-Za-z0-9.]+)_(\d{4}-\d{2}-\d{2})_\d+_\d+_message_", p.name)
     return Feed(ev, "lobster", 0.0001, 1.0, "l3", "anonymous", info,
                 symbol=m[1] if m else None, venue="NASDAQ", tz="America/New_York",
-                date=m[2] if m else None, grid="format", tick="0.0001", lot="1")
+                date=m[2] if m else None, grid="format", tick="0.0001", lot="1",
+                price_step=0.01)
