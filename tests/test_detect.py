@@ -156,6 +156,9 @@ REAL_CAPTURES = [
 @pytest.mark.realdata
 @pytest.mark.parametrize("name,opts", REAL_CAPTURES)
 def test_alert_rates_stay_within_the_budget_on_every_real_capture(shared_data, name, opts):
+    if name.endswith(".dbn.zst"):
+        pytest.importorskip("databento_dbn")
+        pytest.importorskip("zstandard")
     feed = lobkit.io.load(shared_data / name)
     a = lobkit.replay(feed, depth=0, detect=opts).alerts
     for k, (rate, busiest) in _per_hour(a, feed.events["ts"]).items():
