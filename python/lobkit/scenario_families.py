@@ -248,30 +248,11 @@ def family_scenario(family: str, seed: int = 0, *, seconds: float = 600.0,
             labels.append((kind, t0, m.t, side, r))
         elif kind == "quote_stuffing":
             nmsg = int(rng.integers(200, 1201))
-            step = max(1, 90_000_000 // nmsg)
-            for _ in range(nmsg // 2):
-                s = 1 if rng.random() < 0.5 else -1
-                oid = m.add(s, m.passive_price(s, int(rng.integers(2, 6))), max(1, m.typ // 10))
-                m.t += step
-                m.cancel(oid)
-                m.t += step
+            m.stuff(nmsg)
             labels.append((kind, t0, m.t, 0, nmsg))
         elif kind == "depth_collapse":
             frac = _u(rng, (0.6, 0.95))
-            near = []
-            for s in (1, -1):
-                b = m.best(s)
-                if b is not None:
-                    near += [o for p, ids in m.levels[s].items() if abs(p - b) <= 10 for o in ids]
-            total = sum(m.orders[o][2] for o in near)
-            rng.shuffle(near)
-            pulled = 0
-            for oid in near:
-                if pulled >= frac * total:
-                    break
-                pulled += m.orders[oid][2]
-                m.t += int(rng.integers(1, 5)) * 1_000_000
-                m.cancel(oid)
+            m.pull_near_depth(frac)
             labels.append((kind, t0, m.t, 0, frac))
         elif kind == "control_cluster":
             # an honest trader pulls a few ordinary-to-large orders together
@@ -318,17 +299,11 @@ def family_scenario(family: str, seed: int = 0, *, seconds: float = 600.0,
             for oid in ids:
                 m.cancel(oid)
             labels.append((kind, t0, m.t, side, 0))
-        due_now = [x for x in pending if x[0] <= m.t]
-        pending = [x for x in pending if x[0] > m.t]
-        for _, oid in due_now:
-            m.cancel(oid)
+        pending = m.cancel_due(pending)
     while m.t < total_ns:
         tick(int(rng.exponential(mean_dt)) + 1)
         if pending and pending[0][0] <= m.t:
-            due_now = [x for x in pending if x[0] <= m.t]
-            pending = [x for x in pending if x[0] > m.t]
-            for _, oid in due_now:
-                m.cancel(oid)
+            pending = m.cancel_due(pending)
     for _, oid in pending:
         m.cancel(oid)
     cols = [np.array(c, dtype=np.int64) for c in zip(*m.rows)]

@@ -109,6 +109,43 @@ class Market:
             return b + 1 if side == 1 else a - 1
         return (b if side == 1 else a) - side * max(behind, 0)
 
+    def cancel_due(self, pending: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Cancels the ``(due ns, order id)`` entries whose time has come; returns the rest."""
+        for due, oid in pending:
+            if due <= self.t:
+                self.cancel(oid)
+        return [x for x in pending if x[0] > self.t]
+
+    def stuff(self, nmsg: int) -> None:
+        """A quote-stuffing burst: ``nmsg`` messages in 90 ms, tiny orders
+        added 2–5 ticks behind the touch and cancelled at once."""
+        step = max(1, 90_000_000 // nmsg)
+        for _ in range(nmsg // 2):
+            s = 1 if self.rng.random() < 0.5 else -1
+            oid = self.add(s, self.passive_price(s, int(self.rng.integers(2, 6))),
+                           max(1, self.typ // 10))
+            self.t += step
+            self.cancel(oid)
+            self.t += step
+
+    def pull_near_depth(self, frac: float) -> None:
+        """A depth collapse: orders within 10 ticks of either touch, in
+        random order, cancelled 1–4 ms apart until ``frac`` of that depth is gone."""
+        near: list[int] = []
+        for s in (1, -1):
+            b = self.best(s)
+            if b is not None:
+                near += [o for p, ids in self.levels[s].items() if abs(p - b) <= 10 for o in ids]
+        total = sum(self.orders[o][2] for o in near)
+        self.rng.shuffle(near)
+        pulled = 0
+        for oid in near:
+            if pulled >= frac * total:
+                break
+            pulled += self.orders[oid][2]
+            self.t += int(self.rng.integers(1, 5)) * 1_000_000
+            self.cancel(oid)
+
     def background(self, dt_ns: int) -> None:
         self.t += dt_ns
         u = self.rng.random()
@@ -194,33 +231,11 @@ def scenario(seed: int = 0, *, seconds: float = 300.0, episodes: int = 6,
             labels.append((kind, t0, m.t, side, r))
         elif kind == "quote_stuffing":
             nmsg = int(INTENSITIES[kind][lvl])
-            step = max(1, 90_000_000 // nmsg)
-            for _ in range(nmsg // 2):
-                s = 1 if rng.random() < 0.5 else -1
-                oid = m.add(s, m.passive_price(s, int(rng.integers(2, 6))), max(1, m.typ // 10))
-                m.t += step
-                m.cancel(oid)
-                m.t += step
+            m.stuff(nmsg)
             labels.append((kind, t0, m.t, 0, nmsg))
         elif kind == "depth_collapse":
             frac = INTENSITIES[kind][lvl]
-            near = []
-            for s in (1, -1):
-                b = m.best(s)
-                if b is None:
-                    continue
-                for p, ids in m.levels[s].items():
-                    if abs(p - b) <= 10:
-                        near += ids
-            total = sum(m.orders[o][2] for o in near)
-            rng.shuffle(near)
-            pulled = 0
-            for oid in near:
-                if pulled >= frac * total:
-                    break
-                pulled += m.orders[oid][2]
-                m.t += int(rng.integers(1, 5)) * 1_000_000
-                m.cancel(oid)
+            m.pull_near_depth(frac)
             labels.append((kind, t0, m.t, 0, frac))
         elif kind == "control_requote":
             for _ in range(20):
@@ -252,11 +267,7 @@ def scenario(seed: int = 0, *, seconds: float = 300.0, episodes: int = 6,
             for oid in ids:
                 m.cancel(oid)
             labels.append((kind, t0, m.t, side, 0))
-        # resting controls whose time has come
-        due = [x for x in pending if x[0] <= m.t]
-        pending = [x for x in pending if x[0] > m.t]
-        for _, oid in due:
-            m.cancel(oid)
+        pending = m.cancel_due(pending)  # resting controls whose time has come
     while m.t < total_ns:
         m.background(int(rng.exponential(mean_dt)) + 1)
     for _, oid in pending:
