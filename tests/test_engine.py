@@ -217,14 +217,14 @@ def test_engine_detectors_alerts_equal_bulk_replay():
 
 
 def test_asyncio_push_and_alert_stream_never_block_the_loop():
-    """A 1,024-slot ring takes 50,000 events from push_async while another
+    """A 1,024-slot ring takes ~54,000 events from push_async while another
     task keeps running; alert_stream yields exactly the alerts a bulk replay
     of the same events raises, and ends when the engine closes."""
     import asyncio
 
-    from lobkit.testing import synthetic_l3
+    from lobkit.scenarios import scenario
 
-    ev = synthetic_l3(50_000, seed=3)
+    ev, _ = scenario(3, seconds=240, episodes=3)  # ~54,000 events with every kind of episode
     want = lobkit.replay(ev, book_type="l3", depth=0, detect=True).alerts
 
     async def main():
