@@ -91,7 +91,7 @@ CONTROLS = ("control_cluster", "control_big_rest", "control_filled", "control_re
 class _FamilyMarket(Market):
     def __init__(self, rng: np.random.Generator, typical: int, sizes: str, spread: float,
                  depth_p: float, big_rest_ns: int | None, big_at: float) -> None:
-        self._sizes, self._spread, self._depth_p = sizes, spread, depth_p
+        self._sizes, self._spread, self.depth_p = sizes, spread, depth_p
         self._big_rest_ns, self._big_at = big_rest_ns, big_at
         self._born: dict[int, int] = {}
         super().__init__(rng, typical=typical)
@@ -102,7 +102,8 @@ class _FamilyMarket(Market):
             self._born[oid] = self.t
         return oid
 
-    def _honest_cancel_ok(self, oid: int) -> bool:
+    def may_cancel(self, oid: int) -> bool:
+        """An honest large order rests ``big_rest_ns`` before it may go."""
         born = self._born.get(oid)
         if born is None or self._big_rest_ns is None:
             return True
@@ -118,22 +119,6 @@ class _FamilyMarket(Market):
             x = (self.rng.pareto(a) + 1.0) / 2.0 ** (1.0 / a)
             return max(1, int(self.typ * mult * x))
         return max(1, int(self.rng.lognormal(np.log(self.typ * mult), self._spread)))
-
-    def background(self, dt_ns: int) -> None:
-        self.t += dt_ns
-        u = self.rng.random()
-        side = 1 if self.rng.random() < 0.5 else -1
-        if u < 0.45 or len(self.orders) < 40:
-            behind = (int(self.rng.geometric(self._depth_p)) - 1
-                      if self.rng.random() > 0.05 else -1)
-            self.add(side, self.passive_price(side, behind), self.size())
-        elif u < 0.82:
-            ids = list(self.orders)
-            oid = ids[int(self.rng.integers(len(ids)))]
-            if oid not in self.protected and self._honest_cancel_ok(oid):
-                self.cancel(oid)
-        else:
-            self.market(side, self.size(0.8))
 
 
 def _u(rng: np.random.Generator, r: tuple[float, float]) -> float:

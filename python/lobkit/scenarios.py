@@ -146,17 +146,25 @@ class Market:
             self.t += int(self.rng.integers(1, 5)) * 1_000_000
             self.cancel(oid)
 
+    #: Geometric parameter of a passive order's distance behind the touch.
+    depth_p: float = 0.35
+
+    def may_cancel(self, oid: int) -> bool:
+        """Whether background flow may cancel ``oid`` now (beyond the
+        episode orders in ``protected``, which it never touches)."""
+        return True
+
     def background(self, dt_ns: int) -> None:
         self.t += dt_ns
         u = self.rng.random()
         side = 1 if self.rng.random() < 0.5 else -1
         if u < 0.45 or len(self.orders) < 40:
-            behind = int(self.rng.geometric(0.35)) - 1 if self.rng.random() > 0.05 else -1
+            behind = int(self.rng.geometric(self.depth_p)) - 1 if self.rng.random() > 0.05 else -1
             self.add(side, self.passive_price(side, behind), self.size())
         elif u < 0.82:
             ids = list(self.orders)
             oid = ids[int(self.rng.integers(len(ids)))]
-            if oid not in self.protected:
+            if oid not in self.protected and self.may_cancel(oid):
                 self.cancel(oid)
         else:
             self.market(side, self.size(0.8))
