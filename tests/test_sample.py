@@ -92,7 +92,9 @@ def test_memory_follows_the_rows_and_bad_samples_are_refused():
 
 
 def test_sampled_tables_carry_the_rows_last_event_and_round_trip(tmp_path):
-    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from lobkit.frames import from_table
+
     feed = load(GOOG_L1)
     msg = lobkit.replay(feed, depth=2, signals=True, sample="message")
     t = msg.to_arrow(events=feed.events)
@@ -102,7 +104,7 @@ def test_sampled_tables_carry_the_rows_last_event_and_round_trip(tmp_path):
                                   feed.events["flags"][msg.last_event])
     path = tmp_path / "m.parquet"
     msg.to_parquet(path)
-    back = lobkit.frames.from_table(pa.parquet.read_table(path))
+    back = from_table(pq.read_table(path))
     np.testing.assert_array_equal(back.last_event, msg.last_event)
     np.testing.assert_array_equal(back.ofi, msg.ofi)
     with pytest.raises(ValueError, match="sampled"):
