@@ -97,14 +97,14 @@ pub fn uses_last(events: &[Event]) -> bool {
         .any(|e| e.flags & LAST != 0 && e.flags & CONTINUES == 0)
 }
 
-/// Rows a replay of `events` records under `sample`.
-pub fn rows(events: &[Event], sample: Sample) -> usize {
+/// Rows a replay of `events` records under `sample` (`uses_last`: see
+/// [`uses_last`]).
+pub fn rows(events: &[Event], sample: Sample, uses_last: bool) -> usize {
     if sample == Sample::Event {
         return events.len();
     }
-    let last = uses_last(events);
     (0..events.len())
-        .filter(|&i| sample.ends(events, i, last))
+        .filter(|&i| sample.ends(events, i, uses_last))
         .count()
 }
 
@@ -220,14 +220,9 @@ pub enum ReplayError {
 /// the bound keeps `depth × events` from wrapping before it is checked).
 pub const MAX_DEPTH: usize = 1 << 20;
 
-/// Bytes of output columns a replay of `n` events with `cfg` allocates.
-pub fn output_bytes(n: usize, cfg: &ReplayConfig) -> u64 {
-    sampled_output_bytes(n, n, cfg)
-}
-
 /// Bytes of output columns a replay of `n` events recording `rows` rows
-/// allocates.
-pub fn sampled_output_bytes(rows: usize, n: usize, cfg: &ReplayConfig) -> u64 {
+/// (see [`rows`]; `n` unless sampled) with `cfg` allocates.
+pub fn output_bytes(rows: usize, n: usize, cfg: &ReplayConfig) -> u64 {
     let (r, d) = (rows as u64, cfg.depth.min(MAX_DEPTH) as u64);
     // ts + best bid/ask (5) + 4 × depth level columns; signals: 5 + depth
     // more; sampled: the last-event index.
@@ -294,11 +289,11 @@ pub fn replay<B: Book>(
 ) -> Result<ReplayOutput, ReplayError> {
     // Bounded before allocating: an oversized depth is a clear error, not
     // an aborted process.
-    let rows = rows(events, cfg.sample);
-    let (bytes, limit) = (
-        sampled_output_bytes(rows, events.len(), cfg),
-        physical_memory(),
-    );
+    // One pass decides how a sampled stream marks message ends; it serves
+    // the row count here and the row ends in the loop.
+    let last = cfg.sample != Sample::Event && uses_last(events);
+    let rows = rows(events, cfg.sample, last);
+    let (bytes, limit) = (output_bytes(rows, events.len(), cfg), physical_memory());
     if cfg.depth > MAX_DEPTH || bytes > limit {
         return Err(ReplayError::TooLarge { bytes, limit });
     }
@@ -309,9 +304,9 @@ pub fn replay<B: Book>(
     // nothing for it (the instruction gate measured +12% on a best-only
     // replay when the row bookkeeping was a runtime branch).
     let r = if cfg.sample == Sample::Event {
-        replay_steps::<B, false>(inst, events, rows, cfg, progress)
+        replay_steps::<B, false>(inst, events, rows, last, cfg, progress)
     } else {
-        replay_steps::<B, true>(inst, events, rows, cfg, progress)
+        replay_steps::<B, true>(inst, events, rows, last, cfg, progress)
     };
     inst.set_check_ts(saved.0);
     inst.set_msg_ofi_hidden(saved.1);
@@ -323,11 +318,11 @@ fn replay_steps<B: Book, const SAMPLED: bool>(
     inst: &mut Instrument<B>,
     events: &[Event],
     rows: usize,
+    uses_last: bool,
     cfg: &ReplayConfig,
     progress: &mut dyn FnMut(usize) -> bool,
 ) -> Result<ReplayOutput, ReplayError> {
     let n = events.len();
-    let uses_last = SAMPLED && uses_last(events);
     let mut rec = Recorder::new(inst.levels(), n, rows, cfg);
     // Atomicity: the checkpoint is taken once per call, never per event. It
     // serves Raise (an invalid event) and both modes' interrupts (Ctrl-C, a

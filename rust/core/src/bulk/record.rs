@@ -110,15 +110,19 @@ fn continued_levels(
     prev: &mut [(Price, Qty)],
     start: &[(Price, Qty)],
     acc: &mut [i64],
+    scratch: &mut Vec<i64>,
     (b, a): (&TopN, &TopN),
     dirty: [(usize, usize); 2],
     row: &mut [i64],
 ) {
     let d = acc.len();
-    let mut scratch = vec![0; d];
+    // the per-level terms of this event alone are not wanted (only `prev`
+    // brought up to date): the recorder's buffer takes them, no allocation
+    scratch.clear();
+    scratch.resize(d, 0);
     let (pb, pa) = prev.split_at_mut(d);
-    level_ofi_side(pb, b, dirty[0], &mut scratch);
-    level_ofi_side(pa, a, dirty[1], &mut scratch);
+    level_ofi_side(pb, b, dirty[0], scratch);
+    level_ofi_side(pa, a, dirty[1], scratch);
     for m in 0..d {
         let (bp, bq) = start[m];
         let (ap, aq) = start[d + m];
@@ -218,7 +222,8 @@ pub(super) struct Recorder {
     step_rows: Vec<(Price, Qty)>,
     step_acc: Vec<i64>,
     step_open: bool,
-    /// The opening event's row before it (sampled rows accumulate).
+    /// Working buffer of the cold step paths: the opening event's row
+    /// before it (sampled rows accumulate), a continuing event's own terms.
     scratch: Vec<i64>,
     /// The row the next event lands in (sampled replays).
     row: usize,
@@ -353,6 +358,7 @@ impl Recorder {
                         &mut self.prev_rows,
                         &self.step_rows,
                         &mut self.step_acc,
+                        &mut self.scratch,
                         (b, a),
                         dirty,
                         row,

@@ -77,29 +77,36 @@ impl Flow {
         prev_before: &Top,
     ) {
         if index == 0 || self.step.last != index - 1 {
-            // The event ahead opened the step: it began before that event.
-            self.step = if index == 0 {
-                StepStart {
-                    last: index,
-                    top: self.top,
-                    ofi: 0,
-                }
+            // The event ahead opened the step: it began before that event
+            // (the very first event has none ahead: it opens its own).
+            let (top, ofi) = if index == 0 {
+                (self.top, 0)
             } else {
-                StepStart {
-                    last: index,
-                    top: *prev_before,
-                    ofi: self.last,
-                }
+                (*prev_before, self.last)
+            };
+            self.step = StepStart {
+                last: index,
+                top,
+                ofi,
             };
         }
         let cur = Top::of(l2);
         let whole = ofi(&self.step.top, &cur);
-        self.last = whole - self.step.ofi;
+        let e = whole - self.step.ofi;
         self.step.ofi = whole;
         self.step.last = index;
-        self.total = self.total.saturating_add(self.last);
-        self.msg_last = message_ofi(ev, ch, &self.step.top, hidden);
-        self.msg_total = self.msg_total.saturating_add(self.msg_last);
+        let m = message_ofi(ev, ch, &self.step.top, hidden);
+        self.account(e, m, cur);
+    }
+
+    /// Records one event's OFI `e` and message-accounting OFI `m` (lots)
+    /// and the top after it.
+    #[inline(always)]
+    fn account(&mut self, e: i64, m: i64, cur: Top) {
+        self.last = e;
+        self.total = self.total.saturating_add(e);
+        self.msg_last = m;
+        self.msg_total = self.msg_total.saturating_add(m);
         self.top = cur;
     }
 
@@ -118,11 +125,9 @@ impl Flow {
             return;
         }
         let cur = Top::of(l2);
-        self.last = ofi(&self.top, &cur);
-        self.total = self.total.saturating_add(self.last);
-        self.msg_last = message_ofi(ev, ch, &self.top, hidden);
-        self.msg_total = self.msg_total.saturating_add(self.msg_last);
-        self.top = cur;
+        let e = ofi(&self.top, &cur);
+        let m = message_ofi(ev, ch, &self.top, hidden);
+        self.account(e, m, cur);
     }
 
     /// The values a snapshot publishes.
