@@ -625,15 +625,12 @@ class Snapshot:
     @property
     def weighted_mid(self) -> float:
         """Size-weighted mid (price units; NaN when a side is empty)."""
-    @property
-    def checksum(self) -> int:
-        """The writer's checksum of this snapshot (verified on every read)."""
 
 class Reader:
     """A lock-free reader of one book's snapshots, usable from any thread."""
     def read(self) -> Snapshot:
         """The latest consistent snapshot. Never blocks the writer; retries
-        only while a publication lands mid-copy. The checksum is verified.
+        only while a publication lands mid-copy.
         """
     @property
     def seq(self) -> int:
@@ -647,7 +644,8 @@ class Reader:
         """
     def check_reads(self, n: int) -> tuple[int, int, int]:
         """Copies `n` snapshots back to back in Rust, checking each one's
-        checksum, ordering and sequence monotonicity (a stress-test helper
+        level ordering, positive sizes, and that publication numbers and
+        event counts never go back (a stress-test helper
         that runs at native speed with the interpreter released). Returns
         (reads, distinct publications seen, failures).
         """

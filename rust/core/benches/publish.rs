@@ -40,18 +40,17 @@ struct Run {
     lag_p99: f64,
 }
 
-/// What a lock-based reader copies: the same fields as a snapshot.
+/// What a lock-based reader copies: the same words a snapshot holds (top
+/// `LEVELS` rows a side, the flow totals, timestamp and event count); like
+/// the seqlock reader it leaves imbalance and weighted mid to be derived.
 fn copy_locked(inst: &Instrument<L2Book>, out: &mut Vec<(i64, i64)>) -> u64 {
     out.clear();
     let l2 = inst.levels();
     l2.for_each_level(Side::Bid, LEVELS, |p, q| out.push((p, q)));
     l2.for_each_level(Side::Ask, LEVELS, |p, q| out.push((p, q)));
-    let v = inst.flow().values();
-    out.push((v.ofi, v.ofi_total));
-    out.push((
-        v.imbalance.to_bits() as i64,
-        v.weighted_mid.to_bits() as i64,
-    ));
+    let f = inst.flow().totals();
+    out.push((f.ofi, f.ofi_total));
+    out.push((f.ofi_msg_total, l2.last_ts));
     inst.events()
 }
 

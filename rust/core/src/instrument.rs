@@ -289,7 +289,7 @@ impl<B: Book> Instrument<B> {
                 return;
             }
             let l2 = self.book.levels();
-            p.publish_book(l2, l2.last_ts, self.events, &self.flow.values());
+            p.publish_book(l2, l2.last_ts, self.events, &self.flow.totals());
         }
     }
 
@@ -757,11 +757,15 @@ mod tests {
             i.events()
         );
         assert_eq!((s.events, s.ts), (i.events(), i.last_ts()));
-        let v = i.flow().values();
-        assert_eq!((s.signals.ofi, s.signals.ofi_total), (v.ofi, v.ofi_total));
-        let mut w = Vec::new();
-        r.read_words(&mut w);
-        assert!(crate::publish::verify(&w));
+        let (v, g) = (i.flow().values(), s.signals);
+        assert_eq!(
+            (g.ofi, g.ofi_total, g.ofi_msg_total),
+            (v.ofi, v.ofi_total, v.ofi_msg_total)
+        );
+        // Derived by the reader from the published best levels, bit for bit
+        // what the writer's flow state holds.
+        assert_eq!(g.imbalance.to_bits(), v.imbalance.to_bits());
+        assert_eq!(g.weighted_mid.to_bits(), v.weighted_mid.to_bits());
     }
 
     /// The publisher's rows are kept from change records and only changed

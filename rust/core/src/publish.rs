@@ -39,7 +39,8 @@
 //! rotating slots, so readers are not starved by a writer that publishes
 //! after every event. This is model-checked with `loom` in
 //! `tests/loom_publish.rs` (`RUSTFLAGS="--cfg loom"`), and stress-tested with
-//! a per-snapshot checksum in `tests/publish_stress.rs`.
+//! readers comparing every copy with the writer's own record of each
+//! publication in `tests/publish_stress.rs`.
 
 #[cfg(loom)]
 use loom::sync::atomic::{fence, AtomicU64, Ordering};
@@ -50,9 +51,14 @@ use std::sync::Arc;
 
 use crate::book::l2::{L2Book, LevelChange};
 use crate::book::top::TopN;
+use crate::signals::imbalance::{queue_imbalance, weighted_mid};
+use crate::signals::Top;
 use crate::types::{Price, Qty, Side, Ts};
 
-/// Signal values carried with each snapshot.
+/// Signal values carried with each snapshot. The writer publishes the
+/// integers; the reader derives `imbalance` and `weighted_mid` from the
+/// published best levels with the same functions the writer's flow state
+/// uses (so they are bit-identical, and the writer does no float work).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct SignalValues {
     /// OFI e_n of the last event (lots).
@@ -83,49 +89,33 @@ pub struct Snapshot {
     pub asks: Vec<(Price, Qty)>,
     /// Signals after the last event.
     pub signals: SignalValues,
-    /// Checksum of every other field as published (see [`checksum`]).
-    pub checksum: u64,
+}
+
+/// The flow figures a publication carries (lots).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlowTotals {
+    /// OFI e_n of the last event.
+    pub ofi: i64,
+    /// Running OFI total.
+    pub ofi_total: i64,
+    /// Running message-accounting OFI total.
+    pub ofi_msg_total: i64,
 }
 
 // Data word layout (the slot's word 0 is its sequence, so data word `i` is
-// slot word `i + 1`): the words that change on nearly every publication sit
-// with the sequence in the slot's first cache line, so a typical publication
-// dirties that line plus the lines of the rows that changed.
+// slot word `i + 1`): the seven header words, which change on nearly every
+// publication, share the slot's first cache line with the sequence; level
+// rows follow. Only the rows that changed are stored (see [`Publisher`]).
 const H_TS: usize = 0;
 const H_EVENTS: usize = 1;
 const H_OFI: usize = 2;
 const H_OFI_TOTAL: usize = 3;
-const H_IMB: usize = 4;
-const H_WMID: usize = 5;
-const H_CHECKSUM: usize = 6;
-const H_MSG_TOTAL: usize = 7;
-const H_NB: usize = 8;
-const H_NA: usize = 9;
+const H_MSG_TOTAL: usize = 4;
+const H_NB: usize = 5;
+const H_NA: usize = 6;
 /// Data words before the level rows. Bid level `j` is (price, size) at
 /// `HEADER + 2j`, ask level `j` at `HEADER + 2N + 2j`.
-const HEADER: usize = 10;
-
-/// One word's share of the checksum: position-keyed and mixed by one
-/// xor-shift-multiply round (non-linear, so a mix of words from two
-/// publications does not cancel out the way a plain sum of differences
-/// could), summed over the words — the writer keeps that sum incrementally
-/// as words change. A torn copy fails it with probability ~1 − 2^-64.
-#[inline]
-fn mix(i: usize, w: u64) -> u64 {
-    let z = w ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let z = (z ^ (z >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z ^ (z >> 29)
-}
-
-/// The checksum the writer stores and readers can verify: the wrapping sum
-/// of [`mix`] over every data word but the checksum itself.
-pub fn checksum(words: &[u64]) -> u64 {
-    words
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != H_CHECKSUM)
-        .fold(0u64, |h, (i, &w)| h.wrapping_add(mix(i, w)))
-}
+const HEADER: usize = 7;
 
 /// Slots a [`SeqBlock`] rotates through. A reader must finish its copy
 /// before the writer comes back to the same slot, so with K slots it has K
@@ -139,86 +129,70 @@ pub const SLOTS: usize = 4;
 /// a slot at most).
 pub const MAX_LEVELS: usize = 4096;
 
-/// One cache line of words: slots start on a line, so a publication that
-/// changes few words dirties few lines (each one the readers hold costs the
-/// writer a cross-core transfer).
-#[derive(Debug)]
-#[repr(align(64))]
-struct Line([AtomicU64; 8]);
-
 #[derive(Debug)]
 struct Slot {
+    /// Over-allocated by up to a cache line, so that the slot's words can
+    /// start on a line boundary: a publication that changes few words
+    /// dirties few lines (each one the readers hold costs the writer a
+    /// cross-core transfer).
+    words: Box<[AtomicU64]>,
+    /// Index in `words` of the slot's word 0.
+    off: usize,
     /// Word 0: `2n` when the slot holds publication `n`, odd while being
-    /// written; words 1..: the data.
-    lines: Box<[Line]>,
+    /// written; words 1..len: the data.
+    len: usize,
 }
 
 impl Slot {
     fn new(data_words: usize) -> Slot {
-        Slot {
-            lines: (0..(data_words + 1).div_ceil(8))
-                .map(|_| Line(std::array::from_fn(|_| AtomicU64::new(0))))
-                .collect(),
-        }
+        let len = data_words + 1;
+        // Aligned only where a word is 8 bytes (not under loom's atomics).
+        let eight = std::mem::size_of::<AtomicU64>() == 8;
+        let pad = if eight { 7 } else { 0 };
+        let words: Box<[AtomicU64]> = (0..len + pad).map(|_| AtomicU64::new(0)).collect();
+        let addr = words.as_ptr() as usize;
+        let off = if eight { (64 - addr % 64) % 64 / 8 } else { 0 };
+        Slot { words, off, len }
     }
 
+    /// The slot's words: the sequence, then the data.
     #[inline]
-    fn word(&self, i: usize) -> &AtomicU64 {
-        &self.lines[i >> 3].0[i & 7]
+    fn all(&self) -> &[AtomicU64] {
+        &self.words[self.off..self.off + self.len]
     }
 
     #[inline]
     fn seq(&self) -> &AtomicU64 {
-        self.word(0)
+        &self.all()[0]
     }
 }
 
 /// The writer's handle on the slot being written (see [`SeqBlock::write_with`]).
 #[derive(Debug)]
 pub struct SlotWriter<'a> {
-    slot: &'a Slot,
-    len: usize,
+    /// The slot's data words.
+    data: &'a [AtomicU64],
 }
 
 impl SlotWriter<'_> {
-    /// Stores data word `i` (`i < len`) of the publication being written.
+    /// Stores data word `i` (ignored unless `i < len`) of the publication
+    /// being written.
     #[inline]
     pub fn store(&self, i: usize, v: u64) {
-        if i < self.len {
-            self.slot.word(i + 1).store(v, Ordering::Relaxed);
+        if let Some(a) = self.data.get(i) {
+            a.store(v, Ordering::Relaxed);
         }
     }
-}
 
-/// The cache line holding data word `i` (slot word `i + 1`).
-#[inline]
-fn line_of(i: usize) -> usize {
-    (i + 1) >> 3
-}
-
-impl SlotWriter<'_> {
-    /// Stores every data word of slot line `l` from `cur` (the current data
-    /// words), without a bounds check per word.
+    /// Stores `rows` as (price, size) word pairs from data word `at` (all
+    /// or nothing: ignored unless they fit).
     #[inline]
-    fn store_line(&self, l: usize, cur: &[u64]) {
-        let Some(line) = self.slot.lines.get(l) else {
-            return;
-        };
-        // Slot word 8l + j is data word 8l + j - 1 (slot word 0 is the seq).
-        let first = (8 * l).wrapping_sub(1);
-        if let Some(full) = cur.get(first..first.wrapping_add(8)) {
-            if l > 0 {
-                // A whole line: eight stores, no per-word checks.
-                for (a, &v) in line.0.iter().zip(full) {
-                    a.store(v, Ordering::Relaxed);
-                }
-                return;
+    pub fn store_rows(&self, at: usize, rows: &[(Price, Qty)]) {
+        if let Some(dst) = self.data.get(at..at + 2 * rows.len()) {
+            for (d, &(p, q)) in dst.chunks_exact(2).zip(rows) {
+                d[0].store(p as u64, Ordering::Relaxed);
+                d[1].store(q as u64, Ordering::Relaxed);
             }
-        }
-        let (skip, first) = if l == 0 { (1, 0) } else { (0, first) };
-        let src = cur.get(first..).unwrap_or(&[]);
-        for (a, &v) in line.0[skip..].iter().zip(src) {
-            a.store(v, Ordering::Relaxed);
         }
     }
 }
@@ -241,6 +215,8 @@ impl SlotWriter<'_> {
 pub struct SeqBlock {
     latest: AtomicU64,
     len: usize,
+    /// Slots − 1 (a power of two minus one).
+    mask: u64,
     slots: Box<[Slot]>,
 }
 
@@ -250,13 +226,23 @@ impl SeqBlock {
         SeqBlock::with_slots(n, SLOTS)
     }
 
-    /// With a given number of slots (>= 1; the loom model uses 1 and 2).
+    /// With a given number of slots (>= 1, rounded up to a power of two so
+    /// that finding a publication's slot is a mask, not a division; the
+    /// loom model uses 1 and 2).
     pub fn with_slots(n: usize, slots: usize) -> SeqBlock {
+        let k = slots.max(1).next_power_of_two();
         SeqBlock {
             latest: AtomicU64::new(0),
             len: n,
-            slots: (0..slots.max(1)).map(|_| Slot::new(n)).collect(),
+            mask: k as u64 - 1,
+            slots: (0..k).map(|_| Slot::new(n)).collect(),
         }
+    }
+
+    /// The slot publication `n` goes to.
+    #[inline]
+    fn slot(&self, n: u64) -> &Slot {
+        &self.slots[(n & self.mask) as usize]
     }
 
     /// Words in the block.
@@ -286,18 +272,15 @@ impl SeqBlock {
     pub fn write_with(&self, f: impl FnOnce(u64, &SlotWriter<'_>)) {
         // Only the writer stores `latest`: its own last value needs no ordering.
         let n = self.latest.load(Ordering::Relaxed).wrapping_add(1);
-        let slot = &self.slots[(n % self.slots.len() as u64) as usize];
-        let s = slot.seq().load(Ordering::Relaxed);
-        slot.seq().store(s | 1, Ordering::Relaxed);
+        let words = self.slot(n).all();
+        let Some((seq, data)) = words.split_first() else {
+            return;
+        };
+        let s = seq.load(Ordering::Relaxed);
+        seq.store(s | 1, Ordering::Relaxed);
         fence(Ordering::Release);
-        f(
-            n,
-            &SlotWriter {
-                slot,
-                len: self.len,
-            },
-        );
-        slot.seq().store(n.wrapping_mul(2), Ordering::Release);
+        f(n, &SlotWriter { data });
+        seq.store(n.wrapping_mul(2), Ordering::Release);
         self.latest.store(n, Ordering::Release);
     }
 
@@ -319,14 +302,14 @@ impl SeqBlock {
             buf.iter_mut().for_each(|b| *b = 0);
             return Ok(0);
         }
-        let slot = &self.slots[(n % self.slots.len() as u64) as usize];
+        let slot = self.slot(n);
         let want = n.wrapping_mul(2);
         if slot.seq().load(Ordering::Acquire) != want {
             // Being rewritten for publication n + SLOTS already.
             return Err(ReadError::Contended);
         }
-        for (i, b) in buf.iter_mut().enumerate().take(self.len) {
-            *b = slot.word(i + 1).load(Ordering::Relaxed);
+        for (b, a) in buf.iter_mut().zip(&slot.all()[1..]) {
+            *b = a.load(Ordering::Relaxed);
         }
         fence(Ordering::Acquire);
         if slot.seq().load(Ordering::Relaxed) != want {
@@ -348,38 +331,40 @@ impl Shared {
     }
 }
 
+/// Rows `[lo, hi)` of one side; `EMPTY` when none.
+type Rows = (usize, usize);
+const EMPTY: Rows = (usize::MAX, 0);
+
+#[inline]
+fn union(a: Rows, b: Rows) -> Rows {
+    (a.0.min(b.0), a.1.max(b.1))
+}
+
 /// The single writer. Not `Clone`: one publisher per block, by construction.
 ///
-/// It keeps the words of the current state privately and, per publication,
-/// stores into the slot only the words that changed since that slot's last
-/// publication; the checksum is kept incrementally. With a book
+/// What a publication costs the writer is what it stores: the seven header
+/// words (one cache line, with the slot's sequence) and the level rows that
+/// differ from what the target slot holds. With a book
 /// ([`Publisher::publish_book`]) the top-N rows are kept from the book's
-/// change records ([`Publisher::on_change`], the replay's [`TopN`]) instead
-/// of walking the ladder per publication.
+/// change records ([`Publisher::on_change`], the replay's [`TopN`]), which
+/// also say which rows changed; the slot being written last held
+/// publication `n - SLOTS`, so the rows to store are the union of the rows
+/// changed by the last `SLOTS` publications. Rows at or past a side's row
+/// count are never read (the count is published), so they are not stored.
+/// No per-word comparison, no mirror of the block, no checksum: a torn
+/// copy is excluded by the seqlock (model-checked), and the stress tests
+/// compare every copy a reader gets with what the writer published.
 #[derive(Debug)]
 pub struct Publisher {
     shared: Arc<Shared>,
-    /// The current state's data words (the checksum word included).
-    cur: Vec<u64>,
-    /// Per cache line of a slot: the publication that last changed a word
-    /// in it. A slot is written a line at a time (all its words, changed or
-    /// not: a line the writer must own anyway costs nothing more per word,
-    /// and a per-word test mispredicted often enough to double the cost).
-    gen: Vec<u64>,
-    /// Per slot position `n % slots`: the range of lines publication `n`
-    /// changed (the union over all slots covers the changes since the slot
-    /// about to be written was last written).
-    hist: Vec<(usize, usize)>,
-    /// Range of lines changed since the last publication.
-    pending: (usize, usize),
-    /// Checksum of `cur` (all words but the checksum word).
-    sum: u64,
     /// Book rows kept from change records; `None` until the next
-    /// `publish_book` rebuilds them (first use, a CLEAR, a restore, or
-    /// tracking paused while nobody reads).
+    /// `publish_book` rebuilds them (first use, a CLEAR, a restore, tracking
+    /// paused while nobody reads, or a [`Publisher::publish`] of given rows).
     tops: Option<(TopN, TopN)>,
     /// Rows of each side (bid, ask) changed since the last publication.
-    rows: [(usize, usize); 2],
+    rows: [Rows; 2],
+    /// Per slot position `n % SLOTS`: the rows publication `n` changed.
+    hist: Vec<[Rows; 2]>,
     /// The number the next publication will get.
     next: u64,
 }
@@ -392,33 +377,19 @@ pub struct Reader {
 
 /// A publisher of `levels` levels per side and its first reader.
 pub fn channel(levels: usize) -> (Publisher, Reader) {
-    let n = Shared::n_words(levels);
     let shared = Arc::new(Shared {
         levels,
-        block: SeqBlock::new(n),
+        block: SeqBlock::new(Shared::n_words(levels)),
     });
     let slots = shared.block.slots();
-    let mut p = Publisher {
+    let p = Publisher {
         shared: shared.clone(),
-        cur: vec![0; n],
-        gen: vec![0; line_of(n) + 1],
-        hist: vec![(0, 0); slots],
-        pending: (usize::MAX, 0),
-        sum: 0,
         tops: None,
-        rows: [(0, 0); 2],
+        rows: [EMPTY; 2],
+        hist: vec![[EMPTY; 2]; slots],
         next: 1,
     };
-    p.sum = checksum(&p.cur);
-    p.cur[H_CHECKSUM] = p.sum;
     (p, Reader { shared })
-}
-
-const EMPTY: (usize, usize) = (usize::MAX, 0);
-
-#[inline]
-fn union(a: (usize, usize), b: (usize, usize)) -> (usize, usize) {
-    (a.0.min(b.0), a.1.max(b.1))
 }
 
 impl Publisher {
@@ -444,106 +415,57 @@ impl Publisher {
         self.shared.block.published()
     }
 
-    /// Sets data word `i` of the next publication, tracking what changed.
+    /// Records that the next publication changes `rows`, and returns the
+    /// rows its slot must be given: every row while the slot is fresh (its
+    /// first use), else the union over the last `SLOTS` publications.
     #[inline]
-    fn set(&mut self, i: usize, v: u64) {
-        let old = self.cur[i];
-        if old != v {
-            self.cur[i] = v;
-            self.sum = self.sum.wrapping_sub(mix(i, old)).wrapping_add(mix(i, v));
-            let l = line_of(i);
-            self.gen[l] = self.next;
-            self.pending = union(self.pending, (l, l + 1));
-        }
-    }
-
-    #[inline]
-    fn set_header(&mut self, ts: Ts, events: u64, sig: &SignalValues) {
-        self.set(H_TS, ts as u64);
-        self.set(H_EVENTS, events);
-        self.set(H_OFI, sig.ofi as u64);
-        self.set(H_OFI_TOTAL, sig.ofi_total as u64);
-        self.set(H_MSG_TOTAL, sig.ofi_msg_total as u64);
-        self.set(H_IMB, sig.imbalance.to_bits());
-        self.set(H_WMID, sig.weighted_mid.to_bits());
-    }
-
-    #[inline]
-    fn set_row(&mut self, side: usize, j: usize, (p, q): (Price, Qty)) {
-        let at = HEADER + 2 * self.shared.levels * side + 2 * j;
-        self.set(at, p as u64);
-        self.set(at + 1, q as u64);
-    }
-
-    /// Stores the words that changed since the target slot's last
-    /// publication, with the checksum; never blocks, never allocates.
-    fn commit(&mut self) {
-        let sum = self.sum;
-        // The checksum word is outside the sum; set it directly.
-        if self.cur[H_CHECKSUM] != sum {
-            self.cur[H_CHECKSUM] = sum;
-            let l = line_of(H_CHECKSUM);
-            self.gen[l] = self.next;
-            self.pending = union(self.pending, (l, l + 1));
-        }
+    fn rows_to_store(&mut self, rows: [Rows; 2]) -> [Rows; 2] {
+        // `hist` has as many entries as the block has slots: a power of two.
         let k = self.hist.len() as u64;
         let n = self.next;
         self.next += 1;
-        self.hist[(n % k) as usize] = std::mem::replace(&mut self.pending, EMPTY);
-        let (cur, gen, hist) = (&self.cur, &self.gen, &self.hist);
-        self.shared.block.write_with(|n, w| {
-            if n <= k {
-                // The slot still holds the zeros it was created with.
-                for (i, &v) in cur.iter().enumerate() {
-                    if v != 0 {
-                        w.store(i, v);
-                    }
-                }
-                return;
-            }
-            let (lo, hi) = hist.iter().fold(EMPTY, |a, &r| union(a, r));
-            let since = n - k;
-            let hi = hi.min(gen.len());
-            if let Some(g) = gen.get(lo..hi) {
-                for (k, &g) in g.iter().enumerate() {
-                    if g > since {
-                        w.store_line(lo + k, cur);
-                    }
-                }
-            }
-        });
+        self.hist[(n & (k - 1)) as usize] = rows;
+        if n <= k {
+            return [(0, self.shared.levels); 2];
+        }
+        self.hist
+            .iter()
+            .fold([EMPTY; 2], |a, h| [union(a[0], h[0]), union(a[1], h[1])])
     }
 
-    /// Publishes a snapshot of the given rows. `bids`/`asks` beyond
-    /// `levels` are cut. Never blocks and never allocates.
+    /// Publishes a snapshot of the given rows (ticks, lots; best first).
+    /// `bids`/`asks` beyond `levels` are cut. Never blocks and never
+    /// allocates; stores every row given.
     pub fn publish(
         &mut self,
         ts: Ts,
         events: u64,
         bids: impl Iterator<Item = (Price, Qty)>,
         asks: impl Iterator<Item = (Price, Qty)>,
-        sig: &SignalValues,
+        flow: &FlowTotals,
     ) {
-        self.tops = None;
-        self.set_header(ts, events, sig);
-        self.set_side(0, bids);
-        self.set_side(1, asks);
-        self.commit();
-    }
-
-    /// All rows of one side (0 bid, 1 ask) from `rows`, padded with empty
-    /// rows; cut at `levels()`.
-    fn set_side(&mut self, side: usize, rows: impl Iterator<Item = (Price, Qty)>) {
         let n = self.shared.levels;
-        let mut j = 0;
-        for r in rows.take(n) {
-            self.set_row(side, j, r);
-            j += 1;
-        }
-        self.set(if side == 0 { H_NB } else { H_NA }, j as u64);
-        for k in j..n {
-            self.set_row(side, k, (0, 0));
-        }
+        self.tops = None;
+        // Every row is stored now; the slots still to be written must get
+        // every row too (they are rebuilt from a book only on the next
+        // `publish_book`).
+        self.rows_to_store([(0, n); 2]);
+        self.shared.block.write_with(|_, w| {
+            let mut count = [0usize; 2];
+            for (s, side) in [
+                &mut bids.take(n) as &mut dyn Iterator<Item = (Price, Qty)>,
+                &mut asks.take(n),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                for (j, r) in side.enumerate() {
+                    w.store_rows(HEADER + 2 * n * s + 2 * j, &[r]);
+                    count[s] = j + 1;
+                }
+            }
+            store_header(w, ts, events, flow, count);
+        });
     }
 
     /// Tracks one level change of the book being published (called after
@@ -573,32 +495,40 @@ impl Publisher {
         self.tops.is_some()
     }
 
-    #[inline]
-    fn tracked(&self, side: usize) -> Option<&TopN> {
-        self.tops
-            .as_ref()
-            .map(|(b, a)| if side == 0 { b } else { a })
-    }
-
-    /// Publishes the top `levels()` of `l2` with `sig`.
-    pub fn publish_book(&mut self, l2: &L2Book, ts: Ts, events: u64, sig: &SignalValues) {
+    /// Publishes the top `levels()` of `l2` with `flow`.
+    pub fn publish_book(&mut self, l2: &L2Book, ts: Ts, events: u64, flow: &FlowTotals) {
         let n = self.shared.levels;
         if self.tops.is_none() {
             self.tops = Some((TopN::new(Side::Bid, n, l2), TopN::new(Side::Ask, n, l2)));
             self.rows = [(0, n); 2];
         }
-        self.set_header(ts, events, sig);
-        let rows = std::mem::replace(&mut self.rows, [EMPTY; 2]);
-        for (s, (lo, hi)) in rows.into_iter().enumerate() {
-            for j in lo..hi.min(n) {
-                let r = self.tracked(s).and_then(|t| t.v.get(j).copied());
-                self.set_row(s, j, r.unwrap_or((0, 0)));
+        let changed = std::mem::replace(&mut self.rows, [EMPTY; 2]);
+        let store = self.rows_to_store(changed);
+        let Some((b, a)) = self.tops.as_ref() else {
+            return;
+        };
+        self.shared.block.write_with(|_, w| {
+            for (s, t) in [b, a].into_iter().enumerate() {
+                // Rows past the side's count are not read: not stored.
+                let (lo, hi) = (store[s].0, store[s].1.min(t.v.len()));
+                if let Some(rows) = t.v.get(lo..hi) {
+                    w.store_rows(HEADER + 2 * n * s + 2 * lo, rows);
+                }
             }
-            let len = self.tracked(s).map_or(0, |t| t.v.len());
-            self.set(if s == 0 { H_NB } else { H_NA }, len as u64);
-        }
-        self.commit();
+            store_header(w, ts, events, flow, [b.v.len(), a.v.len()]);
+        });
     }
+}
+
+#[inline]
+fn store_header(w: &SlotWriter<'_>, ts: Ts, events: u64, f: &FlowTotals, rows: [usize; 2]) {
+    w.store(H_TS, ts as u64);
+    w.store(H_EVENTS, events);
+    w.store(H_OFI, f.ofi as u64);
+    w.store(H_OFI_TOTAL, f.ofi_total as u64);
+    w.store(H_MSG_TOTAL, f.ofi_msg_total as u64);
+    w.store(H_NB, rows[0] as u64);
+    w.store(H_NA, rows[1] as u64);
 }
 
 /// Outcome of one read attempt.
@@ -623,13 +553,7 @@ impl Reader {
     /// resized once). Returns the publication number on success.
     pub fn try_read_words(&self, buf: &mut Vec<u64>) -> Result<u64, ReadError> {
         buf.resize(self.shared.block.len(), 0);
-        let seq = self.shared.block.try_read(buf)?;
-        if seq == 0 {
-            // Nothing published yet: the empty snapshot, with its checksum
-            // so that every copy a reader gets verifies.
-            buf[H_CHECKSUM] = checksum(buf);
-        }
-        Ok(seq)
+        self.shared.block.try_read(buf)
     }
 
     /// Copies the latest snapshot, retrying while the writer is publishing
@@ -658,32 +582,40 @@ impl Reader {
     }
 }
 
-/// Decodes raw words (from [`Reader::read_words`]) into a [`Snapshot`].
+/// Decodes raw words (from [`Reader::read_words`]) into a [`Snapshot`]:
+/// the rows the writer published (`w` as a reader copied it; rows past a
+/// side's count are not part of the snapshot), and the imbalance and
+/// weighted mid of its best levels.
 pub fn decode(levels: usize, seq: u64, w: &[u64]) -> Snapshot {
     let n = levels;
-    let nb = (w[H_NB] as usize).min(n);
-    let na = (w[H_NA] as usize).min(n);
-    let row = |at: usize| (w[at] as i64, w[at + 1] as i64);
+    let word = |i: usize| w.get(i).copied().unwrap_or(0);
+    let nb = (word(H_NB) as usize).min(n);
+    let na = (word(H_NA) as usize).min(n);
+    let row = |at: usize| (word(at) as i64, word(at + 1) as i64);
+    let bids: Vec<(Price, Qty)> = (0..nb).map(|j| row(HEADER + 2 * j)).collect();
+    let asks: Vec<(Price, Qty)> = (0..na).map(|j| row(HEADER + 2 * n + 2 * j)).collect();
+    let (bid_price, bid_qty) = bids.first().copied().unwrap_or((0, 0));
+    let (ask_price, ask_qty) = asks.first().copied().unwrap_or((0, 0));
+    let top = Top {
+        bid_price,
+        bid_qty,
+        ask_price,
+        ask_qty,
+    };
     Snapshot {
         seq,
-        ts: w[H_TS] as i64,
-        events: w[H_EVENTS],
-        bids: (0..nb).map(|j| row(HEADER + 2 * j)).collect(),
-        asks: (0..na).map(|j| row(HEADER + 2 * n + 2 * j)).collect(),
+        ts: word(H_TS) as i64,
+        events: word(H_EVENTS),
         signals: SignalValues {
-            ofi: w[H_OFI] as i64,
-            ofi_total: w[H_OFI_TOTAL] as i64,
-            ofi_msg_total: w[H_MSG_TOTAL] as i64,
-            imbalance: f64::from_bits(w[H_IMB]),
-            weighted_mid: f64::from_bits(w[H_WMID]),
+            ofi: word(H_OFI) as i64,
+            ofi_total: word(H_OFI_TOTAL) as i64,
+            ofi_msg_total: word(H_MSG_TOTAL) as i64,
+            imbalance: queue_imbalance(bid_qty, ask_qty),
+            weighted_mid: weighted_mid(&top).unwrap_or(f64::NAN),
         },
-        checksum: w[H_CHECKSUM],
+        bids,
+        asks,
     }
-}
-
-/// True when the raw words' checksum matches (what the stress tests check).
-pub fn verify(w: &[u64]) -> bool {
-    w.len() > H_CHECKSUM && checksum(w) == w[H_CHECKSUM]
 }
 
 #[cfg(all(test, not(loom)))]
@@ -693,37 +625,42 @@ mod tests {
     #[test]
     fn publish_then_read() {
         let (mut p, r) = channel(3);
-        assert_eq!(r.read().seq, 0);
-        let mut w0 = Vec::new();
-        assert_eq!(r.read_words(&mut w0), 0);
-        assert!(verify(&w0)); // the empty snapshot verifies too
-        let sig = SignalValues {
+        let s0 = r.read();
+        assert_eq!((s0.seq, s0.bids.len(), s0.asks.len()), (0, 0, 0));
+        assert!(s0.signals.weighted_mid.is_nan());
+        let flow = FlowTotals {
             ofi: -4,
             ofi_total: 10,
             ofi_msg_total: 9,
-            imbalance: 0.25,
-            weighted_mid: 100.5,
         };
         p.publish(
             77,
             5,
             [(100, 2), (99, 3), (98, 1), (97, 9)].into_iter(),
             [(101, 6)].into_iter(),
-            &sig,
+            &flow,
         );
         let s = r.read();
         assert_eq!(s.seq, 1);
         assert_eq!((s.ts, s.events), (77, 5));
         assert_eq!(s.bids, vec![(100, 2), (99, 3), (98, 1)]);
         assert_eq!(s.asks, vec![(101, 6)]);
-        assert_eq!(s.signals, sig);
-        let mut w = Vec::new();
-        assert_eq!(r.read_words(&mut w), 1);
-        assert!(verify(&w));
-        w[3] ^= 1;
-        assert!(!verify(&w));
+        let sig = s.signals;
+        assert_eq!((sig.ofi, sig.ofi_total, sig.ofi_msg_total), (-4, 10, 9));
+        // Derived from the best levels: (2 - 6) / 8, (100 * 6 + 101 * 2) / 8.
+        assert_eq!(sig.imbalance, -0.5);
+        assert_eq!(sig.weighted_mid, 100.25);
+        // Fewer rows later: the stale rows behind the count are not read.
+        p.publish(78, 6, [(100, 1)].into_iter(), std::iter::empty(), &flow);
+        let s = r.read();
+        assert_eq!(
+            (s.seq, s.bids.clone(), s.asks.len()),
+            (2, vec![(100, 1)], 0)
+        );
+        assert_eq!(s.signals.imbalance, 1.0);
+        assert!(s.signals.weighted_mid.is_nan());
         assert_eq!(p.readers(), 1);
         let r2 = p.reader();
-        assert_eq!((p.readers(), r2.seq(), p.published()), (2, 1, 1));
+        assert_eq!((p.readers(), r2.seq(), p.published()), (2, 2, 2));
     }
 }

@@ -52,6 +52,11 @@ impl TopN {
     #[inline]
     pub fn on_change(&mut self, c: &LevelChange, l2: &L2Book) -> (usize, usize) {
         let (p, q) = (c.price, c.new_qty);
+        if self.v.len() == self.n && self.v.last().is_some_and(|&(lp, _)| self.better(lp, p)) {
+            // Behind a full top N: nothing in it moves (the common case deep
+            // in a book), so skip the row scan.
+            return (0, 0);
+        }
         match self.v.iter().position(|e| e.0 == p) {
             Some(i) if q > 0 => {
                 self.v[i].1 = q;

@@ -8,7 +8,7 @@ use super::imbalance::{queue_imbalance, weighted_mid};
 use super::ofi::{message_ofi, ofi};
 use super::Top;
 use crate::book::l3::Changes;
-use crate::publish::SignalValues;
+use crate::publish::{FlowTotals, SignalValues};
 use crate::types::Event;
 use crate::L2Book;
 
@@ -130,7 +130,19 @@ impl Flow {
         self.account(e, m, cur);
     }
 
-    /// The values a snapshot publishes.
+    /// The integers a snapshot publishes (its reader derives imbalance and
+    /// weighted mid from the published best levels).
+    #[inline]
+    pub fn totals(&self) -> FlowTotals {
+        FlowTotals {
+            ofi: self.last,
+            ofi_total: self.total,
+            ofi_msg_total: self.msg_total,
+        }
+    }
+
+    /// The signal values after the last step (lots; imbalance in [-1, 1];
+    /// weighted mid in ticks, NaN when a side is empty).
     pub fn values(&self) -> SignalValues {
         SignalValues {
             ofi: self.last,
