@@ -148,8 +148,11 @@ impl Slot {
         let len = data_words + 1;
         // Aligned only where a word is 8 bytes (not under loom's atomics).
         let eight = std::mem::size_of::<AtomicU64>() == 8;
-        let pad = if eight { 7 } else { 0 };
-        let words: Box<[AtomicU64]> = (0..len + pad).map(|_| AtomicU64::new(0)).collect();
+        // Whole lines, plus one to align them: no line of the slot is
+        // shared with another allocation (false sharing with whatever the
+        // allocator puts next would cost the writer cross-core transfers).
+        let total = if eight { len.div_ceil(8) * 8 + 8 } else { len };
+        let words: Box<[AtomicU64]> = (0..total).map(|_| AtomicU64::new(0)).collect();
         let addr = words.as_ptr() as usize;
         let off = if eight { (64 - addr % 64) % 64 / 8 } else { 0 };
         Slot { words, off, len }
