@@ -291,3 +291,141 @@ def plot_book(events: NDArray[Any], res: ReplayResult, out: str | os.PathLike[st
             if c:
                 counts[kind] = c
     return {"events": len(events), "trades": int(tr.sum()), "alerts": counts}
+
+
+#: Most price rows and bars a footprint picture writes numbers into; beyond
+#: either, cells are drawn as colour only (text would overlap).
+FOOTPRINT_TEXT_ROWS = 60
+FOOTPRINT_TEXT_BARS = 30
+
+
+def footprint(fp: Any, *, ax: Axes | None = None, bars: int = 24,
+              row_steps: int | None = None, max_rows: int = 400,
+              title: str | None = None) -> Figure:
+    """Draws a :class:`lobkit.signals.Footprint` the way footprint charts
+    are read: one column per bar (the last ``bars`` bars with volume), one
+    row per ``row_steps`` price steps (default: the fewest that fit the
+    bars' price span in :data:`FOOTPRINT_TEXT_ROWS` rows, as charting tools
+    do with "ticks per row"; the title says the price per row). Each cell is
+    shaded by its delta (green where buyers dominated, red where sellers
+    did, intensity ∝ |delta|, saturating at the 98th percentile of |delta|
+    drawn) and, when there are at most :data:`FOOTPRINT_TEXT_ROWS` rows and
+    :data:`FOOTPRINT_TEXT_BARS` bars, labelled ``sell x buy`` (size units),
+    in bold where the row holds a diagonal imbalance (green: buying ≥ ratio ×
+    the selling a step below; red: selling ≥ ratio × the buying a step
+    above); each bar's point of control is boxed. Without ``ax`` the figure
+    also gets a panel of per-bar delta (bars) and CVD (line) below. Returns
+    the Figure.
+
+    ``max_rows``: the most rows drawn; a wider span raises ``ValueError``
+    (draw fewer bars or more steps per row) instead of allocating a picture
+    nobody can read."""
+    if bars < 1:
+        raise ValueError(f"bars={bars}: must be >= 1")
+    if max_rows < 1:
+        raise ValueError(f"max_rows={max_rows}: must be >= 1")
+    if row_steps is not None and row_steps < 1:
+        raise ValueError(f"row_steps={row_steps}: must be >= 1")
+    if len(fp.bar_start) == 0:
+        raise ValueError("the footprint has no trades: nothing to draw")
+    keep_bars = fp.bar_start[-bars:]
+    nbars = len(keep_bars)
+    sel = np.isin(fp.bar, keep_bars)
+    col = np.searchsorted(keep_bars, fp.bar[sel])
+    ticks = fp.price_ticks[sel]
+    step = max(int(getattr(fp, "step_ticks", 1)), 1)
+    span = (int(ticks.max()) - int(ticks.min())) // step + 1  # in price steps
+    k = row_steps if row_steps is not None else _nice(-(-span // FOOTPRINT_TEXT_ROWS))
+    per_row = step * k  # book ticks per row
+    lo = int(ticks.min())
+    lo -= lo % per_row  # rows on the venue's price steps
+    rows = (int(ticks.max()) - lo) // per_row + 1
+    if rows > max_rows:
+        raise ValueError(f"the {nbars} bars span {rows} rows of {k} price step(s) (max_rows="
+                         f"{max_rows}): draw fewer bars or more steps per row")
+    # A print between steps (a midpoint execution) joins the row below it.
+    row = (ticks - lo) // per_row
+    nz = fp.price_ticks != 0
+    tick = float(fp.price[nz][0] / fp.price_ticks[nz][0]) if nz.any() else 1.0
+    cells = (row, col)
+    shape = (rows, nbars)
+    buy, sell = np.zeros(shape), np.zeros(shape)
+    np.add.at(buy, cells, fp.buy[sel])
+    np.add.at(sell, cells, fp.sell[sel])
+    flag_buy, flag_sell, filled = (np.zeros(shape, bool) for _ in range(3))
+    flag_buy[cells] |= fp.buy_imbalance[sel]
+    flag_sell[cells] |= fp.sell_imbalance[sel]
+    filled[cells] = True
+    grid = np.where(filled, buy - sell, np.nan)
+    # The colour saturates at the 98th percentile of |delta|, so one huge
+    # cell does not wash out the rest.
+    scale = float(np.nanpercentile(np.abs(grid), 98)) or 1.0
+    unit = tick * per_row  # price per row
+
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import SubFigure
+    from matplotlib.patches import Rectangle
+    from matplotlib.ticker import FuncFormatter
+
+    lower: Axes | None = None
+    if ax is None:
+        _, (main, lower) = plt.subplots(2, 1, figsize=(12, 8), sharex=True,
+                                        gridspec_kw={"height_ratios": [4, 1]})
+    else:
+        main = ax
+    owner = main.figure
+    fig: Figure = owner.figure if isinstance(owner, SubFigure) else owner  # the root figure
+    main.imshow(grid, cmap="RdYlGn", vmin=-scale, vmax=scale, origin="lower", aspect="auto",
+              interpolation="nearest", extent=(-0.5, nbars - 0.5, -0.5, rows - 0.5))
+    if rows <= FOOTPRINT_TEXT_ROWS and nbars <= FOOTPRINT_TEXT_BARS:
+        for r, c in zip(*np.nonzero(filled)):
+            main.text(c, r, f"{sell[r, c]:.4g} x {buy[r, c]:.4g}", ha="center", va="center",
+                    fontsize=7, fontweight="bold" if flag_buy[r, c] or flag_sell[r, c] else "normal",
+                    color="darkgreen" if flag_buy[r, c] else "darkred" if flag_sell[r, c]
+                    else "black")
+    # Each bar's POC, boxed.
+    poc_rows = (np.rint(fp.bar_poc[-nbars:] / tick).astype(np.int64) - lo) // per_row
+    for c, r in enumerate(poc_rows):
+        main.add_patch(Rectangle((c - 0.5, r - 0.5), 1.0, 1.0, fill=False, edgecolor="black",
+                               linewidth=1.5))
+    first_price = lo * tick
+    main.yaxis.set_major_formatter(FuncFormatter(
+        lambda v, _: f"{first_price + v * unit:.{_decimals(unit)}f}"))
+    main.set_ylabel("price")
+    labels = [np.datetime64(int(b), "ns").astype("datetime64[s]").astype(str)[11:]
+              for b in keep_bars]
+    every = max(1, nbars // 12)
+    main.set_xticks(range(0, nbars, every), labels[::every])
+    main.set_title(title or f"footprint: {nbars} bars, sell x buy, "
+                          f"{unit:.{_decimals(unit)}f} per row")
+    if lower is not None:
+        first = len(fp.bar_start) - nbars
+        bd = fp.bar_delta[first:]
+        lower.bar(range(nbars), bd, color=np.where(bd >= 0, "seagreen", "firebrick"))
+        lower.set_ylabel("bar delta")
+        twin = lower.twinx()
+        twin.plot(range(nbars), fp.cvd[first:], color="black", linewidth=1.2)
+        twin.set_ylabel("CVD")
+        lower.set_xticks(range(0, nbars, every), labels[::every])
+        fig.tight_layout()
+    return fig
+
+
+def _nice(k: int) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, ... >= k
+    (steps per row a reader can add up)."""
+    scale = 1
+    while True:
+        for m in (1, 2, 2.5, 5):
+            v = int(m * scale)
+            if v >= k and m * scale == v:
+                return v
+        scale *= 10
+
+
+def _decimals(tick: float) -> int:
+    """Decimals that show a price on a grid of ``tick`` exactly."""
+    for d in range(10):
+        if abs(round(tick * 10**d) - tick * 10**d) < 1e-9:
+            return d
+    return 10

@@ -207,9 +207,10 @@ class Footprint:
     ``price_ticks``, ``buy`` / ``sell`` (size units, buyer- / seller-
     initiated), ``delta`` (buy − sell), ``trades``, and the diagonal
     imbalance marks: ``buy_imbalance`` where buying at p is at least
-    ``ratio`` × the selling one tick below (p − 1), ``sell_imbalance`` where
-    selling at p is at least ``ratio`` × the buying one tick above (p + 1)
-    (a side with 0 there counts only if the other is > 0).
+    ``ratio`` × the selling one price step below (p − ``step_ticks``),
+    ``sell_imbalance`` where selling at p is at least ``ratio`` × the buying
+    one step above (a side with 0 there counts only if the other is > 0).
+    ``step_ticks``: book ticks per price step (the venue's increment).
     Bars (one row per bar with volume): ``bar_start``, ``volume``,
     ``bar_delta``, ``cvd`` (cumulative delta over the bars), ``bar_poc``
     (price of the bar's maximum volume, ties to the lower price).
@@ -229,6 +230,7 @@ class Footprint:
     bar_delta: NDArray[np.float64]
     cvd: NDArray[np.float64]
     bar_poc: NDArray[np.float64]
+    step_ticks: int = 1
 
     def to_pandas(self) -> Any:
         """The cells as a pandas DataFrame (bars: :meth:`bars_pandas`)."""
@@ -256,14 +258,23 @@ class Footprint:
 
 def footprint(events: Any, result: Any = None, *, every: int | str = "1min",
               ratio: float = 3.0, tick_size: float | None = None,
-              lot_size: float | None = None) -> Footprint:
+              lot_size: float | None = None, step_ticks: int | None = None) -> Footprint:
     """The footprint of ``events`` (an ``EVENT_DTYPE`` array or a
     :class:`lobkit.io.Feed`) in bars of ``every`` (aligned to the clock's
     zero), with the aggressor from ``result`` (a replay with
     ``signals=True``) or, without it, opposite the resting side. ``ratio``:
-    the diagonal imbalance threshold. Exact: integer lots per tick per bar."""
+    the diagonal imbalance threshold; ``step_ticks``: book ticks between
+    diagonal neighbours (default: the feed's :meth:`~lobkit.io.Feed.step_ticks`,
+    e.g. 100 on LOBSTER's $0.0001 grid with cent prices; 1 for an array).
+    Exact: integer lots per tick per bar."""
+    from .io.feed import Feed
+
     if ratio <= 0:
         raise ValueError(f"ratio={ratio}: must be positive")
+    if step_ticks is None:
+        step_ticks = events.step_ticks() if isinstance(events, Feed) else 1
+    if step_ticks < 1:
+        raise ValueError(f"step_ticks={step_ticks}: must be >= 1")
     width = bar_ns(every)
     t = _tape(events, result, tick_size, lot_size)
     bar = (t.ts // width) * width
@@ -283,9 +294,9 @@ def footprint(events: Any, result: Any = None, *, every: int | str = "1min",
     cbar, cpx = bar[new], px[new]
     # Diagonals: the neighbour one tick below / above in the same bar is the
     # previous / next cell when it exists (cells are sorted by bar, price).
-    has_below = np.r_[False, (cbar[1:] == cbar[:-1]) & (cpx[1:] == cpx[:-1] + 1)]
-    has_above = np.r_[(cbar[:-1] == cbar[1:]) & (cpx[:-1] + 1 == cpx[1:]), False] if n else \
-        np.zeros(0, bool)
+    has_below = np.r_[False, (cbar[1:] == cbar[:-1]) & (cpx[1:] == cpx[:-1] + step_ticks)]
+    has_above = np.r_[(cbar[:-1] == cbar[1:]) & (cpx[:-1] + step_ticks == cpx[1:]), False] \
+        if n else np.zeros(0, bool)
     sell_below = np.where(has_below, np.r_[0, sell[:-1]] if n else sell, 0)
     buy_above = np.where(has_above, np.r_[buy[1:], 0] if n else buy, 0)
     buy_imb = (buy > 0) & (buy >= ratio * sell_below)
@@ -311,4 +322,4 @@ def footprint(events: Any, result: Any = None, *, every: int | str = "1min",
         sell=_units(sell, lot), delta=_units(buy - sell, lot), trades=trades,
         buy_imbalance=buy_imb, sell_imbalance=sell_imb, bar_start=cbar[bstart],
         volume=_units(bvol, lot), bar_delta=_units(bdelta, lot),
-        cvd=_units(np.cumsum(bdelta), lot), bar_poc=_units(poc, tick))
+        cvd=_units(np.cumsum(bdelta), lot), bar_poc=_units(poc, tick), step_ticks=int(step_ticks))
