@@ -131,3 +131,23 @@ def test_footprint_diagonal_imbalance_and_bar_poc_by_hand():
     for bad in ("1fortnight", "0s", "1e30s", -5):
         with pytest.raises(ValueError, match="every="):
             footprint(ev, every=bad)
+
+
+def test_footprint_diagonals_are_one_venue_step_apart():
+    from lobkit.signals import footprint
+
+    K = lobkit.Kind
+    # The same tape as above on a grid 100 times finer (LOBSTER-like): the
+    # diagonal neighbour of 10100 is 10000, not the empty 10099.
+    ev = lobkit.make_events(kind=[K.EXECUTE] * 4, side=[1, -1, -1, 1],
+                            price=[10000, 10100, 10200, 10100], size=[10, 40, 5, 2],
+                            ts=[1, 2, 3, 4])
+    assert footprint(ev, every=1_000, step_ticks=100).buy_imbalance.tolist() == [
+        False, True, False]
+    # One book tick apart there is never a neighbour: every buy counts against 0.
+    assert footprint(ev, every=1_000).buy_imbalance.tolist() == [False, True, True]
+    with pytest.raises(ValueError, match="step_ticks"):
+        footprint(ev, step_ticks=0)
+    # A Feed gives its own step: LOBSTER's cent on its $0.0001 grid.
+    feed = lobkit.io.load(GOOG)
+    assert footprint(feed, every="1min").step_ticks == feed.step_ticks() == 100
