@@ -48,20 +48,44 @@ def manipulation(a, labels, kinds=MANIPULATION):
     return np.array([good, len(a), int(hit.sum()), len(ep), on_controls])
 
 
+def sweeps(a, takes, min_levels=3):
+    """The sweep detector against the generator's own record of every
+    market order: [alerts naming a market order that traded at
+    ``min_levels`` or more prices (same time, same aggressor), alerts, such
+    orders named, such orders]."""
+    pos = takes[takes["levels"] >= min_levels]
+    keys = set(zip(pos["ts"].tolist(), pos["side"].tolist()))
+    a = a[a["kind_name"] == "sweep"]
+    named = {(int(x["ts"]), int(x["side"])) for x in a}
+    good = sum((int(x["ts"]), int(x["side"])) in keys for x in a)
+    return np.array([good, len(a), len(named & keys), len(pos)])
+
+
 def run(families, seeds, seconds, episodes, detect):
     """Per detector and score threshold: [good alerts, alerts, episodes hit,
     episodes]; and the spoofing + layering totals of :func:`manipulation`."""
     tot = {k: {t: [0, 0, 0, 0] for t in THRESHOLDS} for k in KINDS}
     man = np.zeros(5, np.int64)
     man_l2 = np.zeros(5, np.int64)
+    sw = np.zeros(4, np.int64)
+    sw_l2 = np.zeros(4, np.int64)
+    sw_rule = np.zeros(4, np.int64)
     for fam in families:
         for seed in range(seeds):
-            ev, labels, _ = family_scenario(fam, seed, seconds=seconds, episodes=episodes)
+            takes = []
+            ev, labels, _ = family_scenario(fam, seed, seconds=seconds, episodes=episodes,
+                                            takes=takes)
             a = lobkit.replay(ev, depth=0, detect=detect).alerts
             man += manipulation(a, labels)
+            sw += sweeps(a, takes[0])
             # the same market as an L2 feed: spoofs are phantom liquidity there
             a2 = lobkit.replay(to_l2(ev), depth=0, detect=detect).alerts
             man_l2 += manipulation(a2, labels, ("phantom", "layering"))
+            sw_l2 += sweeps(a2, takes[0])
+            # the rule alone: no alert budget (busy scenarios take more than
+            # 120 multi-level orders an hour, and the budget keeps the strongest)
+            rule = {"alert_budget_per_hour": 0, **{k: k == "sweep" for k in lobkit.detect.DETECTORS}}
+            sw_rule += sweeps(lobkit.replay(ev, depth=0, detect=rule).alerts, takes[0])
             for t in THRESHOLDS:
                 res = evaluate(a[a["score"] >= t], labels)
                 for k in KINDS:
@@ -71,7 +95,7 @@ def run(families, seeds, seconds, episodes, detect):
                     x[1] += r["alerts"]
                     x[2] += round(r["recall"] * r["episodes"])
                     x[3] += r["episodes"]
-    return tot, man, man_l2
+    return tot, man, man_l2, sw, sw_l2, sw_rule
 
 
 def table(tot):
@@ -97,7 +121,7 @@ def main(argv=None) -> int:
     for group, fams in (("tuning", TUNING), ("held-out", HELD_OUT),
                         ("unidentifiable", UNIDENTIFIABLE)):
         t = time.perf_counter()
-        tot, man, man_l2 = run(fams, a.seeds, a.seconds, a.episodes, True)
+        tot, man, man_l2, sw, sw_l2, sw_rule = run(fams, a.seeds, a.seconds, a.episodes, True)
         g, n, h, e, c = (int(x) for x in man)
         g2, n2, h2, e2, c2 = (int(x) for x in man_l2)
         out[group] = {"families": list(fams), "by_threshold": {
@@ -105,13 +129,18 @@ def main(argv=None) -> int:
             "manipulation": {"precision": g / n if n else None, "recall": h / e,
                              "alerts": n, "episodes": e, "alerts_on_controls": c},
             "l2_phantom_layering": {"precision": g2 / n2 if n2 else None, "recall": h2 / e2,
-                                    "alerts": n2, "episodes": e2, "alerts_on_controls": c2}}
+                                    "alerts": n2, "episodes": e2, "alerts_on_controls": c2},
+            "sweep": {"l3": [int(x) for x in sw], "l2": [int(x) for x in sw_l2],
+                      "l3_no_budget": [int(x) for x in sw_rule]}}
         print(f"\n{group} families {', '.join(fams)} ({a.seeds} seeds x {a.seconds:g} s, "
               f"{a.episodes} episodes of each kind; {time.perf_counter() - t:.0f} s, defaults)")
         print(f"spoofing + layering: precision {g / max(n, 1):.2f}, recall {h / e:.2f} "
               f"({n} alerts, {e} episodes, {c} alerts on look-alike controls)")
         print(f"the same markets as L2 feeds, phantom + layering: precision "
               f"{g2 / max(n2, 1):.2f}, recall {h2 / e2:.2f} ({n2} alerts, {c2} on controls)")
+        for form, (g3, n3, f3, p3) in (("L3", sw), ("L2", sw_l2), ("L3, no alert budget", sw_rule)):
+            print(f"sweep ({form}): precision {g3 / max(n3, 1):.2f}, recall {f3 / max(p3, 1):.2f} "
+                  f"({n3} alerts; {p3} market orders that traded at >= 3 prices)")
         print("per detector, precision / recall of the alerts scoring >= threshold:")
         print("| detector | " + " | ".join(f">= {t:g}" for t in THRESHOLDS) + " |")
         print("|---|" + "---:|" * len(THRESHOLDS))

@@ -368,7 +368,7 @@ def l3_and_signals(ev, repeat: int, res: dict):
     t_on, r_on = median_time(lambda: lobkit.replay(rev, depth=0, unknown_id="anonymous",
                                                    detect={"tick": 100}), repeat)
     res["detect_ratio"] = t_on / t_off
-    print(f"  detectors: all six on vs book only (L3 LOBSTER, depth 0): book only "
+    print(f"  detectors: all on vs book only (L3 LOBSTER, depth 0): book only "
           f"{len(rev) / t_off / 1e6:6.1f} M/s, detectors on {len(rev) / t_on / 1e6:6.1f} M/s   "
           f"ratio {t_on / t_off:4.2f}x ({len(r_on.alerts)} alerts)")
 

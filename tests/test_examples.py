@@ -43,7 +43,8 @@ def test_cli_detect_prints_json_alerts_and_a_summary():
     assert sum(summary["by_kind"].values()) == len(alerts)
     for a in alerts:
         assert {"ts", "kind", "side", "price", "order_id", "score"} <= set(a)
-        assert a["kind"] in ("spoofing", "layering", "iceberg", "quote_stuffing", "depth_collapse")
+        assert a["kind"] in ("spoofing", "layering", "iceberg", "quote_stuffing", "depth_collapse",
+                             "sweep")
         assert 0 < a["score"] <= 1
     only = subprocess.run([sys.executable, "-m", "lobkit", "detect", str(GOOG), "-q", "--only",
                            "spoofing", "-o", "spoof_min_ratio=3"],

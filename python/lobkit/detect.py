@@ -1,5 +1,5 @@
-"""Spoofing, layering, phantom liquidity, iceberg, quote-stuffing and
-depth-collapse detection (Rust state machines, ``rust/core/src/detect/``).
+"""Spoofing, layering, phantom liquidity, iceberg, quote-stuffing,
+depth-collapse and sweep detection (Rust state machines, ``rust/core/src/detect/``).
 
 Bulk: ``lobkit.replay(events, detect=True)`` (or a list of detector names, or
 a dict of options) returns ``result.alerts``, a structured array of
@@ -38,7 +38,8 @@ OPTIONS: tuple[tuple[str, str, Any, float, float], ...] = tuple(_core.detect_opt
 #: Every option with its default value.
 DEFAULTS: dict[str, Any] = {o[0]: o[2] for o in OPTIONS}
 
-#: One alert: ``ts`` ns; ``kind`` code and ``kind_name``; ``side`` 1/-1/0;
+#: One alert: ``ts`` ns; ``kind`` code and ``kind_name``; ``side`` 1/-1/0
+#: (a sweep: the aggressor, 1 buyer / -1 seller);
 #: ``price`` (price units) and ``price_ticks``; ``order_id`` (0 when not an
 #: order); ``score`` in (0, 1]; evidence: ``size`` (size units: the order,
 #: the layers, the phantom increase, the hidden/refilled volume, the cancels

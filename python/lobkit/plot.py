@@ -37,7 +37,7 @@ MAX_BINS = 20_000
 #: Alert kind -> (marker, colour).
 MARKERS = {"spoofing": ("X", "magenta"), "layering": ("P", "gold"), "iceberg": ("D", "cyan"),
            "quote_stuffing": ("*", "white"), "depth_collapse": ("v", "black"),
-           "phantom": ("o", "pink")}
+           "phantom": ("o", "pink"), "sweep": (">", "lime")}
 
 
 def _ns(t: Any) -> int:
@@ -222,6 +222,8 @@ _EVIDENCE = {
     "iceberg": "{size:g} refilled or hidden at {price:g}, {count} refills or prints in {life}",
     "quote_stuffing": "{count} messages in {life}, {size_ratio:.0f}x the rolling rate",
     "depth_collapse": "{size_ratio:.0%} of near depth ({size:g}) gone within {life}",
+    "sweep": "{size:g} taken at {count} prices in {life} ({size_ratio:.0f}x the typical print), "
+             "to {price:g}",
 }
 
 

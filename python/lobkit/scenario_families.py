@@ -125,15 +125,22 @@ def _u(rng: np.random.Generator, r: tuple[float, float]) -> float:
     return float(rng.uniform(r[0], r[1]))
 
 
+#: One market order of a scenario (the sweep detector's ground truth):
+#: time (ns), aggressor side, distinct prices it traded at, lots.
+TAKE_DTYPE = np.dtype([("ts", "<i8"), ("side", "i1"), ("levels", "<i8"), ("size", "<i8")])
+
+
 def family_scenario(family: str, seed: int = 0, *, seconds: float = 600.0,
-                    episodes: int = 4) -> tuple[NDArray[np.void], NDArray[np.void], NDArray[np.void]]:
+                    episodes: int = 4, takes: list[NDArray[np.void]] | None = None,
+                    ) -> tuple[NDArray[np.void], NDArray[np.void], NDArray[np.void]]:
     """Events (L3 :data:`~lobkit.EVENT_DTYPE`), episode labels
     (:data:`~lobkit.scenarios.LABEL_DTYPE`; ``intensity`` holds the drawn
     size ratio, layer count, refills, messages or fraction) and the labelled
     orders of spoofing and layering episodes (:data:`ORDER_LABEL_DTYPE`).
 
     ``episodes`` of each pattern and each look-alike are spread evenly over
-    ``seconds``, in random order."""
+    ``seconds``, in random order. ``takes``: a list that gets one array of
+    every market order (:data:`TAKE_DTYPE`), the ground truth of sweeps."""
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}; known: {sorted(FAMILIES)}")
     if not 10 <= seconds <= 86_400 or not 1 <= episodes <= 1000:
@@ -291,6 +298,8 @@ def family_scenario(family: str, seed: int = 0, *, seconds: float = 600.0,
             pending = m.cancel_due(pending)
     for _, oid in pending:
         m.cancel(oid)
+    if takes is not None:
+        takes.append(np.array(m.takes, dtype=TAKE_DTYPE))
     cols = [np.array(c, dtype=np.int64) for c in zip(*m.rows)]
     ev = make_events(ts=cols[0], kind=cols[1], side=cols[2], price=cols[3], size=cols[4],
                      order_id=cols[5])

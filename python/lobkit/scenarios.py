@@ -46,6 +46,9 @@ class Market:
         self.protected: set[int] = set()  # episode orders the background leaves alone
         self.rows: list[tuple[int, int, int, int, int, int]] = []  # ts, kind, side, price, size, id
         self.t: int = 0
+        #: Every market order: (ns, aggressor side, distinct prices it
+        #: traded at, lots) — the ground truth for the sweep detector.
+        self.takes: list[tuple[int, int, int, int]] = []
         for i in range(1, 11):
             for _ in range(3):
                 self.add(1, mid - i, self.size())
@@ -86,6 +89,7 @@ class Market:
         """A market order of ``aggressor`` side (1 = buy) eating the other side FIFO."""
         rest = -aggressor
         done = 0
+        prices: set[int] = set()
         while size > 0:
             p = self.best(rest)
             if p is None:
@@ -93,11 +97,14 @@ class Market:
             oid = self.levels[rest][p][0]
             q = min(size, self.orders[oid][2])
             self.rows.append((self.t, Kind.EXECUTE, rest, p, q, oid))
+            prices.add(p)
             self.orders[oid][2] -= q
             size -= q
             done += q
             if self.orders[oid][2] == 0:
                 self._drop(oid)
+        if done:
+            self.takes.append((self.t, aggressor, len(prices), done))
         return done
 
     def passive_price(self, side: int, behind: int) -> int:

@@ -62,7 +62,7 @@ pub struct Budget {
     /// First event time the detectors saw (ns): the start of market time.
     start: Option<Ts>,
     /// Candidates dropped by the budget, per alert kind code.
-    pub dropped: [u64; 7],
+    pub dropped: [u64; super::alert_kind::COUNT],
 }
 
 /// A uniform number in [0, 1) fixed by the alert itself (time, price, order,
@@ -95,9 +95,10 @@ impl Budget {
     /// Keeps or drops `a` under a budget of `per_hour` alerts per hour of
     /// its kind (`per_hour` > 0). Returns true when kept.
     pub fn admit(&mut self, a: &Alert, per_hour: f64) -> bool {
-        let k = a.kind as usize % 7;
+        let k = a.kind as usize % super::alert_kind::COUNT;
         if self.ledgers.len() <= k {
-            self.ledgers.resize_with(7, Ledger::default);
+            self.ledgers
+                .resize_with(super::alert_kind::COUNT, Ledger::default);
         }
         let start = *self.start.get_or_insert(a.ts);
         let l = &mut self.ledgers[k];

@@ -18,6 +18,7 @@ pub mod options;
 pub mod phantom;
 pub mod spoof;
 pub mod stuffing;
+pub mod sweep;
 #[cfg(test)]
 mod testkit;
 
@@ -42,8 +43,13 @@ pub mod alert_kind {
     pub const QUOTE_STUFFING: u8 = 5;
     /// Depth near the mid fell by a large fraction within a short window.
     pub const DEPTH_COLLAPSE: u8 = 6;
+    /// An aggressive order took liquidity at several price levels within
+    /// moments (L3 fills, L2 trade prints).
+    pub const SWEEP: u8 = 7;
+    /// Kinds, plus the unused code 0.
+    pub const COUNT: usize = 8;
     /// Names, indexed by code (0 unused).
-    pub const NAMES: [&str; 7] = [
+    pub const NAMES: [&str; COUNT] = [
         "",
         "spoofing",
         "layering",
@@ -51,6 +57,7 @@ pub mod alert_kind {
         "iceberg",
         "quote_stuffing",
         "depth_collapse",
+        "sweep",
     ];
 }
 
@@ -61,7 +68,8 @@ pub struct Alert {
     pub ts: Ts,
     /// One of [`alert_kind`].
     pub kind: u8,
-    /// Side of the suspicious liquidity (1 bid, -1 ask, 0 none).
+    /// Side of the suspicious liquidity (1 bid, -1 ask, 0 none); for a
+    /// sweep, the aggressor (1 buyer, -1 seller).
     pub side: i8,
     /// Price of the order / level (ticks; the mid for book-wide alerts).
     pub price: Price,
@@ -112,6 +120,8 @@ pub struct DetectConfig {
     pub quote_stuffing: bool,
     /// Run the depth-collapse detector.
     pub depth_collapse: bool,
+    /// Run the sweep detector ([`sweep`]).
+    pub sweep: bool,
     /// Spoofing: minimum size / typical order size. 5: the prosecuted cases'
     /// orders were an order of magnitude above the normal clip size, and a
     /// 5x order is in the top percent of LOBSTER add sizes.
@@ -194,6 +204,16 @@ pub struct DetectConfig {
     /// Depth collapse: the window maximum must be at least this × typical
     /// order size (20) — thin books flicker without meaning anything.
     pub collapse_min_depth_ratio: f64,
+    /// Sweep: at least this many distinct prices traded in one run (3: two
+    /// is any order that clears the touch; three is walking the book).
+    pub sweep_min_levels: i64,
+    /// Sweep, L2 feeds: prints of one run are at most this far apart (ns;
+    /// 1 ms: Binance stamps a taker order's fills with one millisecond;
+    /// 0 = the same timestamp only). On L3 books a run's fills share one
+    /// timestamp exactly, whatever this says.
+    pub sweep_gap_ns: i64,
+    /// Sweep: the run's volume is at least this × the typical print (2).
+    pub sweep_min_ratio: f64,
     /// Alerts per hour of market time each detector may raise: candidates
     /// are ranked by score against the detector's own recent candidates and
     /// only about this many of the strongest per hour are kept
@@ -214,6 +234,7 @@ impl Default for DetectConfig {
             iceberg: true,
             quote_stuffing: true,
             depth_collapse: true,
+            sweep: true,
             spoof_min_ratio: 5.0,
             near_steps: 8,
             max_lifetime_ns: 2_000_000_000,
@@ -238,6 +259,9 @@ impl Default for DetectConfig {
             collapse_window_ns: 1_000_000_000,
             collapse_sample_ns: 10_000_000,
             collapse_min_depth_ratio: 20.0,
+            sweep_min_levels: 3,
+            sweep_gap_ns: 1_000_000,
+            sweep_min_ratio: 2.0,
             alert_budget_per_hour: 120.0,
         }
     }
@@ -357,8 +381,9 @@ pub struct Detectors {
     iceberg: iceberg::IcebergDetector,
     stuffing: stuffing::StuffingDetector,
     collapse: collapse::CollapseDetector,
+    sweep: sweep::SweepDetector,
     /// Alerts emitted so far, per kind code.
-    pub counts: [u64; 7],
+    pub counts: [u64; alert_kind::COUNT],
     /// The alert budget's ledgers (what it dropped: `budget.dropped`).
     pub budget: budget::Budget,
 }
@@ -379,7 +404,8 @@ impl Detectors {
             iceberg: iceberg::IcebergDetector::default(),
             stuffing: stuffing::StuffingDetector::default(),
             collapse: collapse::CollapseDetector::default(),
-            counts: [0; 7],
+            sweep: sweep::SweepDetector::default(),
+            counts: [0; alert_kind::COUNT],
             budget: budget::Budget::default(),
         }
     }
@@ -410,6 +436,9 @@ impl Detectors {
         if cfg.depth_collapse {
             self.collapse.on_event(cfg, typ, cx, out);
         }
+        if cfg.sweep {
+            self.sweep.on_event(cfg, self.l3, cx, out);
+        }
         // The yardstick learns after judging, so an order never sets its own bar.
         if self.l3 {
             if cx.ev.kind == kind::ADD {
@@ -436,7 +465,7 @@ impl Detectors {
             }
             for a in &mut out[start..] {
                 a.event_index = cx.index;
-                self.counts[a.kind as usize % 7] += 1;
+                self.counts[a.kind as usize % alert_kind::COUNT] += 1;
             }
         }
     }

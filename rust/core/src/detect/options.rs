@@ -95,6 +95,7 @@ options! {
     iceberg: Bool [0, 1],
     quote_stuffing: Bool [0, 1],
     depth_collapse: Bool [0, 1],
+    sweep: Bool [0, 1],
     spoof_min_ratio: Float [0, BIG],
     near_steps: Int [0, BIG],
     max_lifetime_ns: Int [1, NS],
@@ -119,6 +120,9 @@ options! {
     collapse_window_ns: Int [1, NS],
     collapse_sample_ns: Int [1, NS],
     collapse_min_depth_ratio: Float [0, BIG],
+    sweep_min_levels: Int [2, 1_000_000],
+    sweep_gap_ns: Int [0, NS],
+    sweep_min_ratio: Float [0, BIG],
     alert_budget_per_hour: Float [0, 1e6],
 }
 

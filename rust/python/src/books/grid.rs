@@ -270,3 +270,35 @@ impl IntCache {
         Ok(o)
     }
 }
+
+/// The last `(price, size)` tuple returned per side (bid, ask), keyed by
+/// the level in ticks and lots. A streaming loop reads `best_bid` and
+/// `best_ask` after every update, and most updates leave one side's best
+/// level as it was: handing back the same (immutable) tuple saves two
+/// floats and a tuple per call.
+#[derive(Debug, Default)]
+pub(crate) struct PairCache {
+    slots: [Option<((i64, i64), Py<PyTuple>)>; 2],
+}
+
+impl PairCache {
+    /// The tuple of `level` (ticks, lots) for `slot`, as price/size units.
+    #[inline]
+    pub(crate) fn get<'py>(
+        &mut self,
+        py: Python<'py>,
+        slot: usize,
+        level: (i64, i64),
+        grid: &Grid,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let s = &mut self.slots[slot & 1];
+        if let Some((k, o)) = s {
+            if *k == level {
+                return Ok(o.bind(py).clone());
+            }
+        }
+        let t = float_pair(py, grid.px(level.0), grid.sz(level.1))?;
+        *s = Some((level, t.clone().unbind()));
+        Ok(t)
+    }
+}

@@ -14,6 +14,8 @@ use pyo3::prelude::*;
 pub struct PyL2Book {
     /// The last Python ints handed out for the best prices (see `grid::IntCache`).
     pub(crate) ints: super::grid::IntCache,
+    /// The last best-level tuples handed out (see `grid::PairCache`).
+    pub(crate) pairs: super::grid::PairCache,
     pub(crate) inst: Instrument<L2Book>,
     pub(crate) grid: Grid,
 }
@@ -26,6 +28,7 @@ impl PyL2Book {
             inst,
             grid,
             ints: Default::default(),
+            pairs: Default::default(),
         }
     }
 

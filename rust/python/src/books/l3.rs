@@ -15,6 +15,8 @@ use pyo3::prelude::*;
 pub struct PyL3Book {
     /// The last Python ints handed out for the best prices (see `grid::IntCache`).
     pub(crate) ints: super::grid::IntCache,
+    /// The last best-level tuples handed out (see `grid::PairCache`).
+    pub(crate) pairs: super::grid::PairCache,
     pub(crate) inst: Instrument<L3Book>,
     pub(crate) grid: Grid,
 }
@@ -27,6 +29,7 @@ impl PyL3Book {
             inst,
             grid,
             ints: Default::default(),
+            pairs: Default::default(),
         }
     }
 

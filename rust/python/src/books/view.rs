@@ -304,10 +304,10 @@ macro_rules! book_class {
             fn best_ask_lots(&self) -> i64 { self.inst.levels().best_ask().map_or(0, |(_, q)| q) }
             /// (price, size) of the best bid in price/size units, or None.
             #[getter]
-            fn best_bid<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, pyo3::types::PyTuple>>> { self.inst.levels().best_bid().map(|(p, q)| $crate::books::grid::float_pair(py, self.grid.px(p), self.grid.sz(q))).transpose() }
+            fn best_bid<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, pyo3::types::PyTuple>>> { let (lv, g) = (self.inst.levels().best_bid(), self.grid); lv.map(|l| self.pairs.get(py, 0, l, &g)).transpose() }
             /// (price, size) of the best ask in price/size units, or None.
             #[getter]
-            fn best_ask<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, pyo3::types::PyTuple>>> { self.inst.levels().best_ask().map(|(p, q)| $crate::books::grid::float_pair(py, self.grid.px(p), self.grid.sz(q))).transpose() }
+            fn best_ask<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, pyo3::types::PyTuple>>> { let (lv, g) = (self.inst.levels().best_ask(), self.grid); lv.map(|l| self.pairs.get(py, 1, l, &g)).transpose() }
             /// Best ask minus best bid in ticks, or None when a side is empty.
             #[getter]
             fn spread_ticks(&self) -> Option<i64> {
