@@ -205,7 +205,7 @@ mod tests {
             let changed = OPTIONS.iter().filter(|p| p.get(&c) != p.get(&d)).count();
             assert_eq!(changed, 1, "{}", o.name);
         }
-        assert_eq!(OPTIONS.len(), 32);
+        assert_eq!(OPTIONS.len(), 36);
         for o in OPTIONS {
             let x = match o.get(&d) {
                 OptionValue::Bool(_) => continue,

@@ -278,8 +278,11 @@ impl IntCache {
 /// floats and a tuple per call.
 #[derive(Debug, Default)]
 pub(crate) struct PairCache {
-    slots: [Option<((i64, i64), Py<PyTuple>)>; 2],
+    slots: [Option<CachedPair>; 2],
 }
+
+/// A level (ticks, lots) and the tuple handed out for it.
+type CachedPair = ((i64, i64), Py<PyTuple>);
 
 impl PairCache {
     /// The tuple of `level` (ticks, lots) for `slot`, as price/size units.
