@@ -11,6 +11,7 @@ from . import detect, errors, io
 from ._core import L2Book, L3Book, __version__
 from ._events import ASK, BID, EVENT_DTYPE, check_events, make_events, replay
 from ._kinds import Kind
+from .consolidated import ConsolidatedBook, consolidate
 from .engine import Engine, Reader, Snapshot
 from .result import ReplayResult
 
@@ -18,6 +19,7 @@ __all__ = [
     "ASK",
     "BID",
     "EVENT_DTYPE",
+    "ConsolidatedBook",
     "Engine",
     "Kind",
     "L2Book",
@@ -27,6 +29,7 @@ __all__ = [
     "Snapshot",
     "__version__",
     "check_events",
+    "consolidate",
     "detect",
     "errors",
     "io",

@@ -650,6 +650,67 @@ class Reader:
         (reads, distinct publications seen, failures).
         """
 
+class ConsolidatedBook:
+    """Several venues' price-level books on one common grid."""
+    def __init__(
+        self, venues: Sequence[tuple[str, str, str]], *, tick_size: str | None = None,
+        lot_size: str | None = None,
+    ) -> None: ...
+    def apply(self, venue: str | int, events: npt.NDArray[Any]) -> int:
+        """Applies `events` (EVENT_DTYPE, in the venue's own ticks and lots) of
+        one venue (name or index), in order. Every event is checked before
+        any is applied, so a refused one leaves the book as it was (the
+        exception's `index` is its position in `events`). Returns the count.
+        """
+    def replay(
+        self, events: npt.NDArray[Any], venue: npt.NDArray[np.uint16],
+    ) -> dict[str, npt.NDArray[Any]]:
+        """Bulk: applies `events` of the venues `venue` (one index per event,
+        uint16) in order and returns per-event columns: best bid / ask price
+        and size (common grid, price/size units; NaN / 0 when empty), the
+        venues at each best as a bit mask (bit v = venue v), the state code
+        (0 normal, 1 locked, 2 crossed, 3 one-sided), OFI (size units) and
+        level-1 imbalance. Stops at the first refused event (raised; the
+        events before it stay applied).
+        """
+    @property
+    def venues(self) -> list[str]:
+        """Venue names, in index order."""
+    @property
+    def tick_size(self) -> str:
+        """The common tick size (price units, a decimal string)."""
+    @property
+    def lot_size(self) -> str:
+        """The common lot size (size units, a decimal string)."""
+    @property
+    def best_bid(self) -> tuple[float, float, list[str]] | None:
+        """(price, size, [venues at that price]) of the consolidated best bid, or None."""
+    @property
+    def best_ask(self) -> tuple[float, float, list[str]] | None:
+        """(price, size, [venues at that price]) of the consolidated best ask, or None."""
+    @property
+    def state(self) -> str:
+        """'normal', 'locked' (best bid = best ask across venues), 'crossed'
+        (bid > ask: an arbitrage) or 'one_sided'.
+        """
+    def levels(self, side: _Side, n: int = 10) -> npt.NDArray[np.float64]:
+        """The top `n` consolidated levels of `side` ('bid'/'ask'/1/-1) as an
+        (n, 2 + venues) float array: price, total size, then each venue's
+        size at that price (price/size units).
+        """
+    @property
+    def imbalance(self) -> float:
+        """Level-1 queue imbalance of the consolidated book, in [-1, 1]."""
+    @property
+    def ofi_total(self) -> float:
+        """Running OFI of the consolidated book (size units)."""
+    @property
+    def in_sync(self) -> list[tuple[str, bool]]:
+        """Per venue: in sync (False from a sequence gap until its snapshot)."""
+    @property
+    def stats(self) -> dict[str, Any]:
+        """Counters: events, locked/crossed events and ns, per-venue events and gaps."""
+
 class Engine:
     """A background feed engine (see `lobkit.Engine`)."""
     def __init__(

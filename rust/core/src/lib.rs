@@ -9,6 +9,7 @@
 
 pub mod book;
 pub mod bulk;
+pub mod consolidated;
 pub mod detect;
 pub mod engine;
 pub mod error;

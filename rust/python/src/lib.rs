@@ -7,6 +7,7 @@
 mod args;
 mod arrays;
 mod books;
+mod consolidated;
 mod detect;
 mod engine;
 mod errors;
@@ -45,6 +46,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrays::synthetic_l2, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::synthetic_l3, m)?)?;
     m.add_class::<engine::PyEngine>()?;
+    m.add_class::<consolidated::PyConsolidated>()?;
     m.add_class::<publish::PyReader>()?;
     m.add_class::<publish::PySnapshot>()?;
     m.add_class::<signals::PyRolling>()?;
