@@ -373,6 +373,40 @@ def l3_and_signals(ev, repeat: int, res: dict):
           f"ratio {t_on / t_off:4.2f}x ({len(r_on.alerts)} alerts)")
 
 
+# ---- 5. order-flow tools -------------------------------------------------------
+
+def order_flow(repeat: int, res: dict):
+    """The order-flow tools next to the book-only replay of the same events
+    (no peer computes these on an exact book): volume profile and footprint
+    (the replay with signals they read included), and the consolidated book
+    of two venues against replaying each venue alone."""
+    from lobkit.signals import footprint, volume_profile
+
+    usdm_p = SHARED / "binance" / "usdm" / "btcusdt_20240808.gz"
+    spot_p = SHARED / "binance" / "spot" / "btcusdt_20240808.gz"
+    if not (usdm_p.exists() and spot_p.exists()):
+        print("\n5. order-flow tools: skipped (needs the Binance spot and USD-M captures)")
+        return
+    usdm, spot = lobkit.io.load(usdm_p), lobkit.io.load(spot_p)
+    n = len(usdm)
+    print(f"\n5. order-flow tools, Binance USD-M BTCUSDT ({n:,} events) and spot ({len(spot):,})")
+    t_book, _ = median_time(lambda: lobkit.replay(usdm, depth=0), repeat)
+    t_sig, r = median_time(lambda: lobkit.replay(usdm, depth=0, signals=True), repeat)
+    t_vp, _ = median_time(lambda: volume_profile(usdm, r), repeat)
+    t_fp, _ = median_time(lambda: footprint(usdm, r, every="1min"), repeat)
+    for name, t in (("volume_profile", t_sig + t_vp), ("footprint 1min", t_sig + t_fp)):
+        res[f"{name.split()[0]}_ratio"] = t / t_book
+        print(f"    {name:<16} (replay with signals + tool) {t * 1e3:7.1f} ms = "
+              f"{t / t_book:4.2f}x the book-only replay ({t_book * 1e3:.1f} ms)")
+    t_two, _ = median_time(lambda: (lobkit.replay(usdm, depth=0), lobkit.replay(spot, depth=0)),
+                           repeat)
+    t_con, c = median_time(lambda: lobkit.consolidate({"spot": spot, "usdm": usdm}), repeat)
+    res["consolidate_ratio"] = t_con / t_two
+    print(f"    consolidate(spot, usdm)           {t_con * 1e3:7.1f} ms = {t_con / t_two:4.2f}x "
+          f"replaying each venue alone ({t_two * 1e3:.1f} ms; {len(c):,} rows, "
+          f"{len(c) / t_con / 1e6:.1f} M ev/s)")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=1_000_000, help="synthetic bulk events")
@@ -400,6 +434,7 @@ def main(argv=None):
     feed_messages(path, a.repeat, res, a.real_max)
     if not a.skip_l3:
         l3_and_signals(ev, a.repeat, res)
+        order_flow(a.repeat, res)
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=2))
     return 0

@@ -151,3 +151,26 @@ def test_footprint_diagonals_are_one_venue_step_apart():
     # A Feed gives its own step: LOBSTER's cent on its $0.0001 grid.
     feed = lobkit.io.load(GOOG)
     assert footprint(feed, every="1min").step_ticks == feed.step_ticks() == 100
+
+
+def test_value_area_widens_by_venue_steps_not_empty_book_ticks():
+    K = lobkit.Kind
+    # Cent prices on a $0.0001-like grid (steps of 100 ticks): 40 lots at
+    # 10000, the POC (50) at 10100, 10 at 10200. By the rule the area widens
+    # to the larger neighbour, 10000 (40 > 10), and stops (90 of 100 >= 70).
+    ev = lobkit.make_events(kind=[K.EXECUTE] * 3, side=[1, 1, 1], price=[10000, 10100, 10200],
+                            size=[40, 50, 10], ts=[1, 2, 3])
+    vp = volume_profile(ev, step_ticks=100)
+    assert (vp.poc, vp.value_area_low, vp.value_area_high) == (10100, 10000, 10100)
+    assert vp.price_ticks.tolist() == [10000, 10100, 10200]
+    # Per book tick, the empty ticks tie and the area walks upward first.
+    vp1 = volume_profile(ev)
+    assert (vp1.value_area_low, vp1.value_area_high) == (10000, 10200)
+    # A midpoint print counts at the step below it.
+    mid = lobkit.make_events(kind=[K.TRADE], side=[1], price=[10150], size=[5], ts=[4])
+    both = np.concatenate([ev, mid]).astype(lobkit.EVENT_DTYPE)
+    assert volume_profile(both, step_ticks=100).volume_lots.tolist() == [40, 55, 10]
+    with pytest.raises(ValueError, match="step_ticks"):
+        volume_profile(ev, step_ticks=0)
+    feed = lobkit.io.load(GOOG)
+    assert np.all(np.diff(volume_profile(feed).price_ticks) == 100)

@@ -13,8 +13,14 @@ Value area, the rule stated: start at the point of control (the price of
 maximum volume; ties go to the lower price) and repeatedly widen the area by
 the next price above or the next price below — whichever has more volume,
 ties above — until the area holds at least ``value_area`` of all volume.
-Prices are the grid's ticks between the lowest and highest traded price,
-so a tick with no volume is a step like any other.
+Prices are the venue's price steps between the lowest and highest traded
+price (``step_ticks`` book ticks apart: by default a feed's own
+:meth:`~lobkit.io.Feed.step_ticks`, e.g. a cent on LOBSTER's $0.0001 grid),
+so a step with no volume is a step like any other; a print between steps
+(a midpoint execution) counts at the step below it. (Counted per book tick
+on a grid finer than the venue's, the widening compared empty ticks, tied,
+and walked upward through them: one side of the area could grow past
+volume the other side had.)
 ``rule="two_rows"`` is the Market Profile variant: compare the next *two*
 ticks above with the next two below and take the larger pair (ties above).
 """
@@ -38,8 +44,8 @@ MAX_TICKS = 50_000_000
 
 @dataclass
 class VolumeProfile:
-    """``price`` (price units, ascending, one per tick from the lowest to the
-    highest traded price), ``volume``, ``buy_volume``, ``sell_volume``
+    """``price`` (price units, ascending, one per price step from the lowest
+    to the highest traded price), ``volume``, ``buy_volume``, ``sell_volume``
     (size units; buy = buyer-initiated), ``poc`` (price of maximum volume,
     ties to the lower), ``value_area_low`` / ``value_area_high`` (price
     units, inclusive) holding ``value_area_volume`` of ``total_volume``.
@@ -133,14 +139,22 @@ def _units(a: NDArray[np.int64], step: float) -> NDArray[np.float64]:
 def volume_profile(events: Any, result: Any = None, *, value_area_share: float = 0.70,
                    start: int | None = None, end: int | None = None,
                    tick_size: float | None = None, lot_size: float | None = None,
-                   rule: Literal["one_row", "two_rows"] = "one_row") -> VolumeProfile:
+                   rule: Literal["one_row", "two_rows"] = "one_row",
+                   step_ticks: int | None = None) -> VolumeProfile:
     """The volume profile of ``events`` (an ``EVENT_DTYPE`` array or a
     :class:`lobkit.io.Feed`), optionally with the replay ``result`` of the
     same events (``signals=True`` gives the aggressor rule the replay used;
     its grid is used too). ``start`` / ``end``: the session, ns in the
     events' own clock (``start <= ts < end``). ``value_area_share``: the
-    share of volume the value area holds (0.70). See the module docs for
-    the rules."""
+    share of volume the value area holds (0.70). ``step_ticks``: book ticks
+    per price step (default: the feed's own, 1 for an array). See the
+    module docs for the rules."""
+    from .io.feed import Feed
+
+    if step_ticks is None:
+        step_ticks = events.step_ticks() if isinstance(events, Feed) else 1
+    if step_ticks < 1:
+        raise ValueError(f"step_ticks={step_ticks}: must be >= 1")
     if not 0 < value_area_share <= 1:
         raise ValueError(f"value_area_share={value_area_share}: expected a share in (0, 1]")
     if rule not in ("one_row", "two_rows"):
@@ -155,11 +169,12 @@ def volume_profile(events: Any, result: Any = None, *, value_area_share: float =
     if len(px) == 0:
         raise ValueError("no executions or trade prints in the window")
     p0 = int(px.min())
-    span = int(px.max()) - p0 + 1
+    p0 -= p0 % step_ticks  # rows on the venue's steps
+    span = (int(px.max()) - p0) // step_ticks + 1
     if span > MAX_TICKS:  # bounded before allocating: one bad print must not eat memory
-        raise ValueError(f"traded prices span {span:,} ticks (max {MAX_TICKS:,}); pass a "
+        raise ValueError(f"traded prices span {span:,} price steps (max {MAX_TICKS:,}); pass a "
                          f"start/end window or a coarser grid")
-    idx = px - p0
+    idx = (px - p0) // step_ticks
     vol = np.zeros(span, np.int64)
     np.add.at(vol, idx, q)
     buy = np.zeros(span, np.int64)
@@ -167,7 +182,7 @@ def volume_profile(events: Any, result: Any = None, *, value_area_share: float =
     sell = np.zeros(span, np.int64)
     np.add.at(sell, idx[sign < 0], q[sign < 0])
     poc, lo, hi = value_area(vol, value_area_share, rule)
-    ticks = np.arange(p0, p0 + span, dtype=np.int64)
+    ticks = p0 + step_ticks * np.arange(span, dtype=np.int64)
     prices = _units(ticks, tick)
     return VolumeProfile(
         price=prices, volume=_units(vol, lot), buy_volume=_units(buy, lot),
