@@ -267,6 +267,25 @@ impl Consolidated {
             .fold(0u64, |m, v| m | (1 << v))
     }
 
+    /// The venues (bit `v`) at the consolidated best of `side` (0 when the
+    /// side is empty). A venue with size at the consolidated best has its
+    /// own best there (nothing of that side is better), so this compares
+    /// each venue's O(1) best instead of looking its levels up.
+    pub fn venues_at_best(&self, side: Side) -> u64 {
+        let Some((p, _)) = self.inst.levels().best(side) else {
+            return 0;
+        };
+        self.venues
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| {
+                x.book
+                    .best(side)
+                    .is_some_and(|(q, _)| q.saturating_mul(x.scale.price_mult) == p)
+            })
+            .fold(0u64, |m, (v, _)| m | (1 << v))
+    }
+
     /// Checks one event of venue `v` and returns it on the common grid;
     /// changes nothing. (The consolidated level's size bound is checked
     /// against the current book.)
@@ -552,6 +571,8 @@ mod tests {
                 };
                 c.apply(v, &ev).unwrap();
                 for s in [Side::Bid, Side::Ask] {
+                    let best = c.book().best(s).map_or(0, |(p, _)| c.venues_at(s, p));
+                    prop_assert_eq!(c.venues_at_best(s), best);
                     let mut want = std::collections::BTreeMap::new();
                     for (vi, sc) in scales.iter().enumerate() {
                         for (pp, qq) in c.venue_book(vi).unwrap().levels(s, usize::MAX) {

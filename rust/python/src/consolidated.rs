@@ -56,7 +56,7 @@ impl PyConsolidated {
         let Some((p, q)) = self.inner.book().best(side) else {
             return Ok(None);
         };
-        let mask = self.inner.venues_at(side, p);
+        let mask = self.inner.venues_at_best(side);
         let names: Vec<&str> = (0..self.names.len())
             .filter(|v| mask >> v & 1 == 1)
             .map(|v| self.names[v].as_str())
