@@ -154,3 +154,20 @@ def test_streaming_equals_bulk_on_the_bundled_sample():
     own = lobkit.replay(feed, depth=0).book
     np.testing.assert_allclose(single.levels("bid", 200)[:, :2], own.bids(200))
     np.testing.assert_allclose(single.levels("ask", 200)[:, :2], own.asks(200))
+
+
+def test_a_reader_sees_the_consolidated_book_after_each_call():
+    c = two()
+    r = c.reader(levels=3)
+    c.apply("a", ev([(1, K.SET_LEVEL, 1, 1000, 5), (1, K.SET_LEVEL, -1, 1002, 7)]))
+    c.apply("b", ev([(2, K.SET_LEVEL, 1, 10010, 100)]))
+    snap = r.read()
+    np.testing.assert_allclose(snap.bids, [[100.1, 0.001], [100.0, 0.005]])
+    np.testing.assert_allclose(snap.asks, [[100.2, 0.007]])
+    assert snap.events == c.stats["events"] == 3
+    seq = r.seq
+    with pytest.raises(LobkitError):
+        c.apply("b", ev([(3, K.SET_LEVEL, 5, 10010, 1)]))
+    assert r.seq == seq  # a refused call applies and publishes nothing
+    with pytest.raises(ValueError, match="levels"):
+        c.reader(levels=0)

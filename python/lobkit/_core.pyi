@@ -673,6 +673,11 @@ class ConsolidatedBook:
         level-1 imbalance. Stops at the first refused event (raised; the
         events before it stay applied).
         """
+    def reader(self, levels: int = 10) -> Reader:
+        """A lock-free reader of the consolidated book (top `levels` a side,
+        OFI and imbalance), usable from any thread; it sees the book as of
+        the end of each `apply` / `replay` call.
+        """
     @property
     def venues(self) -> list[str]:
         """Venue names, in index order."""

@@ -209,9 +209,16 @@ impl Consolidated {
         &self.inst
     }
 
-    /// For attaching a reader.
-    pub fn instrument_mut(&mut self) -> &mut Instrument<L2Book> {
-        &mut self.inst
+    /// A lock-free reader of the consolidated book's top `levels` a side
+    /// (see [`crate::publish`]); it sees the book as of the end of each
+    /// [`Self::publish`] (the bindings publish at the end of every call).
+    pub fn reader(&mut self, levels: usize) -> Result<crate::publish::Reader, String> {
+        self.inst.reader(levels)
+    }
+
+    /// Publishes the consolidated book to its readers (a no-op without any).
+    pub fn publish(&mut self) {
+        self.inst.publish();
     }
 
     /// The consolidated levels (common ticks, lots).
@@ -452,9 +459,13 @@ impl Consolidated {
             ));
         }
         for (i, (e, &v)) in events.iter().zip(venue).enumerate() {
-            self.apply(v as usize, e).map_err(|k| (i, k))?;
+            if let Err(k) = self.apply(v as usize, e) {
+                self.publish();
+                return Err((i, k));
+            }
             row(i, self);
         }
+        self.publish();
         Ok(())
     }
 }

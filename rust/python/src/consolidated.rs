@@ -162,6 +162,22 @@ impl PyConsolidated {
         cols.into_dict(py, &self.grid)
     }
 
+    /// A lock-free reader of the consolidated book (top `levels` a side,
+    /// OFI and imbalance), usable from any thread; it sees the book as of
+    /// the end of each `apply` / `replay` call.
+    #[pyo3(signature = (levels=crate::args::Wide::of(10)), text_signature = "($self, levels=10)")]
+    fn reader(&mut self, levels: crate::args::Wide) -> PyResult<crate::publish::PyReader> {
+        let levels = crate::args::bounded(
+            "levels",
+            levels,
+            1,
+            lobkit_core::publish::MAX_LEVELS,
+            "levels per side",
+        )?;
+        let r = self.inner.reader(levels).map_err(PyValueError::new_err)?;
+        Ok(crate::publish::PyReader::new(r, self.grid))
+    }
+
     /// Venue names, in index order.
     #[getter]
     fn venues(&self) -> Vec<String> {
@@ -290,10 +306,13 @@ fn apply_all(c: &mut Consolidated, v: usize, evs: &[Event]) -> Result<u64, Error
     for (i, e) in evs.iter().enumerate() {
         c.check_event(v, e).map_err(|k| Error::at(i as u64, k))?;
     }
-    for (i, e) in evs.iter().enumerate() {
-        c.apply(v, e).map_err(|k| Error::at(i as u64, k))?;
-    }
-    Ok(evs.len() as u64)
+    let applied = evs
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, e)| c.apply(v, e).map_err(|k| Error::at(i as u64, k)));
+    // One publication per call: readers never see a call half applied.
+    c.publish();
+    applied.map(|()| evs.len() as u64)
 }
 
 /// Per-event output columns of a consolidated replay.
