@@ -174,3 +174,29 @@ def test_value_area_widens_by_venue_steps_not_empty_book_ticks():
         volume_profile(ev, step_ticks=0)
     feed = lobkit.io.load(GOOG)
     assert np.all(np.diff(volume_profile(feed).price_ticks) == 100)
+
+
+def test_rolling_profile_is_the_session_profile_of_each_trailing_window():
+    from lobkit.signals import rolling_profile
+
+    feed = lobkit.io.load(GOOG)
+    res = lobkit.replay(feed, depth=0, signals=True)
+    rp = rolling_profile(feed, res, every="1min", window="5min")
+    assert len(rp.bar_end) >= 20 and np.all(np.diff(rp.bar_end) == 60 * 10**9)
+    checked = 0
+    for i in range(0, len(rp.bar_end), 3):
+        end = int(rp.bar_end[i])
+        try:
+            vp = volume_profile(feed, res, start=end - 300 * 10**9, end=end)
+        except ValueError:  # no trades in that window
+            assert np.isnan(rp.poc[i]) and rp.trades[i] == 0
+            continue
+        assert (rp.poc[i], rp.value_area_low[i], rp.value_area_high[i]) == \
+            (vp.poc, vp.value_area_low, vp.value_area_high)
+        assert rp.volume[i] == pytest.approx(vp.total_volume) and rp.trades[i] == vp.trades
+        checked += 1
+    assert checked >= 5
+    with pytest.raises(ValueError, match="every="):
+        rolling_profile(feed, every="0s")
+    with pytest.raises(ValueError, match="no executions"):
+        rolling_profile(feed.events[:0])

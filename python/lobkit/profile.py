@@ -36,7 +36,8 @@ from numpy.typing import NDArray
 from ._kinds import Kind
 from .units import to_price
 
-__all__ = ["Footprint", "VolumeProfile", "bar_ns", "footprint", "volume_profile"]
+__all__ = ["Footprint", "RollingProfile", "VolumeProfile", "bar_ns", "footprint",
+           "rolling_profile", "volume_profile"]
 
 #: Most ticks a profile spans (one int64 per tick per column).
 MAX_TICKS = 50_000_000
@@ -338,3 +339,106 @@ def footprint(events: Any, result: Any = None, *, every: int | str = "1min",
         buy_imbalance=buy_imb, sell_imbalance=sell_imb, bar_start=cbar[bstart],
         volume=_units(bvol, lot), bar_delta=_units(bdelta, lot),
         cvd=_units(np.cumsum(bdelta), lot), bar_poc=_units(poc, tick), step_ticks=int(step_ticks))
+
+
+@dataclass
+class RollingProfile:
+    """The volume profile of a trailing window, at the end of every bar:
+    ``bar_end`` (ns, the events' clock; the window is ``[bar_end - window,
+    bar_end)``), ``poc``, ``value_area_low`` / ``value_area_high`` (price
+    units; NaN where the window holds no trade), ``volume`` (size units in
+    the window) and ``trades``. Each row is exactly
+    ``volume_profile(events, start=bar_end - window, end=bar_end)``."""
+
+    bar_end: NDArray[np.int64]
+    poc: NDArray[np.float64]
+    value_area_low: NDArray[np.float64]
+    value_area_high: NDArray[np.float64]
+    volume: NDArray[np.float64]
+    trades: NDArray[np.int64]
+
+    def to_pandas(self) -> Any:
+        """The rows as a pandas DataFrame indexed by ``bar_end``."""
+        import pandas as pd
+
+        return pd.DataFrame({"poc": self.poc, "value_area_low": self.value_area_low,
+                             "value_area_high": self.value_area_high, "volume": self.volume,
+                             "trades": self.trades},
+                            index=pd.Index(self.bar_end, name="bar_end"))
+
+
+def rolling_profile(events: Any, result: Any = None, *, every: int | str = "1min",
+                    window: int | str = "30min", value_area_share: float = 0.70,
+                    tick_size: float | None = None, lot_size: float | None = None,
+                    rule: Literal["one_row", "two_rows"] = "one_row",
+                    step_ticks: int | None = None) -> RollingProfile:
+    """:func:`volume_profile` over a trailing ``window`` at the end of every
+    bar of ``every`` (bars aligned to the clock's zero, from the first
+    trade's bar to the last's), kept incrementally: each bar adds the
+    volume of the trades entering the window and removes that of those
+    leaving it. Same rules, grid and aggressor as :func:`volume_profile`."""
+    from .io.feed import Feed
+
+    if not 0 < value_area_share <= 1:
+        raise ValueError(f"value_area_share={value_area_share}: expected a share in (0, 1]")
+    if rule not in ("one_row", "two_rows"):
+        raise ValueError(f"rule={rule!r}: expected 'one_row' or 'two_rows'")
+    width, span_ns = bar_ns(every), bar_ns(window)
+    if step_ticks is None:
+        step_ticks = events.step_ticks() if isinstance(events, Feed) else 1
+    if step_ticks < 1:
+        raise ValueError(f"step_ticks={step_ticks}: must be >= 1")
+    t = _tape(events, result, tick_size, lot_size)
+    if len(t.ts) == 0:
+        raise ValueError("no executions or trade prints")
+    order = np.argsort(t.ts, kind="stable")
+    ts, px, q = t.ts[order], t.price[order], t.size[order]
+    p0 = int(px.min())
+    p0 -= p0 % step_ticks
+    rows = (int(px.max()) - p0) // step_ticks + 1
+    if rows > MAX_TICKS:
+        raise ValueError(f"traded prices span {rows:,} price steps (max {MAX_TICKS:,}); use a "
+                         f"coarser grid")
+    row = (px - p0) // step_ticks
+    first = (int(ts[0]) // width) * width + width
+    last = (int(ts[-1]) // width) * width + width
+    n_bars = (last - first) // width + 1
+    if n_bars > 10_000_000:
+        raise ValueError(f"{n_bars:,} bars: use longer bars")
+    ends = first + width * np.arange(n_bars, dtype=np.int64)
+    # Trades enter the window when ts < end and leave when ts < end - window.
+    enter = np.searchsorted(ts, ends, side="left")
+    leave = np.searchsorted(ts, ends - span_ns, side="left")
+    vol = np.zeros(rows, np.int64)
+    poc = np.full(n_bars, np.nan)
+    lo = np.full(n_bars, np.nan)
+    hi = np.full(n_bars, np.nan)
+    total = np.zeros(n_bars, np.int64)
+    trades = (enter - leave).astype(np.int64)
+    a = b = 0  # trades [b, a) are in the window
+    for i in range(n_bars):
+        e, lv = int(enter[i]), int(leave[i])
+        if e > a:
+            np.add.at(vol, row[a:e], q[a:e])
+            a = e
+        if lv > b:
+            np.subtract.at(vol, row[b:lv], q[b:lv])
+            b = lv
+        if a == b:
+            continue
+        nz = np.flatnonzero(vol)
+        if len(nz) == 0:
+            continue
+        r0, r1 = int(nz[0]), int(nz[-1])
+        seg = vol[r0:r1 + 1]
+        k, l_, h_ = value_area(seg, value_area_share, rule)
+        poc[i], lo[i], hi[i] = r0 + k, r0 + l_, r0 + h_
+        total[i] = int(seg.sum())
+    def price(r: NDArray[np.float64]) -> NDArray[np.float64]:
+        ok = ~np.isnan(r)
+        out = np.full(len(r), np.nan)
+        out[ok] = _units(p0 + step_ticks * r[ok].astype(np.int64), t.tick)
+        return out
+
+    return RollingProfile(bar_end=ends, poc=price(poc), value_area_low=price(lo),
+                          value_area_high=price(hi), volume=_units(total, t.lot), trades=trades)

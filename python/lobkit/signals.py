@@ -33,7 +33,14 @@ from . import _core
 from ._core import Rolling, Vpin
 from ._kinds import Kind
 from ._typing import By, TradeSignMethod
-from .profile import Footprint, VolumeProfile, footprint, volume_profile
+from .profile import (
+    Footprint,
+    RollingProfile,
+    VolumeProfile,
+    footprint,
+    rolling_profile,
+    volume_profile,
+)
 
 __all__ = [
     "Footprint",
@@ -41,6 +48,7 @@ __all__ = [
     "MicroPrice",
     "OfiBars",
     "Rolling",
+    "RollingProfile",
     "VolumeProfile",
     "Vpin",
     "VpinResult",
@@ -52,6 +60,7 @@ __all__ = [
     "kyle_lambda",
     "ofi_bars",
     "rolling",
+    "rolling_profile",
     "trade_flow",
     "volume_profile",
     "vpin",
