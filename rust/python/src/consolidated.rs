@@ -167,15 +167,8 @@ impl PyConsolidated {
     /// the end of each `apply` / `replay` call.
     #[pyo3(signature = (levels=crate::args::Wide::of(10)), text_signature = "($self, levels=10)")]
     fn reader(&mut self, levels: crate::args::Wide) -> PyResult<crate::publish::PyReader> {
-        let levels = crate::args::bounded(
-            "levels",
-            levels,
-            1,
-            lobkit_core::publish::MAX_LEVELS,
-            "levels per side",
-        )?;
-        let r = self.inner.reader(levels).map_err(PyValueError::new_err)?;
-        Ok(crate::publish::PyReader::new(r, self.grid))
+        let grid = self.grid;
+        crate::publish::new_reader(levels, grid, |n| self.inner.reader(n))
     }
 
     /// Venue names, in index order.

@@ -185,13 +185,7 @@ impl PyEngine {
                 )))
             }
         };
-        let levels = crate::args::bounded(
-            "levels",
-            levels,
-            1,
-            lobkit_core::publish::MAX_LEVELS,
-            "levels per side",
-        )?;
+        let levels = crate::publish::levels_arg(levels)?;
         let list: Vec<Bound<'_, PyAny>> =
             if books.is_instance_of::<PyList>() || books.is_instance_of::<pyo3::types::PyTuple>() {
                 books.try_iter()?.collect::<PyResult<_>>()?

@@ -6,6 +6,28 @@ use lobkit_core::publish::{decode, Reader, Snapshot};
 use numpy::PyArray2;
 use pyo3::prelude::*;
 
+/// `levels=` of a `reader()` / engine: 1 ..= the core's `MAX_LEVELS` per side.
+pub(crate) fn levels_arg(levels: crate::args::Wide) -> PyResult<usize> {
+    crate::args::bounded(
+        "levels",
+        levels,
+        1,
+        lobkit_core::publish::MAX_LEVELS,
+        "levels per side",
+    )
+}
+
+/// A Python reader of `levels` per side, made by `make` (an instrument's
+/// `reader`), on `grid`.
+pub(crate) fn new_reader(
+    levels: crate::args::Wide,
+    grid: Grid,
+    make: impl FnOnce(usize) -> Result<Reader, String>,
+) -> PyResult<PyReader> {
+    let r = make(levels_arg(levels)?).map_err(pyo3::exceptions::PyValueError::new_err)?;
+    Ok(PyReader::new(r, grid))
+}
+
 /// One consistent snapshot: prices/sizes in price/size units.
 #[pyclass(frozen, name = "Snapshot", module = "lobkit._core")]
 #[derive(Debug)]

@@ -250,9 +250,8 @@ macro_rules! book_class {
             /// never waits for readers.
             #[pyo3(signature = (levels=$crate::args::Wide::of(10)), text_signature = "($self, levels=10)")]
             fn reader(&mut self, levels: $crate::args::Wide) -> PyResult<$crate::publish::PyReader> {
-                let levels = $crate::args::bounded("levels", levels, 1, lobkit_core::publish::MAX_LEVELS, "levels per side")?;
-                let r = self.inst.reader(levels).map_err(pyo3::exceptions::PyValueError::new_err)?;
-                Ok($crate::publish::PyReader::new(r, self.grid))
+                let grid = self.grid;
+                $crate::publish::new_reader(levels, grid, |n| self.inst.reader(n))
             }
 
             /// Price units per tick.
