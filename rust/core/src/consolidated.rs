@@ -372,7 +372,10 @@ impl Consolidated {
             kind::SET_LEVEL => {
                 let side = Side::parse(ev.side)?;
                 let prev = self.venues[v].book.qty_at(side, ev.price);
-                let _ = self.venues[v].book.set_level(side, ev.price, ev.size);
+                // Checked by `check_event` (a venue book allows crosses).
+                self.venues[v]
+                    .book
+                    .set_level_unchecked(side, ev.price, ev.size);
                 let total = self.inst.levels().qty_at(side, common.price)
                     + (ev.size - prev) * scale.size_mult;
                 self.set(ev.ts, ev.flags, side, common.price, total);

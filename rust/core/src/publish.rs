@@ -73,6 +73,21 @@ pub struct SignalValues {
     pub weighted_mid: f64,
 }
 
+impl SignalValues {
+    /// The flow `totals` and the level-1 signals of `top`: the one place
+    /// both the writer's flow state and a reader decoding a snapshot get
+    /// their values from, so they agree bit for bit.
+    pub fn of(totals: FlowTotals, top: &Top) -> SignalValues {
+        SignalValues {
+            ofi: totals.ofi,
+            ofi_total: totals.ofi_total,
+            ofi_msg_total: totals.ofi_msg_total,
+            imbalance: queue_imbalance(top.bid_qty, top.ask_qty),
+            weighted_mid: weighted_mid(top).unwrap_or(f64::NAN),
+        }
+    }
+}
+
 /// A consistent copy of one publication. Prices in ticks, sizes in lots.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
@@ -368,8 +383,6 @@ pub struct Publisher {
     rows: [Rows; 2],
     /// Per slot position `n % SLOTS`: the rows publication `n` changed.
     hist: Vec<[Rows; 2]>,
-    /// The number the next publication will get.
-    next: u64,
 }
 
 /// A reader handle: `Clone + Send + Sync`, usable from any thread.
@@ -390,7 +403,6 @@ pub fn channel(levels: usize) -> (Publisher, Reader) {
         tops: None,
         rows: [EMPTY; 2],
         hist: vec![[EMPTY; 2]; slots],
-        next: 1,
     };
     (p, Reader { shared })
 }
@@ -425,8 +437,8 @@ impl Publisher {
     fn rows_to_store(&mut self, rows: [Rows; 2]) -> [Rows; 2] {
         // `hist` has as many entries as the block has slots: a power of two.
         let k = self.hist.len() as u64;
-        let n = self.next;
-        self.next += 1;
+        // The number the next publication gets (only this writer publishes).
+        let n = self.published() + 1;
         self.hist[(n & (k - 1)) as usize] = rows;
         if n <= k {
             return [(0, self.shared.levels); 2];
@@ -605,17 +617,16 @@ pub fn decode(levels: usize, seq: u64, w: &[u64]) -> Snapshot {
         ask_price,
         ask_qty,
     };
+    let totals = FlowTotals {
+        ofi: word(H_OFI) as i64,
+        ofi_total: word(H_OFI_TOTAL) as i64,
+        ofi_msg_total: word(H_MSG_TOTAL) as i64,
+    };
     Snapshot {
         seq,
         ts: word(H_TS) as i64,
         events: word(H_EVENTS),
-        signals: SignalValues {
-            ofi: word(H_OFI) as i64,
-            ofi_total: word(H_OFI_TOTAL) as i64,
-            ofi_msg_total: word(H_MSG_TOTAL) as i64,
-            imbalance: queue_imbalance(bid_qty, ask_qty),
-            weighted_mid: weighted_mid(&top).unwrap_or(f64::NAN),
-        },
+        signals: SignalValues::of(totals, &top),
         bids,
         asks,
     }

@@ -68,11 +68,6 @@ impl Default for SweepDetector {
 }
 
 impl SweepDetector {
-    /// The typical print size (lots; 0 before any print).
-    pub fn typical_print(&self) -> f64 {
-        self.prints.get()
-    }
-
     pub(crate) fn on_event(
         &mut self,
         cfg: &DetectConfig,

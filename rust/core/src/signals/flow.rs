@@ -4,7 +4,6 @@
 //! (lots). Kept by [`crate::instrument::Instrument`], so every path (streaming,
 //! bulk, engine) computes them the same way.
 
-use super::imbalance::{queue_imbalance, weighted_mid};
 use super::ofi::{message_ofi, ofi};
 use super::Top;
 use crate::book::l3::Changes;
@@ -144,12 +143,6 @@ impl Flow {
     /// The signal values after the last step (lots; imbalance in [-1, 1];
     /// weighted mid in ticks, NaN when a side is empty).
     pub fn values(&self) -> SignalValues {
-        SignalValues {
-            ofi: self.last,
-            ofi_total: self.total,
-            ofi_msg_total: self.msg_total,
-            imbalance: queue_imbalance(self.top.bid_qty, self.top.ask_qty),
-            weighted_mid: weighted_mid(&self.top).unwrap_or(f64::NAN),
-        }
+        SignalValues::of(self.totals(), &self.top)
     }
 }
