@@ -344,16 +344,8 @@ impl Cols {
         self.bid_sz.push(bq);
         self.ask_px.push(ap);
         self.ask_sz.push(aq);
-        self.bid_venues.push(if bq > 0 {
-            c.venues_at(Side::Bid, bp)
-        } else {
-            0
-        });
-        self.ask_venues.push(if aq > 0 {
-            c.venues_at(Side::Ask, ap)
-        } else {
-            0
-        });
+        self.bid_venues.push(c.venues_at_best(Side::Bid));
+        self.ask_venues.push(c.venues_at_best(Side::Ask));
         self.state.push(state_code(c.state()));
         let f = c.instrument().flow().values();
         self.ofi.push(f.ofi);

@@ -246,62 +246,61 @@ pub(crate) fn float_pair(py: Python<'_>, a: f64, b: f64) -> PyResult<Bound<'_, P
     PyTuple::new(py, [PyFloat::new(py, a), PyFloat::new(py, b)])
 }
 
-/// The last Python int returned per best price (bid, ask). A streaming loop
-/// reads `best_bid_ticks`/`best_ask_ticks` after every update while the best
-/// rarely moves, and a price in ticks is beyond CPython's small-int cache:
-/// handing back the same int object saves an allocation and a free per call.
-#[derive(Debug, Default)]
-pub(crate) struct IntCache {
-    slots: [Option<(i64, Py<PyAny>)>; 2],
+/// The last Python object handed out per slot (bid 0, ask 1), keyed by the
+/// integers it was built from. A streaming loop reads the best bid and ask
+/// after every update while most updates leave them as they were: handing
+/// back the same (immutable) object saves building it and freeing the old
+/// one per call.
+pub(crate) struct ObjCache<K, T> {
+    slots: [Option<(K, Py<T>)>; 2],
 }
 
-impl IntCache {
-    /// `v` as a Python int, reusing the object of the last call for `slot`.
-    #[inline]
-    pub(crate) fn get(&mut self, py: Python<'_>, slot: usize, v: i64) -> PyResult<Py<PyAny>> {
-        let s = &mut self.slots[slot & 1];
-        if let Some((k, o)) = s {
-            if *k == v {
-                return Ok(o.clone_ref(py));
-            }
-        }
-        let o = v.into_pyobject(py)?.into_any().unbind();
-        *s = Some((v, o.clone_ref(py)));
-        Ok(o)
+impl<K: std::fmt::Debug, T> std::fmt::Debug for ObjCache<K, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The keys say what is cached; the objects are their Python form.
+        let keys: Vec<Option<&K>> = self
+            .slots
+            .iter()
+            .map(|s| s.as_ref().map(|x| &x.0))
+            .collect();
+        f.debug_struct("ObjCache").field("keys", &keys).finish()
     }
 }
 
-/// The last `(price, size)` tuple returned per side (bid, ask), keyed by
-/// the level in ticks and lots. A streaming loop reads `best_bid` and
-/// `best_ask` after every update, and most updates leave one side's best
-/// level as it was: handing back the same (immutable) tuple saves two
-/// floats and a tuple per call.
-#[derive(Debug, Default)]
-pub(crate) struct PairCache {
-    slots: [Option<CachedPair>; 2],
+impl<K, T> Default for ObjCache<K, T> {
+    fn default() -> Self {
+        ObjCache {
+            slots: [None, None],
+        }
+    }
 }
 
-/// A level (ticks, lots) and the tuple handed out for it.
-type CachedPair = ((i64, i64), Py<PyTuple>);
-
-impl PairCache {
-    /// The tuple of `level` (ticks, lots) for `slot`, as price/size units.
+impl<K: Copy + PartialEq, T> ObjCache<K, T> {
+    /// The object for `key` in `slot`: the last one if `key` is unchanged,
+    /// else `make()`'s, remembered.
     #[inline]
     pub(crate) fn get<'py>(
         &mut self,
         py: Python<'py>,
         slot: usize,
-        level: (i64, i64),
-        grid: &Grid,
-    ) -> PyResult<Bound<'py, PyTuple>> {
+        key: K,
+        make: impl FnOnce() -> PyResult<Bound<'py, T>>,
+    ) -> PyResult<Bound<'py, T>> {
         let s = &mut self.slots[slot & 1];
         if let Some((k, o)) = s {
-            if *k == level {
+            if *k == key {
                 return Ok(o.bind(py).clone());
             }
         }
-        let t = float_pair(py, grid.px(level.0), grid.sz(level.1))?;
-        *s = Some((level, t.clone().unbind()));
-        Ok(t)
+        let o = make()?;
+        *s = Some((key, o.clone().unbind()));
+        Ok(o)
     }
 }
+
+/// Best prices in ticks as Python ints: beyond CPython's small-int cache,
+/// so reusing the object saves an allocation.
+pub(crate) type IntCache = ObjCache<i64, PyAny>;
+
+/// Best levels (ticks, lots) as `(price, size)` float tuples.
+pub(crate) type PairCache = ObjCache<(i64, i64), PyTuple>;

@@ -283,7 +283,7 @@ macro_rules! book_class {
             #[getter]
             fn best_bid_ticks(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
                 match self.inst.levels().best_bid() {
-                    Some((p, _)) => self.ints.get(py, 0, p).map(Some),
+                    Some((p, _)) => self.ints.get(py, 0, p, || Ok(p.into_pyobject(py)?.into_any())).map(|o| Some(o.unbind())),
                     None => Ok(None),
                 }
             }
@@ -291,7 +291,7 @@ macro_rules! book_class {
             #[getter]
             fn best_ask_ticks(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
                 match self.inst.levels().best_ask() {
-                    Some((p, _)) => self.ints.get(py, 1, p).map(Some),
+                    Some((p, _)) => self.ints.get(py, 1, p, || Ok(p.into_pyobject(py)?.into_any())).map(|o| Some(o.unbind())),
                     None => Ok(None),
                 }
             }
@@ -303,10 +303,10 @@ macro_rules! book_class {
             fn best_ask_lots(&self) -> i64 { self.inst.levels().best_ask().map_or(0, |(_, q)| q) }
             /// (price, size) of the best bid in price/size units, or None.
             #[getter]
-            fn best_bid<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, pyo3::types::PyTuple>>> { let (lv, g) = (self.inst.levels().best_bid(), self.grid); lv.map(|l| self.pairs.get(py, 0, l, &g)).transpose() }
+            fn best_bid<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, pyo3::types::PyTuple>>> { let (lv, g) = (self.inst.levels().best_bid(), self.grid); lv.map(|(p, q)| self.pairs.get(py, 0, (p, q), || $crate::books::grid::float_pair(py, g.px(p), g.sz(q)))).transpose() }
             /// (price, size) of the best ask in price/size units, or None.
             #[getter]
-            fn best_ask<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, pyo3::types::PyTuple>>> { let (lv, g) = (self.inst.levels().best_ask(), self.grid); lv.map(|l| self.pairs.get(py, 1, l, &g)).transpose() }
+            fn best_ask<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, pyo3::types::PyTuple>>> { let (lv, g) = (self.inst.levels().best_ask(), self.grid); lv.map(|(p, q)| self.pairs.get(py, 1, (p, q), || $crate::books::grid::float_pair(py, g.px(p), g.sz(q)))).transpose() }
             /// Best ask minus best bid in ticks, or None when a side is empty.
             #[getter]
             fn spread_ticks(&self) -> Option<i64> {
