@@ -335,7 +335,7 @@ def footprint(fp: Any, *, ax: Axes | None = None, bars: int = 24,
     sel = np.isin(fp.bar, keep_bars)
     col = np.searchsorted(keep_bars, fp.bar[sel])
     ticks = fp.price_ticks[sel]
-    step = max(int(getattr(fp, "step_ticks", 1)), 1)
+    step = max(int(fp.step_ticks), 1)
     span = (int(ticks.max()) - int(ticks.min())) // step + 1  # in price steps
     k = row_steps if row_steps is not None else _nice(-(-span // FOOTPRINT_TEXT_ROWS))
     per_row = step * k  # book ticks per row

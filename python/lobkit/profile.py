@@ -137,6 +137,37 @@ def _units(a: NDArray[np.int64], step: float) -> NDArray[np.float64]:
     return out
 
 
+def _step_ticks(events: Any, step_ticks: int | None) -> int:
+    """Book ticks per price step: the given one, else a feed's own, else 1."""
+    from .io.feed import Feed
+
+    if step_ticks is None:
+        step_ticks = events.step_ticks() if isinstance(events, Feed) else 1
+    if step_ticks < 1:
+        raise ValueError(f"step_ticks={step_ticks}: must be >= 1")
+    return int(step_ticks)
+
+
+def _check_area(value_area_share: float, rule: str) -> None:
+    if not 0 < value_area_share <= 1:
+        raise ValueError(f"value_area_share={value_area_share}: expected a share in (0, 1]")
+    if rule not in ("one_row", "two_rows"):
+        raise ValueError(f"rule={rule!r}: expected 'one_row' or 'two_rows'")
+
+
+def _step_rows(px: NDArray[np.int64], step: int, hint: str) -> tuple[int, int, NDArray[np.int64]]:
+    """(first row's price in ticks, rows, each price's row) for prices on
+    rows ``step`` ticks apart, aligned to multiples of ``step`` (a price
+    between steps joins the row below). Bounded before allocating: one bad
+    print must not eat memory; ``hint`` says what to do instead."""
+    p0 = int(px.min())
+    p0 -= p0 % step
+    rows = (int(px.max()) - p0) // step + 1
+    if rows > MAX_TICKS:
+        raise ValueError(f"traded prices span {rows:,} price steps (max {MAX_TICKS:,}); {hint}")
+    return p0, rows, (px - p0) // step
+
+
 def volume_profile(events: Any, result: Any = None, *, value_area_share: float = 0.70,
                    start: int | None = None, end: int | None = None,
                    tick_size: float | None = None, lot_size: float | None = None,
@@ -150,16 +181,8 @@ def volume_profile(events: Any, result: Any = None, *, value_area_share: float =
     share of volume the value area holds (0.70). ``step_ticks``: book ticks
     per price step (default: the feed's own, 1 for an array). See the
     module docs for the rules."""
-    from .io.feed import Feed
-
-    if step_ticks is None:
-        step_ticks = events.step_ticks() if isinstance(events, Feed) else 1
-    if step_ticks < 1:
-        raise ValueError(f"step_ticks={step_ticks}: must be >= 1")
-    if not 0 < value_area_share <= 1:
-        raise ValueError(f"value_area_share={value_area_share}: expected a share in (0, 1]")
-    if rule not in ("one_row", "two_rows"):
-        raise ValueError(f"rule={rule!r}: expected 'one_row' or 'two_rows'")
+    step_ticks = _step_ticks(events, step_ticks)
+    _check_area(value_area_share, rule)
     t = _tape(events, result, tick_size, lot_size)
     keep = np.ones(len(t.ts), bool)
     if start is not None:
@@ -169,13 +192,7 @@ def volume_profile(events: Any, result: Any = None, *, value_area_share: float =
     px, q, sign, tick, lot = t.price[keep], t.size[keep], t.sign[keep], t.tick, t.lot
     if len(px) == 0:
         raise ValueError("no executions or trade prints in the window")
-    p0 = int(px.min())
-    p0 -= p0 % step_ticks  # rows on the venue's steps
-    span = (int(px.max()) - p0) // step_ticks + 1
-    if span > MAX_TICKS:  # bounded before allocating: one bad print must not eat memory
-        raise ValueError(f"traded prices span {span:,} price steps (max {MAX_TICKS:,}); pass a "
-                         f"start/end window or a coarser grid")
-    idx = (px - p0) // step_ticks
+    p0, span, idx = _step_rows(px, step_ticks, "pass a start/end window or a coarser grid")
     vol = np.zeros(span, np.int64)
     np.add.at(vol, idx, q)
     buy = np.zeros(span, np.int64)
@@ -283,14 +300,9 @@ def footprint(events: Any, result: Any = None, *, every: int | str = "1min",
     diagonal neighbours (default: the feed's :meth:`~lobkit.io.Feed.step_ticks`,
     e.g. 100 on LOBSTER's $0.0001 grid with cent prices; 1 for an array).
     Exact: integer lots per tick per bar."""
-    from .io.feed import Feed
-
     if ratio <= 0:
         raise ValueError(f"ratio={ratio}: must be positive")
-    if step_ticks is None:
-        step_ticks = events.step_ticks() if isinstance(events, Feed) else 1
-    if step_ticks < 1:
-        raise ValueError(f"step_ticks={step_ticks}: must be >= 1")
+    step_ticks = _step_ticks(events, step_ticks)
     width = bar_ns(every)
     t = _tape(events, result, tick_size, lot_size)
     bar = (t.ts // width) * width
@@ -377,29 +389,15 @@ def rolling_profile(events: Any, result: Any = None, *, every: int | str = "1min
     trade's bar to the last's), kept incrementally: each bar adds the
     volume of the trades entering the window and removes that of those
     leaving it. Same rules, grid and aggressor as :func:`volume_profile`."""
-    from .io.feed import Feed
-
-    if not 0 < value_area_share <= 1:
-        raise ValueError(f"value_area_share={value_area_share}: expected a share in (0, 1]")
-    if rule not in ("one_row", "two_rows"):
-        raise ValueError(f"rule={rule!r}: expected 'one_row' or 'two_rows'")
+    _check_area(value_area_share, rule)
     width, span_ns = bar_ns(every), bar_ns(window)
-    if step_ticks is None:
-        step_ticks = events.step_ticks() if isinstance(events, Feed) else 1
-    if step_ticks < 1:
-        raise ValueError(f"step_ticks={step_ticks}: must be >= 1")
+    step_ticks = _step_ticks(events, step_ticks)
     t = _tape(events, result, tick_size, lot_size)
     if len(t.ts) == 0:
         raise ValueError("no executions or trade prints")
     order = np.argsort(t.ts, kind="stable")
     ts, px, q = t.ts[order], t.price[order], t.size[order]
-    p0 = int(px.min())
-    p0 -= p0 % step_ticks
-    rows = (int(px.max()) - p0) // step_ticks + 1
-    if rows > MAX_TICKS:
-        raise ValueError(f"traded prices span {rows:,} price steps (max {MAX_TICKS:,}); use a "
-                         f"coarser grid")
-    row = (px - p0) // step_ticks
+    p0, rows, row = _step_rows(px, step_ticks, "use a coarser grid")
     first = (int(ts[0]) // width) * width + width
     last = (int(ts[-1]) // width) * width + width
     n_bars = (last - first) // width + 1
@@ -434,6 +432,7 @@ def rolling_profile(events: Any, result: Any = None, *, every: int | str = "1min
         k, l_, h_ = value_area(seg, value_area_share, rule)
         poc[i], lo[i], hi[i] = r0 + k, r0 + l_, r0 + h_
         total[i] = int(seg.sum())
+
     def price(r: NDArray[np.float64]) -> NDArray[np.float64]:
         ok = ~np.isnan(r)
         out = np.full(len(r), np.nan)
