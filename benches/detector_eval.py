@@ -1,9 +1,11 @@
 """Detector precision and recall on scenario families: the defaults were
 chosen on the tuning families (``lobkit.scenario_families.TUNING``); the
 held-out families (``HELD_OUT``) are only reported. Also precision and
-recall by score threshold, per detector, on each group.
+recall by score threshold, per detector, on each group; and the order-flow
+detectors (delta divergence, liquidation cascade) on the labelled flow
+scenarios of ``lobkit.flow_families`` in the same families.
 
-    python benches/detector_eval.py [--seeds 3] [--seconds 600] [--json out.json]
+    python benches/detector_eval.py [--seeds 3] [--seconds 600] [--json out.json] [--flow-only]
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 import numpy as np
 
 import lobkit
+from lobkit.flow_families import flow_scenario
 from lobkit.scenario_families import HELD_OUT, TUNING, UNIDENTIFIABLE, family_scenario, to_l2
 from lobkit.scenarios import INTENSITIES, evaluate
 
@@ -98,6 +101,37 @@ def run(families, seeds, seconds, episodes, detect):
     return tot, man, man_l2, sw, sw_l2, sw_rule
 
 
+FLOW = (("delta_divergence", "divergence"), ("liquidation_cascade", "cascade"))
+
+
+def flow(families, seeds, slack_ns=2_000_000_000):
+    """The order-flow detectors on flow scenarios, as L2 feeds at default
+    settings: per detector [alerts naming an episode (its window ± 2 s, its
+    side), alerts, episodes found, episodes, alerts within a look-alike]."""
+    only = {k: k in dict(FLOW) for k in lobkit.detect.DETECTORS}
+    tot = {k: np.zeros(5, np.int64) for k, _ in FLOW}
+    for fam in families:
+        for seed in range(seeds):
+            ev, labels = flow_scenario(fam, seed)
+            a = lobkit.replay(to_l2(ev), depth=0, detect=only).alerts
+            ctl = labels[np.char.startswith(labels["kind"], "control")]
+            for kind, ep_kind in FLOW:
+                x = a[a["kind_name"] == kind]
+                ep = labels[labels["kind"] == ep_kind]
+                hit = np.zeros(len(ep), bool)
+                good = on_ctl = 0
+                for al in x:
+                    ok = ((ep["t0"] - slack_ns <= al["ts"]) & (al["ts"] <= ep["t1"] + slack_ns)
+                          & (ep["side"] == al["side"]))
+                    if ok.any():
+                        good += 1
+                        hit |= ok
+                    elif ((ctl["t0"] <= al["ts"]) & (al["ts"] <= ctl["t1"] + slack_ns)).any():
+                        on_ctl += 1
+                tot[kind] += [good, len(x), int(hit.sum()), len(ep), on_ctl]
+    return tot
+
+
 def table(tot):
     rows = []
     for k in KINDS:
@@ -116,15 +150,30 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=600.0)
     ap.add_argument("--episodes", type=int, default=4)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--flow-only", action="store_true",
+                    help="only the order-flow detectors on the flow scenarios")
     a = ap.parse_args(argv)
     out = {}
     for group, fams in (("tuning", TUNING), ("held-out", HELD_OUT),
                         ("unidentifiable", UNIDENTIFIABLE)):
         t = time.perf_counter()
+        ft = flow(fams, a.seeds)
+        out.setdefault(group, {})["flow"] = {k: [int(x) for x in v] for k, v in ft.items()}
+        print(f"\n{group} families {', '.join(fams)}: order-flow detectors on the flow scenarios "
+              f"({a.seeds} seeds x 900 s, 4 episodes of each kind, L2 feeds, defaults; "
+              f"{time.perf_counter() - t:.0f} s)")
+        for k, (g, n, h, e, c) in ft.items():
+            print(f"{k}: precision {g / max(n, 1):.2f}, recall {h / max(e, 1):.2f} "
+                  f"({n} alerts, {e} episodes, {c} alerts on look-alikes)")
+    for group, fams in (("tuning", TUNING), ("held-out", HELD_OUT),
+                        ("unidentifiable", UNIDENTIFIABLE)):
+        if a.flow_only:
+            break
+        t = time.perf_counter()
         tot, man, man_l2, sw, sw_l2, sw_rule = run(fams, a.seeds, a.seconds, a.episodes, True)
         g, n, h, e, c = (int(x) for x in man)
         g2, n2, h2, e2, c2 = (int(x) for x in man_l2)
-        out[group] = {"families": list(fams), "by_threshold": {
+        out[group] |= {"families": list(fams), "by_threshold": {
             k: {str(th): tot[k][th] for th in THRESHOLDS} for k in KINDS},
             "manipulation": {"precision": g / n if n else None, "recall": h / e,
                              "alerts": n, "episodes": e, "alerts_on_controls": c},

@@ -100,5 +100,5 @@ def test_to_l2_is_the_same_book_as_a_level_feed():
     prints = l2[l2["kind"] == lobkit.Kind.TRADE]
     ex = ev[ev["kind"] == lobkit.Kind.EXECUTE]
     assert (prints["size"] == ex["size"]).all() and (prints["price"] == ex["price"]).all()
-    with pytest.raises(ValueError, match="ADD, DELETE and EXECUTE"):
+    with pytest.raises(ValueError, match="ADD, DELETE, EXECUTE and LIQUIDATION"):
         to_l2(l2)

@@ -20,3 +20,7 @@ class Kind(IntEnum):
     CLEAR = 8  #: clear the book (side 0) or one side
     SEED = 9  #: L3: anonymous resting lots at (side, price), ahead of named orders
     HALT = 10  #: trading-state message; no book change
+    #: a venue's liquidation notice (`side` = resting side its fills hit:
+    #: 1 a long liquidated by a sell); no book change and not volume (the
+    #: fills print on the trade stream)
+    LIQUIDATION = 11

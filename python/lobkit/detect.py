@@ -29,6 +29,8 @@ from .units import to_price
 #: Alert kind names by code (``ALERT_KINDS[alert["kind"]]``).
 ALERT_KINDS: tuple[str, ...] = tuple(_core.alert_kind_names())
 DETECTORS = ALERT_KINDS[1:]
+#: Width of ``kind_name`` (the longest name).
+_NAME = f"U{max(map(len, ALERT_KINDS))}"
 
 #: Every option as ``(name, type, default, min, max)``: the core's one
 #: option table (``rust/core/src/detect/options.rs``), read here so the
@@ -39,7 +41,8 @@ OPTIONS: tuple[tuple[str, str, Any, float, float], ...] = tuple(_core.detect_opt
 DEFAULTS: dict[str, Any] = {o[0]: o[2] for o in OPTIONS}
 
 #: One alert: ``ts`` ns; ``kind`` code and ``kind_name``; ``side`` 1/-1/0
-#: (a sweep: the aggressor, 1 buyer / -1 seller);
+#: (a sweep or a liquidation cascade: the aggressor, 1 buyer / -1 seller;
+#: a delta divergence: the way it points, -1 at highs, +1 at lows);
 #: ``price`` (price units) and ``price_ticks``; ``order_id`` (0 when not an
 #: order); ``score`` in (0, 1]; evidence: ``size`` (size units: the order,
 #: the layers, the phantom increase, the hidden/refilled volume, the cancels
@@ -54,7 +57,7 @@ DEFAULTS: dict[str, Any] = {o[0]: o[2] for o in OPTIONS}
 #: event: the input row in a bulk replay, the book's event counter when
 #: streaming).
 ALERT_DTYPE = np.dtype([
-    ("ts", "<i8"), ("kind", "u1"), ("kind_name", "U14"), ("side", "i1"), ("price", "<f8"),
+    ("ts", "<i8"), ("kind", "u1"), ("kind_name", _NAME), ("side", "i1"), ("price", "<f8"),
     ("price_ticks", "<i8"), ("order_id", "<u8"), ("score", "<f8"), ("size", "<f8"),
     ("size_ratio", "<f8"), ("lifetime_ns", "<i8"), ("fill_frac", "<f8"), ("opp_volume", "<f8"),
     ("price_move", "<f8"), ("count", "<i8"), ("event_index", "<i8"),
@@ -90,7 +93,7 @@ def to_array(cols: dict[str, NDArray[Any]], tick_size: float, lot_size: float) -
     out["price"] = to_price(cols["price_ticks"], tick_size)
     out["size"] = cols["size_lots"] * lot_size
     out["opp_volume"] = cols["opp_volume_lots"] * lot_size
-    out["kind_name"] = np.asarray(ALERT_KINDS, dtype="U14")[cols["kind"]]
+    out["kind_name"] = np.asarray(ALERT_KINDS, dtype=_NAME)[cols["kind"]]
     return out
 
 

@@ -37,7 +37,8 @@ MAX_BINS = 20_000
 #: Alert kind -> (marker, colour).
 MARKERS = {"spoofing": ("X", "magenta"), "layering": ("P", "gold"), "iceberg": ("D", "cyan"),
            "quote_stuffing": ("*", "white"), "depth_collapse": ("v", "black"),
-           "phantom": ("o", "pink"), "sweep": (">", "lime")}
+           "phantom": ("o", "pink"), "sweep": (">", "lime"),
+           "delta_divergence": ("d", "orange"), "liquidation_cascade": ("s", "red")}
 
 
 def _ns(t: Any) -> int:
@@ -224,6 +225,10 @@ _EVIDENCE = {
     "depth_collapse": "{size_ratio:.0%} of near depth ({size:g}) gone within {life}",
     "sweep": "{size:g} taken at {count} prices in {life} ({size_ratio:.0f}x the typical print), "
              "to {price:g}",
+    "delta_divergence": "price to {price:g} ({price_move:g} steps past the earlier swing in {life}) "
+                        "while delta went {opp_volume:g} the other way ({size_ratio:.0%} of {size:g})",
+    "liquidation_cascade": "{count} sweeps, {size:g} taken in {life}, {size_ratio:.1f}x faster, "
+                           "{fill_frac:.0%} of the hit side's depth gone, {opp_volume:g} liquidated",
 }
 
 
@@ -258,7 +263,8 @@ def alert_view(result: ReplayResult, alert: Any, events: NDArray[Any] | None = N
     evidence = _EVIDENCE.get(kind, "").format(
         size=float(a["size"]), price=float(a["price"]), size_ratio=float(a["size_ratio"]),
         life=_duration(life), fill_frac=float(a["fill_frac"]),
-        opp_volume=float(a["opp_volume"]), count=int(a["count"]))
+        opp_volume=float(a["opp_volume"]), count=int(a["count"]),
+        price_move=float(a["price_move"]))
     fig = heatmap(one, events, ax=ax, start=start - pad, end=end + pad, bins=bins,
                   price_bins=price_bins, max_alerts=1,
                   title=f"{kind}, score {float(a['score']):.2f}: {evidence}")

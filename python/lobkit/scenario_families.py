@@ -88,10 +88,14 @@ CONTROLS = ("control_cluster", "control_big_rest", "control_filled", "control_re
             "control_requote", "control_far_cancel")
 
 
-class _FamilyMarket(Market):
+class FamilyMarket(Market):
+    """A family's market: :class:`~lobkit.scenarios.Market` with the
+    family's size distribution, book depth and honest large-order rests."""
+
     def __init__(self, rng: np.random.Generator, typical: int, sizes: str, spread: float,
                  depth_p: float, big_rest_ns: int | None, big_at: float) -> None:
-        self._sizes, self._spread, self.depth_p = sizes, spread, depth_p
+        self._sizes, self._spread = sizes, spread
+        self.depth_p: float = depth_p
         self._big_rest_ns, self._big_at = big_rest_ns, big_at
         self._born: dict[int, int] = {}
         super().__init__(rng, typical=typical)
@@ -121,7 +125,8 @@ class _FamilyMarket(Market):
         return max(1, int(self.rng.lognormal(np.log(self.typ * mult), self._spread)))
 
 
-def _u(rng: np.random.Generator, r: tuple[float, float]) -> float:
+def uniform(rng: np.random.Generator, r: tuple[float, float]) -> float:
+    """One draw from ``[r[0], r[1])``."""
     return float(rng.uniform(r[0], r[1]))
 
 
@@ -147,11 +152,11 @@ def family_scenario(family: str, seed: int = 0, *, seconds: float = 600.0,
         raise ValueError("seconds must be within 10..86400 and episodes within 1..1000")
     f = FAMILIES[family]
     rng = np.random.default_rng([seed, sum(map(ord, family))])
-    m = _FamilyMarket(rng, int(rng.integers(f.typical[0], f.typical[1] + 1)), f.sizes,
-                      _u(rng, f.spread), _u(rng, f.depth_p),
-                      None if f.big_rest_s is None else int(_u(rng, f.big_rest_s) * 1e9),
+    m = FamilyMarket(rng, int(rng.integers(f.typical[0], f.typical[1] + 1)), f.sizes,
+                      uniform(rng, f.spread), uniform(rng, f.depth_p),
+                      None if f.big_rest_s is None else int(uniform(rng, f.big_rest_s) * 1e9),
                       f.big_at)
-    rate = _u(rng, f.rate)
+    rate = uniform(rng, f.rate)
     mean_dt = 1e9 / rate
     mm_every = None if f.mm_ms is None else int(rng.integers(*f.mm_ms)) * 1_000_000
     mm_ids: list[int] = []
@@ -189,28 +194,28 @@ def family_scenario(family: str, seed: int = 0, *, seconds: float = 600.0,
         while m.t < slot:
             tick(int(rng.exponential(mean_dt)) + 1)
         # episodes start between background events, not on one's timestamp
-        m.t += int(_u(rng, (0.1, 5.0)) * 1e6)
+        m.t += int(uniform(rng, (0.1, 5.0)) * 1e6)
         side = 1 if rng.random() < 0.5 else -1
         t0 = m.t
         ep = len(labels)
         if kind == "spoofing":
-            mult = _u(rng, (6.0, 20.0))
+            mult = uniform(rng, (6.0, 20.0))
             # just behind the touch, where it shows size without being hit
             oid = m.add(side, m.passive_price(side, int(rng.integers(1, 4))), int(m.typ * mult))
             m.protected.add(oid)
-            life = int(_u(rng, (0.1, 1.5)) * 1e9)
+            life = int(uniform(rng, (0.1, 1.5)) * 1e9)
             wait(life)
             m.market(side, m.size(0.5))  # the spoofer's real order on the other side fills
-            wait(int(_u(rng, (5, 100)) * 1e6))  # ... and the spoof goes right after
+            wait(int(uniform(rng, (5, 100)) * 1e6))  # ... and the spoof goes right after
             m.cancel(oid)
             labels.append((kind, t0, m.t, side, mult))
             orders.append((oid, kind, ep))
         elif kind == "layering":
             n = int(rng.integers(3, 9))
-            mult = _u(rng, (3.0, 8.0))
+            mult = uniform(rng, (3.0, 8.0))
             start, spacing = int(rng.integers(1, 5)), int(rng.integers(1, 3))
-            rest = int(_u(rng, (0.2, 2.0)) * 1e9)
-            gap = int(_u(rng, (10, 300)) * 1e6)
+            rest = int(uniform(rng, (0.2, 2.0)) * 1e9)
+            gap = int(uniform(rng, (10, 300)) * 1e6)
             ids = []
             for j in range(n):
                 ids.append(m.add(side, m.passive_price(side, start + j * spacing),
@@ -219,23 +224,23 @@ def family_scenario(family: str, seed: int = 0, *, seconds: float = 600.0,
                 wait(gap)
             wait(max(rest - n * gap, 1))
             m.market(side, m.size(0.5))
-            wait(int(_u(rng, (5, 100)) * 1e6))
+            wait(int(uniform(rng, (5, 100)) * 1e6))
             for oid in ids:
                 m.cancel(oid)
-                wait(int(_u(rng, (1, 100)) * 1e6))
+                wait(int(uniform(rng, (1, 100)) * 1e6))
             labels.append((kind, t0, m.t, side, n))
             orders += [(oid, kind, ep) for oid in ids]
         elif kind == "iceberg":
             r = int(rng.integers(3, 9))
-            clip = max(1, int(m.typ * _u(rng, (0.5, 2.0))))
+            clip = max(1, int(m.typ * uniform(rng, (0.5, 2.0))))
             p = m.passive_price(side, 0)
             m.add(side, p, clip)
             for _ in range(r):
-                wait(int(_u(rng, (20, 200)) * 1e6))
+                wait(int(uniform(rng, (20, 200)) * 1e6))
                 shown = sum(m.orders[o][2] for o in m.levels[side].get(p, []))
                 if shown:
                     m.market(-side, shown)
-                m.t += int(_u(rng, (2, 80)) * 1e6)
+                m.t += int(uniform(rng, (2, 80)) * 1e6)
                 m.add(side, p, clip)
             labels.append((kind, t0, m.t, side, r))
         elif kind == "quote_stuffing":
@@ -243,51 +248,51 @@ def family_scenario(family: str, seed: int = 0, *, seconds: float = 600.0,
             m.stuff(nmsg)
             labels.append((kind, t0, m.t, 0, nmsg))
         elif kind == "depth_collapse":
-            frac = _u(rng, (0.6, 0.95))
+            frac = uniform(rng, (0.6, 0.95))
             m.pull_near_depth(frac)
             labels.append((kind, t0, m.t, 0, frac))
         elif kind == "control_cluster":
             # an honest trader pulls a few ordinary-to-large orders together
-            ids = [m.add(side, m.passive_price(side, 1 + j), int(m.typ * _u(rng, (1.5, 3.0))))
+            ids = [m.add(side, m.passive_price(side, 1 + j), int(m.typ * uniform(rng, (1.5, 3.0))))
                    for j in range(int(rng.integers(3, 6)))]
             m.protected.update(ids)
-            wait(int(_u(rng, (0.1, 0.9)) * 1e9))
+            wait(int(uniform(rng, (0.1, 0.9)) * 1e9))
             for oid in ids:
                 m.cancel(oid)
             labels.append((kind, t0, m.t, side, 0))
         elif kind == "control_big_rest":
-            ids = [m.add(side, m.passive_price(side, 1 + j), int(m.typ * _u(rng, (4.0, 6.0))))
+            ids = [m.add(side, m.passive_price(side, 1 + j), int(m.typ * uniform(rng, (4.0, 6.0))))
                    for j in range(int(rng.integers(3, 6)))]
             m.protected.update(ids)
-            due = m.t + int(_u(rng, (5, 30)) * 1e9)
+            due = m.t + int(uniform(rng, (5, 30)) * 1e9)
             pending += [(due, oid) for oid in ids]
             labels.append((kind, t0, due, side, 0))
         elif kind == "control_filled":
-            size = int(m.typ * _u(rng, (10, 20)))
+            size = int(m.typ * uniform(rng, (10, 20)))
             oid = m.add(side, m.passive_price(side, 0), size)
             m.protected.add(oid)
-            wait(int(_u(rng, (0.05, 0.3)) * 1e9))
+            wait(int(uniform(rng, (0.05, 0.3)) * 1e9))
             best = m.best(side)
             ahead = [] if best is None else m.levels[side].get(best, [])
             m.market(-side, size + sum(int(m.orders[o][2]) for o in ahead if o != oid))
             m.cancel(oid)
             labels.append((kind, t0, m.t, side, 0))
         elif kind == "control_resting":
-            oid = m.add(side, m.passive_price(side, 1), int(m.typ * _u(rng, (10, 20))))
+            oid = m.add(side, m.passive_price(side, 1), int(m.typ * uniform(rng, (10, 20))))
             m.protected.add(oid)
-            due = m.t + int(_u(rng, (5, 60)) * 1e9)
+            due = m.t + int(uniform(rng, (5, 60)) * 1e9)
             pending.append((due, oid))
             labels.append((kind, t0, due, side, 0))
         elif kind == "control_requote":
             for _ in range(20):
                 ids = [m.add(s, m.passive_price(s, 0), m.typ) for s in (1, -1)]
-                wait(int(_u(rng, (20, 200)) * 1e6))
+                wait(int(uniform(rng, (20, 200)) * 1e6))
                 for oid in ids:
                     m.cancel(oid)
             labels.append((kind, t0, m.t, 0, 0))
         elif kind == "control_far_cancel":
             ids = [m.add(side, m.passive_price(side, 30 + j), int(m.typ * 10)) for j in range(4)]
-            wait(int(_u(rng, (0.1, 0.5)) * 1e9))
+            wait(int(uniform(rng, (0.1, 0.5)) * 1e9))
             for oid in ids:
                 m.cancel(oid)
             labels.append((kind, t0, m.t, side, 0))
@@ -312,13 +317,21 @@ def to_l2(events: NDArray[np.void]) -> NDArray[np.void]:
     of a scenario becomes a ``SET_LEVEL`` with the level's new size, and an
     EXECUTE is preceded by a ``TRADE`` print at its price (resting side), as
     an L2 venue shows it. For the L2 detectors: a spoof is phantom liquidity
-    there, a stack of layers is L2 layering."""
+    there, a stack of layers is L2 layering. ``LIQUIDATION`` notices pass
+    through unchanged, in place."""
     from ._kinds import Kind
 
     ev = np.asarray(events)
+    liq = ev["kind"] == Kind.LIQUIDATION
+    if liq.any():
+        book = to_l2(ev[~liq])
+        # a notice goes before the rows of the book events that follow it
+        before = np.cumsum(~liq)[liq] + np.cumsum(ev["kind"][~liq] == Kind.EXECUTE)[
+            np.maximum(np.cumsum(~liq)[liq] - 1, 0)] * (np.cumsum(~liq)[liq] > 0)
+        return np.insert(book, before, ev[liq])
     k = ev["kind"]
     if not np.isin(k, [Kind.ADD, Kind.DELETE, Kind.EXECUTE]).all():
-        raise ValueError("to_l2: scenario events hold ADD, DELETE and EXECUTE only")
+        raise ValueError("to_l2: scenario events hold ADD, DELETE, EXECUTE and LIQUIDATION only")
     delta = np.where(k == Kind.ADD, ev["size"], -ev["size"]).astype(np.int64)
     # the level's size after each event: a running sum per (side, price)
     key = ev["side"].astype(np.int64) * (1 << 40) + ev["price"]

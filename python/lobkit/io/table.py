@@ -4,9 +4,9 @@
 column     required content
 ========== ======== ============================================================
 ``ts``     yes      integer ns
-``kind``   yes      code 1..10 or name (``set_level``, ``add``, ``cancel``,
+``kind``   yes      code 1..11 or name (``set_level``, ``add``, ``cancel``,
                     ``delete``, ``modify``, ``execute``, ``trade``, ``clear``,
-                    ``seed``, ``halt``; any case)
+                    ``seed``, ``halt``, ``liquidation``; any case)
 ``side``   yes      ``1``/``bid``/``b``, ``-1``/``ask``/``a``, ``0``/empty
 ``price``  yes      price units (a decimal on the ``tick_size`` grid)
 ``size``   yes      size units (a decimal on the ``lot_size`` grid)
@@ -146,7 +146,7 @@ def events_table(events: NDArray[Any], *, tick_size: float = 1.0, lot_size: floa
     size = (events["size"] if _unit(lot_size) else to_price(events["size"], lot_size))
     names = np.array([k.name.lower() for k in Kind])
     return {
-        "ts": np.ascontiguousarray(events["ts"]), "kind": names[np.clip(events["kind"].astype(np.int64) - 1, 0, 9)],
+        "ts": np.ascontiguousarray(events["ts"]), "kind": names[np.clip(events["kind"].astype(np.int64) - 1, 0, len(names) - 1)],
         "side": events["side"].astype(np.int8), "price": price, "size": size,
         "order_id": events["order_id"], "flags": events["flags"],
     }

@@ -312,7 +312,7 @@ impl Consolidated {
             kind::CLEAR => {
                 Side::parse_optional(ev.side)?;
             }
-            kind::TRADE => crate::book::check_print(ev)?,
+            kind::TRADE | kind::LIQUIDATION => crate::book::check_print(ev)?,
             kind::HALT => {}
             k => {
                 return Err(ErrorKind::InvalidKind {

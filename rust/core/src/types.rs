@@ -138,8 +138,17 @@ pub mod kind {
     pub const SEED: u8 = 9;
     /// Trading-state message (LOBSTER type 7); no book change.
     pub const HALT: u8 = 10;
+    /// A venue's liquidation notice (Binance futures `forceOrder`, Bybit
+    /// `liquidation` / `allLiquidation`): a position was closed by a forced
+    /// order of `size` lots at `price` ticks. `side` is the resting side its
+    /// fills hit, as for a print (1: a long was liquidated by a sell order
+    /// hitting the bids; -1: a short, by a buy lifting the asks). No book
+    /// change, and not volume: the venue prints the fills themselves on its
+    /// trade stream, so the trade-flow signals skip it; the
+    /// liquidation-cascade detector reads it.
+    pub const LIQUIDATION: u8 = 11;
     /// Largest valid code.
-    pub const MAX: u8 = 10;
+    pub const MAX: u8 = 11;
 
     /// True for the order-by-order kinds (an L2 book refuses them).
     #[inline]
@@ -160,6 +169,7 @@ pub mod kind {
             CLEAR => "CLEAR",
             SEED => "SEED",
             HALT => "HALT",
+            LIQUIDATION => "LIQUIDATION",
             _ => "UNKNOWN",
         }
     }

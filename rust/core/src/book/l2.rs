@@ -345,7 +345,8 @@ impl L2Book {
         self.ladder(side).total()
     }
 
-    /// Applies one bulk event. L2 books accept SET_LEVEL, CLEAR, TRADE, HALT.
+    /// Applies one bulk event. L2 books accept SET_LEVEL, CLEAR, TRADE, HALT,
+    /// LIQUIDATION.
     #[inline]
     pub fn apply(&mut self, ev: &Event) -> Result<Option<LevelChange>, ErrorKind> {
         match ev.kind {
@@ -358,7 +359,7 @@ impl L2Book {
                 self.clear(side);
                 Ok(None)
             }
-            kind::TRADE => super::check_print(ev).map(|_| None),
+            kind::TRADE | kind::LIQUIDATION => super::check_print(ev).map(|_| None),
             kind::HALT => Ok(None),
             k => Err(ErrorKind::InvalidKind {
                 kind: k,

@@ -510,7 +510,7 @@ impl L3Book {
         self.l2.clear(side);
     }
 
-    /// Applies one bulk event (all L3 kinds, CLEAR, TRADE, HALT).
+    /// Applies one bulk event (all L3 kinds, CLEAR, TRADE, HALT, LIQUIDATION).
     #[inline]
     pub fn apply(&mut self, ev: &Event) -> Result<Changes, ErrorKind> {
         match ev.kind {
@@ -549,7 +549,7 @@ impl L3Book {
                 self.clear(side);
                 Ok(Changes::default())
             }
-            kind::TRADE => check_print(ev).map(|_| Changes::default()),
+            kind::TRADE | kind::LIQUIDATION => check_print(ev).map(|_| Changes::default()),
             kind::HALT => Ok(Changes::default()),
             k => Err(ErrorKind::InvalidKind {
                 kind: k,

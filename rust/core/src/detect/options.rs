@@ -96,6 +96,8 @@ options! {
     quote_stuffing: Bool [0, 1],
     depth_collapse: Bool [0, 1],
     sweep: Bool [0, 1],
+    delta_divergence: Bool [0, 1],
+    liquidation_cascade: Bool [0, 1],
     spoof_min_ratio: Float [0, BIG],
     near_steps: Int [0, BIG],
     max_lifetime_ns: Int [1, NS],
@@ -123,6 +125,16 @@ options! {
     sweep_min_levels: Int [2, 1_000_000],
     sweep_gap_ns: Int [0, NS],
     sweep_min_ratio: Float [0, BIG],
+    divergence_window_ns: Int [1, NS],
+    divergence_swing_frac: Float [0, 1],
+    divergence_min_swing_steps: Int [1, BIG],
+    divergence_min_frac: Float [0, 1],
+    cascade_window_ns: Int [1, NS],
+    cascade_min_sweeps: Int [2, 1_000_000],
+    cascade_min_ratio: Float [0, BIG],
+    cascade_min_excess: Float [0, BIG],
+    cascade_min_accel: Float [0, BIG],
+    cascade_depth_drop: Float [0, 1],
     alert_budget_per_hour: Float [0, 1e6],
 }
 
@@ -205,7 +217,7 @@ mod tests {
             let changed = OPTIONS.iter().filter(|p| p.get(&c) != p.get(&d)).count();
             assert_eq!(changed, 1, "{}", o.name);
         }
-        assert_eq!(OPTIONS.len(), 36);
+        assert_eq!(OPTIONS.len(), 48);
         for o in OPTIONS {
             let x = match o.get(&d) {
                 OptionValue::Bool(_) => continue,

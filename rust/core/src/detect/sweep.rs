@@ -33,22 +33,31 @@
 use super::{alert_kind, Alert, Ctx, DetectConfig, Typical};
 use crate::types::{kind, Price, Qty, Ts};
 
+/// A run of prints; once closed and qualified, a sweep (what the
+/// liquidation-cascade detector reads). Prices ticks, times ns, sizes lots.
 #[derive(Clone, Copy, Debug)]
-struct Run {
+pub struct Closed {
     /// Aggressor direction: 1 buyer, -1 seller.
-    dir: i8,
-    first_ts: Ts,
-    last_ts: Ts,
-    first_price: Price,
-    last_price: Price,
+    pub dir: i8,
+    /// First and last print times.
+    pub first_ts: Ts,
+    /// Last print time.
+    pub last_ts: Ts,
+    /// First print price.
+    pub first_price: Price,
+    /// Last (furthest) print price.
+    pub last_price: Price,
     /// Distinct prices traded (the run's prices are monotone, so a new
     /// price is a new level).
-    levels: i64,
-    volume: Qty,
+    pub levels: i64,
+    /// Volume.
+    pub volume: Qty,
     /// The typical print before the run's first print (lots): the run is
     /// judged against it, so its own prints never set its bar.
-    typical: f64,
+    pub typical: f64,
 }
+
+type Run = Closed;
 
 /// Sweep state.
 #[derive(Clone, Debug)]
@@ -68,24 +77,27 @@ impl Default for SweepDetector {
 }
 
 impl SweepDetector {
+    /// Processes one event; returns the sweep it closed, if any (a sweep
+    /// alert is pushed only when `cfg.sweep`).
     pub(crate) fn on_event(
         &mut self,
         cfg: &DetectConfig,
         l3: bool,
         cx: &Ctx<'_>,
         out: &mut Vec<Alert>,
-    ) {
+    ) -> Option<Closed> {
         let ev = cx.ev;
         let gap = if l3 { 0 } else { cfg.sweep_gap_ns };
+        let mut closed = None;
         if self
             .run
             .is_some_and(|r| ev.ts.saturating_sub(r.last_ts) > gap)
         {
-            self.close(cfg, out);
+            closed = self.close(cfg, out);
         }
         let print = if l3 { kind::EXECUTE } else { kind::TRADE };
         if ev.kind != print || ev.size <= 0 || (ev.side != 1 && ev.side != -1) {
-            return;
+            return closed;
         }
         // The aggressor is opposite the resting side.
         let dir = -ev.side;
@@ -99,7 +111,7 @@ impl SweepDetector {
                 r.volume = r.volume.saturating_add(ev.size);
             }
             _ => {
-                self.close(cfg, out);
+                closed = closed.or(self.close(cfg, out));
                 self.run = Some(Run {
                     dir,
                     first_ts: ev.ts,
@@ -113,20 +125,23 @@ impl SweepDetector {
             }
         }
         self.prints.add(ev.size, ev.ts);
+        closed
     }
 
-    /// Ends the open run, reporting it if it qualifies.
-    fn close(&mut self, cfg: &DetectConfig, out: &mut Vec<Alert>) {
-        let Some(r) = self.run.take() else {
-            return;
-        };
+    /// Ends the open run; returns it if it qualifies as a sweep, reporting
+    /// it when `cfg.sweep`.
+    fn close(&mut self, cfg: &DetectConfig, out: &mut Vec<Alert>) -> Option<Closed> {
+        let r = self.run.take()?;
         let typ = r.typical;
         if r.levels < cfg.sweep_min_levels || typ <= 0.0 {
-            return;
+            return None;
         }
         let ratio = r.volume as f64 / typ;
         if ratio < cfg.sweep_min_ratio {
-            return;
+            return None;
+        }
+        if !cfg.sweep {
+            return Some(r);
         }
         // More levels and more volume rank higher; a 3-level, 2x sweep
         // scores ~0.31, a 6-level, 20x one ~0.92.
@@ -147,6 +162,7 @@ impl SweepDetector {
             count: r.levels,
             event_index: 0,
         });
+        Some(r)
     }
 }
 

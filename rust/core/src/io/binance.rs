@@ -23,7 +23,8 @@
 //! Trades become `TRADE` events on the *resting* side (`m` = true: the buyer
 //! was the maker, so the resting side is the bid). bookTicker messages
 //! change nothing; they are returned as [`Ticker`]s, the feed's own BBO
-//! oracle keyed by update id.
+//! oracle keyed by update id. Futures `forceOrder` messages become
+//! `LIQUIDATION` notices (see [`kind::LIQUIDATION`]).
 
 use super::decimal::Grid;
 use super::emit::Emitter;
@@ -92,6 +93,27 @@ struct Msg<'a> {
     m: Option<bool>,
     #[serde(default)]
     t: Option<u64>,
+    /// `forceOrder`: the liquidation order.
+    #[serde(borrow, default)]
+    o: Option<&'a RawValue>,
+}
+
+/// The order of a futures `forceOrder` message (USD-M and COIN-M docs,
+/// "Liquidation Order Streams").
+#[derive(Deserialize)]
+struct ForceOrder<'a> {
+    /// The liquidation order's side: SELL closes a long.
+    #[serde(rename = "S", borrow)]
+    side: &'a str,
+    /// Its limit price.
+    #[serde(borrow)]
+    p: &'a str,
+    /// Filled quantity so far (the order is IOC: what it took).
+    #[serde(borrow)]
+    z: &'a str,
+    /// Trade time (ms).
+    #[serde(rename = "T", default)]
+    trade_ms: Option<i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -215,6 +237,9 @@ impl DepthSync {
         }
         if msg.e == Some("trade") || stream.ends_with("@trade") {
             return self.on_trade(&msg, recv_ts, line, out);
+        }
+        if msg.e == Some("forceOrder") || stream.ends_with("@forceOrder") {
+            return self.on_liquidation(&msg, recv_ts, line, out);
         }
         if stream.ends_with("@bookTicker") || (msg.u.is_some() && msg.bid_qty.is_some()) {
             return self.on_ticker(&msg, recv_ts, line);
@@ -442,6 +467,50 @@ impl DepthSync {
         Ok(())
     }
 
+    /// A `forceOrder` message: one `LIQUIDATION` event on the resting side
+    /// its fills hit, at the order's price, for its filled quantity. Binance
+    /// pushes at most one liquidation per symbol and second (the latest), so
+    /// these notices sample the liquidations; the fills print on the trade
+    /// stream either way.
+    fn on_liquidation(
+        &mut self,
+        msg: &Msg<'_>,
+        recv_ts: Ts,
+        line: u64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        let raw = msg
+            .o
+            .ok_or_else(|| perr(line, "o", "forceOrder without its order \"o\""))?;
+        let o: ForceOrder<'_> = serde_json::from_str(raw.get())
+            .map_err(|e| perr(line, "o", format!("expected {{S, p, z, T}}: {e}")))?;
+        let side = match o.side {
+            "SELL" => 1,
+            "BUY" => -1,
+            other => {
+                return Err(perr(
+                    line,
+                    "S",
+                    format!("expected BUY or SELL, got {other:?}"),
+                ))
+            }
+        };
+        let price = self.price.field_nearest(o.p, line, "p")?;
+        let qty = self.size.field_at_least(o.z, line, "z", 0)?;
+        if qty == 0 || price <= 0 {
+            // Nothing filled (an expired order), or a price below one tick.
+            self.stats.other += 1;
+            return Ok(());
+        }
+        let ts = self.ts_of(recv_ts, ms(o.trade_ms.or(msg.event_ms)));
+        self.out.id = 0;
+        let mut e = Event::new(ts, kind::LIQUIDATION, side, price, qty, 0);
+        e.flags = flags::LAST;
+        self.out.push(out, e);
+        self.stats.liquidations += 1;
+        Ok(())
+    }
+
     fn on_ticker(&mut self, msg: &Msg<'_>, recv_ts: Ts, line: u64) -> Result<(), Error> {
         let s = |r: Option<&RawValue>, f: &'static str| -> Result<String, Error> {
             let r = r.ok_or_else(|| perr(line, f, "missing"))?;
@@ -588,6 +657,7 @@ mod tests {
         assert_eq!(s.tickers[0].ask, (101, 3));
         let mut out = Vec::new();
         let bad = s.on_message(br#"{"e":"depthUpdate","U":1"#, 0, 9, &mut out);
+        assert!(out.is_empty());
         assert!(matches!(
             bad,
             Err(Error {
@@ -595,5 +665,76 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn force_orders_are_liquidation_notices() {
+        let mut s = DepthSync::new(
+            Grid::parse("0.1").unwrap_or(Grid::units(1)),
+            Grid::parse("0.001").unwrap_or(Grid::units(1)),
+            TsSource::Exchange,
+        );
+        let ev = run(
+            &mut s,
+            &[
+                // The documented example: a SELL closes a long, hitting bids.
+                r#"{"e":"forceOrder","E":1568014460893,"o":{"s":"BTCUSDT","S":"SELL","o":"LIMIT","f":"IOC","q":"0.014","p":"9910","ap":"9910","X":"FILLED","l":"0.014","z":"0.014","T":1568014460893}}"#,
+                // Combined-stream form; an off-grid price rounds to a tick.
+                r#"{"stream":"btcusdt@forceOrder","data":{"e":"forceOrder","E":2,"o":{"s":"BTCUSDT","S":"BUY","q":"0.5","p":"61000.06","ap":"60990.1","X":"PARTIALLY_FILLED","l":"0.1","z":"0.3","T":1723161256000}}}"#,
+                // Nothing filled: no event.
+                r#"{"e":"forceOrder","E":3,"o":{"S":"SELL","q":"1","p":"9000","z":"0","T":1723161257000}}"#,
+            ],
+        );
+        let k: Vec<(i64, u8, i8, i64, i64, u8)> = ev
+            .iter()
+            .map(|e| (e.ts, e.kind, e.side, e.price, e.size, e.flags))
+            .collect();
+        assert_eq!(
+            k,
+            vec![
+                (
+                    1_568_014_460_893_000_000,
+                    kind::LIQUIDATION,
+                    1,
+                    99_100,
+                    14,
+                    flags::LAST
+                ),
+                (
+                    1_723_161_256_000_000_000,
+                    kind::LIQUIDATION,
+                    -1,
+                    610_001,
+                    300,
+                    flags::LAST
+                ),
+            ]
+        );
+        assert_eq!((s.stats.liquidations, s.stats.other), (2, 1));
+        // A bad side or a missing order is an error naming the line and field.
+        for (msg, field) in [
+            (
+                r#"{"e":"forceOrder","E":1,"o":{"S":"HOLD","p":"1","z":"1"}}"#,
+                "S",
+            ),
+            (r#"{"e":"forceOrder","E":1}"#, "o"),
+            (
+                r#"{"e":"forceOrder","E":1,"o":{"S":"BUY","p":"1","z":"-1"}}"#,
+                "z",
+            ),
+        ] {
+            let mut out = Vec::new();
+            match s.on_message(msg.as_bytes(), 0, 4, &mut out) {
+                Err(Error {
+                    kind:
+                        crate::ErrorKind::Parse {
+                            line: 4, field: f, ..
+                        },
+                    ..
+                }) => assert_eq!(f, field, "{msg}"),
+                other => unreachable!("{msg}: {other:?}"),
+            }
+            assert!(out.is_empty());
+        }
     }
 }

@@ -7,7 +7,8 @@
 //! book). A delta that does not continue `u` is a gap: a `CLEAR` flagged
 //! [`BAD_BOOK`](super::flags::BAD_BOOK), a recorded [`Gap`], and deltas are dropped until the next
 //! snapshot. `publicTrade` entries become `TRADE` events on the resting side
-//! (taker `S` = Buy hit the asks).
+//! (taker `S` = Buy hit the asks); `allLiquidation` and `liquidation`
+//! entries become `LIQUIDATION` notices (see [`kind::LIQUIDATION`]).
 
 use super::decimal::Grid;
 use super::emit::Emitter;
@@ -50,6 +51,34 @@ struct Trade<'a> {
     v: &'a str,
     #[serde(borrow)]
     p: &'a str,
+}
+
+/// One entry of `allLiquidation.{symbol}` (`data` is a list of them).
+#[derive(Deserialize)]
+struct AllLiquidation<'a> {
+    #[serde(rename = "T", default)]
+    time_ms: Option<i64>,
+    /// The liquidated *position's* side: Buy, a long.
+    #[serde(rename = "S", borrow)]
+    position: &'a str,
+    #[serde(borrow)]
+    v: &'a str,
+    #[serde(borrow)]
+    p: &'a str,
+}
+
+/// The `data` object of the older `liquidation.{symbol}` topic.
+#[derive(Deserialize)]
+struct Liquidation<'a> {
+    #[serde(rename = "updatedTime", default)]
+    time_ms: Option<i64>,
+    /// The liquidated position's side, as in [`AllLiquidation`].
+    #[serde(borrow)]
+    side: &'a str,
+    #[serde(borrow)]
+    size: &'a str,
+    #[serde(borrow)]
+    price: &'a str,
 }
 
 /// The Bybit book keeper: feed it messages in arrival order.
@@ -165,8 +194,87 @@ impl BybitSync {
             }
             return Ok(());
         }
+        if topic.starts_with("allLiquidation.") {
+            let rows: Vec<AllLiquidation<'_>> = serde_json::from_str(data.get()).map_err(|e| {
+                perr(
+                    line,
+                    "data",
+                    format!("expected a list of {{T, S, v, p}}: {e}"),
+                )
+            })?;
+            // Check every entry before emitting any: a bad message adds nothing.
+            let mut evs = Vec::with_capacity(rows.len());
+            for r in &rows {
+                evs.push(self.liquidation(r.position, r.p, r.v, r.time_ms, ts, line, "S")?);
+            }
+            for e in evs.into_iter().flatten() {
+                self.push_liquidation(e, out);
+            }
+            return Ok(());
+        }
+        if topic.starts_with("liquidation.") {
+            let r: Liquidation<'_> = serde_json::from_str(data.get()).map_err(|e| {
+                perr(
+                    line,
+                    "data",
+                    format!("expected {{price, side, size, updatedTime}}: {e}"),
+                )
+            })?;
+            if let Some(e) =
+                self.liquidation(r.side, r.price, r.size, r.time_ms, ts, line, "side")?
+            {
+                self.push_liquidation(e, out);
+            }
+            return Ok(());
+        }
         self.stats.other += 1;
         Ok(())
+    }
+
+    /// A liquidation notice as a `LIQUIDATION` event (None: zero size).
+    /// Bybit names the liquidated *position*: a long (Buy) is closed by a
+    /// sell that hits the bids, so the resting side is the bid. The price
+    /// is the bankruptcy price, which need not be on the tick grid: it is
+    /// rounded to the nearest tick.
+    #[allow(clippy::too_many_arguments)]
+    fn liquidation(
+        &self,
+        position: &str,
+        price: &str,
+        size: &str,
+        time_ms: Option<i64>,
+        msg_ts: Ts,
+        line: u64,
+        side_field: &'static str,
+    ) -> Result<Option<Event>, Error> {
+        let side = match position {
+            "Buy" => 1,
+            "Sell" => -1,
+            other => {
+                return Err(perr(
+                    line,
+                    side_field,
+                    format!("expected Buy or Sell, got {other:?}"),
+                ))
+            }
+        };
+        let p = self.price.field_nearest(price, line, "price")?;
+        let q = self.size.field_at_least(size, line, "size", 0)?;
+        if q == 0 || p <= 0 {
+            return Ok(None);
+        }
+        let ts = match self.ts_source {
+            TsSource::Local => msg_ts,
+            TsSource::Exchange => time_ms.map_or(msg_ts, |t| t.saturating_mul(1_000_000)),
+        };
+        Ok(Some(Event::new(ts, kind::LIQUIDATION, side, p, q, 0)))
+    }
+
+    fn push_liquidation(&mut self, mut e: Event, out: &mut Vec<Event>) {
+        e.flags = flags::LAST;
+        self.out.id = 0;
+        self.out.push(out, e);
+        self.stats.liquidations += 1;
     }
 
     fn on_book(
@@ -288,5 +396,51 @@ mod tests {
         assert_eq!((s.gaps[0].expected, s.gaps[0].got), (7, 8));
         assert_eq!(s.stats.stale, 2); // before the first snapshot, and u=9 after the gap
         assert!(s.in_sync());
+    }
+
+    #[test]
+    fn liquidation_topics_name_the_position() {
+        let mut s = BybitSync::new(
+            Grid::parse("0.00001").unwrap_or(Grid::units(1)),
+            Grid::units(1),
+            TsSource::Exchange,
+        );
+        let mut out = Vec::new();
+        let msgs = [
+            // allLiquidation: a list; Buy = a long liquidated (a sell order).
+            r#"{"topic":"allLiquidation.ROSEUSDT","type":"snapshot","ts":1739502303204,"data":[{"T":1739502302929,"s":"ROSEUSDT","S":"Sell","v":"20000","p":"0.04499"},{"T":1739502302930,"s":"ROSEUSDT","S":"Buy","v":"300","p":"0.044985"}]}"#,
+            // the older liquidation topic: one object.
+            r#"{"topic":"liquidation.ROSEUSDT","type":"snapshot","ts":1673251091822,"data":{"price":"0.04","side":"Buy","size":"7","symbol":"ROSEUSDT","updatedTime":1739502303000}}"#,
+        ];
+        for (i, m) in msgs.iter().enumerate() {
+            if let Err(e) = s.on_message(m.as_bytes(), 0, i as u64 + 1, &mut out) {
+                unreachable!("{e}");
+            }
+        }
+        let k: Vec<(i64, u8, i8, i64, i64)> = out
+            .iter()
+            .map(|e| (e.ts, e.kind, e.side, e.price, e.size))
+            .collect();
+        assert_eq!(
+            k,
+            vec![
+                (
+                    1_739_502_302_929_000_000,
+                    kind::LIQUIDATION,
+                    -1,
+                    4499,
+                    20_000
+                ),
+                // 0.044985 is half a tick: rounded away from zero.
+                (1_739_502_302_930_000_000, kind::LIQUIDATION, 1, 4499, 300),
+                (1_739_502_303_000_000_000, kind::LIQUIDATION, 1, 4000, 7),
+            ]
+        );
+        assert_eq!(s.stats.liquidations, 3);
+        // One bad entry: an error, and none of the message's entries emitted.
+        let bad = r#"{"topic":"allLiquidation.X","ts":1,"data":[{"T":1,"S":"Buy","v":"1","p":"1"},{"T":1,"S":"Long","v":"1","p":"1"}]}"#;
+        let mut out = Vec::new();
+        assert!(s.on_message(bad.as_bytes(), 0, 9, &mut out).is_err());
+        assert!(out.is_empty());
     }
 }

@@ -199,6 +199,58 @@ impl Grid {
         Ok(v)
     }
 
+    /// [`Self::field`] rounded to the nearest step (halves away from zero)
+    /// instead of refused off the grid: for prices a venue computes rather
+    /// than trades at (a liquidation's bankruptcy price), which need not be
+    /// on the book's tick grid.
+    pub fn field_nearest(
+        &self,
+        s: impl AsRef<[u8]>,
+        line: u64,
+        field: &'static str,
+    ) -> Result<i64, crate::Error> {
+        let s = s.as_ref();
+        let bad = |e: DecimalError| {
+            super::text::perr(
+                line,
+                field,
+                format!("{:?} {}", String::from_utf8_lossy(s), e.describe()),
+            )
+        };
+        let (m, e) = parse(s).map_err(bad)?;
+        match self.steps_of(m, e) {
+            Err(DecimalError::OffGrid) => {
+                // value / step = (m × 10^d) / mant, d = e − exp.
+                let d = e - self.exp;
+                let (num, den) = if d >= 0 {
+                    (
+                        pow10(d as u32).and_then(|p| m.checked_mul(p)),
+                        Some(self.mant),
+                    )
+                } else {
+                    (
+                        Some(m),
+                        pow10((-d) as u32).and_then(|p| p.checked_mul(self.mant)),
+                    )
+                };
+                let (Some(num), Some(den)) = (num, den) else {
+                    return Err(bad(DecimalError::Range));
+                };
+                let (q, r) = (num / den, num % den);
+                let q = if r.abs() >= den - r.abs() {
+                    q + num.signum()
+                } else {
+                    q
+                };
+                if q.abs() > MAX_STEPS {
+                    return Err(bad(DecimalError::Range));
+                }
+                Ok(q as i64)
+            }
+            other => other.map_err(bad),
+        }
+    }
+
     /// The step as `(mantissa, exp)`.
     pub fn parts(&self) -> (i128, i32) {
         (self.mant, self.exp)
@@ -212,6 +264,33 @@ mod tests {
 
     fn g(s: &str) -> Grid {
         Grid::parse(s).unwrap_or(Grid::units(1))
+    }
+
+    #[test]
+    fn nearest_steps_round_halves_away_from_zero() {
+        let n = |grid: &str, v: &str| g(grid).field_nearest(v, 1, "p").ok();
+        assert_eq!(n("0.1", "9910"), Some(99_100));
+        assert_eq!(n("0.1", "9910.04"), Some(99_100));
+        assert_eq!(n("0.1", "9910.05"), Some(99_101));
+        assert_eq!(n("0.1", "-9910.05"), Some(-99_101));
+        assert_eq!(n("0.5", "6421.2"), Some(12_842));
+        assert_eq!(n("0.5", "6421.25"), Some(12_843));
+        assert_eq!(n("100", "5853349"), Some(58_533));
+        assert_eq!(n("100", "5853350"), Some(58_534));
+        assert_eq!(n("0.25", "3"), Some(12));
+        assert_eq!(n("1", "x"), None);
+        assert_eq!(n("1e-9", "1e30"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn nearest_is_within_half_a_step(m in -10_000_000i64..10_000_000, e in -6i32..3) {
+            let grid = Grid::parse("0.25").unwrap();
+            let v = format!("{m}e{e}");
+            let q = grid.field_nearest(&v, 1, "p").unwrap();
+            let exact = m as f64 * 10f64.powi(e) / 0.25;
+            prop_assert!((q as f64 - exact).abs() <= 0.5 + 1e-6, "{v}: {q} vs {exact}");
+        }
     }
 
     #[test]

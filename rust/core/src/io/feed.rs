@@ -54,8 +54,27 @@ pub struct Stats {
     pub snapshots_ignored: u64,
     /// Trades.
     pub trades: u64,
+    /// Liquidation notices (`LIQUIDATION` events).
+    pub liquidations: u64,
     /// Messages that are neither depth, trade, bookTicker nor snapshot.
     pub other: u64,
+}
+
+impl Stats {
+    /// Every counter with its name (the bindings' dict keys).
+    pub fn fields(&self) -> [(&'static str, u64); 9] {
+        [
+            ("diffs", self.diffs),
+            ("applied", self.applied),
+            ("stale", self.stale),
+            ("overflow", self.overflow),
+            ("snapshots", self.snapshots),
+            ("snapshots_ignored", self.snapshots_ignored),
+            ("trades", self.trades),
+            ("liquidations", self.liquidations),
+            ("other", self.other),
+        ]
+    }
 }
 
 /// A message-at-a-time book keeper (Binance and Bybit).

@@ -3,7 +3,7 @@
 //! | column     | required | content                                                        |
 //! |------------|----------|----------------------------------------------------------------|
 //! | `ts`       | yes      | integer ns                                                     |
-//! | `kind`     | yes      | code 1..=10 or name (`set_level`, `add`, …; any case)          |
+//! | `kind`     | yes      | code 1..=11 or name (`set_level`, `add`, …; any case)          |
 //! | `side`     | yes      | a name of [`crate::types::SIDE_NAMES`] (`1`/`bid`, `-1`/`ask`, `0`/empty = none) |
 //! | `price`    | yes      | decimal in price units; must sit on the tick grid (0 = none)   |
 //! | `size`     | yes      | decimal in size units; must sit on the lot grid                |
@@ -91,7 +91,7 @@ fn rows<'a>(
                 line,
                 "kind",
                 format!(
-                    "unknown kind {:?} (codes 1..10 or names such as add, set_level)",
+                    "unknown kind {:?} (codes 1..11 or names such as add, set_level)",
                     show(row[c_kind])
                 ),
             )

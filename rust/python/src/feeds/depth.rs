@@ -56,16 +56,7 @@ fn tickers_dict<'py>(py: Python<'py>, t: &[binance::Ticker]) -> PyResult<Bound<'
 
 fn stats_dict<'py>(py: Python<'py>, s: &feed::Stats) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    for (k, v) in [
-        ("diffs", s.diffs),
-        ("applied", s.applied),
-        ("stale", s.stale),
-        ("overflow", s.overflow),
-        ("snapshots", s.snapshots),
-        ("snapshots_ignored", s.snapshots_ignored),
-        ("trades", s.trades),
-        ("other", s.other),
-    ] {
+    for (k, v) in s.fields() {
         d.set_item(k, v)?;
     }
     Ok(d)
