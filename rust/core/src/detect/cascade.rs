@@ -58,7 +58,7 @@ struct Dir {
 }
 
 /// Liquidation-cascade state.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct CascadeDetector {
     /// [buyers, sellers].
     dirs: [Dir; 2],
@@ -74,10 +74,30 @@ pub struct CascadeDetector {
     swept: f64,
     swept_ts: Ts,
     first_ts: Option<Ts>,
+    /// Time of the oldest notice or sweep held (`Ts::MAX`: none).
+    expire_from: Ts,
+    /// The next time an expiry or a depth sample is due.
+    next_due: Ts,
 }
 
 /// The baseline of swept volume looks back this many cascade windows.
 pub const BASELINE_WINDOWS: f64 = 20.0;
+
+impl Default for CascadeDetector {
+    fn default() -> Self {
+        CascadeDetector {
+            dirs: Default::default(),
+            depth_max: Default::default(),
+            next_sample: Ts::MIN,
+            liquidations_seen: false,
+            swept: 0.0,
+            swept_ts: 0,
+            first_ts: None,
+            expire_from: Ts::MAX,
+            next_due: Ts::MIN,
+        }
+    }
+}
 
 fn di(d: i8) -> usize {
     usize::from(d < 0)
@@ -99,50 +119,87 @@ impl CascadeDetector {
         let ev = cx.ev;
         let now = ev.ts;
         let w = cfg.cascade_window_ns;
-        if ev.kind == kind::LIQUIDATION && (ev.side == 1 || ev.side == -1) && ev.size > 0 {
-            self.liquidations_seen = true;
-            let d = &mut self.dirs[di(-ev.side)];
-            d.liqs.push_back((now, ev.size));
-            d.liq_volume = d.liq_volume.saturating_add(ev.size);
+        if ev.kind == kind::LIQUIDATION {
+            if (ev.side == 1 || ev.side == -1) && ev.size > 0 {
+                self.liquidations_seen = true;
+                let d = &mut self.dirs[di(-ev.side)];
+                d.liqs.push_back((now, ev.size));
+                d.liq_volume = d.liq_volume.saturating_add(ev.size);
+                self.held(now, w);
+            }
+        } else if ev.kind == kind::CLEAR {
+            self.depth_max = Default::default();
+        }
+        // Expiry and sampling only when one is due: the common event pays
+        // one compare.
+        if now < self.next_due {
+            return;
         }
         self.first_ts.get_or_insert(now);
+        if now.saturating_sub(w) > self.expire_from {
+            self.expire(now, w);
+        }
+        if now >= self.next_sample {
+            self.next_sample = now.saturating_add(SAMPLE_NS);
+            let band = cfg.collapse_band_steps * cfg.tick;
+            for (k, side) in [Side::Bid, Side::Ask].into_iter().enumerate() {
+                let q = &mut self.depth_max[k];
+                let depth = cx.l2.depth_within(side, band);
+                while q.front().is_some_and(|&(t, _)| now.saturating_sub(t) > w) {
+                    q.pop_front();
+                }
+                while q.back().is_some_and(|&(_, x)| x <= depth) {
+                    q.pop_back();
+                }
+                q.push_back((now, depth));
+            }
+        }
+        self.next_due = self
+            .next_sample
+            .min(self.expire_from.saturating_add(w).saturating_add(1));
+    }
+
+    /// An entry of time `t` is held: its expiry is due after `t + w`.
+    fn held(&mut self, t: Ts, w: i64) {
+        self.expire_from = self.expire_from.min(t);
+        self.next_due = self.next_due.min(t.saturating_add(w).saturating_add(1));
+    }
+
+    /// Drops the notices and sweeps older than the window `w` (sweeps join
+    /// the baseline) and notes when the next one is due.
+    fn expire(&mut self, now: Ts, w: i64) {
         let tau = BASELINE_WINDOWS * w as f64;
+        let mut oldest = Ts::MAX;
         for d in &mut self.dirs {
-            while d.liqs.front().is_some_and(|&(t, _)| now - t > w) {
+            while d
+                .liqs
+                .front()
+                .is_some_and(|&(t, _)| now.saturating_sub(t) > w)
+            {
                 if let Some((_, q)) = d.liqs.pop_front() {
                     d.liq_volume -= q;
                 }
             }
-            while let Some(s) = d.sweeps.front().filter(|s| now - s.last_ts > w).copied() {
+            while let Some(s) = d
+                .sweeps
+                .front()
+                .filter(|s| now.saturating_sub(s.last_ts) > w)
+                .copied()
+            {
                 d.sweeps.pop_front();
                 // Leaving the window, the sweep joins the baseline.
-                let dt = (s.last_ts - self.swept_ts).max(0) as f64;
+                let dt = s.last_ts.saturating_sub(self.swept_ts).max(0) as f64;
                 self.swept = self.swept * (-dt / tau).exp() + s.volume as f64;
                 self.swept_ts = self.swept_ts.max(s.last_ts);
             }
             if d.sweeps.is_empty() {
                 d.fired = false;
             }
+            oldest = oldest
+                .min(d.liqs.front().map_or(Ts::MAX, |x| x.0))
+                .min(d.sweeps.front().map_or(Ts::MAX, |x| x.last_ts));
         }
-        if ev.kind == kind::CLEAR {
-            self.depth_max = Default::default();
-        }
-        if now < self.next_sample {
-            return;
-        }
-        self.next_sample = now.saturating_add(SAMPLE_NS);
-        let band = cfg.collapse_band_steps * cfg.tick;
-        for (k, side) in [Side::Bid, Side::Ask].into_iter().enumerate() {
-            let q = &mut self.depth_max[k];
-            let depth = cx.l2.depth_within(side, band);
-            while q.front().is_some_and(|&(t, _)| now - t > w) {
-                q.pop_front();
-            }
-            while q.back().is_some_and(|&(_, x)| x <= depth) {
-                q.pop_back();
-            }
-            q.push_back((now, depth));
-        }
+        self.expire_from = oldest;
     }
 
     /// A sweep closed (`s`), seen at the event `cx`.
@@ -164,16 +221,18 @@ impl CascadeDetector {
         // less than a window of history there is no usual yet.
         let w = cfg.cascade_window_ns;
         let tau = BASELINE_WINDOWS * w as f64;
-        let start = s.last_ts - w;
-        let history = (start - self.first_ts.unwrap_or(start)).max(0) as f64;
+        let start = s.last_ts.saturating_sub(w);
+        let history = start.saturating_sub(self.first_ts.unwrap_or(start)).max(0) as f64;
         let usual = if history >= w as f64 {
-            let decayed = self.swept * (-((start - self.swept_ts).max(0) as f64) / tau).exp();
+            let decayed =
+                self.swept * (-(start.saturating_sub(self.swept_ts).max(0) as f64) / tau).exp();
             decayed / (tau * (1.0 - (-history / tau).exp())) * w as f64
         } else {
             0.0
         };
         let liquidations_seen = self.liquidations_seen;
         let opposing: Qty = self.dirs[di(-s.dir)].sweeps.iter().map(|x| x.volume).sum();
+        self.held(s.last_ts, cfg.cascade_window_ns);
         let d = &mut self.dirs[di(s.dir)];
         d.sweeps.push_back(s);
         let n = d.sweeps.len();
@@ -208,8 +267,8 @@ impl CascadeDetector {
         let at = |k: usize| d.sweeps[k].last_ts;
         let vol =
             |r: std::ops::Range<usize>| -> f64 { d.sweeps.range(r).map(|x| x.volume as f64).sum() };
-        let early = vol(1..h + 1) / ((at(h) - at(0)).max(1) as f64);
-        let late = vol(h + 1..n) / ((at(n - 1) - at(h)).max(1) as f64);
+        let early = vol(1..h + 1) / (at(h).saturating_sub(at(0)).max(1) as f64);
+        let late = vol(h + 1..n) / (at(n - 1).saturating_sub(at(h)).max(1) as f64);
         let accel = late / early.max(f64::MIN_POSITIVE);
         if accel < cfg.cascade_min_accel {
             return;
@@ -243,7 +302,7 @@ impl CascadeDetector {
             score: score.clamp(f64::MIN_POSITIVE, 1.0),
             size: volume,
             size_ratio: accel,
-            lifetime_ns: last.last_ts - first.first_ts,
+            lifetime_ns: last.last_ts.saturating_sub(first.first_ts),
             fill_frac: drop,
             opp_volume: liq,
             price_move: ((last.last_price - first.first_price).abs() / cfg.tick.max(1)) as f64,

@@ -96,22 +96,38 @@ impl DivergenceDetector {
         self.cvd = self.cvd.saturating_add(-i64::from(ev.side) * ev.size);
         self.vol = self.vol.saturating_add(ev.size);
         let w = cfg.divergence_window_ns;
-        for (q, up) in [(&mut self.maxq, true), (&mut self.minq, false)] {
-            while q.front().is_some_and(|&(t0, _)| t - t0 > w) {
+        for q in [&mut self.maxq, &mut self.minq] {
+            while q.front().is_some_and(|&(t0, _)| t.saturating_sub(t0) > w) {
                 q.pop_front();
             }
-            while q
-                .back()
-                .is_some_and(|&(_, x)| if up { x <= p } else { x >= p })
-            {
-                q.pop_back();
-            }
-            q.push_back((t, p));
         }
-        let range = self.maxq.front().map_or(0, |f| f.1) - self.minq.front().map_or(0, |f| f.1);
-        let swing = ((cfg.divergence_swing_frac * range as f64).ceil() as i64)
-            .max(2 * cfg.divergence_min_swing_steps * cfg.tick)
-            .max(1);
+        // Both backs hold the last print's mid: a print at the same mid only
+        // moves their time (most prints do: the mid moves less often).
+        match (self.maxq.back_mut(), self.minq.back_mut()) {
+            (Some(a), Some(b)) if a.1 == p && b.1 == p => {
+                a.0 = t;
+                b.0 = t;
+            }
+            _ => {
+                for (q, up) in [(&mut self.maxq, true), (&mut self.minq, false)] {
+                    while q
+                        .back()
+                        .is_some_and(|&(_, x)| if up { x <= p } else { x >= p })
+                    {
+                        q.pop_back();
+                    }
+                    q.push_back((t, p));
+                }
+            }
+        }
+        let (maxq, minq) = (&self.maxq, &self.minq);
+        // The swing size (half ticks), computed only where a test needs it.
+        let swing = || {
+            let range = maxq.front().map_or(0, |f| f.1) - minq.front().map_or(0, |f| f.1);
+            ((cfg.divergence_swing_frac * range as f64).ceil() as i64)
+                .max(2 * cfg.divergence_min_swing_steps * cfg.tick)
+                .max(1)
+        };
         let now = Point {
             ts: t,
             price: p,
@@ -126,7 +142,7 @@ impl DivergenceDetector {
         if self.leg == 0 {
             // Undecided: the first swing from the origin sets the leg.
             let o = self.origin.unwrap_or(now);
-            if (p - o.price).abs() >= swing {
+            if (p - o.price).abs() >= swing() {
                 self.leg = if p > o.price { 1 } else { -1 };
                 self.ext = Some(now);
             }
@@ -143,7 +159,7 @@ impl DivergenceDetector {
                     out.push(a);
                 }
             }
-        } else if (ext.price - p) * d >= swing {
+        } else if (ext.price - p) * d > 0 && (ext.price - p) * d >= swing() {
             // The leg turns: its extreme is a pivot.
             let prev = if d > 0 { self.high } else { self.low };
             if !self.alerted {
@@ -171,7 +187,8 @@ impl DivergenceDetector {
         d: i64,
     ) -> Option<Alert> {
         let h = prev?;
-        if now.ts - h.ts > cfg.divergence_window_ns || (now.price - h.price) * d <= 0 {
+        if now.ts.saturating_sub(h.ts) > cfg.divergence_window_ns || (now.price - h.price) * d <= 0
+        {
             return None;
         }
         let (v, delta) = (now.vol - h.vol, now.cvd - h.cvd);
@@ -190,7 +207,9 @@ impl DivergenceDetector {
         now: Ts,
     ) -> Option<Alert> {
         let h = prev?;
-        if pivot.ts - h.ts > cfg.divergence_window_ns || (pivot.price - h.price) * d >= 0 {
+        if pivot.ts.saturating_sub(h.ts) > cfg.divergence_window_ns
+            || (pivot.price - h.price) * d >= 0
+        {
             return None;
         }
         let (v, delta) = (pivot.vol - h.vol, pivot.cvd - h.cvd);
@@ -228,7 +247,7 @@ fn alert(
         score: score.clamp(f64::MIN_POSITIVE, 1.0),
         size: v,
         size_ratio: ratio,
-        lifetime_ns: x.ts - h.ts,
+        lifetime_ns: x.ts.saturating_sub(h.ts),
         fill_frac: 0.0,
         opp_volume: delta.unsigned_abs() as Qty,
         price_move: moved,
