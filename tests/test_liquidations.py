@@ -166,3 +166,31 @@ def test_divergence_and_cascade_detectors_find_labelled_episodes():
     s = lobkit.detect.alerts(book)
     assert np.array_equal(s["ts"], a["ts"]) and np.array_equal(s["kind"], a["kind"])
     assert np.array_equal(s["score"], a["score"])
+
+
+def test_tardis_liquidations_file(tmp_path):
+    from lobkit.io.tardis import read_tardis, tardis_schema
+
+    rows = ("exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n"
+            "binance-futures,BTCUSDT,1000,1100,,sell,61650.37,0.25\n"
+            "binance-futures,BTCUSDT,2000,2100,,buy,61700.1,1.5\n")
+    f = tmp_path / "binance-futures_liquidations_2024-08-08_BTCUSDT.csv.gz"
+    with gzip.open(f, "wt") as fh:
+        fh.write(rows)
+    assert tardis_schema(f) == "liquidations"
+    ev = read_tardis(f, tick_size="0.1", lot_size="0.001")
+    assert ev[["ts", "kind", "side", "price", "size"]].tolist() == [
+        (1_100_000, lobkit.Kind.LIQUIDATION, 1, 616504, 250),
+        (2_100_000, lobkit.Kind.LIQUIDATION, -1, 617001, 1500)]
+    # the same rows under another name are trades (and 61650.37 is off the grid)
+    g = tmp_path / "trades.csv"
+    g.write_text(rows)
+    with pytest.raises(lobkit.errors.ParseError, match="price"):
+        read_tardis(g, tick_size="0.1", lot_size="0.001")
+    assert len(read_tardis(g, tick_size="0.1", lot_size="0.001", liquidations=True)) == 2
+    # chunked reading agrees
+    from lobkit.io.tardis import iter_chunks
+
+    got = np.concatenate(list(iter_chunks(f, chunk_bytes=40, tick_size="0.1",
+                                          lot_size="0.001")))
+    assert np.array_equal(got, ev)

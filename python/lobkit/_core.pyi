@@ -436,11 +436,18 @@ def lobster_reconcile(
     delta, reason (0 unexplained, 1 out of window, 2 unknown id).
     """
 def parse_tardis(
-    data: bytes, *, tick: str, lot: str, ts: str = "local", symbol: str | None = None
+    data: bytes,
+    *,
+    tick: str,
+    lot: str,
+    ts: str = "local",
+    symbol: str | None = None,
+    liquidations: bool = False,
 ) -> tuple[str, int, npt.NDArray[np.uint8]]:
     """Parses a Tardis.dev CSV file (decompressed bytes). Returns
-    `(schema, levels, events_u8)`: schema is 'incremental_book_L2', 'trades'
-    or 'book_snapshot'; levels is N for snapshots, else 0.
+    `(schema, levels, events_u8)`: schema is 'incremental_book_L2', 'trades',
+    'liquidations' or 'book_snapshot'; levels is N for snapshots, else 0.
+    `liquidations`: a trades-shaped file is the `liquidations` data type.
     """
 def parse_event_table(
     data: bytes, *, tick: str, lot: str, header: bytes | None = None, line0: int = 0
@@ -525,7 +532,13 @@ class TardisStream:
     """Streaming Tardis CSV parser: feed chunks of whole lines, then finish."""
 
     def __init__(
-        self, *, tick: str, lot: str, ts: str = "local", symbol: str | None = None
+        self,
+        *,
+        tick: str,
+        lot: str,
+        ts: str = "local",
+        symbol: str | None = None,
+        liquidations: bool = False,
     ) -> None: ...
     def feed(self, data: bytes) -> npt.NDArray[np.uint8]:
         """Whole lines without the final newline; returns the events completed."""

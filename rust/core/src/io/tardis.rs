@@ -31,11 +31,27 @@ pub enum Schema {
     IncrementalL2,
     /// `trades`.
     Trades,
+    /// `liquidations` (the same columns as `trades`; chosen by
+    /// [`Options::liquidations`], since the header cannot tell them apart).
+    Liquidations,
     /// `book_snapshot_N` with `levels` = N.
     Snapshot {
         /// Levels per side.
         levels: usize,
     },
+}
+
+impl Schema {
+    /// Tardis's name of the data type (`book_snapshot` for every N) and N
+    /// (0 for the others).
+    pub fn name(self) -> (&'static str, usize) {
+        match self {
+            Schema::IncrementalL2 => ("incremental_book_L2", 0),
+            Schema::Trades => ("trades", 0),
+            Schema::Liquidations => ("liquidations", 0),
+            Schema::Snapshot { levels } => ("book_snapshot", levels),
+        }
+    }
 }
 
 /// Parser settings.
@@ -49,10 +65,14 @@ pub struct Options {
     pub ts: TsSource,
     /// Keep only rows of this symbol; `None` requires the file to hold one.
     pub symbol: Option<String>,
+    /// A trades-shaped file is Tardis's `liquidations` data type: rows become
+    /// `LIQUIDATION` notices.
+    pub liquidations: bool,
 }
 
-/// Reads the header to tell the data type.
-pub fn schema(header: &Header<'_>) -> Result<Schema, Error> {
+/// Reads the header to tell the data type (`liquidations`: a trades-shaped
+/// header is the `liquidations` data type).
+pub fn schema(header: &Header<'_>, liquidations: bool) -> Result<Schema, Error> {
     if header.find("is_snapshot").is_some() {
         return Ok(Schema::IncrementalL2);
     }
@@ -64,7 +84,11 @@ pub fn schema(header: &Header<'_>) -> Result<Schema, Error> {
         return Ok(Schema::Snapshot { levels: n });
     }
     if header.find("id").is_some() && header.find("side").is_some() {
-        return Ok(Schema::Trades);
+        return Ok(if liquidations {
+            Schema::Liquidations
+        } else {
+            Schema::Trades
+        });
     }
     Err(perr(
         1,
@@ -96,7 +120,7 @@ impl Cols {
                 header.require("amount")?,
                 header.require("is_snapshot")?,
             ),
-            Schema::Trades => (
+            Schema::Trades | Schema::Liquidations => (
                 header.require("side")?,
                 header.require("price")?,
                 header.require("amount")?,
@@ -198,7 +222,7 @@ impl Parser {
             let line = self.line;
             let Some((schema, cols)) = &self.head else {
                 let header = Header::new(raw);
-                let schema = schema(&header)?;
+                let schema = schema(&header, self.opt.liquidations)?;
                 let cols = Cols::new(&header, schema)?;
                 self.head = Some((schema, cols));
                 continue;
@@ -227,7 +251,8 @@ impl Parser {
                 .ok_or_else(|| perr(line, "timestamp", "µs value out of range"))?;
             match schema {
                 Schema::IncrementalL2 => self.incremental(&row, &cols, line, ts, local, out)?,
-                Schema::Trades => out.push(self.trade(&row, &cols, line, ts)?),
+                Schema::Trades => out.push(self.trade(&row, &cols, line, ts, false)?),
+                Schema::Liquidations => out.push(self.trade(&row, &cols, line, ts, true)?),
                 Schema::Snapshot { .. } => self.snapshot(&row, &cols, line, ts, out)?,
             }
         }
@@ -321,8 +346,18 @@ impl Parser {
     }
 
     /// One `trades` row: a TRADE on the resting side (a buy taker hit the
-    /// asks), a message of its own.
-    fn trade(&self, row: &[&[u8]], cols: &Cols, line: u64, ts: Ts) -> Result<Event, Error> {
+    /// asks), a message of its own. A `liquidations` row (`liq`): a
+    /// LIQUIDATION notice, `side` the liquidation order's (buy: a short was
+    /// liquidated, lifting the asks), its price rounded to the nearest tick
+    /// (a bankruptcy price need not be on the grid).
+    fn trade(
+        &self,
+        row: &[&[u8]],
+        cols: &Cols,
+        line: u64,
+        ts: Ts,
+        liq: bool,
+    ) -> Result<Event, Error> {
         let side = match row[cols.side] {
             b"buy" => -1,
             b"sell" => 1,
@@ -335,12 +370,19 @@ impl Parser {
                 ))
             }
         };
-        let price = self.opt.price.field(row[cols.price], line, "price")?;
+        let price = if liq {
+            self.opt
+                .price
+                .field_nearest(row[cols.price], line, "price")?
+        } else {
+            self.opt.price.field(row[cols.price], line, "price")?
+        };
         let size = self.opt.size.field(row[cols.amount], line, "amount")?;
         if size <= 0 {
             return Err(perr(line, "amount", "trade size must be positive"));
         }
-        let mut e = Event::new(ts, kind::TRADE, side, price, size, 0);
+        let k = if liq { kind::LIQUIDATION } else { kind::TRADE };
+        let mut e = Event::new(ts, k, side, price, size, 0);
         e.flags = flags::LAST;
         Ok(e)
     }
@@ -410,6 +452,7 @@ mod tests {
             size: Grid::parse(lot).unwrap_or(Grid::units(1)),
             ts: TsSource::Local,
             symbol: None,
+            liquidations: false,
         }
     }
 
@@ -503,6 +546,36 @@ bitmex,XBTUSD,1,2,d,unknown,8532,1
         let sides: Vec<i8> = ev.iter().map(|e| e.side).collect();
         assert_eq!(sides, vec![1, -1, 0]);
         assert!(ev.iter().all(|e| e.kind == kind::TRADE));
+    }
+
+    #[test]
+    fn liquidations_are_notices_with_rounded_prices() {
+        // Tardis's liquidations columns (binance-futures): a sell liquidates
+        // a long and hits the bids.
+        let data = b"exchange,symbol,timestamp,local_timestamp,id,side,price,amount
+binance-futures,BTCUSDT,1000,1100,,sell,61650.37,0.25
+binance-futures,BTCUSDT,2000,2100,,buy,61700.1,1.5
+";
+        let o = Options {
+            liquidations: true,
+            ..opt("0.1", "0.001")
+        };
+        let (s, ev) = parse(data, &o).unwrap_or_default_for_test();
+        assert_eq!(s, Schema::Liquidations);
+        assert_eq!(s.name(), ("liquidations", 0));
+        let got: Vec<(i64, u8, i8, i64, i64)> = ev
+            .iter()
+            .map(|e| (e.ts, e.kind, e.side, e.price, e.size))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1_100_000, kind::LIQUIDATION, 1, 616_504, 250),
+                (2_100_000, kind::LIQUIDATION, -1, 617_001, 1_500),
+            ]
+        );
+        // Read as trades, the off-grid price is an error naming the field.
+        assert!(parse(data, &opt("0.1", "0.001")).is_err());
     }
 
     #[test]

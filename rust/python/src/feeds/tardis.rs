@@ -13,6 +13,7 @@ fn tardis_options(
     lot: &str,
     ts: &str,
     symbol: Option<String>,
+    liquidations: bool,
 ) -> PyResult<tardis::Options> {
     Ok(tardis::Options {
         price: grid("tick_size", tick)?,
@@ -27,14 +28,16 @@ fn tardis_options(
             }
         },
         symbol,
+        liquidations,
     })
 }
 
 /// Parses a Tardis.dev CSV file (decompressed bytes). Returns
-/// `(schema, levels, events_u8)`: schema is 'incremental_book_L2', 'trades'
-/// or 'book_snapshot'; levels is N for snapshots, else 0.
+/// `(schema, levels, events_u8)`: schema is 'incremental_book_L2', 'trades',
+/// 'liquidations' or 'book_snapshot'; levels is N for snapshots, else 0.
+/// `liquidations`: a trades-shaped file is the `liquidations` data type.
 #[pyfunction]
-#[pyo3(signature = (data, *, tick, lot, ts="local", symbol=None))]
+#[pyo3(signature = (data, *, tick, lot, ts="local", symbol=None, liquidations=false))]
 pub fn parse_tardis<'py>(
     py: Python<'py>,
     data: &[u8],
@@ -42,14 +45,11 @@ pub fn parse_tardis<'py>(
     lot: &str,
     ts: &str,
     symbol: Option<String>,
+    liquidations: bool,
 ) -> PyResult<(&'static str, usize, Bound<'py, PyArray1<u8>>)> {
-    let opt = tardis_options(tick, lot, ts, symbol)?;
+    let opt = tardis_options(tick, lot, ts, symbol, liquidations)?;
     let (schema, ev) = run(py, || tardis::parse(data, &opt))?;
-    let (name, n) = match schema {
-        tardis::Schema::IncrementalL2 => ("incremental_book_L2", 0),
-        tardis::Schema::Trades => ("trades", 0),
-        tardis::Schema::Snapshot { levels } => ("book_snapshot", levels),
-    };
+    let (name, n) = schema.name();
     Ok((name, n, events_out(py, &ev)))
 }
 
@@ -63,10 +63,16 @@ pub struct TardisStream {
 #[pymethods]
 impl TardisStream {
     #[new]
-    #[pyo3(signature = (*, tick, lot, ts="local", symbol=None))]
-    fn new(tick: &str, lot: &str, ts: &str, symbol: Option<String>) -> PyResult<Self> {
+    #[pyo3(signature = (*, tick, lot, ts="local", symbol=None, liquidations=false))]
+    fn new(
+        tick: &str,
+        lot: &str,
+        ts: &str,
+        symbol: Option<String>,
+        liquidations: bool,
+    ) -> PyResult<Self> {
         Ok(TardisStream {
-            inner: tardis::Parser::new(tardis_options(tick, lot, ts, symbol)?),
+            inner: tardis::Parser::new(tardis_options(tick, lot, ts, symbol, liquidations)?),
         })
     }
 
