@@ -315,22 +315,12 @@ impl CascadeDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::testkit::{Market, MS};
+    use crate::detect::testkit::{only, Market, MS};
     use crate::types::Price;
     use crate::L2Book;
 
     fn only_cascade() -> DetectConfig {
-        DetectConfig {
-            spoofing: false,
-            layering: false,
-            phantom: false,
-            iceberg: false,
-            quote_stuffing: false,
-            depth_collapse: false,
-            sweep: false,
-            delta_divergence: false,
-            ..DetectConfig::default()
-        }
+        only("liquidation_cascade")
     }
 
     /// Bids 980..=999 and asks 1001..=1020, 10 lots each; 200 one-lot

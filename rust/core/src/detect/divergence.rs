@@ -259,21 +259,11 @@ fn alert(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::testkit::{Market, MS};
+    use crate::detect::testkit::{only, Market, MS};
     use crate::L2Book;
 
     fn only_divergence() -> DetectConfig {
-        DetectConfig {
-            spoofing: false,
-            layering: false,
-            phantom: false,
-            iceberg: false,
-            quote_stuffing: false,
-            depth_collapse: false,
-            sweep: false,
-            liquidation_cascade: false,
-            ..DetectConfig::default()
-        }
+        only("delta_divergence")
     }
 
     /// Prints 100 ms apart: (price, resting side, lots). A buyer lifts the

@@ -169,19 +169,11 @@ impl SweepDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::testkit::{Market, MS};
+    use crate::detect::testkit::{only, Market, MS};
     use crate::{L2Book, L3Book};
 
     fn only_sweep() -> DetectConfig {
-        DetectConfig {
-            spoofing: false,
-            layering: false,
-            phantom: false,
-            iceberg: false,
-            quote_stuffing: false,
-            depth_collapse: false,
-            ..DetectConfig::default()
-        }
+        only("sweep")
     }
 
     /// An L2 market whose typical print is 1 lot: 200 one-lot prints 10 ms

@@ -9,6 +9,20 @@ use crate::{Book, L2Book, L3Book};
 
 pub(crate) const MS: Ts = 1_000_000;
 
+/// The default configuration with only detector `name` on (a name of
+/// [`super::alert_kind::NAMES`], which are also the on/off options; layering
+/// shares its state machine with spoofing / phantom and is on with them).
+pub(crate) fn only(name: &str) -> DetectConfig {
+    let mut cfg = DetectConfig::default();
+    for &n in &super::alert_kind::NAMES[1..] {
+        let on = n == name;
+        if let Err(e) = cfg.set(n, super::options::OptionValue::Bool(on)) {
+            unreachable!("{n}: {e}");
+        }
+    }
+    cfg
+}
+
 /// A book with detectors and a clock (ns).
 pub(crate) struct Market<B> {
     pub inst: Instrument<B>,

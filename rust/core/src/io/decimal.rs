@@ -31,6 +31,16 @@ impl DecimalError {
 /// Largest magnitude accepted, in steps (the books' price range).
 const MAX_STEPS: i128 = 1 << 60;
 
+/// The parse error for text `s` of `field` on `line`: quotes the text and
+/// says what is wrong with it.
+fn field_error(s: &[u8], line: u64, field: &'static str, e: DecimalError) -> crate::Error {
+    super::text::perr(
+        line,
+        field,
+        format!("{:?} {}", String::from_utf8_lossy(s), e.describe()),
+    )
+}
+
 /// Parses a decimal string exactly as `(mantissa, exp)`: value = m × 10^exp.
 /// Trailing fractional zeros are dropped, so "61653.40000000" is (616534, -1).
 pub fn parse(s: &[u8]) -> Result<(i128, i32), DecimalError> {
@@ -165,13 +175,7 @@ impl Grid {
         field: &'static str,
     ) -> Result<i64, crate::Error> {
         let s = s.as_ref();
-        self.steps(s).map_err(|e| {
-            super::text::perr(
-                line,
-                field,
-                format!("{:?} {}", String::from_utf8_lossy(s), e.describe()),
-            )
-        })
+        self.steps(s).map_err(|e| field_error(s, line, field, e))
     }
 
     /// [`Self::field`] for venue book prices (> 0) and sizes (>= 0): a
@@ -210,13 +214,7 @@ impl Grid {
         field: &'static str,
     ) -> Result<i64, crate::Error> {
         let s = s.as_ref();
-        let bad = |e: DecimalError| {
-            super::text::perr(
-                line,
-                field,
-                format!("{:?} {}", String::from_utf8_lossy(s), e.describe()),
-            )
-        };
+        let bad = |e: DecimalError| field_error(s, line, field, e);
         let (m, e) = parse(s).map_err(bad)?;
         match self.steps_of(m, e) {
             Err(DecimalError::OffGrid) => {
