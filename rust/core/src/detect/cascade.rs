@@ -39,7 +39,7 @@
 use std::collections::VecDeque;
 
 use super::sweep::Closed;
-use super::{alert_kind, Alert, Ctx, DetectConfig};
+use super::{alert_kind, Alert, Ctx, DetectConfig, WindowMax};
 use crate::types::{kind, Qty, Side, Ts};
 
 /// Depth is sampled at most once per this (ns; 50 ms): often enough to
@@ -63,7 +63,7 @@ pub struct CascadeDetector {
     /// [buyers, sellers].
     dirs: [Dir; 2],
     /// Window maximum of each side's band depth [bid, ask]: (ts, lots).
-    depth_max: [VecDeque<(Ts, Qty)>; 2],
+    depth_max: [WindowMax; 2],
     next_sample: Ts,
     /// A liquidation notice has been seen on this feed.
     liquidations_seen: bool,
@@ -143,15 +143,7 @@ impl CascadeDetector {
             self.next_sample = now.saturating_add(SAMPLE_NS);
             let band = cfg.collapse_band_steps * cfg.tick;
             for (k, side) in [Side::Bid, Side::Ask].into_iter().enumerate() {
-                let q = &mut self.depth_max[k];
-                let depth = cx.l2.depth_within(side, band);
-                while q.front().is_some_and(|&(t, _)| now.saturating_sub(t) > w) {
-                    q.pop_front();
-                }
-                while q.back().is_some_and(|&(_, x)| x <= depth) {
-                    q.pop_back();
-                }
-                q.push_back((now, depth));
+                self.depth_max[k].push(now, w, cx.l2.depth_within(side, band));
             }
         }
         self.next_due = self
@@ -276,7 +268,7 @@ impl CascadeDetector {
         // The side being hit: sellers hit bids.
         let hit = if s.dir > 0 { Side::Ask } else { Side::Bid };
         let k = if hit == Side::Bid { 0 } else { 1 };
-        let peak = self.depth_max[k].front().map_or(0, |x| x.1);
+        let peak = self.depth_max[k].get().map_or(0, |x| x.1);
         let depth = cx.l2.depth_within(hit, cfg.collapse_band_steps * cfg.tick);
         if peak <= 0 {
             return;

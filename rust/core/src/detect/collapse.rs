@@ -7,16 +7,14 @@
 //! memory bounded by window / sample samples. After an alert the detector
 //! re-arms once depth recovers to half the drop.
 
-use std::collections::VecDeque;
-
-use super::{alert_kind, Alert, Ctx, DetectConfig};
+use super::{alert_kind, Alert, Ctx, DetectConfig, WindowMax};
 use crate::types::{Qty, Side, Ts};
 
 /// Depth-collapse state.
 #[derive(Clone, Debug, Default)]
 pub struct CollapseDetector {
     next_sample: Ts,
-    maxq: VecDeque<(Ts, Qty)>,
+    maxq: WindowMax,
     armed: bool,
     started: bool,
     /// Per side [bid, ask]: the best price the band is anchored to and the
@@ -76,18 +74,8 @@ impl CollapseDetector {
             }
         }
         let d = self.side[0].1 + self.side[1].1;
-        while self
-            .maxq
-            .front()
-            .is_some_and(|&(t, _)| now - t > cfg.collapse_window_ns)
-        {
-            self.maxq.pop_front();
-        }
-        while self.maxq.back().is_some_and(|&(_, q)| q <= d) {
-            self.maxq.pop_back();
-        }
-        self.maxq.push_back((now, d));
-        let (t_max, peak) = self.maxq.front().copied().unwrap_or((now, d));
+        self.maxq.push(now, cfg.collapse_window_ns, d);
+        let (t_max, peak) = self.maxq.get().unwrap_or((now, d));
         if peak <= 0 {
             return;
         }

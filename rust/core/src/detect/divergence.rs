@@ -32,9 +32,7 @@
 //! window range is kept with monotonic deques: O(1) amortised per print,
 //! memory bounded by the prints of one window.
 
-use std::collections::VecDeque;
-
-use super::{alert_kind, Alert, Ctx, DetectConfig};
+use super::{alert_kind, Alert, Ctx, DetectConfig, WindowMax, WindowMin};
 use crate::types::{kind, Price, Qty, Ts};
 
 /// A print's state at a swing extreme.
@@ -65,9 +63,9 @@ pub struct DivergenceDetector {
     low: Option<Point>,
     /// An alert was raised in the current leg.
     alerted: bool,
-    /// Window max / min of print prices: (ts, price), monotone.
-    maxq: VecDeque<(Ts, Price)>,
-    minq: VecDeque<(Ts, Price)>,
+    /// Window max / min of the mids at prints (half ticks).
+    maxq: WindowMax,
+    minq: WindowMin,
 }
 
 impl DivergenceDetector {
@@ -96,34 +94,12 @@ impl DivergenceDetector {
         self.cvd = self.cvd.saturating_add(-i64::from(ev.side) * ev.size);
         self.vol = self.vol.saturating_add(ev.size);
         let w = cfg.divergence_window_ns;
-        for q in [&mut self.maxq, &mut self.minq] {
-            while q.front().is_some_and(|&(t0, _)| t.saturating_sub(t0) > w) {
-                q.pop_front();
-            }
-        }
-        // Both backs hold the last print's mid: a print at the same mid only
-        // moves their time (most prints do: the mid moves less often).
-        match (self.maxq.back_mut(), self.minq.back_mut()) {
-            (Some(a), Some(b)) if a.1 == p && b.1 == p => {
-                a.0 = t;
-                b.0 = t;
-            }
-            _ => {
-                for (q, up) in [(&mut self.maxq, true), (&mut self.minq, false)] {
-                    while q
-                        .back()
-                        .is_some_and(|&(_, x)| if up { x <= p } else { x >= p })
-                    {
-                        q.pop_back();
-                    }
-                    q.push_back((t, p));
-                }
-            }
-        }
+        self.maxq.push(t, w, p);
+        self.minq.push(t, w, p);
         let (maxq, minq) = (&self.maxq, &self.minq);
         // The swing size (half ticks), computed only where a test needs it.
         let swing = || {
-            let range = maxq.front().map_or(0, |f| f.1) - minq.front().map_or(0, |f| f.1);
+            let range = maxq.get().map_or(0, |f| f.1) - minq.get().map_or(0, |f| f.1);
             ((cfg.divergence_swing_frac * range as f64).ceil() as i64)
                 .max(2 * cfg.divergence_min_swing_steps * cfg.tick)
                 .max(1)

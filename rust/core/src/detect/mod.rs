@@ -556,6 +556,61 @@ impl Detectors {
     }
 }
 
+/// The maximum (`MIN` false) or minimum (`MIN` true) of the values pushed
+/// over the last `window` ns: a monotonic deque, amortised O(1) per push,
+/// holding only values that can still become the extreme. One mechanism for
+/// the detectors' window extremes (depth peaks, price ranges); the kind is
+/// in the type, so `Default` is right for both.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WindowExtreme<const MIN: bool> {
+    /// (time, value), values strictly decreasing (max) / increasing (min)
+    /// from the front.
+    q: std::collections::VecDeque<(Ts, i64)>,
+}
+
+/// The window maximum.
+pub(crate) type WindowMax = WindowExtreme<false>;
+/// The window minimum.
+pub(crate) type WindowMin = WindowExtreme<true>;
+
+impl<const MIN: bool> WindowExtreme<MIN> {
+    /// Drops the values older than `window` ns before `now`, then adds
+    /// `x` seen at `now` (a value equal to the newest only moves its time).
+    #[inline]
+    pub(crate) fn push(&mut self, now: Ts, window: i64, x: i64) {
+        while self
+            .q
+            .front()
+            .is_some_and(|&(t, _)| now.saturating_sub(t) > window)
+        {
+            self.q.pop_front();
+        }
+        if let Some(back) = self.q.back_mut().filter(|b| b.1 == x) {
+            back.0 = now;
+            return;
+        }
+        while self
+            .q
+            .back()
+            .is_some_and(|&(_, y)| if MIN { y >= x } else { y <= x })
+        {
+            self.q.pop_back();
+        }
+        self.q.push_back((now, x));
+    }
+
+    /// The extreme and its time (None: nothing pushed yet).
+    #[inline]
+    pub(crate) fn get(&self) -> Option<(Ts, i64)> {
+        self.q.front().copied()
+    }
+
+    /// Values held.
+    pub(crate) fn len(&self) -> usize {
+        self.q.len()
+    }
+}
+
 /// Pops the entries older than `horizon` ns from the front of a
 /// time-ordered expiry queue, handing each `(time, key)` to `drop`: the one
 /// mechanism that bounds every detector's memory.
@@ -608,4 +663,31 @@ pub(crate) fn steps_behind(side: Side, price: Price, best: Price, tick: i64) -> 
         Side::Ask => price - best,
     };
     d.div_euclid(tick)
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::{WindowMax, WindowMin};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn window_extremes_equal_a_naive_scan(
+            steps in proptest::collection::vec((0i64..50, -20i64..20), 1..300),
+            window in 0i64..200,
+        ) {
+            let (mut hi, mut lo) = (WindowMax::default(), WindowMin::default());
+            let mut seen: Vec<(i64, i64)> = Vec::new();
+            let mut t = 0;
+            for (dt, x) in steps {
+                t += dt;
+                hi.push(t, window, x);
+                lo.push(t, window, x);
+                seen.push((t, x));
+                let live = seen.iter().filter(|&&(t0, _)| t - t0 <= window).map(|p| p.1);
+                prop_assert_eq!(hi.get().map(|p| p.1), live.clone().max());
+                prop_assert_eq!(lo.get().map(|p| p.1), live.min());
+            }
+        }
+    }
 }
