@@ -325,10 +325,11 @@ def to_l2(events: NDArray[np.void]) -> NDArray[np.void]:
     liq = ev["kind"] == Kind.LIQUIDATION
     if liq.any():
         book = to_l2(ev[~liq])
-        # a notice goes before the rows of the book events that follow it
-        before = np.cumsum(~liq)[liq] + np.cumsum(ev["kind"][~liq] == Kind.EXECUTE)[
-            np.maximum(np.cumsum(~liq)[liq] - 1, 0)] * (np.cumsum(~liq)[liq] > 0)
-        return np.insert(book, before, ev[liq])
+        # a notice goes after the rows of the book events before it: one
+        # row each, plus a print ahead of each EXECUTE
+        n_book = np.cumsum(~liq)[liq]
+        n_exec = np.r_[0, np.cumsum(ev["kind"][~liq] == Kind.EXECUTE)][n_book]
+        return np.insert(book, n_book + n_exec, ev[liq])
     k = ev["kind"]
     if not np.isin(k, [Kind.ADD, Kind.DELETE, Kind.EXECUTE]).all():
         raise ValueError("to_l2: scenario events hold ADD, DELETE, EXECUTE and LIQUIDATION only")
