@@ -63,6 +63,19 @@ impl Layering {
         self.recent[0].len() + self.recent[1].len()
     }
 
+    /// Whether a withdrawal kept on `side`, withdrawn at or after `since`
+    /// (ns), passes `f`.
+    pub(crate) fn any_withdrawn_since(
+        &self,
+        side: Side,
+        since: Ts,
+        f: impl Fn(&Withdrawal) -> bool,
+    ) -> bool {
+        self.recent[si(side)]
+            .iter()
+            .any(|w| w.withdrawn >= since && f(w))
+    }
+
     /// Records `w` on `side`; emits a LAYERING alert (and forgets the
     /// group) when it completes one.
     pub(crate) fn on_withdrawn(
