@@ -54,7 +54,7 @@ def test_negative_controls_do_not_alert(case):
     if case == "small":
         size = 150
     if case == "far":
-        price = 90
+        price = 86  # 13 ticks behind the best bid (99): past near_steps (12)
     if case == "resting":
         life = 10_000 * MS
     rows.append((t, Kind.ADD, BID, price, size, oid))

@@ -48,6 +48,10 @@ pub(crate) struct Evidence {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Layering {
     recent: [VecDeque<Withdrawal>; 2],
+    /// Per side, the last stack an alert named: its first and last
+    /// placement and the alert's time (ns). Its layers pulled after the
+    /// alert are that alert's too, not the start of another group.
+    named: [Option<(Ts, Ts, Ts)>; 2],
 }
 
 fn si(s: Side) -> usize {
@@ -61,6 +65,22 @@ impl Layering {
     /// Withdrawals held.
     pub(crate) fn state_size(&self) -> usize {
         self.recent[0].len() + self.recent[1].len()
+    }
+
+    /// Whether an order of `side` placed at `placed`, withdrawn at `now`
+    /// (ns), is a layer of the stack last named on that side: placed within
+    /// `layer_window_ns` of the stack's placements, and withdrawn within
+    /// `layer_window_ns` of its alert.
+    pub(crate) fn of_named_stack(
+        &self,
+        cfg: &DetectConfig,
+        side: Side,
+        placed: Ts,
+        now: Ts,
+    ) -> bool {
+        let w = cfg.layer_window_ns;
+        self.named[si(side)]
+            .is_some_and(|(lo, hi, at)| now - at <= w && lo - w <= placed && placed <= hi + w)
     }
 
     /// Whether a withdrawal kept on `side`, withdrawn at or after `since`
@@ -77,7 +97,8 @@ impl Layering {
     }
 
     /// Records `w` on `side`; emits a LAYERING alert (and forgets the
-    /// group) when it completes one.
+    /// group) when it completes one, and then returns the group's
+    /// withdrawals, so the caller can drop what it holds on those orders.
     pub(crate) fn on_withdrawn(
         &mut self,
         cfg: &DetectConfig,
@@ -85,7 +106,10 @@ impl Layering {
         w: Withdrawal,
         ev: Evidence,
         out: &mut Vec<Alert>,
-    ) {
+    ) -> Vec<Withdrawal> {
+        if self.of_named_stack(cfg, side, w.placed, w.withdrawn) {
+            return Vec::new();
+        }
         let q = &mut self.recent[si(side)];
         while q
             .front()
@@ -116,7 +140,7 @@ impl Layering {
             }
         }
         if distinct < need {
-            return;
+            return Vec::new();
         }
         // Layers are a stack: all of them rest at one moment. Orders placed
         // and pulled one after another — a market maker re-quoting as the
@@ -138,7 +162,7 @@ impl Layering {
         }
         let (n, at) = best;
         if n < need {
-            return;
+            return Vec::new();
         }
         let in_group = |x: &Withdrawal| rests_at(x, at);
         let size: Qty = q.iter().filter(|x| in_group(x)).map(|x| x.size).sum();
@@ -164,7 +188,13 @@ impl Layering {
             count: n as i64,
             event_index: 0,
         });
+        let group: Vec<Withdrawal> = q.iter().filter(|x| in_group(x)).copied().collect();
         q.retain(|x| !in_group(x));
+        let placed = group.iter().map(|x| x.placed);
+        if let (Some(lo), Some(hi)) = (placed.clone().min(), placed.max()) {
+            self.named[si(side)] = Some((lo, hi, w.withdrawn));
+        }
+        group
     }
 }
 

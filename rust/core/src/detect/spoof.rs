@@ -52,7 +52,15 @@ pub struct SpoofDetector {
     /// Cancelled volume near the touch per side [bid, ask].
     pulls: [Pulls; 2],
     layering: Layering,
+    /// Spoofing alerts of orders that may be one layer of a stack, oldest
+    /// first, held until the layering alert of their stack names them
+    /// (then dropped) or until no stack can include them any more (then
+    /// raised, with the time they were pulled): one episode, one alert.
+    held: VecDeque<Alert>,
 }
+
+/// Most spoofing alerts held at once: past it the oldest is raised at once.
+const MAX_HELD: usize = 256;
 
 /// Cancelled volume near one side's touch, in tumbling windows of
 /// [`Pulls::WINDOW_NS`], with an exponentially weighted baseline per
@@ -136,7 +144,7 @@ fn si(s: Side) -> usize {
 impl SpoofDetector {
     /// Records held.
     pub fn state_size(&self) -> usize {
-        self.live.len() + self.expiry.len() + self.layering.state_size()
+        self.live.len() + self.expiry.len() + self.layering.state_size() + self.held.len()
     }
 
     pub(crate) fn on_event(
@@ -148,6 +156,15 @@ impl SpoofDetector {
     ) {
         let ev = cx.ev;
         let now = ev.ts;
+        // A stack that could still include a held alert's order is pulled
+        // within `layer_window_ns` of it: past that, no layering alert will.
+        while self
+            .held
+            .front()
+            .is_some_and(|a| now - a.ts > cfg.layer_window_ns)
+        {
+            out.extend(self.held.pop_front());
+        }
         // Expire records that can no longer qualify.
         let live = &mut self.live;
         super::expire(&mut self.expiry, now, cfg.max_lifetime_ns, |t0, id| {
@@ -292,17 +309,23 @@ impl SpoofDetector {
         self.expiry.push_back((ev.ts, ev.order_id));
     }
 
-    /// Whether `t`, being withdrawn now, is a further layer of a stack
-    /// being pulled: another layer-size order of its side, at another price,
-    /// placed within `layer_window_ns` of it, was withdrawn while it rested.
-    /// The stack's first withdrawal still raises its spoofing alert (nothing
-    /// yet says it is a stack); the rest are the layering detector's, which
-    /// names the stack once (one episode, one alert). On the tuning scenario
-    /// families 53 of 77 spoofing alerts were layers of layering episodes.
-    fn in_stack(&self, cfg: &DetectConfig, t: &Track) -> bool {
-        self.layering.any_withdrawn_since(t.side, t.ts, |w| {
-            w.price != t.price && (w.placed - t.ts).abs() <= cfg.layer_window_ns
-        })
+    /// Whether `t`, being withdrawn now, may be one layer of a stack: another
+    /// layer-size order of its side, at another price and placed within
+    /// `layer_window_ns` of it, still rests or was withdrawn while it rested.
+    /// Its spoofing alert then waits for the stack's layering alert: on the
+    /// tuning scenario families 53 of 77 spoofing alerts were layers of
+    /// layering episodes, each also named by its stack's layering alert.
+    fn may_be_layer(&self, cfg: &DetectConfig, t: &Track) -> bool {
+        let near = |placed: Ts| (placed - t.ts).abs() <= cfg.layer_window_ns;
+        self.live.values().any(|x| {
+            x.side == t.side
+                && x.price != t.price
+                && x.ratio >= cfg.layer_min_ratio
+                && !x.paired
+                && near(x.ts)
+        }) || self
+            .layering
+            .any_withdrawn_since(t.side, t.ts, |w| w.price != t.price && near(w.placed))
     }
 
     /// An order that left by cancel: spoofing on its own, and a candidate
@@ -337,12 +360,18 @@ impl SpoofDetector {
             (Some(a), Some(b)) => (b - a) as f64 * dir as f64 / (2.0 * cfg.tick as f64),
             _ => 0.0,
         };
-        if cfg.spoofing
-            && t.ratio >= cfg.spoof_min_ratio
-            && opp_volume >= cfg.min_opp_volume
-            && !(cfg.layering && self.in_stack(cfg, t))
-        {
-            out.push(spoof_alert(cfg, now, id, t, fill, opp_volume, price_move));
+        if cfg.spoofing && t.ratio >= cfg.spoof_min_ratio && opp_volume >= cfg.min_opp_volume {
+            let a = spoof_alert(cfg, now, id, t, fill, opp_volume, price_move);
+            if cfg.layering && self.layering.of_named_stack(cfg, t.side, t.ts, now) {
+                // a layer of a stack already named: that alert's
+            } else if cfg.layering && self.may_be_layer(cfg, t) {
+                if self.held.len() == MAX_HELD {
+                    out.extend(self.held.pop_front());
+                }
+                self.held.push_back(a);
+            } else {
+                out.push(a);
+            }
         }
         if cfg.layering && t.ratio >= cfg.layer_min_ratio && life >= cfg.layer_min_lifetime_ns {
             let w = Withdrawal {
@@ -357,7 +386,11 @@ impl SpoofDetector {
                 opp_volume,
                 price_move,
             };
-            self.layering.on_withdrawn(cfg, t.side, w, ev, out);
+            let group = self.layering.on_withdrawn(cfg, t.side, w, ev, out);
+            if !group.is_empty() {
+                self.held
+                    .retain(|a| !group.iter().any(|x| x.id == a.order_id));
+            }
         }
     }
 }
@@ -481,9 +514,9 @@ mod tests {
         m.wait(MS)
             .ev(kind::ADD, 1, 100, 2, 1)
             .ev(kind::ADD, -1, 101, 20, 2);
-        m.wait(MS).ev(kind::ADD, 1, 90, 40, 3); // 10 steps behind (near_steps 8)
+        m.wait(MS).ev(kind::ADD, 1, 86, 40, 3); // 14 steps behind (near_steps 12)
         m.wait(1).ev(kind::EXECUTE, -1, 101, 5, 2);
-        m.wait(50 * MS).ev(kind::DELETE, 1, 90, 0, 3);
+        m.wait(50 * MS).ev(kind::DELETE, 1, 86, 0, 3);
         assert!(m.alerts(alert_kind::SPOOFING).is_empty());
     }
 
@@ -534,10 +567,10 @@ mod tests {
     }
 
     /// Three 10x asks placed together and pulled together while the bids
-    /// trade: the first one pulled is a spoof (nothing yet says it is a
-    /// stack); the next two are layers of it, named once by the layering
-    /// alert. A lone 10x ask pulled the same way, with another stack's
-    /// orders pulled on the *other* side, is still a spoof.
+    /// trade: one layering alert, and no spoofing alert for its layers (each
+    /// is held until the stack's alert names it). A 10x ask pulled the same
+    /// way beside another large ask that stays is held too, and raised —
+    /// with the time it was pulled — once no stack can include it.
     #[test]
     fn a_stack_is_one_layering_alert_not_a_spoof_per_layer() {
         let mut m = Market::l3(DetectConfig::default(), 400);
@@ -551,28 +584,24 @@ mod tests {
         for k in 0..3 {
             m.wait(MS).ev(kind::DELETE, -1, 102 + k, 0, 10 + k as u64);
         }
+        m.wait(3_000 * MS).ev(kind::ADD, 1, 99, 2, 50);
         let s = m.alerts(alert_kind::SPOOFING);
-        assert_eq!(s.len(), 1, "{s:?}");
-        assert_eq!(s[0].order_id, 10);
+        assert!(s.is_empty(), "{s:?}");
         let l = m.alerts(alert_kind::LAYERING);
         assert_eq!((l.len(), l[0].count), (1, 3), "{l:?}");
 
-        // A lone spoof: withdrawals on the bid side do not make it a layer.
         let mut m = Market::l3(DetectConfig::default(), 400);
-        m.wait(MS)
-            .ev(kind::ADD, 1, 100, 2, 1)
-            .ev(kind::ADD, -1, 101, 20, 2);
+        m.wait(MS).ev(kind::ADD, 1, 100, 2, 1);
+        m.wait(MS).ev(kind::ADD, -1, 101, 20, 2); // large, stays
         m.wait(MS).ev(kind::ADD, -1, 102, 20, 3);
-        for k in 0..2 {
-            m.wait(MS).ev(kind::ADD, 1, 98 - k, 20, 20 + k as u64);
-        }
         m.wait(100 * MS).ev(kind::EXECUTE, 1, 100, 1, 1);
-        for k in 0..2 {
-            m.wait(MS).ev(kind::DELETE, 1, 98 - k, 0, 20 + k as u64);
-        }
         m.wait(MS).ev(kind::DELETE, -1, 102, 0, 3);
+        let pulled = m.now;
+        m.wait(1_000 * MS).ev(kind::ADD, 1, 99, 2, 50);
+        assert!(m.alerts(alert_kind::SPOOFING).is_empty(), "held");
+        m.wait(1_001 * MS).ev(kind::ADD, 1, 98, 2, 51);
         let s = m.alerts(alert_kind::SPOOFING);
         assert_eq!(s.len(), 1, "{s:?}");
-        assert_eq!(s[0].order_id, 3);
+        assert_eq!((s[0].order_id, s[0].ts), (3, pulled));
     }
 }
