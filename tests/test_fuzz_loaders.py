@@ -36,8 +36,37 @@ def _seeds(tmp_path):
     bitfinex = [json.dumps([1, [[11, "100.5", "2.0"], [12, "101.5", "-1.0"]]]).encode() + b"\n"]
     bitfinex += [json.dumps([1, [11 + k % 3, str(100 + k % 7), "1.5"]]).encode() + b"\n"
                  for k in range(40)]
+    # Liquidation notices among the depth messages (Binance forceOrder, Bybit
+    # allLiquidation / liquidation) and a Tardis liquidations file.
+    force = [json.dumps({"stream": "btcusdt@forceOrder", "data": {
+        "e": "forceOrder", "E": 1723161256299 + k, "o": {
+            "s": "BTCUSDT", "S": "SELL" if k % 2 else "BUY", "o": "LIMIT", "f": "IOC",
+            "q": "0.250", "p": "61650.37", "ap": "61650.40", "X": "FILLED", "l": "0.250",
+            "z": "0.250", "T": 1723161256299 + k}}}) for k in range(10)]
+    for k, msg in enumerate(force):
+        binance.insert(40 * k + 20, binance[40 * k + 20].split(b" ", 1)[0] + b" "
+                       + msg.encode() + b"\n")
+    bybit = [{"topic": "orderbook.50.X", "type": "snapshot", "ts": 1, "data": {
+        "s": "X", "b": [["0.04490", "10"], ["0.04480", "4"]],
+        "a": [["0.04500", "10"], ["0.04510", "3"]], "u": 1}}]
+    for k in range(30):
+        bybit.append({"topic": "orderbook.50.X", "type": "delta", "ts": 2 + 2 * k, "data": {
+            "s": "X", "b": [["0.04490", str(10 + k % 4)]], "a": [["0.04500", str(9 + k % 3)]],
+            "u": 2 + k}})
+        bybit.append({"topic": "allLiquidation.X", "type": "snapshot", "ts": 3 + 2 * k,
+                      "data": [{"T": 3 + 2 * k, "s": "X", "S": "Buy" if k % 2 else "Sell",
+                                "v": str(1 + k), "p": "0.044985"}]})
+    bybit.append({"topic": "liquidation.X", "type": "snapshot", "ts": 99, "data": {
+        "price": "0.0448", "side": "Sell", "size": "5", "symbol": "X", "updatedTime": 99}})
+    bybit_lines = [f"{i} {json.dumps(m)}\n".encode() for i, m in enumerate(bybit)]
+    liq = "exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n" + "".join(
+        f"binance-futures,BTCUSDT,{1000 * k},{1000 * k + 100},,{'sell' if k % 3 else 'buy'},"
+        f"{61650 + k * 0.37:.2f},{0.001 * (k + 1):.3f}\n" for k in range(1, 60))
     return [
         ("table", (tmp_path / "seed.csv").read_bytes(), "csv", {"tick_size": 0.01}),
+        ("bybit", b"".join(bybit_lines), "bybit", {"tick_size": "0.00001", "lot_size": "1"}),
+        # told from trades by the file name, which holds the seed's name
+        ("tardis_liquidations", liq.encode(), "tardis", {"tick_size": "0.1", "lot_size": "0.001"}),
         ("tardis", (TARDIS_L2 + "".join(TARDIS_L2.splitlines(keepends=True)[1:]) * 2).encode(),
          "tardis", {"tick_size": 0.5, "lot_size": 1}),
         ("binance", b"".join(binance), "binance", {"tick_size": "0.1", "lot_size": "0.001"}),
@@ -81,7 +110,10 @@ def test_every_loader_raises_typed_errors_on_damaged_input(tmp_path):
     for name, data, fmt, kw in _seeds(tmp_path):
         # The undamaged seed loads: a fuzz run that only ever errors proves nothing.
         (tmp_path / f"ok_{name}_message_1.txt").write_bytes(data)
-        assert len(load(tmp_path / f"ok_{name}_message_1.txt", fmt, **kw).events) > 0, name
+        ok = load(tmp_path / f"ok_{name}_message_1.txt", fmt, **kw).events
+        assert len(ok) > 0, name
+        if name in ("binance", "bybit", "tardis_liquidations"):  # the notices are parsed
+            assert (ok["kind"] == lobkit.Kind.LIQUIDATION).sum() >= 10, name
         typed = loaded = 0
         for k in range(CASES_PER_SEED):
             f = tmp_path / f"{name}_{k}_message_1.txt"
