@@ -398,6 +398,26 @@ def order_flow(repeat: int, res: dict):
         res[f"{name.split()[0]}_ratio"] = t / t_book
         print(f"    {name:<16} (replay with signals + tool) {t * 1e3:7.1f} ms = "
               f"{t / t_book:4.2f}x the book-only replay ({t_book * 1e3:.1f} ms)")
+    # The streaming profile as a bot meets it: one apply() per feed message.
+    from lobkit.signals import LiveProfile
+
+    ev = usdm.events
+    ends = (np.flatnonzero(ev["flags"] & lobkit.io.F_LAST) + 1).tolist()
+    msgs = [ev[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+
+    def live():
+        p = LiveProfile(tick_size=usdm.tick_size, lot_size=usdm.lot_size,
+                        step_ticks=usdm.step_ticks())
+        for m in msgs:
+            p.apply(m)
+        return p
+
+    t_live, p = median_time(live, repeat)
+    assert p.poc == volume_profile(usdm).poc
+    res["live_profile_ratio"] = t_live / t_book
+    print(f"    LiveProfile.apply per message ({len(msgs):,} calls) {t_live * 1e3:7.1f} ms = "
+          f"{t_live / t_book:4.2f}x the book-only replay; {t_live / len(msgs) * 1e9:.0f} ns a "
+          f"message, {t_live / n * 1e9:.0f} ns an event")
     t_two, _ = median_time(lambda: (lobkit.replay(usdm, depth=0), lobkit.replay(spot, depth=0)),
                            repeat)
     t_con, c = median_time(lambda: lobkit.consolidate({"spot": spot, "usdm": usdm}), repeat)

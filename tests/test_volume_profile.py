@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import lobkit
 from conftest import BUNDLED
+from io_helpers import BUNDLED_BINANCE
 from lobkit.profile import value_area
 from lobkit.signals import volume_profile
 
@@ -200,3 +201,66 @@ def test_rolling_profile_is_the_session_profile_of_each_trailing_window():
         rolling_profile(feed, every="0s")
     with pytest.raises(ValueError, match="no executions"):
         rolling_profile(feed.events[:0])
+
+
+def _same_profile(a, b):
+    for f in ("price_ticks", "volume_lots", "price", "volume", "buy_volume", "sell_volume"):
+        assert np.array_equal(getattr(a, f), getattr(b, f)), f
+    for f in ("poc", "value_area_low", "value_area_high", "value_area_volume", "total_volume",
+              "trades"):
+        assert getattr(a, f) == getattr(b, f), f
+
+
+@pytest.mark.parametrize("source", ["binance", "goog"])
+def test_live_profile_equals_the_bulk_profile_message_by_message(source):
+    from lobkit.signals import LiveProfile
+
+    path = (GOOG if source == "goog"
+            else BUNDLED_BINANCE)
+    feed = lobkit.io.load(path)
+    ev = feed.events
+    live = LiveProfile(tick_size=feed.tick_size, lot_size=feed.lot_size,
+                       step_ticks=feed.step_ticks())
+    cuts = np.arange(0, len(ev), 997)
+    for k, (a, b) in enumerate(zip(cuts, [*cuts[1:], len(ev)])):
+        live.apply(ev[a:b])
+        if k % 5 == 0 and live.trades:  # the POC and value area as the session stands
+            part = volume_profile(feed.events[:b], tick_size=feed.tick_size,
+                                  lot_size=feed.lot_size, step_ticks=feed.step_ticks())
+            assert live.poc == part.poc
+            assert live.value_area == (part.value_area_low, part.value_area_high)
+    _same_profile(live.profile(), volume_profile(feed))
+    # one trade at a time, the aggressor given: the same rows
+    one = LiveProfile(tick_size=feed.tick_size, lot_size=feed.lot_size,
+                      step_ticks=feed.step_ticks(), rule="two_rows")
+    t = ev[np.isin(ev["kind"], [lobkit.Kind.EXECUTE, lobkit.Kind.TRADE]) & (ev["size"] > 0)]
+    for p, s, side in zip(t["price"].tolist(), t["size"].tolist(), t["side"].tolist()):
+        one.on_trade(p, s, -side)
+    _same_profile(one.profile(), volume_profile(feed, rule="two_rows"))
+    one.reset()
+    assert (one.trades, one.poc, one.value_area) == (0, None, None)
+    with pytest.raises(ValueError, match="no executions"):
+        one.profile()
+
+
+def test_live_profile_refuses_a_far_print_and_keeps_what_it_had():
+    from lobkit.signals import LiveProfile
+
+    live = LiveProfile(tick_size=0.01)
+    live.on_trade(10_000, 5, 1)
+    ev = lobkit.make_events(kind=[lobkit.Kind.EXECUTE] * 3, side=[1, -1, 1],
+                            price=[10_001, 9_999, 10_000 + 60_000_000], size=[1, 2, 3],
+                            ts=[1, 2, 3])
+    with pytest.raises(lobkit.errors.InvalidPriceError, match="50,000,000 price steps") as e:
+        live.apply(ev)
+    assert str(e.value).startswith("event 2: price=60010000 ticks")
+    assert (e.value.index, e.value.field) == (2, "price")
+    assert (live.trades, live.poc, live.total_volume) == (1, 100.0, 5.0)
+    assert live.apply(ev[:2]) == 2 and live.trades == 3
+    with pytest.raises(lobkit.errors.InvalidSizeError):
+        live.on_trade(10_000, 2**63 - 1, 1)
+    assert live.trades == 3
+    with pytest.raises(ValueError, match="step_ticks"):
+        LiveProfile(step_ticks=0)
+    with pytest.raises(ValueError, match="value_area_share"):
+        LiveProfile(value_area_share=0)

@@ -417,6 +417,44 @@ class Vpin:
     @property
     def buckets(self) -> int:
         """Completed buckets."""
+class Profile:
+    """Streaming volume profile (see `lobkit.signals.LiveProfile`, which adds
+    units): prices in ticks, sizes in lots."""
+    def __init__(self, step_ticks: int = 1) -> None: ...
+    def add(self, price: int, size: int, aggressor: int) -> None:
+        """One trade: `price` ticks, `size` lots (ignored unless > 0),
+        `aggressor` +1 buy, -1 sell, 0 unknown. Nothing counted on an error."""
+    def apply(self, events: npt.NDArray[Any]) -> int:
+        """The EXECUTE and TRADE rows of an `EVENT_DTYPE` array (aggressor
+        opposite the resting side); all or nothing. Returns the trades counted."""
+    def reset(self) -> None:
+        """Forgets every trade (a new session)."""
+    @property
+    def step_ticks(self) -> int:
+        """Ticks per row."""
+    @property
+    def trades(self) -> int:
+        """Trades counted."""
+    @property
+    def total(self) -> int:
+        """Lots traded."""
+    @property
+    def low(self) -> int | None:
+        """Price (ticks) of the lowest row; None before any trade."""
+    @property
+    def poc(self) -> int | None:
+        """Price (ticks) of maximum volume (ties: the lower); None before any trade."""
+    def rows(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """`(volume, buy, sell)` int64 arrays (lots), one per row from `low`."""
+    def value_area(self, share: float = 0.7, rows_per_step: int = 1) -> tuple[int, int, int] | None:
+        """`(low, high, volume)` of the value area holding `share` of the
+        volume (ticks, ticks, lots); None before any trade."""
+def value_area(
+    volume: npt.NDArray[np.int64], share: float, rows_per_step: int
+) -> tuple[int, int, int, int] | None:
+    """`(poc, low, high, area volume)` row indices of the value area over
+    `volume` (int64 lots per consecutive row); None for no rows. The one
+    statement of the rule, for the bulk profile and footprint."""
 def parse_lobster_messages(
     data: bytes, *, tick: int, first_row: npt.NDArray[np.int64] | None = None
 ) -> tuple[npt.NDArray[np.uint8], int]:

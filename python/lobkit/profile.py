@@ -33,11 +33,12 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from . import _core
 from ._kinds import Kind
 from .units import to_price
 
-__all__ = ["Footprint", "RollingProfile", "VolumeProfile", "bar_ns", "footprint",
-           "rolling_profile", "volume_profile"]
+__all__ = ["Footprint", "LiveProfile", "RollingProfile", "VolumeProfile", "bar_ns",
+           "footprint", "rolling_profile", "volume_profile"]
 
 #: Most ticks a profile spans (one int64 per tick per column).
 MAX_TICKS = 50_000_000
@@ -69,26 +70,13 @@ class VolumeProfile:
 def value_area(volume: NDArray[np.int64], share: float,
                rule: Literal["one_row", "two_rows"] = "one_row") -> tuple[int, int, int]:
     """(poc index, low index, high index) of the value area over ``volume``
-    (per consecutive tick, lots), by the rule in the module docs."""
-    n = len(volume)
-    poc = int(np.argmax(volume))  # the first maximum: ties go to the lower price
-    total = int(volume.sum())
-    need = share * total
-    lo = hi = poc
-    have = int(volume[poc])
-    step = 2 if rule == "two_rows" else 1
-    while have < need and (lo > 0 or hi < n - 1):
-        up = int(volume[hi + 1:hi + 1 + step].sum()) if hi < n - 1 else -1
-        down = int(volume[max(lo - step, 0):lo].sum()) if lo > 0 else -1
-        if up >= down:  # ties above
-            k = min(step, n - 1 - hi)
-            hi += k
-            have += up
-        else:
-            k = min(step, lo)
-            lo -= k
-            have += down
-    return poc, lo, hi
+    (per consecutive tick, lots), by the rule in the module docs (stated
+    once, in the Rust core, for this and :class:`LiveProfile`)."""
+    v = np.ascontiguousarray(volume, dtype=np.int64)
+    got = _core.value_area(v, float(share), 2 if rule == "two_rows" else 1)
+    if got is None:
+        raise ValueError("value_area: no rows")
+    return got[0], got[1], got[2]
 
 
 @dataclass
@@ -135,6 +123,11 @@ def _tape(events: Any, result: Any, tick_size: float | None,
 def _units(a: NDArray[np.int64], step: float) -> NDArray[np.float64]:
     out: NDArray[np.float64] = np.asarray(to_price(a, step), dtype=np.float64)
     return out
+
+
+def _scalar(x: int, step: float) -> float:
+    """One integer in ticks / lots as price / size units (as the arrays are)."""
+    return float(_units(np.array([x], np.int64), step)[0])
 
 
 def _step_ticks(events: Any, step_ticks: int | None) -> int:
@@ -209,6 +202,94 @@ def volume_profile(events: Any, result: Any = None, *, value_area_share: float =
         value_area_high=float(prices[hi]),
         value_area_volume=float(_units(vol[lo:hi + 1], lot).sum()),
         total_volume=float(_units(vol, lot).sum()), trades=len(px))
+
+
+class LiveProfile:
+    """A volume profile kept as trades arrive, for a bot or a session chart:
+    the point of control in O(1) per trade, the value area on demand
+    (O(price steps)), and :meth:`profile` giving exactly what
+    :func:`volume_profile` gives for the same trades.
+
+    ``tick_size`` / ``lot_size``: the grid of the prices and sizes given
+    (ticks and lots in, price and size units out; 1 when left out).
+    ``step_ticks``: book ticks per price step. ``value_area_share`` and
+    ``rule`` as in :func:`volume_profile`. Errors (a price that would span
+    more than 50,000,000 steps, a volume that would overflow int64 lots) are
+    :class:`lobkit.errors.InvalidPriceError` / ``InvalidSizeError`` naming
+    the trade's index, and leave the profile as it was.
+
+        live = LiveProfile(tick_size=feed.tick_size, lot_size=feed.lot_size,
+                           step_ticks=feed.step_ticks())
+        live.apply(events_of_one_message)       # or live.on_trade(ticks, lots, +1)
+        live.poc, live.value_area               # price units
+    """
+
+    def __init__(self, *, tick_size: float | None = None, lot_size: float | None = None,
+                 step_ticks: int = 1, value_area_share: float = 0.70,
+                 rule: Literal["one_row", "two_rows"] = "one_row") -> None:
+        _check_area(value_area_share, rule)
+        self._core = _core.Profile(_step_ticks(None, step_ticks))
+        self._tick = 1.0 if tick_size is None else float(tick_size)
+        self._lot = 1.0 if lot_size is None else float(lot_size)
+        self._share = float(value_area_share)
+        self._rule: Literal["one_row", "two_rows"] = rule
+
+    def on_trade(self, price_ticks: int, size_lots: int, aggressor: int) -> None:
+        """One trade: price (ticks), size (lots; ignored unless > 0),
+        aggressor +1 buyer-initiated, -1 seller-initiated, 0 unknown."""
+        self._core.add(int(price_ticks), int(size_lots), int(aggressor))
+
+    def apply(self, events: Any) -> int:
+        """The executions and trade prints of an ``EVENT_DTYPE`` array (any
+        length; the aggressor is opposite the resting side), all or nothing.
+        Returns the trades counted."""
+        return self._core.apply(events)
+
+    def reset(self) -> None:
+        """Forgets every trade: a new session."""
+        self._core.reset()
+
+    @property
+    def trades(self) -> int:
+        """Trades counted."""
+        return self._core.trades
+
+    @property
+    def total_volume(self) -> float:
+        """Volume traded (size units)."""
+        return _scalar(self._core.total, self._lot)
+
+    @property
+    def poc(self) -> float | None:
+        """Price of maximum volume (price units; ties to the lower), or None."""
+        p = self._core.poc
+        return None if p is None else _scalar(p, self._tick)
+
+    @property
+    def value_area(self) -> tuple[float, float] | None:
+        """(low, high) of the value area (price units, inclusive), or None."""
+        a = self._core.value_area(self._share, 2 if self._rule == "two_rows" else 1)
+        if a is None:
+            return None
+        return _scalar(a[0], self._tick), _scalar(a[1], self._tick)
+
+    def profile(self) -> VolumeProfile:
+        """The profile so far, as :func:`volume_profile` returns it."""
+        low = self._core.low
+        if low is None:
+            raise ValueError("no executions or trade prints yet")
+        vol, buy, sell = self._core.rows()
+        poc, lo, hi = value_area(vol, self._share, self._rule)
+        step = self._core.step_ticks
+        ticks = low + step * np.arange(len(vol), dtype=np.int64)
+        prices = _units(ticks, self._tick)
+        return VolumeProfile(
+            price=prices, volume=_units(vol, self._lot), buy_volume=_units(buy, self._lot),
+            sell_volume=_units(sell, self._lot), price_ticks=ticks, volume_lots=vol,
+            poc=float(prices[poc]), value_area_low=float(prices[lo]),
+            value_area_high=float(prices[hi]),
+            value_area_volume=float(_units(vol[lo:hi + 1], self._lot).sum()),
+            total_volume=float(_units(vol, self._lot).sum()), trades=self._core.trades)
 
 
 _UNITS_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000,

@@ -35,6 +35,7 @@ from ._kinds import Kind
 from ._typing import By, TradeSignMethod
 from .profile import (
     Footprint,
+    LiveProfile,
     RollingProfile,
     VolumeProfile,
     footprint,
@@ -45,6 +46,7 @@ from .profile import (
 __all__ = [
     "Footprint",
     "IntegratedOFI",
+    "LiveProfile",
     "MicroPrice",
     "OfiBars",
     "Rolling",

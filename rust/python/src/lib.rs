@@ -51,9 +51,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<publish::PySnapshot>()?;
     m.add_class::<signals::PyRolling>()?;
     m.add_class::<signals::PyVpin>()?;
+    m.add_class::<signals::PyProfile>()?;
     m.add_function(wrap_pyfunction!(signals::rolling_sums, m)?)?;
     m.add_function(wrap_pyfunction!(signals::classify_trades, m)?)?;
     m.add_function(wrap_pyfunction!(signals::vpin, m)?)?;
+    m.add_function(wrap_pyfunction!(signals::value_area, m)?)?;
     m.add("DEBUG_BUILD", cfg!(debug_assertions))?;
     m.add("EVENT_SIZE", std::mem::size_of::<lobkit_core::Event>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

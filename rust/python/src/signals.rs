@@ -3,7 +3,9 @@
 //! dtypes and units; these take int64 ticks/lots/ns.
 
 use crate::arrays::{guard, to_numpy, to_numpy2};
+use crate::errors::CoreError;
 use lobkit_core::signals::classify::{lee_ready, TickRule};
+use lobkit_core::signals::profile::{value_area as core_value_area, Profile};
 use lobkit_core::signals::vpin::{vpin_series, Vpin, VpinConfig};
 use lobkit_core::signals::window::{rolling_sums as core_rolling, Rolling, Window};
 use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
@@ -247,4 +249,114 @@ impl PyVpin {
     fn buckets(&self) -> u64 {
         self.inner.buckets()
     }
+}
+
+/// Streaming volume profile (see `lobkit.signals.LiveProfile`, which adds
+/// units): prices in ticks, sizes in lots.
+#[derive(Debug)]
+#[pyclass(name = "Profile", module = "lobkit._core")]
+pub struct PyProfile {
+    inner: Profile,
+}
+
+#[pymethods]
+impl PyProfile {
+    #[new]
+    #[pyo3(signature = (step_ticks=1))]
+    fn new(step_ticks: i64) -> PyResult<Self> {
+        Profile::new(step_ticks)
+            .map(|inner| PyProfile { inner })
+            .ok_or_else(|| PyValueError::new_err(format!("step_ticks={step_ticks}: must be >= 1")))
+    }
+
+    /// One trade: `price` ticks, `size` lots (ignored unless > 0),
+    /// `aggressor` +1 buy, -1 sell, 0 unknown. Nothing counted on an error.
+    fn add(&mut self, price: i64, size: i64, aggressor: i64) -> PyResult<()> {
+        let a = aggressor.signum() as i8;
+        self.inner.add(price, size, a).map_err(CoreError)?;
+        Ok(())
+    }
+
+    /// The EXECUTE and TRADE rows of an `EVENT_DTYPE` array (aggressor
+    /// opposite the resting side); all or nothing. Returns the trades counted.
+    fn apply(&mut self, py: Python<'_>, events: &Bound<'_, PyAny>) -> PyResult<usize> {
+        crate::arrays::with_event_slice(py, "events", events, |evs| {
+            Ok(self.inner.apply(evs).map_err(CoreError)?)
+        })
+    }
+
+    /// Forgets every trade (a new session).
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// Ticks per row.
+    #[getter]
+    fn step_ticks(&self) -> i64 {
+        self.inner.step()
+    }
+
+    /// Trades counted.
+    #[getter]
+    fn trades(&self) -> u64 {
+        self.inner.trades()
+    }
+
+    /// Lots traded.
+    #[getter]
+    fn total(&self) -> i64 {
+        self.inner.total()
+    }
+
+    /// Price (ticks) of the lowest row; None before any trade.
+    #[getter]
+    fn low(&self) -> Option<i64> {
+        self.inner.low()
+    }
+
+    /// Price (ticks) of maximum volume (ties: the lower); None before any trade.
+    #[getter]
+    fn poc(&self) -> Option<i64> {
+        self.inner.poc()
+    }
+
+    /// `(volume, buy, sell)` int64 arrays (lots), one per row from `low`.
+    fn rows<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> (Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>) {
+        let n = self.inner.rows().len();
+        let (mut v, mut b, mut s) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for r in self.inner.rows() {
+            v.push(r.volume);
+            b.push(r.buy);
+            s.push(r.sell);
+        }
+        (to_numpy(py, v), to_numpy(py, b), to_numpy(py, s))
+    }
+
+    /// `(low, high, volume)` of the value area holding `share` of the
+    /// volume (ticks, ticks, lots); None before any trade.
+    #[pyo3(signature = (share=0.7, rows_per_step=1))]
+    fn value_area(&self, share: f64, rows_per_step: usize) -> Option<(i64, i64, i64)> {
+        self.inner.value_area(share, rows_per_step)
+    }
+}
+
+/// `(poc, low, high, area volume)` row indices of the value area over
+/// `volume` (int64 lots per consecutive row); None for no rows. The one
+/// statement of the rule, for the bulk profile and footprint.
+#[pyfunction]
+#[pyo3(signature = (volume, share, rows_per_step))]
+pub fn value_area(
+    volume: PyReadonlyArray1<'_, i64>,
+    share: f64,
+    rows_per_step: usize,
+) -> PyResult<Option<(usize, usize, usize, i64)>> {
+    let v = volume.as_slice()?;
+    Ok(core_value_area(v, share, rows_per_step).map(|a| (a.poc, a.low, a.high, a.volume)))
 }

@@ -7,6 +7,7 @@ pub mod classify;
 pub mod flow;
 pub mod imbalance;
 pub mod ofi;
+pub mod profile;
 pub mod trade_flow;
 pub mod vpin;
 pub mod window;
