@@ -14,6 +14,11 @@
 //! sampled per copy: median and 99th percentile). Medians over `REPEAT`
 //! runs, with min–max.
 //!
+//! Two workloads: the synthetic L2 stream with one event a message (a
+//! publication per event, the worst case) and a real Binance USD-M capture
+//! published once per feed message (what a bot keeping a book from the feed
+//! does). The lock designs hold the lock for a whole message too.
+//!
 //! `cargo bench -p lobkit-core --bench publish` (add `-- --quick` for a
 //! short smoke run, `-- --idle-reader` to keep a reader handle alive that
 //! never reads at R = 0: the cost of publication itself).
@@ -22,6 +27,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
+use lobkit_core::io::binance::DepthSync;
+use lobkit_core::io::feed::{parse_capture, TsSource};
 use lobkit_core::publish::decode;
 use lobkit_core::{synth, Event, Instrument, L2Book, Side};
 
@@ -102,18 +109,51 @@ fn measure(
     }
 }
 
-fn writer_loop(events: &[Event], progress: &Progress, mut apply: impl FnMut(&Event)) -> f64 {
-    let t = Instant::now();
-    for (i, e) in events.iter().enumerate() {
-        apply(e);
-        if i & 7 == 7 {
-            progress.0.store(i as u64 + 1, Ordering::Relaxed);
-        }
-    }
-    events.len() as f64 / t.elapsed().as_secs_f64()
+/// A workload: its events and the end of each feed message in them (a
+/// message is one `apply_events` call, published once at its end).
+struct Work {
+    name: String,
+    events: Vec<Event>,
+    ends: Vec<usize>,
 }
 
-fn run_seqlock(events: &Arc<Vec<Event>>, readers: usize) -> Run {
+impl Work {
+    /// The messages, in order.
+    fn messages(&self) -> impl Iterator<Item = &[Event]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(a, b)| &self.events[a..b])
+    }
+}
+
+fn writer_loop(work: &Work, progress: &Progress, mut apply: impl FnMut(&[Event])) -> f64 {
+    let t = Instant::now();
+    let mut done = 0u64;
+    for (i, m) in work.messages().enumerate() {
+        apply(m);
+        done += m.len() as u64;
+        if i & 7 == 7 {
+            progress.0.store(done, Ordering::Relaxed);
+        }
+    }
+    work.events.len() as f64 / t.elapsed().as_secs_f64()
+}
+
+/// One message: `Instrument::apply` for one event (the streaming call),
+/// `apply_events` (one publication at its end) for more.
+fn apply_message(inst: &mut Instrument<L2Book>, m: &[Event]) {
+    match m {
+        [e] => {
+            let _ = inst.apply(e);
+        }
+        _ => {
+            let _ = inst.apply_events(m, false);
+        }
+    }
+}
+
+fn run_seqlock(work: &Arc<Work>, readers: usize) -> Run {
     let progress = Arc::new(Progress(AtomicU64::new(0)));
     let mut inst = Instrument::new(L2Book::new());
     let Ok(r) = inst.reader(LEVELS) else {
@@ -123,16 +163,12 @@ fn run_seqlock(events: &Arc<Vec<Event>>, readers: usize) -> Run {
     // publisher stops publishing (what a book whose readers are gone costs).
     // `--idle-reader` keeps one handle alive that never reads instead.
     let r = (readers > 0 || std::env::args().any(|a| a == "--idle-reader")).then_some(r);
-    let evs = events.clone();
+    let w = work.clone();
     let p = progress.clone();
     measure(
         readers,
         &progress,
-        move || {
-            writer_loop(&evs, &p, |e| {
-                let _ = inst.apply(e);
-            })
-        },
+        move || writer_loop(&w, &p, |m| apply_message(&mut inst, m)),
         move |stop, progress| {
             let (mut buf, mut n, mut lags) = (Vec::new(), 0u64, Vec::new());
             let Some(r) = &r else {
@@ -188,20 +224,16 @@ impl Guarded for RwLock<Instrument<L2Book>> {
     }
 }
 
-fn run_locked<L: Guarded>(events: &Arc<Vec<Event>>, readers: usize) -> Run {
+fn run_locked<L: Guarded>(work: &Arc<Work>, readers: usize) -> Run {
     let progress = Arc::new(Progress(AtomicU64::new(0)));
     let shared = Arc::new(L::new(Instrument::new(L2Book::new())));
-    let (evs, p, w) = (events.clone(), progress.clone(), shared.clone());
+    let (w, p, g) = (work.clone(), progress.clone(), shared.clone());
     measure(
         readers,
         &progress,
-        move || {
-            writer_loop(&evs, &p, |e| {
-                w.write(|g| {
-                    let _ = g.step(e);
-                })
-            })
-        },
+        // The lock is held for a whole message, so readers never see one
+        // half applied (as the publisher publishes at its end).
+        move || writer_loop(&w, &p, |m| g.write(|i| apply_message(i, m))),
         move |stop, progress| {
             let (mut buf, mut n, mut lags) = (Vec::with_capacity(64), 0u64, Vec::new());
             while !stop.load(Ordering::Relaxed) {
@@ -219,14 +251,13 @@ fn run_locked<L: Guarded>(events: &Arc<Vec<Event>>, readers: usize) -> Run {
     )
 }
 
-/// The bare book, no sharing at all: the reference for "writer ≥ 0.7x".
-fn run_bare(events: &Arc<Vec<Event>>) -> Run {
+/// The bare book, no sharing at all, the same calls: the reference for
+/// "writer ≥ 0.7x".
+fn run_bare(work: &Arc<Work>) -> Run {
     let progress = Progress(AtomicU64::new(0));
     let mut inst = Instrument::new(L2Book::new());
     Run {
-        writer_eps: writer_loop(events, &progress, |e| {
-            let _ = inst.step(e);
-        }),
+        writer_eps: writer_loop(work, &progress, |m| apply_message(&mut inst, m)),
         ..Run::default()
     }
 }
@@ -236,15 +267,61 @@ fn median_spread(v: &mut [f64]) -> (f64, f64, f64) {
     (v[v.len() / 2], v[0], v[v.len() - 1])
 }
 
-fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let (n, repeat) = if quick { (200_000, 1) } else { (2_000_000, 5) };
-    let events = Arc::new(synth::l2_stream(n, 1, 1_000_000));
-    let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
-    println!(
-        "publish: {n} synthetic L2 events, one writer, R readers (cores {cores}), {LEVELS} levels a side, median of {repeat} (min-max)"
+/// The synthetic stream, one event a message (the streaming worst case:
+/// a publication per event).
+fn synthetic(n: usize) -> Work {
+    let events = synth::l2_stream(n, 1, 1_000_000);
+    Work {
+        name: format!("{n} synthetic L2 events, one a message"),
+        ends: (1..=events.len()).collect(),
+        events,
+    }
+}
+
+/// A real Binance USD-M BTCUSDT depth capture, one publication per feed
+/// message (what `BinanceDepth(book=).on_message` does): the shared capture
+/// when present, else the excerpt in the package. Decompressed with
+/// `gzip -dc` (no compression crate for a bench).
+fn binance(max_events: usize) -> Option<Work> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let paths = [
+        root.join("../shared/data/binance/usdm/btcusdt_20240808.gz"),
+        root.join("python/lobkit/data/binance/btcusdt_usdm_20240808_head4000.gz"),
+    ];
+    let path = paths.iter().find(|p| p.exists())?;
+    let out = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(path)
+        .output()
+        .ok()?;
+    let grid = |s: &str| lobkit_core::io::decimal::Grid::parse(s).ok();
+    let mut sync = DepthSync::new(grid("0.1")?, grid("0.001")?, TsSource::Local);
+    let mut events = parse_capture(&out.stdout, &mut sync, 0).ok()?;
+    events.truncate(max_events);
+    let mut ends: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.flags & lobkit_core::io::flags::LAST != 0)
+        .map(|(i, _)| i + 1)
+        .collect();
+    if ends.last() != Some(&events.len()) {
+        ends.push(events.len());
+    }
+    let name = format!(
+        "{} real Binance USD-M BTCUSDT events in {} messages ({})",
+        events.len(),
+        ends.len(),
+        path.file_name()?.to_string_lossy()
     );
-    let mut bare: Vec<f64> = (0..repeat).map(|_| run_bare(&events).writer_eps).collect();
+    Some(Work { name, events, ends })
+}
+
+fn report(work: &Arc<Work>, repeat: usize, cores: usize) {
+    println!(
+        "{}: one writer, R readers (cores {cores}), {LEVELS} levels a side, median of {repeat} (min-max)",
+        work.name
+    );
+    let mut bare: Vec<f64> = (0..repeat).map(|_| run_bare(work).writer_eps).collect();
     let (b, lo, hi) = median_spread(&mut bare);
     println!(
         "  bare book (no sharing)      writer {:6.2} M ev/s ({:.2}-{:.2})",
@@ -252,7 +329,7 @@ fn main() {
         lo / 1e6,
         hi / 1e6
     );
-    type Design = fn(&Arc<Vec<Event>>, usize) -> Run;
+    type Design = fn(&Arc<Work>, usize) -> Run;
     let designs: [(&str, Design); 3] = [
         ("seqlock", run_seqlock),
         ("mutex", run_locked::<Mutex<Instrument<L2Book>>>),
@@ -260,8 +337,7 @@ fn main() {
     ];
     for r in 0..cores {
         for (name, f) in designs {
-            // Alternate designs within each repetition so drift hits all alike.
-            let runs: Vec<Run> = (0..repeat).map(|_| f(&events, r)).collect();
+            let runs: Vec<Run> = (0..repeat).map(|_| f(work, r)).collect();
             let mut w: Vec<f64> = runs.iter().map(|x| x.writer_eps).collect();
             let mut c: Vec<f64> = runs.iter().map(|x| x.reader_cps).collect();
             let mut l50: Vec<f64> = runs.iter().map(|x| x.lag_p50).collect();
@@ -281,5 +357,16 @@ fn main() {
                 median_spread(&mut l99).0,
             );
         }
+    }
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (n, repeat) = if quick { (200_000, 1) } else { (2_000_000, 5) };
+    let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
+    report(&Arc::new(synthetic(n)), repeat, cores);
+    match binance(n) {
+        Some(w) => report(&Arc::new(w), repeat, cores),
+        None => println!("real Binance capture: skipped (no capture found, or gzip missing)"),
     }
 }
