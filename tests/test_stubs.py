@@ -16,8 +16,8 @@ def test_module_level_names_match():
     stub = _defs(TREE.body) | {n.target.id for n in TREE.body if isinstance(n, ast.AnnAssign)}
     runtime = {n for n in dir(core) if not n.startswith("__") or n == "__version__"}
     assert runtime - stub == set()
-    # stub-only: the base class of the shared getters and a type alias
-    assert stub - runtime == {"_BookView", "_Side"}
+    # stub-only: the base class of the shared getters and two type aliases
+    assert stub - runtime == {"_BookView", "_Side", "_Cells"}
 
 
 def test_class_members_match():
@@ -27,7 +27,8 @@ def test_class_members_match():
         stub = {m for m in _defs(classes[name].body) | shared if not m.startswith("_")}
         runtime = {m for m in dir(getattr(core, name)) if not m.startswith("_")}
         assert stub == runtime, name
-    for name in ("Engine", "Reader", "Snapshot", "Rolling", "Vpin", "DepthSync", "TardisStream", "KrakenSync"):
+    for name in ("Engine", "Reader", "Snapshot", "Rolling", "Vpin", "DepthSync", "TardisStream", "KrakenSync",
+                 "Profile", "LiveFootprint"):
         stub = {m for m in _defs(classes[name].body) if not m.startswith("_")}
         runtime = {m for m in dir(getattr(core, name)) if not m.startswith("_")}
         assert stub == runtime, name

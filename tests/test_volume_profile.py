@@ -264,3 +264,63 @@ def test_live_profile_refuses_a_far_print_and_keeps_what_it_had():
         LiveProfile(step_ticks=0)
     with pytest.raises(ValueError, match="value_area_share"):
         LiveProfile(value_area_share=0)
+
+
+def _same_footprint(a, b):
+    for f in ("bar", "price", "price_ticks", "buy", "sell", "delta", "trades", "buy_imbalance",
+              "sell_imbalance", "bar_start", "volume", "bar_delta", "cvd", "bar_poc"):
+        assert np.array_equal(getattr(a, f), getattr(b, f)), f
+
+
+@pytest.mark.parametrize("source", ["binance", "goog"])
+def test_live_footprint_equals_the_bulk_footprint_message_by_message(source):
+    from lobkit.signals import LiveFootprint, footprint
+
+    feed = lobkit.io.load(GOOG if source == "goog" else BUNDLED_BINANCE)
+    ev = feed.events
+    kw = {"tick_size": feed.tick_size, "lot_size": feed.lot_size,
+          "step_ticks": feed.step_ticks()}
+    every = "1min" if source == "goog" else "1s"
+    live = LiveFootprint(every=every, ratio=2.5, **kw)
+    drained = []
+    for a in range(0, len(ev), 613):
+        live.apply(ev[a:a + 613])
+        if a % 3 == 0:
+            drained.append(live.drain())
+    bulk = footprint(feed, every=every, ratio=2.5, **kw)
+    assert len(bulk.bar_start) > 3
+    # everything counted so far, closed and open, is the bulk footprint
+    rest = live.footprint()
+    cells = np.concatenate([d.price_ticks for d in drained] + [rest.price_ticks])
+    assert np.array_equal(cells, bulk.price_ticks)
+    assert np.array_equal(np.concatenate([d.bar for d in drained] + [rest.bar]), bulk.bar)
+    assert np.array_equal(np.concatenate([d.buy for d in drained] + [rest.buy]), bulk.buy)
+    # not drained: the whole footprint, derived columns included
+    whole = LiveFootprint(every=every, ratio=2.5, **kw)
+    for a in range(0, len(ev), 997):
+        whole.apply(ev[a:a + 997])
+    _same_footprint(whole.footprint(), bulk)
+    open_bar = whole.open_bar
+    assert open_bar == int(bulk.bar_start[-1])
+    closed = whole.footprint(include_open=False)
+    assert closed.bar_start.tolist() == bulk.bar_start[:-1].tolist()
+    whole.flush()
+    assert whole.open_bar is None
+    _same_footprint(whole.drain(), bulk)
+    assert len(whole.footprint().bar) == 0
+
+
+def test_live_footprint_refuses_a_trade_in_an_earlier_bar():
+    from lobkit.signals import LiveFootprint
+
+    live = LiveFootprint(every=100)
+    ev = lobkit.make_events(kind=[lobkit.Kind.EXECUTE] * 3, side=[1, -1, 1],
+                            price=[10, 11, 10], size=[2, 3, 1], ts=[150, 160, 99])
+    assert live.apply(ev[:1]) == 1
+    with pytest.raises(lobkit.errors.TimestampOrderError) as e:
+        live.apply(ev[1:])
+    assert e.value.index == 1
+    fp = live.footprint()
+    assert fp.price_ticks.tolist() == [10] and fp.sell.tolist() == [2.0]
+    with pytest.raises(ValueError, match="ratio"):
+        LiveFootprint(ratio=0)

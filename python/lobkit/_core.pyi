@@ -449,6 +449,33 @@ class Profile:
     def value_area(self, share: float = 0.7, rows_per_step: int = 1) -> tuple[int, int, int] | None:
         """`(low, high, volume)` of the value area holding `share` of the
         volume (ticks, ticks, lots); None before any trade."""
+_Cells: TypeAlias = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64],
+               npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+class LiveFootprint:
+    """Streaming footprint cells (see `lobkit.signals.LiveFootprint`, which
+    derives deltas, imbalances, CVD and POC): ns, ticks, lots."""
+    def __init__(self, bar_ns: int) -> None: ...
+    def apply(self, events: npt.NDArray[Any]) -> int:
+        """The EXECUTE and TRADE rows of an `EVENT_DTYPE` array (aggressor
+        opposite the resting side), in time order; all or nothing. Returns
+        the trades counted."""
+    def flush(self) -> None:
+        """Closes the open bar now (end of a session)."""
+    def reset(self) -> None:
+        """Forgets everything."""
+    @property
+    def bar_ns(self) -> int:
+        """Bar length (ns)."""
+    @property
+    def open_bar(self) -> int | None:
+        """Start of the open bar (ns); None before any trade or after `flush`."""
+    def cells(self, include_open: bool = True) -> _Cells:
+        """The closed cells not yet drained, then the open bar's (`include_open`),
+        as `(bar, price, buy, sell, volume, trades)` int64 arrays, bar then
+        price ascending."""
+    def drain_closed(self) -> _Cells:
+        """Takes the closed cells (the open bar stays), as `cells`."""
 def value_area(
     volume: npt.NDArray[np.int64], share: float, rows_per_step: int
 ) -> tuple[int, int, int, int] | None:

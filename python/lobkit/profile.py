@@ -37,8 +37,8 @@ from . import _core
 from ._kinds import Kind
 from .units import to_price
 
-__all__ = ["Footprint", "LiveProfile", "RollingProfile", "VolumeProfile", "bar_ns",
-           "footprint", "rolling_profile", "volume_profile"]
+__all__ = ["Footprint", "LiveFootprint", "LiveProfile", "RollingProfile", "VolumeProfile",
+           "bar_ns", "footprint", "rolling_profile", "volume_profile"]
 
 #: Most ticks a profile spans (one int64 per tick per column).
 MAX_TICKS = 50_000_000
@@ -400,7 +400,18 @@ def footprint(events: Any, result: Any = None, *, every: int | str = "1min",
     total = np.zeros(n, np.int64)  # all volume, prints without an aggressor included
     np.add.at(total, cell, q)
     trades = np.bincount(cell, minlength=n).astype(np.int64)
-    cbar, cpx = bar[new], px[new]
+    return _cells_footprint(bar[new], px[new], buy, sell, total, trades, step_ticks, ratio,
+                            t.tick, t.lot)
+
+
+def _cells_footprint(cbar: NDArray[np.int64], cpx: NDArray[np.int64], buy: NDArray[np.int64],
+                     sell: NDArray[np.int64], total: NDArray[np.int64],
+                     trades: NDArray[np.int64], step_ticks: int, ratio: float, tick: float,
+                     lot: float) -> Footprint:
+    """A :class:`Footprint` from its cells (one per bar and price, bar then
+    price ascending; ns, ticks, lots): the bulk and the streaming footprint
+    derive deltas, diagonal imbalances, bar totals, CVD and POC here."""
+    n = len(cbar)
     # Diagonals: the neighbour one tick below / above in the same bar is the
     # previous / next cell when it exists (cells are sorted by bar, price).
     has_below = np.r_[False, (cbar[1:] == cbar[:-1]) & (cpx[1:] == cpx[:-1] + step_ticks)]
@@ -425,13 +436,73 @@ def footprint(events: Any, result: Any = None, *, every: int | str = "1min",
     first_max = np.full(nb, n, np.int64)
     np.minimum.at(first_max, bidx[is_max], np.flatnonzero(is_max))
     poc = cpx[first_max] if n else np.zeros(0, np.int64)
-    tick, lot = t.tick, t.lot
     return Footprint(
         bar=cbar, price=_units(cpx, tick), price_ticks=cpx, buy=_units(buy, lot),
         sell=_units(sell, lot), delta=_units(buy - sell, lot), trades=trades,
         buy_imbalance=buy_imb, sell_imbalance=sell_imb, bar_start=cbar[bstart],
         volume=_units(bvol, lot), bar_delta=_units(bdelta, lot),
         cvd=_units(np.cumsum(bdelta), lot), bar_poc=_units(poc, tick), step_ticks=int(step_ticks))
+
+
+class LiveFootprint:
+    """A footprint kept as trades arrive: per bar of ``every`` and traded
+    price, buy / sell volume and trades, with :meth:`footprint` giving
+    exactly what :func:`footprint` gives for the same trades (deltas,
+    diagonal imbalances, CVD and bar POC derived by the same code). A bar
+    closes when the first trade of a later bar comes (or at :meth:`flush`);
+    :meth:`drain` hands over the closed bars and forgets them, so a bot's
+    memory stays at one bar. Trades must come in time order: a trade in a
+    bar before the open one is refused (``TimestampOrderError`` naming its
+    index) and nothing of that call is counted.
+
+        live = LiveFootprint(every="1min", tick_size=feed.tick_size,
+                             lot_size=feed.lot_size, step_ticks=feed.step_ticks())
+        live.apply(events_of_one_message)
+        done = live.drain()                  # closed bars as a Footprint
+    """
+
+    def __init__(self, *, every: int | str = "1min", ratio: float = 3.0,
+                 tick_size: float | None = None, lot_size: float | None = None,
+                 step_ticks: int = 1) -> None:
+        if ratio <= 0:
+            raise ValueError(f"ratio={ratio}: must be positive")
+        self._core = _core.LiveFootprint(bar_ns(every))
+        self._ratio = float(ratio)
+        self._step = _step_ticks(None, step_ticks)
+        self._tick = 1.0 if tick_size is None else float(tick_size)
+        self._lot = 1.0 if lot_size is None else float(lot_size)
+
+    def apply(self, events: Any) -> int:
+        """The executions and trade prints of an ``EVENT_DTYPE`` array (the
+        aggressor opposite the resting side), all or nothing. Returns the
+        trades counted."""
+        return self._core.apply(events)
+
+    def flush(self) -> None:
+        """Closes the open bar now (end of a session)."""
+        self._core.flush()
+
+    def reset(self) -> None:
+        """Forgets every bar."""
+        self._core.reset()
+
+    @property
+    def open_bar(self) -> int | None:
+        """Start (ns) of the bar being filled, or None."""
+        return self._core.open_bar
+
+    def _of(self, cells: tuple[NDArray[np.int64], ...]) -> Footprint:
+        cbar, cpx, buy, sell, total, trades = cells
+        return _cells_footprint(cbar, cpx, buy, sell, total, trades, self._step, self._ratio,
+                                self._tick, self._lot)
+
+    def footprint(self, *, include_open: bool = True) -> Footprint:
+        """The closed bars not yet drained and (``include_open``) the open one."""
+        return self._of(self._core.cells(include_open))
+
+    def drain(self) -> Footprint:
+        """The closed bars, forgotten here (the open bar stays)."""
+        return self._of(self._core.drain_closed())
 
 
 @dataclass

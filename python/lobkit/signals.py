@@ -35,6 +35,7 @@ from ._kinds import Kind
 from ._typing import By, TradeSignMethod
 from .profile import (
     Footprint,
+    LiveFootprint,
     LiveProfile,
     RollingProfile,
     VolumeProfile,
@@ -46,6 +47,7 @@ from .profile import (
 __all__ = [
     "Footprint",
     "IntegratedOFI",
+    "LiveFootprint",
     "LiveProfile",
     "MicroPrice",
     "OfiBars",

@@ -52,6 +52,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<signals::PyRolling>()?;
     m.add_class::<signals::PyVpin>()?;
     m.add_class::<signals::PyProfile>()?;
+    m.add_class::<signals::PyLiveFootprint>()?;
     m.add_function(wrap_pyfunction!(signals::rolling_sums, m)?)?;
     m.add_function(wrap_pyfunction!(signals::classify_trades, m)?)?;
     m.add_function(wrap_pyfunction!(signals::vpin, m)?)?;

@@ -5,6 +5,7 @@
 use crate::arrays::{guard, to_numpy, to_numpy2};
 use crate::errors::CoreError;
 use lobkit_core::signals::classify::{lee_ready, TickRule};
+use lobkit_core::signals::footprint::{BarCell, LiveFootprint};
 use lobkit_core::signals::profile::{value_area as core_value_area, Profile};
 use lobkit_core::signals::vpin::{vpin_series, Vpin, VpinConfig};
 use lobkit_core::signals::window::{rolling_sums as core_rolling, Rolling, Window};
@@ -359,4 +360,101 @@ pub fn value_area(
 ) -> PyResult<Option<(usize, usize, usize, i64)>> {
     let v = volume.as_slice()?;
     Ok(core_value_area(v, share, rows_per_step).map(|a| (a.poc, a.low, a.high, a.volume)))
+}
+
+/// Cells as `(bar, price, buy, sell, volume, trades)` int64 arrays.
+type CellArrays<'py> = (
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+);
+
+fn cell_arrays<'py>(py: Python<'py>, cells: impl Iterator<Item = BarCell>) -> CellArrays<'py> {
+    let mut cols: [Vec<i64>; 6] = Default::default();
+    for (b, p, c) in cells {
+        for (col, v) in cols
+            .iter_mut()
+            .zip([b, p, c.buy, c.sell, c.volume, c.trades])
+        {
+            col.push(v);
+        }
+    }
+    let [b, p, buy, sell, vol, n] = cols;
+    (
+        to_numpy(py, b),
+        to_numpy(py, p),
+        to_numpy(py, buy),
+        to_numpy(py, sell),
+        to_numpy(py, vol),
+        to_numpy(py, n),
+    )
+}
+
+/// Streaming footprint cells (see `lobkit.signals.LiveFootprint`, which
+/// derives deltas, imbalances, CVD and POC): ns, ticks, lots.
+#[derive(Debug)]
+#[pyclass(name = "LiveFootprint", module = "lobkit._core")]
+pub struct PyLiveFootprint {
+    inner: LiveFootprint,
+}
+
+#[pymethods]
+impl PyLiveFootprint {
+    #[new]
+    fn new(bar_ns: i64) -> PyResult<Self> {
+        LiveFootprint::new(bar_ns)
+            .map(|inner| PyLiveFootprint { inner })
+            .ok_or_else(|| PyValueError::new_err(format!("bar_ns={bar_ns}: must be >= 1")))
+    }
+
+    /// The EXECUTE and TRADE rows of an `EVENT_DTYPE` array (aggressor
+    /// opposite the resting side), in time order; all or nothing. Returns
+    /// the trades counted.
+    fn apply(&mut self, py: Python<'_>, events: &Bound<'_, PyAny>) -> PyResult<usize> {
+        crate::arrays::with_event_slice(py, "events", events, |evs| {
+            Ok(self.inner.apply(evs).map_err(CoreError)?)
+        })
+    }
+
+    /// Closes the open bar now (end of a session).
+    fn flush(&mut self) {
+        self.inner.flush();
+    }
+
+    /// Forgets everything.
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// Bar length (ns).
+    #[getter]
+    fn bar_ns(&self) -> i64 {
+        self.inner.bar_ns()
+    }
+
+    /// Start of the open bar (ns); None before any trade or after `flush`.
+    #[getter]
+    fn open_bar(&self) -> Option<i64> {
+        self.inner.open_bar()
+    }
+
+    /// The closed cells not yet drained, then the open bar's (`include_open`),
+    /// as `(bar, price, buy, sell, volume, trades)` int64 arrays, bar then
+    /// price ascending.
+    #[pyo3(signature = (include_open=true))]
+    fn cells<'py>(&self, py: Python<'py>, include_open: bool) -> CellArrays<'py> {
+        let open = self.inner.open_bar().filter(|_| include_open);
+        let tail = open
+            .into_iter()
+            .flat_map(|b| self.inner.open_cells().map(move |(p, c)| (b, p, *c)));
+        cell_arrays(py, self.inner.closed().iter().copied().chain(tail))
+    }
+
+    /// Takes the closed cells (the open bar stays), as `cells`.
+    fn drain_closed<'py>(&mut self, py: Python<'py>) -> CellArrays<'py> {
+        cell_arrays(py, self.inner.drain_closed().into_iter())
+    }
 }

@@ -5,6 +5,7 @@
 
 pub mod classify;
 pub mod flow;
+pub mod footprint;
 pub mod imbalance;
 pub mod ofi;
 pub mod profile;
