@@ -399,7 +399,7 @@ def order_flow(repeat: int, res: dict):
         print(f"    {name:<16} (replay with signals + tool) {t * 1e3:7.1f} ms = "
               f"{t / t_book:4.2f}x the book-only replay ({t_book * 1e3:.1f} ms)")
     # The streaming profile as a bot meets it: one apply() per feed message.
-    from lobkit.signals import LiveProfile
+    from lobkit.signals import LiveFootprint, LiveProfile
 
     ev = usdm.events
     ends = (np.flatnonzero(ev["flags"] & lobkit.io.F_LAST) + 1).tolist()
@@ -412,12 +412,21 @@ def order_flow(repeat: int, res: dict):
             p.apply(m)
         return p
 
-    t_live, p = median_time(live, repeat)
-    assert p.poc == volume_profile(usdm).poc
-    res["live_profile_ratio"] = t_live / t_book
-    print(f"    LiveProfile.apply per message ({len(msgs):,} calls) {t_live * 1e3:7.1f} ms = "
-          f"{t_live / t_book:4.2f}x the book-only replay; {t_live / len(msgs) * 1e9:.0f} ns a "
-          f"message, {t_live / n * 1e9:.0f} ns an event")
+    def live_fp():
+        f = LiveFootprint(every="1min", tick_size=usdm.tick_size, lot_size=usdm.lot_size,
+                          step_ticks=usdm.step_ticks())
+        for m in msgs:
+            f.apply(m)
+        return f
+
+    for name, fn in (("LiveProfile", live), ("LiveFootprint", live_fp)):
+        t_live, got = median_time(fn, repeat)
+        if name == "LiveProfile":
+            assert got.poc == volume_profile(usdm).poc
+        res[f"{name}_ratio"] = t_live / t_book
+        print(f"    {name}.apply per message ({len(msgs):,} calls) {t_live * 1e3:7.1f} ms = "
+              f"{t_live / t_book:4.2f}x the book-only replay; {t_live / len(msgs) * 1e9:.0f} ns "
+              f"a message, {t_live / n * 1e9:.0f} ns an event")
     t_two, _ = median_time(lambda: (lobkit.replay(usdm, depth=0), lobkit.replay(spot, depth=0)),
                            repeat)
     t_con, c = median_time(lambda: lobkit.consolidate({"spot": spot, "usdm": usdm}), repeat)
