@@ -164,3 +164,35 @@ def test_random_event_arrays_give_typed_errors_and_sound_books(book_type):
             assert _book_ok(book)
             assert abs(book.ofi_total) < 2**63 and book.depth("bid", 10**6) >= 0
     assert typed > 20 and applied > 1000
+
+
+def test_random_event_arrays_give_typed_errors_to_the_live_profile_and_footprint():
+    """Any kind, side, price, size and time: a typed error that counts nothing, or counted."""
+    from lobkit.signals import LiveFootprint, LiveProfile
+
+    rng = np.random.default_rng(17)
+    typed = counted = 0
+    prof, fp = LiveProfile(step_ticks=3), LiveFootprint(every=1000)
+    for trial in range(300):
+        n = int(rng.integers(1, 60))
+        ev = np.zeros(n, lobkit.EVENT_DTYPE)
+        ev["ts"] = (np.sort(rng.integers(-5, 10**6, n)) + trial * 10**6 if trial % 4
+                    else rng.integers(-(2**62), 2**62, n))
+        ev["kind"] = rng.integers(0, 13, n)
+        ev["side"] = rng.choice([-128, -1, 0, 1, 127], n)
+        ev["price"] = rng.choice([0, 1, 99, 100, -(2**62), 2**62, 2**63 - 1, -(2**63)], n)
+        ev["size"] = rng.choice([0, 1, 5, -1, 2**62, 2**63 - 1], n)
+        for live in (prof, fp):
+            before = (live.footprint().price_ticks.tolist() if live is fp
+                      else (live.trades, live.poc))
+            try:
+                counted += live.apply(ev)
+            except errors.LobkitError:
+                typed += 1
+                after = (live.footprint().price_ticks.tolist() if live is fp
+                         else (live.trades, live.poc))
+                assert after == before
+        if trial % 50 == 49:
+            prof.reset()
+            fp.reset()
+    assert typed > 20 and counted > 50, (typed, counted)  # both outcomes occur

@@ -132,14 +132,10 @@ impl Profile {
         price.saturating_sub(price.rem_euclid(self.step))
     }
 
-    /// Rows the profile would span with `price` traded too.
+    /// The row prices (lowest, highest) spanned with `price` traded too.
     fn span_with(&self, lo: Price, hi: Price, price: Price) -> (Price, Price) {
         let p = self.row_price(price);
-        if self.rows.is_empty() {
-            (p, p)
-        } else {
-            (lo.min(p), hi.max(p))
-        }
+        (lo.min(p), hi.max(p))
     }
 
     fn bounds(&self) -> (Price, Price) {
@@ -408,6 +404,22 @@ mod tests {
             })
         ));
         assert_eq!((p.low(), p.total(), p.trades()), before);
+        // ... also when the profile is empty and the batch alone is too wide
+        // (found by the random-array test: the check once restarted the span
+        // at every trade of a batch while the profile was empty)
+        let mut q = Profile::new(3).unwrap();
+        let wide = [
+            Event::new(1, kind::EXECUTE, 1, 1, 5, 0),
+            Event::new(1, kind::EXECUTE, 1, 1 << 62, 5, 0),
+        ];
+        assert!(matches!(
+            q.apply(&wide),
+            Err(Error {
+                index: Some(1),
+                kind: ErrorKind::InvalidPrice { .. }
+            })
+        ));
+        assert_eq!((q.low(), q.trades()), (None, 0));
         assert_eq!(p.apply(&evs[..2]), Ok(2));
         // executions of resting bids are sells; a print on the ask a buy
         assert_eq!(p.low(), Some(98));
