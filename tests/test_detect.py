@@ -265,3 +265,29 @@ def test_a_feed_counts_distances_in_its_own_price_increments():
                             price=[1000, 990, 1010, 1030], size=[1, 1, 1, 1], ts=[0, 1, 2, 3])
     f = lobkit.io.Feed(ev, "table", 0.01, 1.0, "l2")
     assert f.step_ticks() == 10
+
+
+def test_a_spoof_held_for_a_stack_at_the_end_of_a_stream_is_raised_by_flush():
+    """A 15x offer pulled while the bid trades, beside another large offer
+    that stays: it may be one layer of a stack, so its alert waits (up to
+    layer_window_ns) for a layering alert. The stream ends 100 ms later:
+    the replay has not raised it; ``detect.flush`` does, with its pull time,
+    and the streaming book agrees."""
+    rows, oid, t = base_market()
+    rows.append((t, Kind.ADD, ASK, 102, 1200, oid))          # large, stays
+    rows.append((t + 10 * MS, Kind.ADD, ASK, 103, 1500, oid + 1))
+    rows.append((t + 100 * MS, Kind.EXECUTE, BID, 99, 40, 2))
+    rows.append((t + 300 * MS, Kind.DELETE, ASK, 103, 1500, oid + 1))
+    rows.append((t + 400 * MS, Kind.ADD, BID, 95, 100, oid + 2))
+    res = run(rows, alert_budget_per_hour=0)
+    assert (res.alerts["kind_name"] == "spoofing").sum() == 0
+    late = detect.flush(res.book)
+    spoof = late[late["kind_name"] == "spoofing"]
+    assert spoof["order_id"].tolist() == [oid + 1] and spoof["ts"].tolist() == [t + 300 * MS]
+    assert spoof["event_index"].tolist() == [len(rows) - 1]
+    assert len(detect.flush(res.book)) == 0  # raised once
+    book = detect.enable(lobkit.L3Book(), {"alert_budget_per_hour": 0})
+    for ts, k, s, p, q, i in rows:
+        book.apply_event(k, s, p, q, i, ts)
+    assert (detect.alerts(book)["kind_name"] == "spoofing").sum() == 0
+    assert detect.flush(book)["order_id"].tolist() == [oid + 1]

@@ -148,6 +148,10 @@ class _BookView:
         """Alerts raised since the last call (dict of columns; see
         `lobkit.detect`), and clears them.
         """
+    def _flush_detect(self) -> int:
+        """Raises the alerts the detectors hold for a later event (end
+        of a stream); returns how many. Take them with `_take_alerts`.
+        """
     @property
     def detecting(self) -> bool:
         """True when detectors are on."""

@@ -113,6 +113,16 @@ def alerts(book: L2Book | L3Book) -> NDArray[np.void]:
     return to_array(book._take_alerts(), book.tick_size, book.lot_size)
 
 
+def flush(book: L2Book | L3Book) -> NDArray[np.void]:
+    """The end of a stream: raises the alerts the detectors hold for a later
+    event — a spoofing alert waiting (up to ``layer_window_ns``) for a stack's
+    layering alert, an L2 sweep whose ``sweep_gap_ns`` has not passed — and
+    returns every pending alert, as :func:`alerts` does. After a bulk replay:
+    ``lobkit.detect.flush(res.book)``."""
+    book._flush_detect()
+    return alerts(book)
+
+
 def summary(a: NDArray[Any]) -> dict[str, int]:
     """Alert counts by kind name."""
     names, counts = np.unique(a["kind_name"], return_counts=True)

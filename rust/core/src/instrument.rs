@@ -208,6 +208,20 @@ impl<B: Book> Instrument<B> {
         &self.alerts
     }
 
+    /// Raises the alerts the detectors hold for a later event (see
+    /// [`crate::detect::Detectors::flush`]): the end of a stream. Returns how
+    /// many were added to the pending alerts.
+    pub fn flush_detectors(&mut self) -> usize {
+        let Some(d) = self.detectors.as_deref_mut() else {
+            return 0;
+        };
+        let mut out = Vec::new();
+        d.flush(self.events.saturating_sub(1), &mut out);
+        let n = out.len();
+        self.keep_alerts(out);
+        n
+    }
+
     /// Takes the pending alerts, oldest first.
     pub fn take_alerts(&mut self) -> Vec<Alert> {
         std::mem::take(&mut self.alerts)

@@ -529,6 +529,12 @@ impl Detectors {
             }
         }
         self.budget.on_event(cx.ev.ts);
+        self.admit(start, cx.index, out);
+    }
+
+    /// The alerts pushed from `out[start]` on go through the budget; those
+    /// kept get `index` as their event index and are counted.
+    fn admit(&mut self, start: usize, index: u64, out: &mut Vec<Alert>) {
         if out.len() > start {
             let per_hour = self.cfg.alert_budget_per_hour;
             if per_hour > 0.0 {
@@ -541,10 +547,28 @@ impl Detectors {
                 });
             }
             for a in &mut out[start..] {
-                a.event_index = cx.index;
+                a.event_index = index;
                 self.counts[a.kind as usize % alert_kind::COUNT] += 1;
             }
         }
+    }
+
+    /// The end of a stream (or of a session): raises what waits for a later
+    /// event — spoofing alerts held for a stack's layering alert, an L2
+    /// sweep whose gap has not passed — with `index` (the last event's) as
+    /// their event index, through the budget like any other. Without it a
+    /// replay that ends within `layer_window_ns` of such a spoof never
+    /// raises it. Streaming and bulk stay equal as long as both flush at
+    /// the same point.
+    pub fn flush(&mut self, index: u64, out: &mut Vec<Alert>) {
+        let start = out.len();
+        if self.l3 {
+            self.spoof.flush(out);
+        }
+        if self.cfg.sweep {
+            self.sweep.flush(&self.cfg, out);
+        }
+        self.admit(start, index, out);
     }
 
     /// Entries held across all detectors (what bounds the memory).

@@ -142,6 +142,12 @@ fn si(s: Side) -> usize {
 }
 
 impl SpoofDetector {
+    /// Raises every held spoofing alert now (end of a stream: no stack
+    /// can name them any more).
+    pub(crate) fn flush(&mut self, out: &mut Vec<Alert>) {
+        out.extend(self.held.drain(..));
+    }
+
     /// Records held.
     pub fn state_size(&self) -> usize {
         self.live.len() + self.expiry.len() + self.layering.state_size() + self.held.len()

@@ -128,6 +128,12 @@ impl SweepDetector {
         closed
     }
 
+    /// Ends the open run now (end of a stream), reporting it when it is a
+    /// sweep and `cfg.sweep`.
+    pub(crate) fn flush(&mut self, cfg: &DetectConfig, out: &mut Vec<Alert>) {
+        self.close(cfg, out);
+    }
+
     /// Ends the open run; returns it if it qualifies as a sweep, reporting
     /// it when `cfg.sweep`.
     fn close(&mut self, cfg: &DetectConfig, out: &mut Vec<Alert>) -> Option<Closed> {

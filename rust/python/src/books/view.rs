@@ -199,6 +199,12 @@ macro_rules! book_class {
                 $crate::detect::alerts_dict(py, &a)
             }
 
+            /// Raises the alerts the detectors hold for a later event (end
+            /// of a stream); returns how many. Take them with `_take_alerts`.
+            fn _flush_detect(&mut self) -> usize {
+                self.inst.flush_detectors()
+            }
+
             /// One event in ticks/lots/ns through the book's one step
             /// (timestamp order checked, signals, detectors, publication).
             /// `kind` is a `lobkit.Kind` code; `ts` defaults to the last
