@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, ErrorKind};
-use crate::types::{kind, Event, Price, Qty, Ts};
+use crate::types::{Event, Price, Qty, Ts};
 
 /// One (bar, price) cell (lots; `trades` a count).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -70,14 +70,8 @@ impl LiveFootprint {
     /// before the open one, or lots that would overflow int64, are refused
     /// with the event's index. Returns the trades counted.
     pub fn apply(&mut self, events: &[Event]) -> Result<usize, Error> {
-        let trades = || {
-            events
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| (e.kind == kind::EXECUTE || e.kind == kind::TRADE) && e.size > 0)
-        };
         let (mut bar, mut total) = (self.open, self.total);
-        for (i, e) in trades() {
+        for (i, e) in super::traded(events) {
             let b = self.bar_of(e.ts);
             if bar.is_some_and(|o| b < o) {
                 let last_ts = bar.unwrap_or(b);
@@ -99,7 +93,7 @@ impl LiveFootprint {
             })?;
         }
         let mut n = 0;
-        for (_, e) in trades() {
+        for (_, e) in super::traded(events) {
             self.count(e.ts, e.price, e.size, e.side.saturating_neg());
             n += 1;
         }
@@ -171,6 +165,7 @@ impl LiveFootprint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::kind;
     use proptest::prelude::*;
 
     fn exec(ts: Ts, side: i8, price: Price, size: Qty) -> Event {

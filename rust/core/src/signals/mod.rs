@@ -13,6 +13,19 @@ pub mod trade_flow;
 pub mod vpin;
 pub mod window;
 
+/// The executions and trade prints of `events` with a positive size, with
+/// their index in `events`: the traded volume the volume profile and the
+/// footprint count (the aggressor is opposite the resting `side`).
+pub fn traded(
+    events: &[crate::types::Event],
+) -> impl Iterator<Item = (usize, &crate::types::Event)> + Clone {
+    use crate::types::kind;
+    events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| (e.kind == kind::EXECUTE || e.kind == kind::TRADE) && e.size > 0)
+}
+
 /// Best bid/ask state used by the per-event signals: prices in ticks, sizes
 /// in lots, `*_qty == 0` meaning the side is empty.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

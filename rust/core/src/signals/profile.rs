@@ -14,7 +14,7 @@
 use std::collections::VecDeque;
 
 use crate::error::{Error, ErrorKind};
-use crate::types::{kind, Event, Price, Qty};
+use crate::types::{Event, Price, Qty};
 
 /// Most rows a profile spans (as the bulk profile's bound): one bad print a
 /// million dollars away must not allocate gigabytes.
@@ -157,15 +157,9 @@ impl Profile {
     /// opposite the resting `side`); all or nothing, the error naming the
     /// event's index in `events`. Returns the trades counted.
     pub fn apply(&mut self, events: &[Event]) -> Result<usize, Error> {
-        let trades = || {
-            events
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| (e.kind == kind::EXECUTE || e.kind == kind::TRADE) && e.size > 0)
-        };
-        self.check(trades().map(|(i, e)| (i, e.price, e.size)))?;
+        self.check(super::traded(events).map(|(i, e)| (i, e.price, e.size)))?;
         let mut n = 0;
-        for (_, e) in trades() {
+        for (_, e) in super::traded(events) {
             self.count(e.price, e.size, e.side.saturating_neg());
             n += 1;
         }
@@ -290,6 +284,7 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::kind;
     use proptest::prelude::*;
 
     /// The rule written the plain way: area as a set of rows, grown one
