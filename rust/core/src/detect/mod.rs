@@ -637,6 +637,38 @@ impl<const MIN: bool> WindowExtreme<MIN> {
     }
 }
 
+/// Two-sided quoting, the one rule for L3 orders and L2 levels: an add
+/// within `quote_pair_ns` of an add on the other side makes both halves of
+/// one quote (a market maker re-quoting both sides), which neither spoofs,
+/// shows phantom size, nor layers. `K` names what was added (an order id, a
+/// price); each detector decides which adds it feeds.
+#[derive(Clone, Debug)]
+pub(crate) struct QuotePairs<K> {
+    /// The last add per side [bid, ask]: (time ns, what).
+    last: [Option<(Ts, K)>; 2],
+}
+
+impl<K> Default for QuotePairs<K> {
+    fn default() -> Self {
+        QuotePairs { last: [None, None] }
+    }
+}
+
+impl<K: Copy> QuotePairs<K> {
+    /// Records an add of `key` on `side` at `now` (ns); returns the other
+    /// side's last add when it came within `quote_pair_ns` (the other half,
+    /// for the caller to mark).
+    #[inline]
+    pub(crate) fn on_add(&mut self, cfg: &DetectConfig, side: Side, now: Ts, key: K) -> Option<K> {
+        let i = usize::from(side == Side::Ask);
+        let other = self.last[1 - i]
+            .filter(|&(t, _)| cfg.quote_pair_ns > 0 && now - t <= cfg.quote_pair_ns)
+            .map(|(_, k)| k);
+        self.last[i] = Some((now, key));
+        other
+    }
+}
+
 /// Pops the entries older than `horizon` ns from the front of a
 /// time-ordered expiry queue, handing each `(time, key)` to `drop`: the one
 /// mechanism that bounds every detector's memory.

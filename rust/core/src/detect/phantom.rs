@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap;
 
 use super::layering::{Evidence, Layering, Withdrawal};
-use super::{alert_kind, side_of, steps_behind, Alert, Ctx, DetectConfig};
+use super::{alert_kind, side_of, steps_behind, Alert, Ctx, DetectConfig, QuotePairs};
 use crate::types::{kind, Price, Qty, Side, Ts};
 
 #[derive(Clone, Copy, Debug)]
@@ -44,8 +44,8 @@ pub struct PhantomDetector {
     /// Whether the feed has printed a trade: until it does, a feed of
     /// levels alone, the other side's trading cannot be asked for.
     trades_seen: bool,
-    /// The last tracked rise per side [bid, ask]: (time ns, price).
-    last_rise: [Option<(Ts, Price)>; 2],
+    /// The last tracked rise per side, for two-sided quotes (by price).
+    quotes: QuotePairs<Price>,
 }
 
 fn si(side: i8) -> usize {
@@ -119,17 +119,14 @@ impl PhantomDetector {
                     && steps_behind(side, c.price, best, cfg.tick) <= cfg.near_steps
                     && !self.live.contains_key(&key)
                 {
-                    // Two-sided quoting (as on L3): a large rise on the other
-                    // side within `quote_pair_ns` makes both halves of a quote.
-                    let other = self.last_rise[1 - si(c.side)];
-                    let paired = cfg.quote_pair_ns > 0
-                        && other.is_some_and(|(t, _)| now - t <= cfg.quote_pair_ns);
-                    if let (true, Some((_, op))) = (paired, other) {
+                    // Two-sided quoting (as on L3), fed the tracked rises.
+                    let other = self.quotes.on_add(cfg, side, now, c.price);
+                    if let Some(op) = other {
                         if let Some(o) = self.live.get_mut(&(-c.side, op)) {
                             o.paired = true;
                         }
                     }
-                    self.last_rise[si(c.side)] = Some((now, c.price));
+                    let paired = other.is_some();
                     self.live.insert(
                         key,
                         Rise {

@@ -21,7 +21,7 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap;
 
 use super::layering::{Evidence, Layering, Withdrawal};
-use super::{alert_kind, side_of, steps_behind, Alert, Ctx, DetectConfig};
+use super::{alert_kind, side_of, steps_behind, Alert, Ctx, DetectConfig, QuotePairs};
 use crate::types::{kind, OrderId, Price, Qty, Side, Ts};
 
 #[derive(Clone, Copy, Debug)]
@@ -47,8 +47,8 @@ pub struct SpoofDetector {
     expiry: VecDeque<(Ts, OrderId)>,
     /// Cumulative executed volume against resting bids [0] and asks [1].
     exec: [Qty; 2],
-    /// The last ADD per side [bid, ask]: (time ns, order id).
-    last_add: [(Ts, OrderId); 2],
+    /// The last ADD per side, for two-sided quotes.
+    quotes: QuotePairs<OrderId>,
     /// Cancelled volume near the touch per side [bid, ask].
     pulls: [Pulls; 2],
     layering: Layering,
@@ -252,26 +252,27 @@ impl SpoofDetector {
         }
     }
 
-    /// Two-sided quoting: an ADD within `quote_pair_ns` of an ADD on the
-    /// other side makes both halves of one quote (a market maker re-quoting
-    /// both sides), which neither spoofs nor layers. On the scenario
+    /// Two-sided quoting ([`QuotePairs`]), fed every ADD: on the scenario
     /// families with a market maker its large quotes, pulled at the next
     /// re-quote while the market traded, were most false spoofing alerts.
     /// Returns whether `ev` is paired; marks the other half if it is tracked.
+    /// (Order id 0 names no order, so it pairs with nothing.)
     #[inline]
     fn pair(&mut self, cfg: &DetectConfig, ev: &crate::types::Event) -> bool {
         let Some(side) = side_of(ev.side) else {
             return false;
         };
-        let (t, other) = self.last_add[si(side.opposite())];
-        let paired = cfg.quote_pair_ns > 0 && other != 0 && ev.ts - t <= cfg.quote_pair_ns;
-        if paired {
-            if let Some(o) = self.live.get_mut(&other) {
-                o.paired = true;
-            }
+        let Some(other) = self
+            .quotes
+            .on_add(cfg, side, ev.ts, ev.order_id)
+            .filter(|&o| o != 0)
+        else {
+            return false;
+        };
+        if let Some(o) = self.live.get_mut(&other) {
+            o.paired = true;
         }
-        self.last_add[si(side)] = (ev.ts, ev.order_id);
-        paired
+        true
     }
 
     fn on_add(&mut self, cfg: &DetectConfig, typ: f64, cx: &Ctx<'_>, paired: bool) {
