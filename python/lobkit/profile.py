@@ -192,8 +192,19 @@ def volume_profile(events: Any, result: Any = None, *, value_area_share: float =
     np.add.at(buy, idx[sign > 0], q[sign > 0])
     sell = np.zeros(span, np.int64)
     np.add.at(sell, idx[sign < 0], q[sign < 0])
-    poc, lo, hi = value_area(vol, value_area_share, rule)
-    ticks = p0 + step_ticks * np.arange(span, dtype=np.int64)
+    return _rows_profile(p0, step_ticks, vol, buy, sell, len(px), value_area_share, rule,
+                         tick, lot)
+
+
+def _rows_profile(p0: int, step_ticks: int, vol: NDArray[np.int64], buy: NDArray[np.int64],
+                  sell: NDArray[np.int64], trades: int, share: float,
+                  rule: Literal["one_row", "two_rows"], tick: float,
+                  lot: float) -> VolumeProfile:
+    """A :class:`VolumeProfile` from its rows (lots per price step from
+    ``p0`` ticks, ``step_ticks`` apart): the bulk and the streaming profile
+    derive prices, units and the value area here."""
+    poc, lo, hi = value_area(vol, share, rule)
+    ticks = p0 + step_ticks * np.arange(len(vol), dtype=np.int64)
     prices = _units(ticks, tick)
     return VolumeProfile(
         price=prices, volume=_units(vol, lot), buy_volume=_units(buy, lot),
@@ -201,7 +212,7 @@ def volume_profile(events: Any, result: Any = None, *, value_area_share: float =
         poc=float(prices[poc]), value_area_low=float(prices[lo]),
         value_area_high=float(prices[hi]),
         value_area_volume=float(_units(vol[lo:hi + 1], lot).sum()),
-        total_volume=float(_units(vol, lot).sum()), trades=len(px))
+        total_volume=float(_units(vol, lot).sum()), trades=trades)
 
 
 class LiveProfile:
@@ -279,17 +290,8 @@ class LiveProfile:
         if low is None:
             raise ValueError("no executions or trade prints yet")
         vol, buy, sell = self._core.rows()
-        poc, lo, hi = value_area(vol, self._share, self._rule)
-        step = self._core.step_ticks
-        ticks = low + step * np.arange(len(vol), dtype=np.int64)
-        prices = _units(ticks, self._tick)
-        return VolumeProfile(
-            price=prices, volume=_units(vol, self._lot), buy_volume=_units(buy, self._lot),
-            sell_volume=_units(sell, self._lot), price_ticks=ticks, volume_lots=vol,
-            poc=float(prices[poc]), value_area_low=float(prices[lo]),
-            value_area_high=float(prices[hi]),
-            value_area_volume=float(_units(vol[lo:hi + 1], self._lot).sum()),
-            total_volume=float(_units(vol, self._lot).sum()), trades=self._core.trades)
+        return _rows_profile(low, self._core.step_ticks, vol, buy, sell, self._core.trades,
+                             self._share, self._rule, self._tick, self._lot)
 
 
 _UNITS_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
