@@ -19,9 +19,16 @@
 //! published once per feed message (what a bot keeping a book from the feed
 //! does). The lock designs hold the lock for a whole message too.
 //!
+//! Also two controls: the seqlock without its write prefetch (what
+//! `lobkit_core::prefetch` saves) and a "busy core" whose reader thread
+//! spins on nothing shared (what a busy second core alone costs the writer
+//! on this VM). Designs run interleaved, a round at a time, and the writer
+//! ratios are taken within each round.
+//!
 //! `cargo bench -p lobkit-core --bench publish` (add `-- --quick` for a
-//! short smoke run, `-- --idle-reader` to keep a reader handle alive that
-//! never reads at R = 0: the cost of publication itself).
+//! short smoke run, `--repeat N` for N rounds, `--real-only`,
+//! `--idle-reader` to keep a reader handle alive that never reads at R = 0:
+//! the cost of publication itself).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -154,11 +161,22 @@ fn apply_message(inst: &mut Instrument<L2Book>, m: &[Event]) {
 }
 
 fn run_seqlock(work: &Arc<Work>, readers: usize) -> Run {
+    seqlock(work, readers, true)
+}
+
+/// The seqlock without the write prefetch after each publication (what
+/// `lobkit_core::prefetch` saves).
+fn run_seqlock_no_prefetch(work: &Arc<Work>, readers: usize) -> Run {
+    seqlock(work, readers, false)
+}
+
+fn seqlock(work: &Arc<Work>, readers: usize, prefetch: bool) -> Run {
     let progress = Arc::new(Progress(AtomicU64::new(0)));
     let mut inst = Instrument::new(L2Book::new());
     let Ok(r) = inst.reader(LEVELS) else {
         return Run::default();
     };
+    inst.set_publish_prefetch(prefetch);
     // R = 0 means no reader at all: the handle is dropped, and the
     // publisher stops publishing (what a book whose readers are gone costs).
     // `--idle-reader` keeps one handle alive that never reads instead.
@@ -251,6 +269,30 @@ fn run_locked<L: Guarded>(work: &Arc<Work>, readers: usize) -> Run {
     )
 }
 
+/// A reader thread that touches nothing the writer uses: what a busy
+/// second core alone costs the writer on this machine (a control for the
+/// VM's placement; the other designs' readers add their cache traffic to
+/// this).
+fn run_busy(work: &Arc<Work>, readers: usize) -> Run {
+    let progress = Arc::new(Progress(AtomicU64::new(0)));
+    let mut inst = Instrument::new(L2Book::new());
+    let (w, p) = (work.clone(), progress.clone());
+    measure(
+        readers,
+        &progress,
+        move || writer_loop(&w, &p, |m| apply_message(&mut inst, m)),
+        move |stop, _| {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                for _ in 0..100 {
+                    n = std::hint::black_box(n.wrapping_mul(31).wrapping_add(1));
+                }
+            }
+            (n & 1, Vec::new())
+        },
+    )
+}
+
 /// The bare book, no sharing at all, the same calls: the reference for
 /// "writer ≥ 0.7x".
 fn run_bare(work: &Arc<Work>) -> Run {
@@ -316,40 +358,77 @@ fn binance(max_events: usize) -> Option<Work> {
     Some(Work { name, events, ends })
 }
 
+/// Command-line options: `--quick` (200k events, one round),
+/// `--repeat N` (rounds), `--real-only` (skip the synthetic stream),
+/// `--idle-reader` (see [`seqlock`]).
+struct Opts {
+    n: usize,
+    repeat: usize,
+    real_only: bool,
+}
+
+fn opts() -> Opts {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let repeat = args
+        .iter()
+        .position(|a| a == "--repeat")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok());
+    Opts {
+        n: if quick { 200_000 } else { 2_000_000 },
+        repeat: repeat.unwrap_or(if quick { 1 } else { 7 }).max(1),
+        real_only: args.iter().any(|a| a == "--real-only"),
+    }
+}
+
+/// Every design at every R, interleaved: each round runs the bare book and
+/// then each design once, so that a slow minute of this shared VM hits all
+/// of them alike; the ratios are taken within a round (seqlock ÷ other),
+/// reported as the median and range over the rounds.
 fn report(work: &Arc<Work>, repeat: usize, cores: usize) {
     println!(
-        "{}: one writer, R readers (cores {cores}), {LEVELS} levels a side, median of {repeat} (min-max)",
+        "{}: one writer, R readers (cores {cores}), {LEVELS} levels a side, median of {repeat} interleaved rounds (min-max)",
         work.name
     );
-    let mut bare: Vec<f64> = (0..repeat).map(|_| run_bare(work).writer_eps).collect();
-    let (b, lo, hi) = median_spread(&mut bare);
-    println!(
-        "  bare book (no sharing)      writer {:6.2} M ev/s ({:.2}-{:.2})",
-        b / 1e6,
-        lo / 1e6,
-        hi / 1e6
-    );
     type Design = fn(&Arc<Work>, usize) -> Run;
-    let designs: [(&str, Design); 3] = [
+    let designs: [(&str, Design); 5] = [
         ("seqlock", run_seqlock),
-        ("mutex", run_locked::<Mutex<Instrument<L2Book>>>),
-        ("rwlock", run_locked::<RwLock<Instrument<L2Book>>>),
+        ("seqlock, no prefetch", run_seqlock_no_prefetch),
+        ("Mutex", run_locked::<Mutex<Instrument<L2Book>>>),
+        ("RwLock", run_locked::<RwLock<Instrument<L2Book>>>),
+        ("busy core", run_busy),
     ];
     for r in 0..cores {
-        for (name, f) in designs {
-            let runs: Vec<Run> = (0..repeat).map(|_| f(work, r)).collect();
+        let mut bare = Vec::new();
+        let mut runs: Vec<Vec<Run>> = vec![Vec::new(); designs.len()];
+        for _ in 0..repeat {
+            bare.push(run_bare(work).writer_eps);
+            for (k, (_, f)) in designs.iter().enumerate() {
+                runs[k].push(f(work, r));
+            }
+        }
+        let (b, lo, hi) = median_spread(&mut bare.clone());
+        println!(
+            "  R={r} bare book (no sharing)       writer {:6.2} M ev/s ({:.2}-{:.2})",
+            b / 1e6,
+            lo / 1e6,
+            hi / 1e6
+        );
+        for ((name, _), runs) in designs.iter().zip(&runs) {
             let mut w: Vec<f64> = runs.iter().map(|x| x.writer_eps).collect();
+            let mut to_bare: Vec<f64> = w.iter().zip(&bare).map(|(x, b)| x / b).collect();
             let mut c: Vec<f64> = runs.iter().map(|x| x.reader_cps).collect();
             let mut l50: Vec<f64> = runs.iter().map(|x| x.lag_p50).collect();
             let mut l99: Vec<f64> = runs.iter().map(|x| x.lag_p99).collect();
             let (wm, wl, wh) = median_spread(&mut w);
+            let (tb, tl, th) = median_spread(&mut to_bare);
             let (cm, cl, ch) = median_spread(&mut c);
             println!(
-                "  R={r} {name:<8} writer {:6.2} M ev/s ({:.2}-{:.2}) = {:4.2}x bare   reader {:6.2} M copies/s ({:.2}-{:.2})   lag p50 {:.0} p99 {:.0} events",
+                "  R={r} {name:<22} writer {:6.2} M ev/s ({:.2}-{:.2}) = {tb:4.2}x bare ({tl:.2}-{th:.2})   reader {:6.2} M copies/s ({:.2}-{:.2})   lag p50 {:.0} p99 {:.0} events",
                 wm / 1e6,
                 wl / 1e6,
                 wh / 1e6,
-                wm / b,
                 cm / 1e6,
                 cl / 1e6,
                 ch / 1e6,
@@ -357,16 +436,29 @@ fn report(work: &Arc<Work>, repeat: usize, cores: usize) {
                 median_spread(&mut l99).0,
             );
         }
+        let mine = &runs[0];
+        for ((name, _), other) in designs.iter().zip(&runs).skip(1) {
+            let mut q: Vec<f64> = mine
+                .iter()
+                .zip(other)
+                .map(|(a, x)| a.writer_eps / x.writer_eps)
+                .collect();
+            let (m, lo, hi) = median_spread(&mut q);
+            println!(
+                "      R={r} seqlock writer ÷ {name} writer, per round: {m:.2}x ({lo:.2}-{hi:.2})"
+            );
+        }
     }
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let (n, repeat) = if quick { (200_000, 1) } else { (2_000_000, 5) };
+    let o = opts();
     let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
-    report(&Arc::new(synthetic(n)), repeat, cores);
-    match binance(n) {
-        Some(w) => report(&Arc::new(w), repeat, cores),
+    if !o.real_only {
+        report(&Arc::new(synthetic(o.n)), o.repeat, cores);
+    }
+    match binance(o.n) {
+        Some(w) => report(&Arc::new(w), o.repeat, cores),
         None => println!("real Binance capture: skipped (no capture found, or gzip missing)"),
     }
 }

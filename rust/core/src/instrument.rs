@@ -286,6 +286,16 @@ impl<B: Book> Instrument<B> {
         Ok(r)
     }
 
+    /// Turns the publisher's write prefetch off or on (see
+    /// [`crate::prefetch`]); for `benches/publish.rs`, which measures what
+    /// it saves. No effect without a publisher.
+    #[doc(hidden)]
+    pub fn set_publish_prefetch(&mut self, on: bool) {
+        if let Some(p) = self.publisher.as_deref_mut() {
+            p.set_prefetch(on);
+        }
+    }
+
     /// Drops the publisher (readers keep the last snapshot).
     pub fn stop_publishing(&mut self) {
         self.publisher = None;

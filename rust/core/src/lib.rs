@@ -15,6 +15,7 @@ pub mod engine;
 pub mod error;
 pub mod instrument;
 pub mod io;
+pub mod prefetch;
 pub mod publish;
 pub mod signals;
 pub mod synth;

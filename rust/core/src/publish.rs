@@ -132,6 +132,10 @@ const H_NA: usize = 6;
 /// `HEADER + 2j`, ask level `j` at `HEADER + 2N + 2j`.
 const HEADER: usize = 7;
 
+/// Rows per side whose cache lines a publisher asks for ahead of the next
+/// publication ([`SeqBlock::prepare_next`]).
+const HOT_ROWS: usize = 8;
+
 /// Slots a [`SeqBlock`] rotates through. A reader must finish its copy
 /// before the writer comes back to the same slot, so with K slots it has K
 /// publication intervals instead of one: a plain (one-slot) seqlock starves
@@ -302,6 +306,29 @@ impl SeqBlock {
         self.latest.store(n, Ordering::Release);
     }
 
+    /// Writer side, between publications: asks for the cache lines of the
+    /// next publication's slot that hold its sequence and data words
+    /// `words` (clamped to the block), so that the stores of that
+    /// publication find them owned instead of each waiting for a line a
+    /// reader copied (see [`crate::prefetch`]). No reader reads that slot
+    /// until it is published. Only a hint: no value or ordering changes.
+    /// Call only where [`crate::prefetch::supported`] is true.
+    #[inline]
+    pub fn prepare_next(&self, words: std::ops::Range<usize>) {
+        let n = self.latest.load(Ordering::Relaxed).wrapping_add(1);
+        let all = self.slot(n).all();
+        // Slot word `i + 1` is data word `i`; slots start on a line, so
+        // line `k` of the slot begins at slot word `8k`.
+        let (lo, hi) = (words.start, (words.end + 1).min(all.len()));
+        let mut line = lo / 8;
+        while line * 8 < hi {
+            if let Some(a) = all.get(line * 8) {
+                crate::prefetch::for_write(a);
+            }
+            line += 1;
+        }
+    }
+
     /// Writer side: publishes `v` (`v.len() == len()`), every word.
     pub fn write(&self, v: &[u64]) {
         self.write_with(|_, w| {
@@ -383,6 +410,9 @@ pub struct Publisher {
     rows: [Rows; 2],
     /// Per slot position `n % SLOTS`: the rows publication `n` changed.
     hist: Vec<[Rows; 2]>,
+    /// Whether to ask for the next slot's lines after each publication
+    /// ([`crate::prefetch::supported`], asked once per publisher).
+    prefetch: bool,
 }
 
 /// A reader handle: `Clone + Send + Sync`, usable from any thread.
@@ -403,6 +433,7 @@ pub fn channel(levels: usize) -> (Publisher, Reader) {
         tops: None,
         rows: [EMPTY; 2],
         hist: vec![[EMPTY; 2]; slots],
+        prefetch: crate::prefetch::supported(),
     };
     (p, Reader { shared })
 }
@@ -481,6 +512,29 @@ impl Publisher {
             }
             store_header(w, ts, events, flow, count);
         });
+        self.prepare_next();
+    }
+
+    /// Turns the write prefetch after each publication off (or back on
+    /// where the CPU has it): what `benches/publish.rs` compares.
+    #[doc(hidden)]
+    pub fn set_prefetch(&mut self, on: bool) {
+        self.prefetch = on && crate::prefetch::supported();
+    }
+
+    /// Asks for the lines the next publication will most likely store:
+    /// the sequence and header line and the [`HOT_ROWS`] rows nearest the
+    /// touch on each side (the rows a message changes most; asking for all
+    /// of a 4,096-level slot would cost more than it saves).
+    #[inline]
+    fn prepare_next(&self) {
+        if !self.prefetch {
+            return;
+        }
+        let (n, b) = (self.shared.levels, &self.shared.block);
+        let hot = n.min(HOT_ROWS);
+        b.prepare_next(0..HEADER + 2 * hot);
+        b.prepare_next(HEADER + 2 * n..HEADER + 2 * n + 2 * hot);
     }
 
     /// Tracks one level change of the book being published (called after
@@ -532,6 +586,7 @@ impl Publisher {
             }
             store_header(w, ts, events, flow, [b.v.len(), a.v.len()]);
         });
+        self.prepare_next();
     }
 }
 
