@@ -224,3 +224,22 @@ def test_detect_writes_alerts_to_files(tmp_path):
     assert len(gzip.decompress(csv.read_bytes()).decode().splitlines()) == len(want) + 1
     r = run("detect", GOOG, "--out", tmp_path / "a.txt", ok=False)
     assert r.returncode == 2 and ".jsonl" in r.stderr
+
+
+def test_liquidations_flag(tmp_path):
+    """``--liquidations`` reads a Tardis trades-shaped file as liquidation
+    notices (whose average price may be off the tick grid, unlike a trade's);
+    formats without such files refuse it in one line."""
+    f = tmp_path / "trades.csv"
+    f.write_text("exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n"
+                 "binance-futures,BTCUSDT,1000,1100,,sell,61650.37,0.25\n")
+    grid = ("--tick-size", "0.1", "--lot-size", "0.001")
+    r = run("replay", f, *grid, "-q", ok=False)
+    assert r.returncode != 0 and "price" in r.stderr
+    r = run("replay", f, *grid, "--liquidations", "-q")
+    assert "replayed 1 events" in r.stdout
+    r = run("replay", GOOG, "--liquidations", "-q", ok=False)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1].endswith(
+        "lobster input has no liquidations file type (only tardis; Binance and Bybit captures "
+        "parse forceOrder / liquidation messages by themselves)")

@@ -194,3 +194,34 @@ def test_tardis_liquidations_file(tmp_path):
     got = np.concatenate(list(iter_chunks(f, chunk_bytes=40, tick_size="0.1",
                                           lot_size="0.001")))
     assert np.array_equal(got, ev)
+
+
+def test_io_load_and_iter_events_take_liquidations(tmp_path):
+    """``lobkit.io.load`` / ``iter_events`` pass ``liquidations=`` to the
+    Tardis reader (a liquidations file under any name), and refuse it, naming
+    the format, where the format has no such file type."""
+    rows = ("exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n"
+            "binance-futures,BTCUSDT,1000,1100,,sell,61650.4,0.25\n"
+            "binance-futures,BTCUSDT,2000,2100,,buy,61700.1,1.5\n")
+    g = tmp_path / "trades.csv"
+    g.write_text(rows)
+    as_trades = lobkit.io.load(g, tick_size="0.1", lot_size="0.001")
+    assert set(as_trades.events["kind"].tolist()) == {lobkit.Kind.TRADE}
+    feed = lobkit.io.load(g, tick_size="0.1", lot_size="0.001", liquidations=True)
+    assert feed.events["kind"].tolist() == [lobkit.Kind.LIQUIDATION] * 2
+    assert feed.events[["side", "price", "size"]].tolist() == [(1, 616504, 250),
+                                                               (-1, 617001, 1500)]
+    chunks = list(lobkit.io.iter_events(g, "tardis", tick_size="0.1", lot_size="0.001",
+                                        liquidations=True, chunk_bytes=40))
+    assert np.array_equal(np.concatenate(chunks), feed.events)
+    # liquidations=False keeps a file named "liquidations" a trades file
+    f = tmp_path / "binance-futures_liquidations_2024-08-08_BTCUSDT.csv"
+    f.write_text(rows)
+    assert np.array_equal(lobkit.io.load(f, tick_size="0.1", lot_size="0.001",
+                                         liquidations=False).events, as_trades.events)
+    lob = tmp_path / "AAPL_2012-06-21_34200000_57600000_message_1.csv"
+    lob.write_text("34200.0,1,1,100,5850000,1\n")
+    with pytest.raises(ValueError, match="lobster input has no liquidations file type"):
+        lobkit.io.load(lob, liquidations=True)
+    with pytest.raises(ValueError, match="lobster input has no liquidations file type"):
+        next(lobkit.io.iter_events(lob, liquidations=True))

@@ -97,7 +97,7 @@ def _load(args: argparse.Namespace) -> Feed:
     with stage(f"load {Path(args.path).name}") if not args.quiet else nullcontext():
         loaded = load(args.path, args.format, tick_size=args.tick_size, lot_size=args.lot_size,
                       reconcile=not getattr(args, "no_reconcile", False), symbol=args.symbol,
-                      strict=args.strict)
+                      strict=args.strict, liquidations=getattr(args, "liquidations", None))
     mb = Path(args.path).stat().st_size / 1e6
     secs = time.perf_counter() - t0
     if not args.quiet:
@@ -364,6 +364,9 @@ def _input_args(p: argparse.ArgumentParser) -> None:
                         "and resynchronising at the next snapshot")
     p.add_argument("--no-reconcile", action="store_true",
                    help="lobster: do not correct hidden depth from the orderbook file")
+    p.add_argument("--liquidations", action=argparse.BooleanOptionalAction, default=None,
+                   help="tardis: the file is (or, with --no-liquidations, is not) a liquidations "
+                        "stream; default: when its name says 'liquidations'")
     # Reconciling is the default now; the old flag is accepted and does nothing.
     p.add_argument("--reconcile", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--no-check-ts", action="store_true",

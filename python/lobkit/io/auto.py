@@ -21,8 +21,8 @@ from .feed import Feed, Loaded
 from .files import head
 from .sources import Source, local_path
 
-__all__ = ["FORMATS", "NEEDS", "REGISTRY", "Format", "Loaded", "detect_format", "iter_events",
-           "load"]
+__all__ = ["FORMATS", "LIQUIDATION_FILES", "NEEDS", "REGISTRY", "Format", "Loaded",
+           "detect_format", "iter_events", "load"]
 
 
 @dataclass(frozen=True)
@@ -108,9 +108,29 @@ def _format(path: str | os.PathLike[str], format: str) -> Format:
     return REGISTRY[fmt]
 
 
+#: Formats whose trades-shaped files may be a liquidations stream (the
+#: ``liquidations=`` argument); Binance and Bybit captures carry
+#: ``forceOrder`` / ``liquidation`` messages beside the book and need no flag.
+LIQUIDATION_FILES = ("tardis",)
+
+
+def _liquidation_kw(fmt: Format, liquidations: bool | None) -> dict[str, Any]:
+    """``liquidations=`` for the loaders that take it; a clear error for the
+    formats that have no liquidations file type (rather than ignoring it)."""
+    if liquidations is None:
+        return {}
+    if fmt.name not in LIQUIDATION_FILES:
+        raise ValueError(
+            f"liquidations={liquidations!r}: {fmt.name} input has no liquidations file type "
+            f"(only {', '.join(LIQUIDATION_FILES)}; Binance and Bybit captures parse "
+            "forceOrder / liquidation messages by themselves)")
+    return {"liquidations": bool(liquidations)}
+
+
 def load(source: Source, format: FormatName | None = None, *, tick_size: Any = None,
          lot_size: Any = None, symbol: str | None = None, reconcile: bool = True,
-         strict: bool = False, name: str | None = None) -> Feed:
+         strict: bool = False, name: str | None = None,
+         liquidations: bool | None = None) -> Feed:
     """Reads any supported format into a :class:`~lobkit.io.Feed`: the
     events plus the grid, book type and policies a replay needs, so that
     ``lobkit.replay(feed)`` is the whole job.
@@ -127,7 +147,9 @@ def load(source: Source, format: FormatName | None = None, *, tick_size: Any = N
     to keep from a file holding several (Kraken pair, Tardis symbol).
     ``reconcile``: LOBSTER — reconcile with the orderbook file beside the
     message file. ``strict``: raise at the first sequence gap / checksum
-    mismatch instead of recording it in ``feed.gaps``.
+    mismatch instead of recording it in ``feed.gaps``. ``liquidations``:
+    Tardis — the file is a ``liquidations`` stream (each row a
+    ``LIQUIDATION`` notice) or not; None tells it from the file name.
 
         feed = lobkit.io.load("GOOG_2012-06-21_34200000_57600000_message_10.csv.gz")
         res = lobkit.replay(feed, depth=10)
@@ -135,7 +157,7 @@ def load(source: Source, format: FormatName | None = None, *, tick_size: Any = N
     with local_path(source, name=name) as path:
         f = _format(path, format or "auto")
         feed = f.load(path, tick_size=tick_size, lot_size=lot_size, reconcile=reconcile,
-                      symbol=symbol, strict=strict)
+                      symbol=symbol, strict=strict, **_liquidation_kw(f, liquidations))
     feed.source = source if isinstance(source, str) else (
         os.fspath(source) if isinstance(source, os.PathLike) else None)
     return feed
@@ -143,7 +165,8 @@ def load(source: Source, format: FormatName | None = None, *, tick_size: Any = N
 
 def iter_events(path: str | os.PathLike[str], format: FormatName = "auto", *, chunk_bytes: int = 1 << 26,
                 tick_size: Any = None, lot_size: Any = None, symbol: str | None = None,
-                ts: FeedTs = "local", strict: bool = False) -> Iterator[NDArray[Any]]:
+                ts: FeedTs = "local", strict: bool = False,
+                liquidations: bool | None = None) -> Iterator[NDArray[Any]]:
     """Yields :data:`~lobkit.EVENT_DTYPE` arrays, about ``chunk_bytes`` of
     input each (some may be empty), whose concatenation is exactly what the
     whole-file loader returns. Arguments as for :func:`load`. Formats read
@@ -158,10 +181,11 @@ def iter_events(path: str | os.PathLike[str], format: FormatName = "auto", *, ch
     if chunk_bytes < 1:
         raise ValueError(f"chunk_bytes={chunk_bytes}: must be positive")
     f = _format(path, format)
+    liq = _liquidation_kw(f, liquidations)
     f.check(tick_size=tick_size, lot_size=lot_size)
     if f.iter_chunks is None:
         yield f.load(path, tick_size=tick_size, lot_size=lot_size, symbol=symbol,
-                     strict=strict).events
+                     strict=strict, **liq).events
         return
     yield from f.iter_chunks(path, chunk_bytes=chunk_bytes, tick_size=tick_size,
-                             lot_size=lot_size, symbol=symbol, ts=ts, strict=strict)
+                             lot_size=lot_size, symbol=symbol, ts=ts, strict=strict, **liq)
