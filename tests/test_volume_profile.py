@@ -324,3 +324,42 @@ def test_live_footprint_refuses_a_trade_in_an_earlier_bar():
     assert fp.price_ticks.tolist() == [10] and fp.sell.tolist() == [2.0]
     with pytest.raises(ValueError, match="ratio"):
         LiveFootprint(ratio=0)
+
+
+@pytest.mark.parametrize("source", ["binance", "goog"])
+def test_live_footprint_keep_bars_is_the_bulk_footprint_of_the_last_bars(source):
+    """A capped footprint holds the last ``keep_bars`` closed bars (plus the
+    open one): exactly the bulk footprint of those bars' trades, CVD from the
+    oldest held; the bars it let go are counted."""
+    from lobkit.signals import LiveFootprint, footprint
+
+    feed = lobkit.io.load(GOOG if source == "goog" else BUNDLED_BINANCE)
+    ev = feed.events
+    kw = {"tick_size": feed.tick_size, "lot_size": feed.lot_size,
+          "step_ticks": feed.step_ticks()}
+    every = "1min" if source == "goog" else "1s"
+    bulk = footprint(feed, every=every, ratio=2.5, **kw)
+    bars = np.unique(bulk.bar_start)
+    k = 3
+    assert len(bars) > k + 2
+    live = LiveFootprint(every=every, ratio=2.5, keep_bars=k, **kw)
+    for a in range(0, len(ev), 701):
+        live.apply(ev[a:a + 701])
+        assert live.closed_bars <= k
+    assert live.keep_bars == k
+    # held: the last k closed bars and the open one
+    held = bars[-(k + 1):]
+    assert live.dropped_bars == len(bars) - (k + 1)
+    traded = np.isin(ev["kind"], [lobkit.Kind.EXECUTE, lobkit.Kind.TRADE])
+    bar_ns = int(bars[1] - bars[0]) if source == "goog" else 1_000_000_000
+    keep = ~traded | (ev["ts"] - ev["ts"] % bar_ns >= held[0])
+    _same_footprint(live.footprint(), footprint(ev[keep], every=every, ratio=2.5, **kw))
+    # a drain hands over the held bars; the count of dropped ones stays
+    got = live.drain()
+    assert np.unique(got.bar_start).tolist() == held[:-1].tolist()
+    assert live.closed_bars == 0 and live.dropped_bars == len(bars) - (k + 1)
+    live.reset()
+    assert live.dropped_bars == 0 and live.keep_bars == k
+    for bad, err in ((0, ValueError), (-2, ValueError), (2.5, TypeError), (True, TypeError)):
+        with pytest.raises(err, match="keep_bars"):
+            LiveFootprint(keep_bars=bad)

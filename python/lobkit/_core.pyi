@@ -459,7 +459,16 @@ _Cells: TypeAlias = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDAr
 class LiveFootprint:
     """Streaming footprint cells (see `lobkit.signals.LiveFootprint`, which
     derives deltas, imbalances, CVD and POC): ns, ticks, lots."""
-    def __init__(self, bar_ns: int) -> None: ...
+    def __init__(self, bar_ns: int, keep_bars: int | None = None) -> None: ...
+    @property
+    def keep_bars(self) -> int | None:
+        """Most closed bars held; None: until drained."""
+    @property
+    def dropped_bars(self) -> int:
+        """Closed bars the cap dropped since the footprint was made or reset."""
+    @property
+    def closed_bars(self) -> int:
+        """Closed bars held."""
     def apply(self, events: npt.NDArray[Any]) -> int:
         """The EXECUTE and TRADE rows of an `EVENT_DTYPE` array (aggressor
         opposite the resting side), in time order; all or nothing. Returns

@@ -453,22 +453,33 @@ class LiveFootprint:
     diagonal imbalances, CVD and bar POC derived by the same code). A bar
     closes when the first trade of a later bar comes (or at :meth:`flush`);
     :meth:`drain` hands over the closed bars and forgets them, so a bot's
-    memory stays at one bar. Trades must come in time order: a trade in a
-    bar before the open one is refused (``TimestampOrderError`` naming its
-    index) and nothing of that call is counted.
+    memory stays at one bar. ``keep_bars``: hold at most that many closed
+    bars — when one more closes the oldest is dropped and counted in
+    :attr:`dropped_bars` — a rolling footprint of the last N bars whose
+    memory stays bounded however long nobody drains it; :meth:`footprint`
+    is then :func:`footprint` of the trades of the bars held (CVD starting
+    at the oldest). Trades must come in time order: a trade in a bar before
+    the open one is refused (``TimestampOrderError`` naming its index) and
+    nothing of that call is counted.
 
         live = LiveFootprint(every="1min", tick_size=feed.tick_size,
                              lot_size=feed.lot_size, step_ticks=feed.step_ticks())
         live.apply(events_of_one_message)
         done = live.drain()                  # closed bars as a Footprint
+
+        chart = LiveFootprint(every="1min", keep_bars=30)   # the last 30 bars, always
     """
 
     def __init__(self, *, every: int | str = "1min", ratio: float = 3.0,
                  tick_size: float | None = None, lot_size: float | None = None,
-                 step_ticks: int = 1) -> None:
+                 step_ticks: int = 1, keep_bars: int | None = None) -> None:
         if ratio <= 0:
             raise ValueError(f"ratio={ratio}: must be positive")
-        self._core = _core.LiveFootprint(bar_ns(every))
+        if keep_bars is not None and (isinstance(keep_bars, bool)
+                                      or not isinstance(keep_bars, (int, np.integer))):
+            raise TypeError(f"keep_bars={keep_bars!r}: expected an int or None")
+        self._core = _core.LiveFootprint(bar_ns(every), None if keep_bars is None
+                                         else int(keep_bars))
         self._ratio = float(ratio)
         self._step = _step_ticks(None, step_ticks)
         self._tick = 1.0 if tick_size is None else float(tick_size)
@@ -492,6 +503,22 @@ class LiveFootprint:
     def open_bar(self) -> int | None:
         """Start (ns) of the bar being filled, or None."""
         return self._core.open_bar
+
+    @property
+    def keep_bars(self) -> int | None:
+        """Most closed bars held (None: until drained)."""
+        return self._core.keep_bars
+
+    @property
+    def dropped_bars(self) -> int:
+        """Closed bars the ``keep_bars`` cap dropped since the footprint was
+        made or reset."""
+        return self._core.dropped_bars
+
+    @property
+    def closed_bars(self) -> int:
+        """Closed bars held (not yet drained or dropped)."""
+        return self._core.closed_bars
 
     def _of(self, cells: tuple[NDArray[np.int64], ...]) -> Footprint:
         cbar, cpx, buy, sell, total, trades = cells

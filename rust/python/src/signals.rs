@@ -404,10 +404,38 @@ pub struct PyLiveFootprint {
 #[pymethods]
 impl PyLiveFootprint {
     #[new]
-    fn new(bar_ns: i64) -> PyResult<Self> {
-        LiveFootprint::new(bar_ns)
+    #[pyo3(signature = (bar_ns, keep_bars=None))]
+    fn new(bar_ns: i64, keep_bars: Option<i64>) -> PyResult<Self> {
+        let keep = match keep_bars {
+            None => None,
+            Some(k) if k >= 1 => Some(usize::try_from(k).unwrap_or(usize::MAX)),
+            Some(k) => {
+                return Err(PyValueError::new_err(format!(
+                    "keep_bars={k}: must be >= 1 (or None to hold closed bars until drained)"
+                )))
+            }
+        };
+        LiveFootprint::with_cap(bar_ns, keep)
             .map(|inner| PyLiveFootprint { inner })
             .ok_or_else(|| PyValueError::new_err(format!("bar_ns={bar_ns}: must be >= 1")))
+    }
+
+    /// Most closed bars held; None: until drained.
+    #[getter]
+    fn keep_bars(&self) -> Option<usize> {
+        self.inner.keep_bars()
+    }
+
+    /// Closed bars the cap dropped since the footprint was made or reset.
+    #[getter]
+    fn dropped_bars(&self) -> u64 {
+        self.inner.dropped_bars()
+    }
+
+    /// Closed bars held.
+    #[getter]
+    fn closed_bars(&self) -> usize {
+        self.inner.closed_bars()
     }
 
     /// The EXECUTE and TRADE rows of an `EVENT_DTYPE` array (aggressor
@@ -450,7 +478,7 @@ impl PyLiveFootprint {
         let tail = open
             .into_iter()
             .flat_map(|b| self.inner.open_cells().map(move |(p, c)| (b, p, *c)));
-        cell_arrays(py, self.inner.closed().iter().copied().chain(tail))
+        cell_arrays(py, self.inner.closed().copied().chain(tail))
     }
 
     /// Takes the closed cells (the open bar stays), as `cells`.
