@@ -44,7 +44,7 @@ def test_cli_detect_prints_json_alerts_and_a_summary():
     for a in alerts:
         assert {"ts", "kind", "side", "price", "order_id", "score"} <= set(a)
         assert a["kind"] in ("spoofing", "layering", "iceberg", "quote_stuffing", "depth_collapse",
-                             "sweep", "delta_divergence", "liquidation_cascade")
+                             "sweep", "delta_divergence", "liquidation_cascade", "absorption")
         assert 0 < a["score"] <= 1
     only = subprocess.run([sys.executable, "-m", "lobkit", "detect", str(GOOG), "-q", "--only",
                            "spoofing", "-o", "spoof_min_ratio=3"],

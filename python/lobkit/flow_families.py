@@ -46,17 +46,34 @@ from .scenarios import LABEL_DTYPE
 
 EPISODES = ("divergence", "cascade")
 CONTROLS = ("control_trend", "control_momentum", "control_two_way", "control_big_sweep")
+#: The absorption scenarios' episode and look-alikes (``kinds=ABSORPTION``).
+ABSORPTION = ("absorption", "control_breakthrough", "control_big_taken")
 
 
 def flow_scenario(family: str, seed: int = 0, *, seconds: float = 900.0, episodes: int = 4,
                   liquidation_stream: bool | None = None,
+                  kinds: tuple[str, ...] | None = None,
                   ) -> tuple[NDArray[np.void], NDArray[np.void]]:
     """Events (L3 :data:`~lobkit.EVENT_DTYPE`, with ``LIQUIDATION`` notices
     when the scenario has a liquidation stream; :func:`lobkit.scenario_families.to_l2`
     gives the price-level form) and labels (:data:`~lobkit.scenarios.LABEL_DTYPE`;
     ``intensity``: the net signed volume (lots) of a divergence's last leg,
     a cascade's growth factor per market order). ``liquidation_stream``: None draws it (even
-    odds)."""
+    odds). ``kinds``: the episodes and controls planted (default
+    :data:`EPISODES` + :data:`CONTROLS`; :data:`ABSORPTION` for the
+    absorption scenarios: ``absorption`` — takers of one direction hit a
+    defended level for 2–8 s at 3–8x the background's whole pace, each order
+    no larger than what the level shows, and the defender re-shows 1–2x
+    typical every time it is taken, and for 3–6 s after the burst, so the
+    level holds (label side = the defending side, intensity = volume /
+    shown); ``control_breakthrough`` —
+    the same burst, the defender re-shows at most twice and the takers then
+    walk 2–4 levels through it; ``control_big_taken`` — the same burst into
+    one visible order holding all of it, no refill)."""
+    plan_kinds = EPISODES + CONTROLS if kinds is None else tuple(kinds)
+    known = EPISODES + CONTROLS + ABSORPTION
+    if any(k not in known for k in plan_kinds) or not plan_kinds:
+        raise ValueError(f"kinds={kinds!r}: expected some of {', '.join(known)}")
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}; known: {sorted(FAMILIES)}")
     if not 60 <= seconds <= 86_400 or not 1 <= episodes <= 1000:
@@ -164,7 +181,82 @@ def flow_scenario(family: str, seed: int = 0, *, seconds: float = 900.0, episode
                 break
         return ext, net
 
-    plan = [(k, e) for k in EPISODES + CONTROLS for e in range(episodes)]
+    def traded_per_s(ns: float) -> float:
+        """Lots per second the whole market traded over the last ``ns``."""
+        q = 0
+        for row in reversed(m.rows):
+            if row[0] < m.t - ns:
+                break
+            if row[1] == Kind.EXECUTE:
+                q += row[4]
+        return q * 1e9 / ns
+
+    def absorb(kind: str) -> None:
+        u = 1 if rng.random() < 0.5 else -1  # the takers' direction
+        rest, t0 = -u, m.t
+        p = touch(rest)
+        span = int(uniform(rng, (2.0, 8.0)) * 1e9)
+        # the takers trade what the whole market traded in the last 15–40 s
+        want = traded_per_s(120e9) * uniform(rng, (15.0, 40.0))
+        show = m.size(uniform(rng, (1.0, 2.0)))
+        if kind == "control_big_taken":
+            show = max(show, int(want * uniform(rng, (1.0, 1.3))))
+        if kind == "absorption":
+            refills = 1 << 30
+        elif kind == "control_big_taken":
+            refills = 0
+        else:
+            refills = int(rng.integers(0, 3))
+        mine: list[int] = []
+
+        def defend() -> bool:
+            """Re-shows the level when it was taken (while refills last);
+            False once it is gone for good."""
+            nonlocal refills
+            if m.levels[rest].get(p):
+                return True
+            if refills <= 0 and mine:
+                return False
+            refills -= 1 if mine else 0
+            mine.append(m.add(rest, p, show))
+            m.protected.add(mine[-1])
+            return True
+
+        defend()
+        took, end, gone = 0, m.t + span, False
+        while m.t < end and took < want and not gone:
+            # one step's share of the burst, in orders no larger than what
+            # the level shows (the defended level is hit, not walked)
+            dt = int(uniform(rng, (50, 300)) * 1e6)
+            need = max(1, int(want * dt / span))
+            while need > 0 and not gone:
+                if not defend():
+                    gone = True
+                    break
+                at_p = sum(m.orders[o][2] for o in m.levels[rest][p])
+                q = m.market(u, min(at_p, need))
+                took, need = took + q, need - q
+            # the background trades on meanwhile; the defender re-shows
+            # whenever it took the level too
+            step_end = m.t + dt
+            while m.t + mean_dt < step_end and not gone:
+                tick()
+                gone = not defend()
+            m.t = max(m.t, step_end)
+        if kind == "control_breakthrough":
+            m.market(u, book_size(rest, uniform(rng, (2.0, 4.0))))
+        elif kind == "absorption":
+            # the takers give up; the defender stays 3–6 s more (the level
+            # held), as the background trades on
+            stay = m.t + int(uniform(rng, (3.0, 6.0)) * 1e9)
+            while m.t + mean_dt < stay:
+                tick()
+                defend()
+        m.protected.difference_update(mine)
+        labels.append((kind, t0, m.t, rest if kind == "absorption" else 0,
+                       took / max(show, 1)))
+
+    plan = [(k, e) for k in plan_kinds for e in range(episodes)]
     rng.shuffle(plan)
     total = int(seconds * 1e9)
     slots = np.linspace(0.1, 0.93, len(plan)) * total
@@ -231,6 +323,8 @@ def flow_scenario(family: str, seed: int = 0, *, seconds: float = 900.0, episode
                 wait(int(max(gap, 0.2) * 1e9))
             labels.append((kind, t0, m.t, d if kind == "cascade" else 0,
                            growth if kind == "cascade" else 0.0))
+        elif kind in ABSORPTION:
+            absorb(kind)
         elif kind == "control_big_sweep":
             d = 1 if rng.random() < 0.5 else -1
             m.market(d, int(m.typ * uniform(rng, (10.0, 30.0))))

@@ -38,7 +38,8 @@ MAX_BINS = 20_000
 MARKERS = {"spoofing": ("X", "magenta"), "layering": ("P", "gold"), "iceberg": ("D", "cyan"),
            "quote_stuffing": ("*", "white"), "depth_collapse": ("v", "black"),
            "phantom": ("o", "pink"), "sweep": (">", "lime"),
-           "delta_divergence": ("d", "orange"), "liquidation_cascade": ("s", "red")}
+           "delta_divergence": ("d", "orange"), "liquidation_cascade": ("s", "red"),
+           "absorption": ("h", "deepskyblue")}
 
 
 def _ns(t: Any) -> int:
@@ -229,6 +230,8 @@ _EVIDENCE = {
                         "while delta went {opp_volume:g} the other way ({size_ratio:.0%} of {size:g})",
     "liquidation_cascade": "{count} sweeps, {size:g} taken in {life}, {size_ratio:.1f}x faster, "
                            "{fill_frac:.0%} of the hit side's depth gone, {opp_volume:g} liquidated",
+    "absorption": "{size:g} traded at {price:g} in {count} prints over {life}, {size_ratio:.0f}x the "
+                  "most it showed ({opp_volume:g}), {price_move:.1f}x the market's pace; it held",
 }
 
 

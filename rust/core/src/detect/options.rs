@@ -98,6 +98,7 @@ options! {
     sweep: Bool [0, 1],
     delta_divergence: Bool [0, 1],
     liquidation_cascade: Bool [0, 1],
+    absorption: Bool [0, 1],
     spoof_min_ratio: Float [0, BIG],
     near_steps: Int [0, BIG],
     max_lifetime_ns: Int [1, NS],
@@ -135,6 +136,12 @@ options! {
     cascade_min_excess: Float [0, BIG],
     cascade_min_accel: Float [0, BIG],
     cascade_depth_drop: Float [0, 1],
+    absorb_min_ratio: Float [0, BIG],
+    absorb_min_excess: Float [0, BIG],
+    absorb_window_ns: Int [1, NS],
+    absorb_min_prints: Int [1, BIG],
+    absorb_hold_ns: Int [0, NS],
+    absorb_rate_window_ns: Int [1, NS],
     alert_budget_per_hour: Float [0, 1e6],
 }
 
@@ -217,7 +224,7 @@ mod tests {
             let changed = OPTIONS.iter().filter(|p| p.get(&c) != p.get(&d)).count();
             assert_eq!(changed, 1, "{}", o.name);
         }
-        assert_eq!(OPTIONS.len(), 48);
+        assert_eq!(OPTIONS.len(), 55);
         for o in OPTIONS {
             let x = match o.get(&d) {
                 OptionValue::Bool(_) => continue,
