@@ -1,5 +1,6 @@
-"""Labelled order-flow scenarios: delta divergences and liquidation cascades,
-with honest look-alikes, in the markets of :mod:`lobkit.scenario_families`.
+"""Labelled order-flow scenarios: delta divergences and liquidation cascades
+(and, with ``kinds=ABSORPTION``, absorption at a defended level), with honest
+look-alikes, in the markets of :mod:`lobkit.scenario_families`.
 
 Every episode is built from what moves a real price — market orders that
 eat the book, passive orders that step up or are pulled — inside the
