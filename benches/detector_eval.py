@@ -104,6 +104,23 @@ def run(families, seeds, seconds, episodes, detect):
 FLOW = (("delta_divergence", "divergence"), ("liquidation_cascade", "cascade"))
 
 
+def named(alerts, ep, ctl, before_ns, after_ns):
+    """[alerts naming an episode (within ``before_ns`` before its window to
+    ``after_ns`` after it, on its side), alerts, episodes found, episodes,
+    alerts within a look-alike's window (+ ``after_ns``)]."""
+    hit = np.zeros(len(ep), bool)
+    good = on_ctl = 0
+    for al in alerts:
+        ok = ((ep["t0"] - before_ns <= al["ts"]) & (al["ts"] <= ep["t1"] + after_ns)
+              & (ep["side"] == al["side"]))
+        if ok.any():
+            good += 1
+            hit |= ok
+        elif ((ctl["t0"] <= al["ts"]) & (al["ts"] <= ctl["t1"] + after_ns)).any():
+            on_ctl += 1
+    return [good, len(alerts), int(hit.sum()), len(ep), on_ctl]
+
+
 def flow(families, seeds, slack_ns=2_000_000_000):
     """The order-flow detectors on flow scenarios, as L2 feeds at default
     settings: per detector [alerts naming an episode (its window ± 2 s, its
@@ -116,19 +133,8 @@ def flow(families, seeds, slack_ns=2_000_000_000):
             a = lobkit.replay(to_l2(ev), depth=0, detect=only).alerts
             ctl = labels[np.char.startswith(labels["kind"], "control")]
             for kind, ep_kind in FLOW:
-                x = a[a["kind_name"] == kind]
-                ep = labels[labels["kind"] == ep_kind]
-                hit = np.zeros(len(ep), bool)
-                good = on_ctl = 0
-                for al in x:
-                    ok = ((ep["t0"] - slack_ns <= al["ts"]) & (al["ts"] <= ep["t1"] + slack_ns)
-                          & (ep["side"] == al["side"]))
-                    if ok.any():
-                        good += 1
-                        hit |= ok
-                    elif ((ctl["t0"] <= al["ts"]) & (al["ts"] <= ctl["t1"] + slack_ns)).any():
-                        on_ctl += 1
-                tot[kind] += [good, len(x), int(hit.sum()), len(ep), on_ctl]
+                tot[kind] += named(a[a["kind_name"] == kind], labels[labels["kind"] == ep_kind],
+                                   ctl, slack_ns, slack_ns)
     return tot
 
 
@@ -149,17 +155,7 @@ def absorption(families, seeds, slack_ns=3_000_000_000):
             for form, e in (("L3", ev), ("L2", to_l2(ev))):
                 a = lobkit.replay(e, depth=0, detect=only).alerts
                 a = a[a["kind_name"] == "absorption"]
-                hit = np.zeros(len(ep), bool)
-                good = on_ctl = 0
-                for al in a:
-                    ok = ((ep["t0"] <= al["ts"]) & (al["ts"] <= ep["t1"] + slack_ns)
-                          & (ep["side"] == al["side"]))
-                    if ok.any():
-                        good += 1
-                        hit |= ok
-                    elif ((ctl["t0"] <= al["ts"]) & (al["ts"] <= ctl["t1"] + slack_ns)).any():
-                        on_ctl += 1
-                tot[form] += [good, len(a), int(hit.sum()), len(ep), on_ctl, hours]
+                tot[form] += named(a, ep, ctl, 0, slack_ns) + [hours]
     return tot
 
 
