@@ -86,6 +86,33 @@ def test_bad_input_is_refused_and_changes_nothing():
         lobkit.ConsolidatedBook([(f"v{i}", "1", "1") for i in range(65)])
 
 
+def _summed_books(feeds):
+    """Each venue's own final book (a plain replay), summed by exact
+    decimal price: {side: {price: size}}."""
+    want: dict[int, dict[Decimal, Decimal]] = {1: {}, -1: {}}
+    for f in feeds.values():
+        book = lobkit.replay(f, depth=0).book
+        for side, levels in ((1, book.bids(100_000, ticks=True)), (-1, book.asks(100_000, ticks=True))):
+            for p, q in levels:
+                key = Decimal(int(p)) * Decimal(f.tick)
+                want[side][key] = want[side].get(key, Decimal(0)) + Decimal(int(q)) * Decimal(f.lot)
+    return want
+
+
+def _check_summed(r, feeds):
+    """The consolidated book holds exactly the venues' own books summed."""
+    want = _summed_books(feeds)
+    for side, name in ((1, "bid"), (-1, "ask")):
+        got = r.book.levels(name, 100_000)
+        assert len(got) == len(want[side])
+        tick, lot = Decimal(r.book.tick_size), Decimal(r.book.lot_size)
+        for row in got:
+            p = (Decimal(str(float(row[0]))) / tick).to_integral_value() * tick
+            assert abs(Decimal(str(float(row[1]))) - want[side][p]) <= max(lot, Decimal("1e-9")) * 2, \
+                (name, p)
+            assert row[1] == pytest.approx(sum(row[2:]))
+
+
 @pytest.mark.realdata
 def test_binance_spot_and_usdm_consolidated_equal_their_own_books(shared_data):
     spot = lobkit.io.load(shared_data / "binance" / "spot" / "btcusdt_20240808.gz")
@@ -94,23 +121,7 @@ def test_binance_spot_and_usdm_consolidated_equal_their_own_books(shared_data):
     r = lobkit.consolidate(feeds)
     assert len(r) == len(spot) + len(usdm)
     assert r.book.tick_size == "0.01" and r.book.lot_size == "0.000001"
-    # Reference: each venue's own final book (a plain replay), summed by
-    # exact decimal price; the consolidated book must hold exactly that.
-    want: dict[int, dict[Decimal, Decimal]] = {1: {}, -1: {}}
-    for f in feeds.values():
-        book = lobkit.replay(f, depth=0).book
-        for side, levels in ((1, book.bids(100_000, ticks=True)), (-1, book.asks(100_000, ticks=True))):
-            for p, q in levels:
-                key = Decimal(int(p)) * Decimal(f.tick)
-                want[side][key] = want[side].get(key, Decimal(0)) + Decimal(int(q)) * Decimal(f.lot)
-    for side, name in ((1, "bid"), (-1, "ask")):
-        got = r.book.levels(name, 100_000)
-        assert len(got) == len(want[side])
-        tick, lot = Decimal(r.book.tick_size), Decimal(r.book.lot_size)
-        for row in got:
-            p = (Decimal(str(float(row[0]))) / tick).to_integral_value() * tick
-            assert abs(Decimal(str(float(row[1]))) - want[side][p]) <= lot, (name, p)
-            assert row[1] == pytest.approx(row[2] + row[3])
+    _check_summed(r, feeds)
     # Bulk rows: the last row is the final book; venue masks name the venues at the best.
     assert r.bid_price[-1] == r.book.best_bid[0]
     names = r.book.best_bid[2]
@@ -119,6 +130,31 @@ def test_binance_spot_and_usdm_consolidated_equal_their_own_books(shared_data):
     assert r.share("crossed") + r.share("locked") + r.share("normal") + r.share("one_sided") == \
         pytest.approx(1.0)
     assert set(np.unique(r.state)) <= set(range(len(STATES)))
+
+
+@pytest.mark.realdata
+def test_kraken_xbtusd_with_the_binance_books_on_one_grid(shared_data):
+    """The three captures the issue names: Binance spot and USD-M BTCUSDT
+    (tick 0.01 / 0.1, lots 1e-6 / 1e-3) and Kraken XBT/USD (its printed
+    precision, every CRC32 verified). Kraken's capture is from 2021, so its
+    events all come first in time order; the common grid must still hold
+    every venue's prices and sizes exactly, and the final book equal the
+    three books summed price by price."""
+    spot = lobkit.io.load(shared_data / "binance" / "spot" / "btcusdt_20240808.gz")
+    usdm = lobkit.io.load(shared_data / "binance" / "usdm" / "btcusdt_20240808.gz")
+    kraken = lobkit.io.load(shared_data / "kraken" / "KRAKEN-c197c0.0.gz", symbol="XBT/USD")
+    feeds = {"spot": spot, "usdm": usdm, "kraken": kraken}
+    r = lobkit.consolidate(feeds)
+    assert len(r) == len(spot) + len(usdm) + len(kraken)
+    # powers of ten: the coarsest common grid is the finest venue grid
+    assert Decimal(r.book.tick_size) == min(Decimal(f.tick) for f in feeds.values())
+    assert Decimal(r.book.lot_size) == min(Decimal(f.lot) for f in feeds.values())
+    _check_summed(r, feeds)
+    assert set(r.venues) == set(feeds)
+    # the Kraken rows come first and, until Binance starts, only Kraken is at the best
+    n_k = len(kraken)
+    k = r.venues.index("kraken")
+    assert all(m == 1 << k for m in r.bid_venues[: n_k][r.bid_venues[: n_k] != 0][-10:])
 
 
 def test_streaming_equals_bulk_on_the_bundled_sample():
