@@ -1,5 +1,6 @@
 """Spoofing, layering, phantom liquidity, iceberg, quote-stuffing,
-depth-collapse and sweep detection (Rust state machines, ``rust/core/src/detect/``).
+depth-collapse, sweep, delta-divergence, liquidation-cascade and absorption
+detection (Rust state machines, ``rust/core/src/detect/``).
 
 Bulk: ``lobkit.replay(events, detect=True)`` (or a list of detector names, or
 a dict of options) returns ``result.alerts``, a structured array of
@@ -42,7 +43,8 @@ DEFAULTS: dict[str, Any] = {o[0]: o[2] for o in OPTIONS}
 
 #: One alert: ``ts`` ns; ``kind`` code and ``kind_name``; ``side`` 1/-1/0
 #: (a sweep or a liquidation cascade: the aggressor, 1 buyer / -1 seller;
-#: a delta divergence: the way it points, -1 at highs, +1 at lows);
+#: a delta divergence: the way it points, -1 at highs, +1 at lows; an
+#: absorption: the absorbing, resting side);
 #: ``price`` (price units) and ``price_ticks``; ``order_id`` (0 when not an
 #: order); ``score`` in (0, 1]; evidence: ``size`` (size units: the order,
 #: the layers, the phantom increase, the hidden/refilled volume, the cancels
