@@ -35,6 +35,7 @@ liquidation". Families, seeds and the tuning / held-out split are those of
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -126,16 +127,18 @@ def flow_scenario(family: str, seed: int = 0, *, seconds: float = 900.0, episode
                 break
         return max(1, int(total))
 
-    def recent_range(ns: float) -> int:
-        """High minus low of the traded prices of the last ``ns``."""
-        lo = hi = None
+    def recent_fills(ns: float) -> Iterator[tuple[int, int]]:
+        """(price, lots) of the executions of the last ``ns``, newest first."""
         for row in reversed(m.rows):
             if row[0] < m.t - ns:
                 break
             if row[1] == Kind.EXECUTE:
-                lo = row[3] if lo is None else min(lo, row[3])
-                hi = row[3] if hi is None else max(hi, row[3])
-        return 0 if lo is None or hi is None else hi - lo
+                yield row[3], row[4]
+
+    def recent_range(ns: float) -> int:
+        """High minus low of the traded prices of the last ``ns``."""
+        prices = [p for p, _ in recent_fills(ns)]
+        return max(prices) - min(prices) if prices else 0
 
     # lots per second the background trades (18% of its messages are
     # market orders of ~0.8x typical): an episode's takers trade 0.5–2x that
@@ -184,13 +187,7 @@ def flow_scenario(family: str, seed: int = 0, *, seconds: float = 900.0, episode
 
     def traded_per_s(ns: float) -> float:
         """Lots per second the whole market traded over the last ``ns``."""
-        q = 0
-        for row in reversed(m.rows):
-            if row[0] < m.t - ns:
-                break
-            if row[1] == Kind.EXECUTE:
-                q += row[4]
-        return q * 1e9 / ns
+        return sum(q for _, q in recent_fills(ns)) * 1e9 / ns
 
     def absorb(kind: str) -> None:
         u = 1 if rng.random() < 0.5 else -1  # the takers' direction
@@ -216,9 +213,10 @@ def flow_scenario(family: str, seed: int = 0, *, seconds: float = 900.0, episode
             nonlocal refills
             if m.levels[rest].get(p):
                 return True
-            if refills <= 0 and mine:
-                return False
-            refills -= 1 if mine else 0
+            if mine:  # a re-show uses a refill; the first showing does not
+                if refills <= 0:
+                    return False
+                refills -= 1
             mine.append(m.add(rest, p, show))
             m.protected.add(mine[-1])
             return True

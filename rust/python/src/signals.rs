@@ -474,11 +474,7 @@ impl PyLiveFootprint {
     /// price ascending.
     #[pyo3(signature = (include_open=true))]
     fn cells<'py>(&self, py: Python<'py>, include_open: bool) -> CellArrays<'py> {
-        let open = self.inner.open_bar().filter(|_| include_open);
-        let tail = open
-            .into_iter()
-            .flat_map(|b| self.inner.open_cells().map(move |(p, c)| (b, p, *c)));
-        cell_arrays(py, self.inner.closed().copied().chain(tail))
+        cell_arrays(py, self.inner.cells(include_open))
     }
 
     /// Takes the closed cells (the open bar stays), as `cells`.

@@ -44,7 +44,9 @@
 
 use std::collections::VecDeque;
 
-use super::{alert_kind, Alert, Ctx, DetectConfig};
+use super::side_index as si;
+use super::{alert_kind, side_of, steps_behind, Alert, Ctx, DetectConfig};
+use crate::signals::is_traded;
 use crate::types::{kind, Price, Qty, Side, Ts};
 
 /// Most prices watched per side (the least recently traded goes first).
@@ -90,24 +92,6 @@ pub struct AbsorptionDetector {
     first: Option<Ts>,
 }
 
-fn si(s: i8) -> usize {
-    usize::from(s < 0)
-}
-
-fn side_of(s: i8) -> Side {
-    if s > 0 {
-        Side::Bid
-    } else {
-        Side::Ask
-    }
-}
-
-/// True when `p` is beyond `level` for resting side `s`: a bid below, an
-/// ask above (the level was traded or moved through).
-fn beyond(s: i8, p: Price, level: Price) -> bool {
-    (level - p) * i64::from(s) > 0
-}
-
 impl AbsorptionDetector {
     /// The market's pace (lots per second, both sides) over the last
     /// window, given the decay since the last print `decay` (e^(−Δt/w)),
@@ -146,17 +130,15 @@ impl AbsorptionDetector {
             }
         }
         if self.pending > 0 {
-            for s in [1i8, -1] {
-                let best = if s > 0 {
-                    cx.l2.best_bid()
-                } else {
-                    cx.l2.best_ask()
-                };
-                for l in self.levels[si(s)].iter_mut() {
+            for side in [Side::Bid, Side::Ask] {
+                let best = cx.l2.best(side);
+                for l in self.levels[si(side as i8)].iter_mut() {
                     if l.candidate.is_none() || now.saturating_sub(l.qualified) < hold {
                         continue;
                     }
-                    let through = best.is_none_or(|(b, _)| beyond(s, b, l.price));
+                    // Through: the side's best is behind the level (or the
+                    // side is empty).
+                    let through = best.is_none_or(|(b, _)| steps_behind(side, l.price, b, 1) < 0);
                     l.beyond_since = if through {
                         l.beyond_since.or(Some(now))
                     } else {
@@ -176,14 +158,13 @@ impl AbsorptionDetector {
                 }
             }
         }
-        let print = ev.kind == kind::EXECUTE || ev.kind == kind::TRADE;
-        if !print || ev.size <= 0 || (ev.side != 1 && ev.side != -1) {
+        let Some(side) = side_of(ev.side).filter(|_| is_traded(ev)) else {
             return;
-        }
+        };
         let s = ev.side;
         // What the level showed before this print: after it, plus the print
         // for a visible fill (an L3 EXECUTE takes its size off the level).
-        let after = cx.l2.qty_at(side_of(s), ev.price);
+        let after = cx.l2.qty_at(side, ev.price);
         let before = if ev.kind == kind::EXECUTE {
             after.saturating_add(ev.size)
         } else {
@@ -192,18 +173,18 @@ impl AbsorptionDetector {
         let wr = cfg.absorb_rate_window_ns.max(1) as f64;
         let decay = (-((now - self.at) as f64) / wr).exp();
         let pace = self.pace(cfg, now, decay).unwrap_or(0.0);
-        let side = &mut self.levels[si(s)];
+        let levels = &mut self.levels[si(s)];
         // Forget the levels untraded for a window with nothing pending.
-        side.retain(|l| {
+        levels.retain(|l| {
             l.candidate.is_some()
                 || l.prints
                     .back()
                     .is_some_and(|p| now.saturating_sub(p.0) <= w)
         });
-        let at = match side.iter().position(|l| l.price == ev.price) {
+        let at = match levels.iter().position(|l| l.price == ev.price) {
             Some(i) => i,
             None => {
-                if side.len() >= MAX_LEVELS {
+                if levels.len() >= MAX_LEVELS {
                     // Make room: the least recently traded level without a
                     // pending candidate (or, failing that, the oldest).
                     let age = |l: &Level| {
@@ -212,14 +193,14 @@ impl AbsorptionDetector {
                             l.prints.back().map_or(i64::MIN, |p| p.0),
                         )
                     };
-                    if let Some(i) = (0..side.len()).min_by_key(|&i| age(&side[i])) {
-                        if side[i].candidate.is_some() {
+                    if let Some(i) = (0..levels.len()).min_by_key(|&i| age(&levels[i])) {
+                        if levels[i].candidate.is_some() {
                             self.pending -= 1;
                         }
-                        side.swap_remove(i);
+                        levels.swap_remove(i);
                     }
                 }
-                side.push(Level {
+                levels.push(Level {
                     price: ev.price,
                     prints: VecDeque::new(),
                     volume: 0,
@@ -229,26 +210,27 @@ impl AbsorptionDetector {
                     beyond_since: None,
                     raised: None,
                 });
-                side.len() - 1
+                levels.len() - 1
             }
         };
-        if let Some(l) = side.get_mut(at) {
-            l.shown = l.shown.max(before);
-            l.prints.push_back((now, ev.size, pace));
-            l.volume = l.volume.saturating_add(ev.size);
+        if let Some(l) = levels.get_mut(at) {
             while l
                 .prints
                 .front()
-                .is_some_and(|&(t, _, _)| now - t > w || l.prints.len() > MAX_PRINTS)
+                .is_some_and(|&(t, _, _)| now - t > w || l.prints.len() >= MAX_PRINTS)
             {
                 if let Some((_, q, _)) = l.prints.pop_front() {
                     l.volume -= q;
                 }
             }
-            if l.prints.len() == 1 {
-                // A fresh window: the level is judged on what it shows from now.
-                l.shown = before;
-            }
+            // A fresh window judges the level on what it shows from now.
+            l.shown = if l.prints.is_empty() {
+                before
+            } else {
+                l.shown.max(before)
+            };
+            l.prints.push_back((now, ev.size, pace));
+            l.volume = l.volume.saturating_add(ev.size);
             if l.raised.is_none_or(|t| now - t > w) {
                 let had = l.candidate.is_some();
                 judge(cfg, s, l, now);

@@ -289,8 +289,8 @@ pub struct DetectConfig {
     pub absorb_window_ns: i64,
     /// Absorption: at least this many prints (3).
     pub absorb_min_prints: i64,
-    /// Absorption: the level must stand this long after the run's last
-    /// print (ns; 2 s).
+    /// Absorption: the level must stand this long after it first qualified
+    /// (ns; 2 s).
     pub absorb_hold_ns: i64,
     /// Absorption: the market's pace is its traded volume over this
     /// (exponentially weighted, ns; 300 s).
@@ -752,6 +752,13 @@ pub(crate) fn compact<K: Copy>(
 #[inline]
 pub(crate) fn side_of(s: i8) -> Option<Side> {
     Side::from_i8(s)
+}
+
+/// Index of an event-record side in per-side arrays `[bid, ask]` (any
+/// negative value is the ask side).
+#[inline]
+pub(crate) fn side_index(s: i8) -> usize {
+    usize::from(s < 0)
 }
 
 /// Price distance (steps) of `price` behind `side`'s best `best` (0 or

@@ -16,6 +16,7 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap;
 
 use super::layering::{Evidence, Layering, Withdrawal};
+use super::side_index as si;
 use super::{alert_kind, side_of, steps_behind, Alert, Ctx, DetectConfig, QuotePairs};
 use crate::types::{kind, Price, Qty, Side, Ts};
 
@@ -46,10 +47,6 @@ pub struct PhantomDetector {
     trades_seen: bool,
     /// The last tracked rise per side, for two-sided quotes (by price).
     quotes: QuotePairs<Price>,
-}
-
-fn si(side: i8) -> usize {
-    usize::from(side < 0)
 }
 
 impl PhantomDetector {

@@ -188,6 +188,16 @@ impl LiveFootprint {
         self.closed.iter()
     }
 
+    /// The closed cells not yet drained, then (with `include_open`) the open
+    /// bar's: bar then price ascending.
+    pub fn cells(&self, include_open: bool) -> impl Iterator<Item = BarCell> + '_ {
+        let open = self.open.filter(|_| include_open);
+        let tail = open
+            .into_iter()
+            .flat_map(move |b| self.cells.iter().map(move |(&p, &c)| (b, p, c)));
+        self.closed.iter().copied().chain(tail)
+    }
+
     /// Closed bars held.
     pub fn closed_bars(&self) -> usize {
         self.closed_bars

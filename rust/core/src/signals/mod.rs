@@ -13,17 +13,20 @@ pub mod trade_flow;
 pub mod vpin;
 pub mod window;
 
-/// The executions and trade prints of `events` with a positive size, with
-/// their index in `events`: the traded volume the volume profile and the
-/// footprint count (the aggressor is opposite the resting `side`).
+/// True for an execution or trade print with a positive size: traded
+/// volume, as the volume profile, the footprint and the absorption detector
+/// count it (the aggressor is opposite the resting `side`).
+#[inline]
+pub fn is_traded(e: &crate::types::Event) -> bool {
+    use crate::types::kind;
+    (e.kind == kind::EXECUTE || e.kind == kind::TRADE) && e.size > 0
+}
+
+/// The events of `events` that [`is_traded`], with their index in `events`.
 pub fn traded(
     events: &[crate::types::Event],
 ) -> impl Iterator<Item = (usize, &crate::types::Event)> + Clone {
-    use crate::types::kind;
-    events
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| (e.kind == kind::EXECUTE || e.kind == kind::TRADE) && e.size > 0)
+    events.iter().enumerate().filter(|(_, e)| is_traded(e))
 }
 
 /// Best bid/ask state used by the per-event signals: prices in ticks, sizes
