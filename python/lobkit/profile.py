@@ -34,7 +34,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
-from ._events import _int_arg
 from ._kinds import Kind
 from .units import to_price
 
@@ -476,8 +475,11 @@ class LiveFootprint:
                  step_ticks: int = 1, keep_bars: int | None = None) -> None:
         if ratio <= 0:
             raise ValueError(f"ratio={ratio}: must be positive")
+        if keep_bars is not None and (isinstance(keep_bars, bool)
+                                      or not isinstance(keep_bars, (int, np.integer))):
+            raise TypeError(f"keep_bars={keep_bars!r}: expected an int or None")
         self._core = _core.LiveFootprint(bar_ns(every), None if keep_bars is None
-                                         else _int_arg("keep_bars", keep_bars))
+                                         else int(keep_bars))
         self._ratio = float(ratio)
         self._step = _step_ticks(None, step_ticks)
         self._tick = 1.0 if tick_size is None else float(tick_size)
