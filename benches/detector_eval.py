@@ -19,7 +19,8 @@ import numpy as np
 
 import lobkit
 from lobkit.flow_families import ABSORPTION, flow_scenario
-from lobkit.scenario_families import HELD_OUT, TUNING, UNIDENTIFIABLE, family_scenario, to_l2
+from lobkit.scenario_families import (FRESH, HELD_OUT, TUNING, UNIDENTIFIABLE, family_scenario,
+                                      to_l2)
 from lobkit.scenarios import INTENSITIES, evaluate
 
 KINDS = tuple(INTENSITIES)
@@ -179,9 +180,21 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=None)
     ap.add_argument("--flow-only", action="store_true",
                     help="only the order-flow detectors on the flow scenarios")
+    ap.add_argument("--groups", default="tuning,held-out,fresh,unidentifiable",
+                    help="which family groups to run (comma-separated): tuning, held-out, "
+                         "fresh (held out, added later), unidentifiable")
     a = ap.parse_args(argv)
+    want = set(a.groups.split(","))
+    groups = {"tuning": TUNING, "held-out": HELD_OUT, "fresh": FRESH,
+              "unidentifiable": UNIDENTIFIABLE}
+    if want - set(groups):
+        ap.error(f"--groups: unknown {sorted(want - set(groups))}; known: {sorted(groups)}")
+
+    def chosen(*names):
+        return [(g, groups[g]) for g in names if g in want]
+
     out = {}
-    for group, fams in (("tuning", TUNING), ("held-out", HELD_OUT)):
+    for group, fams in chosen("tuning", "held-out", "fresh"):
         t = time.perf_counter()
         ab = absorption(fams, a.seeds)
         out.setdefault(group, {})["absorption"] = {k: [float(x) for x in v] for k, v in ab.items()}
@@ -192,8 +205,7 @@ def main(argv=None) -> int:
             print(f"absorption ({form}): precision {g / max(n, 1):.2f}, recall {h / max(e, 1):.2f} "
                   f"({int(n)} alerts, {n / hours:.0f} an hour; {int(e)} episodes; "
                   f"{int(c)} alerts on look-alikes)")
-    for group, fams in (("tuning", TUNING), ("held-out", HELD_OUT),
-                        ("unidentifiable", UNIDENTIFIABLE)):
+    for group, fams in chosen("tuning", "held-out", "fresh", "unidentifiable"):
         t = time.perf_counter()
         ft = flow(fams, a.seeds)
         out.setdefault(group, {})["flow"] = {k: [int(x) for x in v] for k, v in ft.items()}
@@ -203,14 +215,14 @@ def main(argv=None) -> int:
         for k, (g, n, h, e, c) in ft.items():
             print(f"{k}: precision {g / max(n, 1):.2f}, recall {h / max(e, 1):.2f} "
                   f"({n} alerts, {e} episodes, {c} alerts on look-alikes)")
-    for group, fams in (("tuning", TUNING), ("held-out", HELD_OUT),
-                        ("unidentifiable", UNIDENTIFIABLE)):
+    for group, fams in chosen("tuning", "held-out", "fresh", "unidentifiable"):
         if a.flow_only:
             break
         t = time.perf_counter()
         tot, man, man_l2, sw, sw_l2, sw_rule = run(fams, a.seeds, a.seconds, a.episodes, True)
         g, n, h, e, c = (int(x) for x in man)
         g2, n2, h2, e2, c2 = (int(x) for x in man_l2)
+        out.setdefault(group, {})
         out[group] |= {"families": list(fams), "by_threshold": {
             k: {str(th): tot[k][th] for th in THRESHOLDS} for k in KINDS},
             "manipulation": {"precision": g / n if n else None, "recall": h / e,

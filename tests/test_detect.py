@@ -26,6 +26,15 @@ def base_market(n=2000):
     return rows, oid, t
 
 
+def settled(rows):
+    """``rows`` and a 1-lot bid far from the touch a second after the last:
+    what releases alerts that wait for a later look (spoofing and layering
+    wait out the depth-collapse look-ahead, 0.4 s after the pull)."""
+    t = max(r[0] for r in rows)
+    oid = max(r[5] for r in rows) + 1
+    return rows + [(t + 1000 * MS, Kind.ADD, BID, 50, 1, oid)]
+
+
 def run(rows, **opts):
     ts, k, s, p, q, i = map(list, zip(*rows))
     ev = lobkit.make_events(kind=k, side=s, price=p, size=q, order_id=i, ts=ts)
@@ -37,14 +46,21 @@ def test_spoof_by_hand_with_its_evidence():
     rows.append((t, Kind.ADD, BID, 99, 1500, oid))                # 15x typical, at the best bid
     rows.append((t + 100 * MS, Kind.EXECUTE, ASK, 101, 40, 1))    # a buyer lifts the other side
     rows.append((t + 300 * MS, Kind.DELETE, BID, 99, 1500, oid))  # pulled after 300 ms, unfilled
+    # The alert waits out the depth-collapse look-ahead (0.4 s after the
+    # pull): a stream that ends at the pull holds it until `detect.flush`.
+    held = run(rows)
+    assert not (held.alerts["kind_name"] == "spoofing").any()
+    assert (lobkit.detect.flush(held.book)["kind_name"] == "spoofing").sum() == 1
+    rows = settled(rows)  # a later event releases it
     r = run(rows)
     a = r.alerts[r.alerts["kind_name"] == "spoofing"]
     assert len(a) == 1
     x = a[0]
     assert (x["order_id"], x["side"], x["price_ticks"]) == (oid, BID, 99)
+    assert x["ts"] == t + 300 * MS  # the time of the pull
     assert x["lifetime_ns"] == 300 * MS and x["fill_frac"] == 0.0 and x["opp_volume"] == 40
     assert 12 < x["size_ratio"] < 18 and 0 < x["score"] <= 1
-    assert x["event_index"] == len(rows) - 1
+    assert x["event_index"] == len(rows) - 1  # raised by the event that released it
 
 
 @pytest.mark.parametrize("case", ["filled", "resting", "far", "small", "no_opposite_trade"])
@@ -64,7 +80,7 @@ def test_negative_controls_do_not_alert(case):
         rows.append((t + 150 * MS, Kind.EXECUTE, BID, price, 900, oid))  # 60% filled
         size -= 900
     rows.append((t + life, Kind.DELETE, BID, price, size, oid))
-    r = run(rows)
+    r = run(settled(rows))
     assert (r.alerts["kind_name"] == "spoofing").sum() == 0
 
 
@@ -75,7 +91,7 @@ def test_layering_by_hand():
     rows.append((t + 150 * MS, Kind.EXECUTE, BID, 98, 30, 2))
     for j in range(4):
         rows.append((t + (300 + 10 * j) * MS, Kind.DELETE, ASK, 102 + j, 400, oid + j))
-    r = run(rows)
+    r = run(settled(rows))
     a = r.alerts[r.alerts["kind_name"] == "layering"]
     assert len(a) == 1 and a[0]["side"] == ASK and a[0]["count"] >= 3 and a[0]["size"] >= 1200
 

@@ -117,8 +117,11 @@ def alerts(book: L2Book | L3Book) -> NDArray[np.void]:
 
 def flush(book: L2Book | L3Book) -> NDArray[np.void]:
     """The end of a stream: raises the alerts the detectors hold for a later
-    event — a spoofing alert waiting (up to ``layer_window_ns``) for a stack's
-    layering alert, an L2 sweep whose ``sweep_gap_ns`` has not passed — and
+    event — every L3 spoofing and layering alert for the 0.4 s after its
+    pull (an order pulled as a depth collapse begins is part of it, not a
+    spoof), a spoofing alert up to ``layer_window_ns`` while a stack's
+    layering alert may still name it, an L2 sweep whose ``sweep_gap_ns`` has
+    not passed — and
     returns every pending alert, as :func:`alerts` does. After a bulk replay:
     ``lobkit.detect.flush(res.book)``."""
     book._flush_detect()

@@ -9,6 +9,12 @@
 //! within `layer_window_ns` of the newest's placement. The score rewards
 //! more layers (saturating at twice the minimum) and a compact episode (the
 //! whole group placed and pulled within the window scores highest).
+//!
+//! As for a lone spoof, a stack counts only if the other side traded while
+//! it rested (`min_opp_volume`; any layer's life will do, the first placed
+//! covers the most): layering is showing size on one side to trade on the
+//! other. A stack pulled with nothing traded against it is a quote
+//! withdrawn, whatever its size.
 
 use std::collections::VecDeque;
 
@@ -31,6 +37,9 @@ pub(crate) struct Withdrawal {
     pub id: OrderId,
     /// Its size (lots).
     pub size: Qty,
+    /// Whether the other side traded (at least `min_opp_volume` lots)
+    /// while it rested, or the feed prints no trades to tell.
+    pub traded_against: bool,
 }
 
 /// What the caller knows about the newest withdrawal, for the alert.
@@ -165,6 +174,9 @@ impl Layering {
             return Vec::new();
         }
         let in_group = |x: &Withdrawal| rests_at(x, at);
+        if !q.iter().any(|x| in_group(x) && x.traded_against) {
+            return Vec::new();
+        }
         let size: Qty = q.iter().filter(|x| in_group(x)).map(|x| x.size).sum();
         let first = q.iter().filter(|x| in_group(x)).map(|x| x.placed).min();
         let first = first.unwrap_or(w.placed);
@@ -209,6 +221,7 @@ mod tests {
             price,
             id: price as u64,
             size: 10,
+            traded_against: true,
         }
     }
 
@@ -267,6 +280,33 @@ mod tests {
         assert!(a.score > 0.5 && a.score <= 1.0);
         // the group is forgotten once reported
         assert_eq!(l.state_size(), 1);
+    }
+
+    #[test]
+    fn a_stack_nothing_traded_against_is_a_quote_withdrawn() {
+        let cfg = DetectConfig::default();
+        let ms = 1_000_000;
+        let quiet = |p: Price| Withdrawal {
+            traded_against: false,
+            ..w(p, 500 * ms + p, p)
+        };
+        let mut l = Layering::default();
+        let mut out = Vec::new();
+        for p in [100, 101, 102, 103] {
+            l.on_withdrawn(&cfg, Side::Bid, quiet(p), Evidence::default(), &mut out);
+        }
+        assert!(out.is_empty(), "{out:?}");
+        // One layer of the same stack rested while the other side traded:
+        // the stack is named, all five layers of it.
+        l.on_withdrawn(
+            &cfg,
+            Side::Bid,
+            w(104, 600 * ms, 104),
+            Evidence::default(),
+            &mut out,
+        );
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!((out[0].count, out[0].size), (5, 50));
     }
 
     #[test]

@@ -540,7 +540,13 @@ impl Detectors {
             self.stuffing.on_event(cfg, cx, out);
         }
         if cfg.depth_collapse {
+            let before = out.len();
             self.collapse.on_event(cfg, typ, cx, out);
+            if out.len() > before {
+                // held spoofing and layering alerts of orders pulled around
+                // it are part of the collapse (see `spoof::Held`)
+                self.spoof.collapse_at = Some(cx.ev.ts);
+            }
         }
         if cfg.liquidation_cascade {
             self.cascade.on_event(cfg, cx);
@@ -595,11 +601,12 @@ impl Detectors {
     }
 
     /// The end of a stream (or of a session): raises what waits for a later
-    /// event — spoofing alerts held for a stack's layering alert, an L2
-    /// sweep whose gap has not passed — with `index` (the last event's) as
-    /// their event index, through the budget like any other. Without it a
-    /// replay that ends within `layer_window_ns` of such a spoof never
-    /// raises it. Streaming and bulk stay equal as long as both flush at
+    /// event — L3 spoofing and layering alerts held for the depth-collapse
+    /// look-ahead (0.4 s after the pull) or for a stack's layering alert,
+    /// an L2 sweep whose gap has not passed — with `index` (the last
+    /// event's) as their event index, through the budget like any other.
+    /// Without it a replay that ends within 0.4 s of a spoof (or
+    /// `layer_window_ns` of a possible layer) never raises it. Streaming and bulk stay equal as long as both flush at
     /// the same point.
     pub fn flush(&mut self, index: u64, out: &mut Vec<Alert>) {
         let start = out.len();

@@ -203,6 +203,7 @@ impl PhantomDetector {
                 price,
                 id: 0,
                 size: r.added,
+                traded_against,
             };
             let ev = Evidence {
                 size_ratio: r.ratio,

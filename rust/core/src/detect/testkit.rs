@@ -61,6 +61,14 @@ impl<B: Book> Market<B> {
         self
     }
 
+    /// One second later, a 1-lot bid far from the touch (price 1 tick):
+    /// what releases alerts held for a later look (spoofing and layering
+    /// wait out the depth-collapse look-ahead; an L2 sweep its gap).
+    pub fn settle(&mut self) -> &mut Self {
+        let id = self.fresh_id();
+        self.wait(1_000 * MS).ev(kind::ADD, 1, 1, 1, id)
+    }
+
     /// The alerts so far of one kind.
     pub fn alerts(&self, kind_code: u8) -> Vec<Alert> {
         self.inst
