@@ -78,7 +78,8 @@ def test_alert_gallery_example_on_the_bundled_excerpts(tmp_path):
     assert set(lines) == set(lobkit.detect.DETECTORS)
     # every kind the excerpts raise gets a panel with its score and evidence
     shown = [k for k, ln in lines.items() if "score" in ln]
-    assert {"spoofing", "phantom", "depth_collapse"} <= set(shown)
+    assert {"layering", "phantom", "depth_collapse", "absorption"} <= set(shown)
+    assert "spoofing" in lines and "no alert" in lines["spoofing"]  # said, not skipped
     for k in shown:
         assert float(re.search(r"score ([\d.]+)", lines[k])[1]) > 0
     assert png.stat().st_size > 50_000 * len(shown) // 3  # rendered panels, not blank

@@ -175,7 +175,7 @@ def test_engine_books_keep_their_counts_and_flow():
 def test_every_core_detector_option_is_settable_and_listed():
     # Before: layer_min_lifetime_ns existed in the core but not in Python.
     names = [o[0] for o in detect.OPTIONS]
-    assert "layer_min_lifetime_ns" in names and len(names) == len(set(names)) == 55
+    assert "layer_min_lifetime_ns" in names and len(names) == len(set(names)) == 57
     for name, typ, default, lo, hi in detect.OPTIONS:
         value = (not default) if typ == "bool" else (int(hi) if typ == "int" else hi)
         b = detect.enable(lobkit.L3Book(), **{name: value})
@@ -206,8 +206,11 @@ def test_layer_min_lifetime_changes_what_is_flagged():
         # (1 ms after the quotes: not halves of a two-sided quote)
         for k in range(3):
             b.add_ticks(10 + k, -1, 102 + k, 10, ts=t + 1_000_000 + k)
+        b.execute_ticks(1, 1, 1, 100, ts=t + 2_000_000)  # the bid trades while the asks are stacked
         for k in range(3):
             b.cancel_ticks(10 + k, 0, ts=t + 6_000_000 + k)
+        # a later event releases what waits out the depth-collapse look-ahead
+        b.add_ticks(50, 1, 80, 1, ts=t + 1_000_000_000)
         return detect.summary(detect.alerts(b)).get("layering", 0)
 
     assert run() == 0

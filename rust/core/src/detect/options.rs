@@ -100,12 +100,14 @@ options! {
     liquidation_cascade: Bool [0, 1],
     absorption: Bool [0, 1],
     spoof_min_ratio: Float [0, BIG],
+    spoof_min_z: Float [0, BIG],
     near_steps: Int [0, BIG],
     max_lifetime_ns: Int [1, NS],
     max_fill: Float [0, 1],
     quote_pair_ns: Int [0, NS],
     min_opp_volume: Int [0, NS],
     layer_min_ratio: Float [0, BIG],
+    layer_min_z: Float [0, BIG],
     layer_min_orders: Int [2, 1000],
     layer_window_ns: Int [1, NS],
     layer_min_lifetime_ns: Int [0, NS],
@@ -224,7 +226,7 @@ mod tests {
             let changed = OPTIONS.iter().filter(|p| p.get(&c) != p.get(&d)).count();
             assert_eq!(changed, 1, "{}", o.name);
         }
-        assert_eq!(OPTIONS.len(), 55);
+        assert_eq!(OPTIONS.len(), 57);
         for o in OPTIONS {
             let x = match o.get(&d) {
                 OptionValue::Bool(_) => continue,

@@ -33,6 +33,9 @@ struct Track {
     left: Qty,
     filled: Qty,
     ratio: f64,
+    /// ln(ratio) / the market's spread of ln size at entry (infinite
+    /// before the spread is known).
+    z: f64,
     opp_exec_at_add: Qty,
     mid2_at_add: Option<i64>,
     /// Placed with an order on the other side within `quote_pair_ns`: one
@@ -97,6 +100,13 @@ const COLLAPSE_LOOKAHEAD_NS: Ts = 2 * Pulls::WINDOW_NS;
 /// look-alikes; the collapse alert alone 0.90 / 0.86; with 1x the usual
 /// volume 0.89 / 0.89; 2x 0.89 / 0.90 with 1 on a look-alike.
 const COLLAPSE_OPP_USUAL: f64 = 2.0;
+
+/// Whether `t` is large enough to be a layer: `layer_min_ratio` x typical
+/// and `layer_min_z` spreads of ln size above it.
+#[inline]
+fn is_layer_size(cfg: &DetectConfig, t: &Track) -> bool {
+    t.ratio >= cfg.layer_min_ratio && t.z >= cfg.layer_min_z
+}
 
 /// Most spoofing alerts held at once: past it the oldest is raised at once.
 const MAX_HELD: usize = 256;
@@ -253,6 +263,7 @@ impl SpoofDetector {
         &mut self,
         cfg: &DetectConfig,
         typ: f64,
+        spread: f64,
         cx: &Ctx<'_>,
         out: &mut Vec<Alert>,
     ) {
@@ -274,7 +285,7 @@ impl SpoofDetector {
         match ev.kind {
             kind::ADD => {
                 let paired = self.pair(cfg, ev);
-                self.on_add(cfg, typ, cx, paired);
+                self.on_add(cfg, typ, spread, cx, paired);
             }
             kind::EXECUTE | kind::TRADE => {
                 if let Some(s) = side_of(ev.side) {
@@ -365,7 +376,7 @@ impl SpoofDetector {
         true
     }
 
-    fn on_add(&mut self, cfg: &DetectConfig, typ: f64, cx: &Ctx<'_>, paired: bool) {
+    fn on_add(&mut self, cfg: &DetectConfig, typ: f64, spread: f64, cx: &Ctx<'_>, paired: bool) {
         let ev = cx.ev;
         let Some(side) = side_of(ev.side) else { return };
         if typ <= 0.0 {
@@ -398,6 +409,11 @@ impl SpoofDetector {
                 left: ev.size,
                 filled: 0,
                 ratio,
+                z: if spread > 0.0 {
+                    ratio.ln() / spread
+                } else {
+                    f64::INFINITY
+                },
                 opp_exec_at_add: self.exec[opp],
                 mid2_at_add: cx.mid2_before(),
                 paired,
@@ -417,7 +433,7 @@ impl SpoofDetector {
         self.live.values().any(|x| {
             x.side == t.side
                 && x.price != t.price
-                && x.ratio >= cfg.layer_min_ratio
+                && is_layer_size(cfg, x)
                 && !x.paired
                 && near(x.ts)
         }) || self
@@ -457,7 +473,11 @@ impl SpoofDetector {
             (Some(a), Some(b)) => (b - a) as f64 * dir as f64 / (2.0 * cfg.tick as f64),
             _ => 0.0,
         };
-        if cfg.spoofing && t.ratio >= cfg.spoof_min_ratio && opp_volume >= cfg.min_opp_volume {
+        if cfg.spoofing
+            && t.ratio >= cfg.spoof_min_ratio
+            && t.z >= cfg.spoof_min_z
+            && opp_volume >= cfg.min_opp_volume
+        {
             let a = spoof_alert(cfg, now, id, t, fill, opp_volume, price_move);
             if cfg.layering && self.layering.of_named_stack(cfg, t.side, t.ts, now) {
                 // a layer of a stack already named: that alert's
@@ -469,7 +489,7 @@ impl SpoofDetector {
                 self.hold(a, t.side, 0, typical, out);
             }
         }
-        if cfg.layering && t.ratio >= cfg.layer_min_ratio && life >= cfg.layer_min_lifetime_ns {
+        if cfg.layering && is_layer_size(cfg, t) && life >= cfg.layer_min_lifetime_ns {
             let w = Withdrawal {
                 placed: t.ts,
                 withdrawn: now,
