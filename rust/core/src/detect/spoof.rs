@@ -558,6 +558,7 @@ fn spoof_alert(
 mod tests {
     use super::super::testkit::{Market, MS};
     use super::*;
+    use crate::L3Book;
 
     /// A touch at 100 / 101, then a 40-lot (20x typical) bid at the touch
     /// that lives `life` ns while `traded` lots execute on the ask and
@@ -604,25 +605,37 @@ mod tests {
         assert!(episode(50 * MS, 5, 10).is_empty());
     }
 
+    /// The spoofing episode beside ten asks of `ask` lots near the touch:
+    /// a 40-lot bid (20x typical) placed while 5 lots trade on the ask.
+    fn bid_spoof_beside_asks(ask: Qty) -> Market<L3Book> {
+        let mut m = Market::l3(DetectConfig::default(), 400);
+        m.wait(MS)
+            .ev(kind::ADD, 1, 100, 2, 1)
+            .ev(kind::ADD, -1, 101, 20, 2);
+        for k in 0..10u64 {
+            m.wait(MS).ev(kind::ADD, -1, 102 + k as i64, ask, 100 + k);
+        }
+        m.wait(MS).ev(kind::ADD, 1, 100, 40, 3);
+        m.wait(1).ev(kind::EXECUTE, -1, 101, 5, 2);
+        m
+    }
+
+    /// Pulls the ten asks of [`bid_spoof_beside_asks`], `gap` ns apart.
+    fn pull_asks(m: &mut Market<L3Book>, gap: Ts) {
+        for k in 0..10u64 {
+            m.wait(gap).ev(kind::DELETE, -1, 102 + k as i64, 0, 100 + k);
+        }
+    }
+
     #[test]
     fn an_order_pulled_while_the_other_side_is_pulled_too_is_a_withdrawal_not_a_spoof() {
         // The spoofing episode, but the asks near the touch are being
         // cancelled en masse as the bid goes (a depth collapse).
         let run = |burst: bool| {
-            let mut m = Market::l3(DetectConfig::default(), 400);
-            m.wait(MS)
-                .ev(kind::ADD, 1, 100, 2, 1)
-                .ev(kind::ADD, -1, 101, 20, 2);
-            for k in 0..10u64 {
-                m.wait(MS).ev(kind::ADD, -1, 102 + k as i64, 4, 100 + k);
-            }
-            m.wait(MS).ev(kind::ADD, 1, 100, 40, 3);
-            m.wait(1).ev(kind::EXECUTE, -1, 101, 5, 2);
+            let mut m = bid_spoof_beside_asks(4);
             m.wait(40 * MS);
             if burst {
-                for k in 0..10u64 {
-                    m.wait(MS).ev(kind::DELETE, -1, 102 + k as i64, 0, 100 + k);
-                }
+                pull_asks(&mut m, MS);
             }
             m.wait(MS).ev(kind::DELETE, 1, 100, 0, 3).settle();
             m.alerts(alert_kind::SPOOFING).len()
@@ -638,21 +651,10 @@ mod tests {
     #[test]
     fn an_order_pulled_just_before_a_depth_collapse_is_part_of_it() {
         let run = |collapse: bool| {
-            let mut m = Market::l3(DetectConfig::default(), 400);
-            m.wait(MS)
-                .ev(kind::ADD, 1, 100, 2, 1)
-                .ev(kind::ADD, -1, 101, 20, 2);
-            for k in 0..10u64 {
-                m.wait(MS).ev(kind::ADD, -1, 102 + k as i64, 8, 100 + k);
-            }
-            m.wait(MS).ev(kind::ADD, 1, 100, 40, 3);
-            m.wait(1).ev(kind::EXECUTE, -1, 101, 5, 2);
+            let mut m = bid_spoof_beside_asks(8);
             m.wait(40 * MS).ev(kind::DELETE, 1, 100, 0, 3);
             if collapse {
-                for k in 0..10u64 {
-                    m.wait(10 * MS)
-                        .ev(kind::DELETE, -1, 102 + k as i64, 0, 100 + k);
-                }
+                pull_asks(&mut m, 10 * MS);
             }
             m.settle();
             let n = m.alerts(alert_kind::SPOOFING).len();
