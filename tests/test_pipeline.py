@@ -206,7 +206,7 @@ def test_layer_min_lifetime_changes_what_is_flagged():
         # (1 ms after the quotes: not halves of a two-sided quote)
         for k in range(3):
             b.add_ticks(10 + k, -1, 102 + k, 10, ts=t + 1_000_000 + k)
-        b.execute_ticks(1, 1, 1, 100, ts=t + 2_000_000)  # the bid trades while the asks are stacked
+        b.execute_ticks(1, 1, ts=t + 2_000_000)  # the bid trades (side and price from the book)
         for k in range(3):
             b.cancel_ticks(10 + k, 0, ts=t + 6_000_000 + k)
         # a later event releases what waits out the depth-collapse look-ahead

@@ -377,6 +377,18 @@ impl<B: Book> Instrument<B> {
             }
         }
         if let Some(d) = self.detectors.as_deref_mut() {
+            // An execution or cancel by order id that names no side (the
+            // bare `execute_ticks(id, size)`): the book knows the order's
+            // side and price — its level change — and the detectors take
+            // them from the event (with side 0 an execution counted as a
+            // trade on neither side). The flow signals read level changes.
+            let resolved;
+            let ev = if ev.side == 0 {
+                resolved = with_side_of(ev, changes.first.as_ref());
+                &resolved
+            } else {
+                ev
+            };
             let cx = Ctx {
                 ev,
                 index: self.last.index,
@@ -607,6 +619,22 @@ impl Instrument<crate::AnyBook> {
             crate::AnyBook::L2(b) => Concrete::L2(rebuild!(b)),
             crate::AnyBook::L3(b) => Concrete::L3(rebuild!(b)),
         }
+    }
+}
+
+/// `ev` with the side (and, when it names none, the price) of the level it
+/// changed, for an execution or cancel by order id that names no side;
+/// otherwise `ev` as it is. Out of line: feeds name their sides.
+#[cold]
+#[inline(never)]
+fn with_side_of(ev: &Event, change: Option<&LevelChange>) -> Event {
+    match change {
+        Some(c) if matches!(ev.kind, kind::EXECUTE | kind::CANCEL | kind::DELETE) => Event {
+            side: c.side,
+            price: if ev.price == 0 { c.price } else { ev.price },
+            ..*ev
+        },
+        _ => *ev,
     }
 }
 

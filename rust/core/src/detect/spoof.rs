@@ -628,6 +628,26 @@ mod tests {
     }
 
     #[test]
+    fn an_execution_that_names_no_side_is_a_trade_on_the_orders_side() {
+        // `execute_ticks(id, size)` with side and price 0: the instrument
+        // takes them from the book, so the ask trading still counts.
+        let run = |side: i8, price: Price| {
+            let mut m = bid_spoof_beside_asks(4);
+            m.wait(1).ev(kind::EXECUTE, side, price, 3, 2);
+            m.wait(40 * MS).ev(kind::DELETE, 0, 0, 0, 3).settle();
+            m.alerts(alert_kind::SPOOFING)
+        };
+        let (named, bare) = (run(-1, 101), run(0, 0));
+        assert_eq!(named.len(), 1, "{named:?}");
+        assert_eq!(bare.len(), 1, "{bare:?}");
+        assert_eq!(
+            (bare[0].opp_volume, bare[0].price),
+            (named[0].opp_volume, 100)
+        );
+        assert_eq!(bare[0].opp_volume, 8);
+    }
+
+    #[test]
     fn an_order_pulled_while_the_other_side_is_pulled_too_is_a_withdrawal_not_a_spoof() {
         // The spoofing episode, but the asks near the touch are being
         // cancelled en masse as the bid goes (a depth collapse).
