@@ -455,7 +455,10 @@ impl Typical {
         self.value
     }
     /// The spread of ln size (a log-normal's sigma, from the mean absolute
-    /// deviation: sigma * sqrt(2 / pi)); 0 before two observations.
+    /// deviation: sigma * sqrt(2 / pi)); 0 before any observation. (The
+    /// first observation counts its distance from the initial 0, ln size,
+    /// with weight 1/n while warming up: spreads early in a stream read
+    /// high, so `spoof_min_z` / `layer_min_z` are stricter there.)
     #[inline]
     pub fn spread(&self) -> f64 {
         self.log_dev / std::f64::consts::FRAC_2_PI.sqrt()
@@ -634,8 +637,8 @@ impl Detectors {
     /// an L2 sweep whose gap has not passed — with `index` (the last
     /// event's) as their event index, through the budget like any other.
     /// Without it a replay that ends within 0.4 s of a spoof (or
-    /// `layer_window_ns` of a possible layer) never raises it. Streaming and bulk stay equal as long as both flush at
-    /// the same point.
+    /// `layer_window_ns` of a possible layer) never raises it. Streaming
+    /// and bulk stay equal as long as both flush at the same point.
     pub fn flush(&mut self, index: u64, out: &mut Vec<Alert>) {
         let start = out.len();
         if self.l3 {

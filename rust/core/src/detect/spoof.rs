@@ -200,9 +200,14 @@ impl SpoofDetector {
         out.extend(self.held.drain(..).filter(|h| !h.collapse).map(|h| h.alert));
     }
 
-    /// Holds `alert` of an order of `side` pulled now: `wait` ns at least
-    /// the collapse look-ahead.
-    fn hold(&mut self, alert: Alert, side: Side, wait: Ts, typical: f64, out: &mut Vec<Alert>) {
+    /// The near-touch cancels of the side opposite `a`'s.
+    fn opp_pulls(&self, a: &Alert) -> &Pulls {
+        &self.pulls[super::side_index(-a.side)]
+    }
+
+    /// Holds `alert` of an order pulled now: `wait` ns, at least the
+    /// collapse look-ahead.
+    fn hold(&mut self, alert: Alert, wait: Ts, typical: f64, out: &mut Vec<Alert>) {
         if self.held.len() == MAX_HELD {
             if let Some(h) = self.held.pop_front() {
                 if !h.collapse {
@@ -213,7 +218,7 @@ impl SpoofDetector {
         self.held.push_back(Held {
             alert,
             wait: wait.max(COLLAPSE_LOOKAHEAD_NS),
-            opp_pulled: self.pulls[si(side.opposite())].total,
+            opp_pulled: self.opp_pulls(&alert).total,
             floor: 10.0 * typical,
             judged: false,
             collapse: false,
@@ -221,28 +226,27 @@ impl SpoofDetector {
     }
 
     /// Before the event at `now` (ns): judges the held alerts whose
-    /// look-ahead has passed — the other side's near-touch cancels since the
-    /// pull reached the usual two windows' volume and the floor: part of a
-    /// withdrawal from both sides — and raises those whose wait is over.
+    /// look-ahead has passed — part of a depth collapse when the
+    /// depth-collapse detector fired within the look-ahead of the pull and
+    /// the other side's near-touch cancels since the pull reached
+    /// [`COLLAPSE_OPP_USUAL`] x their usual two windows' volume and the
+    /// floor — and raises those whose wait is over (dropping the collapse's).
     fn release(&mut self, now: Ts, out: &mut Vec<Alert>) {
-        for h in self.held.iter_mut() {
+        let collapse_at = self.collapse_at;
+        for i in 0..self.held.len() {
+            let h = self.held[i];
             if now - h.alert.ts <= COLLAPSE_LOOKAHEAD_NS {
                 break; // held in pull order: the rest are younger
             }
             if !h.judged {
-                let side = if h.alert.side > 0 {
-                    Side::Bid
-                } else {
-                    Side::Ask
-                };
-                let p = &self.pulls[si(side.opposite())];
+                let p = self.opp_pulls(&h.alert);
                 let after = (p.total - h.opp_pulled) as f64;
-                h.collapse = self
-                    .collapse_at
+                let collapse = collapse_at
                     .is_some_and(|c| (c - h.alert.ts).abs() <= COLLAPSE_LOOKAHEAD_NS)
                     && after >= h.floor
                     && after >= COLLAPSE_OPP_USUAL * 2.0 * p.baseline;
-                h.judged = true;
+                self.held[i].judged = true;
+                self.held[i].collapse = collapse;
             }
         }
         while self.held.front().is_some_and(|h| now - h.alert.ts > h.wait) {
@@ -484,9 +488,9 @@ impl SpoofDetector {
             } else if cfg.layering && self.may_be_layer(cfg, t) {
                 // a stack that could still include it is pulled within
                 // `layer_window_ns`: past that, no layering alert will
-                self.hold(a, t.side, cfg.layer_window_ns, typical, out);
+                self.hold(a, cfg.layer_window_ns, typical, out);
             } else {
-                self.hold(a, t.side, 0, typical, out);
+                self.hold(a, 0, typical, out);
             }
         }
         if cfg.layering && is_layer_size(cfg, t) && life >= cfg.layer_min_lifetime_ns {
@@ -512,7 +516,7 @@ impl SpoofDetector {
                 });
             }
             for a in named {
-                self.hold(a, t.side, 0, typical, out);
+                self.hold(a, 0, typical, out);
             }
         }
     }
@@ -721,30 +725,38 @@ mod tests {
         assert!(peak < 2_000, "detector state grew to {peak} entries");
     }
 
+    /// A touch of a `bid`-lot bid and a 2-lot ask, three asks of `layer`
+    /// lots stacked behind it, `traded` lots of the bid executed 100 ms
+    /// later (none at 0), then the three asks pulled 1 ms apart.
+    fn ask_stack(bid: Qty, layer: Qty, traded: Qty) -> Market<L3Book> {
+        let mut m = Market::l3(DetectConfig::default(), 400);
+        m.wait(MS)
+            .ev(kind::ADD, 1, 100, bid, 1)
+            .ev(kind::ADD, -1, 101, 2, 2);
+        for k in 0..3 {
+            m.wait(MS).ev(kind::ADD, -1, 102 + k, layer, 10 + k as u64);
+        }
+        m.wait(100 * MS);
+        if traded > 0 {
+            m.ev(kind::EXECUTE, 1, 100, traded, 1);
+        }
+        for k in 0..3 {
+            m.wait(MS).ev(kind::DELETE, -1, 102 + k, 0, 10 + k as u64);
+        }
+        m
+    }
+
     #[test]
     fn layers_placed_and_pulled_together_are_layering() {
-        let stack = |trade: bool| {
-            let mut m = Market::l3(DetectConfig::default(), 400);
-            m.wait(MS)
-                .ev(kind::ADD, 1, 100, 2, 1)
-                .ev(kind::ADD, -1, 101, 2, 2);
-            for k in 0..3 {
-                m.wait(MS).ev(kind::ADD, -1, 102 + k, 8, 10 + k as u64); // 4x typical
-            }
-            m.wait(100 * MS);
-            if trade {
-                // the bids trade while the asks are stacked
-                m.ev(kind::EXECUTE, 1, 100, 1, 1);
-            }
-            for k in 0..3 {
-                m.wait(MS).ev(kind::DELETE, -1, 102 + k, 0, 10 + k as u64);
-            }
+        // 4x typical layers; the bids trade (or not) while they are stacked
+        let stack = |traded: Qty| {
+            let mut m = ask_stack(2, 8, traded);
             m.settle();
             m
         };
         // Nothing traded against the stack: a quote withdrawn, not layering.
-        assert!(stack(false).alerts(alert_kind::LAYERING).is_empty());
-        let m = stack(true);
+        assert!(stack(0).alerts(alert_kind::LAYERING).is_empty());
+        let m = stack(1);
         let a = m.alerts(alert_kind::LAYERING);
         assert_eq!(a.len(), 1, "{a:?}");
         assert_eq!(
@@ -762,17 +774,7 @@ mod tests {
     /// with the time it was pulled — once no stack can include it.
     #[test]
     fn a_stack_is_one_layering_alert_not_a_spoof_per_layer() {
-        let mut m = Market::l3(DetectConfig::default(), 400);
-        m.wait(MS)
-            .ev(kind::ADD, 1, 100, 20, 1)
-            .ev(kind::ADD, -1, 101, 2, 2);
-        for k in 0..3 {
-            m.wait(MS).ev(kind::ADD, -1, 102 + k, 20, 10 + k as u64); // 10x typical
-        }
-        m.wait(100 * MS).ev(kind::EXECUTE, 1, 100, 3, 1);
-        for k in 0..3 {
-            m.wait(MS).ev(kind::DELETE, -1, 102 + k, 0, 10 + k as u64);
-        }
+        let mut m = ask_stack(20, 20, 3); // 10x typical layers
         m.wait(3_000 * MS).ev(kind::ADD, 1, 99, 2, 50);
         let s = m.alerts(alert_kind::SPOOFING);
         assert!(s.is_empty(), "{s:?}");
