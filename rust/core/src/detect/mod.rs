@@ -469,6 +469,44 @@ impl Typical {
     }
 }
 
+#[cfg(test)]
+mod typical_tests {
+    use super::Typical;
+
+    /// ln-normal sizes with median 10,000 lots and sigma `sigma`, 10 ms apart
+    /// (a fixed-seed LCG and Box-Muller: no dependency, same every run).
+    fn fed(sigma: f64, n: usize) -> Typical {
+        let mut t = Typical::new(0.001);
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut uniform = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        for i in 0..n {
+            let z = (-2.0 * uniform().ln()).sqrt() * (std::f64::consts::TAU * uniform()).cos();
+            let size = (10_000.0 * (sigma * z).exp()).round() as i64;
+            t.add(size.max(1), i as i64 * 10_000_000);
+        }
+        t
+    }
+
+    #[test]
+    fn the_yardstick_reads_a_log_normals_median_and_sigma() {
+        for sigma in [0.3, 0.6, 0.9] {
+            let t = fed(sigma, 20_000);
+            let (median, spread) = (t.get(), t.spread());
+            assert!((median / 10_000.0 - 1.0).abs() < 0.1, "{sigma}: {median}");
+            assert!((spread / sigma - 1.0).abs() < 0.15, "{sigma}: {spread}");
+        }
+        assert_eq!(
+            (Typical::new(0.001).get(), Typical::new(0.001).spread()),
+            (0.0, 0.0)
+        );
+    }
+}
+
 /// What every detector sees per event.
 #[derive(Clone, Copy, Debug)]
 pub struct Ctx<'a> {

@@ -631,6 +631,46 @@ mod tests {
         }
     }
 
+    /// An 800-lot bid (10x the ~80-lot median add) pulled 50 ms after
+    /// entry while the ask trades, after 600 background adds cycling through
+    /// `sizes` (10 ms apart, each pulled at once).
+    fn spoof_among(sizes: &[Qty], cfg: DetectConfig) -> Vec<Alert> {
+        let mut m = Market::l3(cfg, 0);
+        for i in 0..600u64 {
+            let q = sizes[i as usize % sizes.len()];
+            m.wait(10 * MS).ev(kind::ADD, 1, 50, q, 1_000 + i).ev(
+                kind::DELETE,
+                1,
+                50,
+                0,
+                1_000 + i,
+            );
+        }
+        m.wait(MS)
+            .ev(kind::ADD, 1, 100, 80, 1)
+            .ev(kind::ADD, -1, 101, 80, 2);
+        m.wait(MS).ev(kind::ADD, 1, 100, 800, 3);
+        m.wait(1).ev(kind::EXECUTE, -1, 101, 5, 2);
+        m.wait(50 * MS).ev(kind::DELETE, 1, 100, 0, 3).settle();
+        m.alerts(alert_kind::SPOOFING)
+    }
+
+    #[test]
+    fn size_is_judged_against_the_markets_own_spread_of_sizes() {
+        let cfg = DetectConfig::default;
+        // Sizes within ±6% of 80: a 10x order is far out of the ordinary.
+        assert_eq!(spoof_among(&[75, 80, 85], cfg()).len(), 1);
+        // Sizes spread over 10..640 (ln sizes ~1.3 apart): 10x the median is
+        // under `spoof_min_z` = 2.5 spreads above it, an everyday size.
+        assert!(spoof_among(&[10, 40, 160, 640], cfg()).is_empty());
+        // ... which the fixed ratio alone would call a spoof.
+        let ratio_only = DetectConfig {
+            spoof_min_z: 0.0,
+            ..cfg()
+        };
+        assert_eq!(spoof_among(&[10, 40, 160, 640], ratio_only).len(), 1);
+    }
+
     #[test]
     fn an_execution_that_names_no_side_is_a_trade_on_the_orders_side() {
         // `execute_ticks(id, size)` with side and price 0: the instrument
