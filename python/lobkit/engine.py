@@ -8,7 +8,7 @@ boundary — the last event of each ``push`` and each event flagged
 a sequence-locked block, so a reader never sees a message half applied.
 ``batch`` only bounds how many events the engine drains at a time. Any number of :class:`Reader` objects, on any thread,
 copy the latest snapshot without a lock and without ever making the engine
-wait (see ``rust/core/src/publish.rs`` for the memory-ordering argument).
+wait (see ``rust/core/src/publish/mod.rs`` for the memory-ordering argument).
 
 Accounting is exact: ``stats()['pushed'] == applied + rejected`` once
 drained (+ ``left`` after ``close(drain=False)``). A full ring blocks the

@@ -51,20 +51,33 @@ impl TopN {
     /// below the top N), so per-level signals recompute only those.
     #[inline]
     pub fn on_change(&mut self, c: &LevelChange, l2: &L2Book) -> (usize, usize) {
+        match self.apply(c, l2) {
+            Move::Outside => (0, 0),
+            Move::Set(i) => (i, i + 1),
+            Move::Insert { at, .. } | Move::Remove { at, .. } => (at, self.n),
+        }
+    }
+
+    /// Applies one level change (of this side) and says what it did to the
+    /// rows, for a reader of the rows that keeps them in another order
+    /// (the publisher's unordered rows).
+    #[inline]
+    pub fn apply(&mut self, c: &LevelChange, l2: &L2Book) -> Move {
         let (p, q) = (c.price, c.new_qty);
         if self.v.len() == self.n && self.v.last().is_some_and(|&(lp, _)| self.better(lp, p)) {
             // Behind a full top N: nothing in it moves (the common case deep
             // in a book), so skip the row scan.
-            return (0, 0);
+            return Move::Outside;
         }
         match self.v.iter().position(|e| e.0 == p) {
             Some(i) if q > 0 => {
                 self.v[i].1 = q;
-                (i, i + 1)
+                Move::Set(i)
             }
             Some(i) => {
                 let was_full = self.v.len() == self.n;
                 self.v.remove(i);
+                let mut refilled = false;
                 if was_full {
                     let next = match self.v.last() {
                         Some(&(lp, _)) => l2.next_after(self.side, lp),
@@ -72,9 +85,10 @@ impl TopN {
                     };
                     if let Some(x) = next {
                         self.v.push(x);
+                        refilled = true;
                     }
                 }
-                (i, self.n)
+                Move::Remove { at: i, refilled }
             }
             None if q > 0 => {
                 let pos = self
@@ -83,14 +97,42 @@ impl TopN {
                     .position(|e| self.better(p, e.0))
                     .unwrap_or(self.v.len());
                 if pos < self.n {
+                    let evicted = self.v.len() == self.n;
                     self.v.insert(pos, (p, q));
                     self.v.truncate(self.n);
-                    (pos, self.n)
+                    Move::Insert { at: pos, evicted }
                 } else {
-                    (0, 0)
+                    Move::Outside
                 }
             }
-            None => (0, 0),
+            None => Move::Outside,
         }
     }
+}
+
+/// What one level change did to a [`TopN`]'s rows (indices are ranks,
+/// best first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Move {
+    /// Nothing in the top N changed.
+    Outside,
+    /// Row `i`'s size changed.
+    Set(usize),
+    /// A level entered at rank `at`; the rows from `at` on moved down one,
+    /// and when `evicted` the last one fell out (the count is unchanged).
+    Insert {
+        /// The new level's rank.
+        at: usize,
+        /// Whether the top N was full, so its last row left.
+        evicted: bool,
+    },
+    /// The level at rank `at` left; the rows behind it moved up one, and
+    /// when `refilled` the next level of the book became the last row (the
+    /// count is unchanged).
+    Remove {
+        /// The removed level's rank.
+        at: usize,
+        /// Whether a level from behind the top N took the last row.
+        refilled: bool,
+    },
 }

@@ -115,6 +115,9 @@ impl CascadeDetector {
     }
 
     /// Every event: liquidation notices, expiry and depth samples.
+    // One call site (`Detectors::on_event`): inlined there whatever the
+    // codegen-unit split, so the instruction gate does not move with it.
+    #[inline]
     pub(crate) fn on_event(&mut self, cfg: &DetectConfig, cx: &Ctx<'_>) {
         let ev = cx.ev;
         let now = ev.ts;

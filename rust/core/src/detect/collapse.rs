@@ -31,6 +31,9 @@ impl CollapseDetector {
         self.maxq.len()
     }
 
+    // One call site (`Detectors::on_event`): inlined there whatever the
+    // codegen-unit split, so the instruction gate does not move with it.
+    #[inline]
     pub(crate) fn on_event(
         &mut self,
         cfg: &DetectConfig,

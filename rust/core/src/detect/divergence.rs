@@ -74,6 +74,9 @@ impl DivergenceDetector {
         self.maxq.len() + self.minq.len()
     }
 
+    // One call site (`Detectors::on_event`): inlined there whatever the
+    // codegen-unit split, so the instruction gate does not move with it.
+    #[inline]
     pub(crate) fn on_event(
         &mut self,
         cfg: &DetectConfig,

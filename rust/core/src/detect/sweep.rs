@@ -79,6 +79,9 @@ impl Default for SweepDetector {
 impl SweepDetector {
     /// Processes one event; returns the sweep it closed, if any (a sweep
     /// alert is pushed only when `cfg.sweep`).
+    // One call site (`Detectors::on_event`): inlined there whatever the
+    // codegen-unit split, so the instruction gate does not move with it.
+    #[inline]
     pub(crate) fn on_event(
         &mut self,
         cfg: &DetectConfig,

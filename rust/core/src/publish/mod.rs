@@ -49,8 +49,11 @@ use std::sync::atomic::{fence, AtomicU64, Ordering};
 
 use std::sync::Arc;
 
+mod rows;
+
+use rows::{Dirty, SideRows, ALL};
+
 use crate::book::l2::{L2Book, LevelChange};
-use crate::book::top::TopN;
 use crate::signals::imbalance::{queue_imbalance, weighted_mid};
 use crate::signals::Top;
 use crate::types::{Price, Qty, Side, Ts};
@@ -128,8 +131,9 @@ const H_OFI_TOTAL: usize = 3;
 const H_MSG_TOTAL: usize = 4;
 const H_NB: usize = 5;
 const H_NA: usize = 6;
-/// Data words before the level rows. Bid level `j` is (price, size) at
-/// `HEADER + 2j`, ask level `j` at `HEADER + 2N + 2j`.
+/// Data words before the level rows. Bid row `j` is (price, size) at
+/// `HEADER + 2j`, ask row `j` at `HEADER + 2N + 2j`; rows `0..count` of a
+/// side hold its top levels in no particular order ([`rows`]).
 const HEADER: usize = 7;
 
 /// Rows per side whose cache lines a publisher asks for ahead of the next
@@ -203,6 +207,17 @@ impl SlotWriter<'_> {
     pub fn store(&self, i: usize, v: u64) {
         if let Some(a) = self.data.get(i) {
             a.store(v, Ordering::Relaxed);
+        }
+    }
+
+    /// Stores `words` from data word `at` (all or nothing: ignored unless
+    /// they fit; one bounds check for the run).
+    #[inline]
+    pub fn store_words<const K: usize>(&self, at: usize, words: [u64; K]) {
+        if let Some(dst) = self.data.get(at..at + K) {
+            for (d, v) in dst.iter().zip(words) {
+                d.store(v, Ordering::Relaxed);
+            }
         }
     }
 
@@ -376,40 +391,33 @@ impl Shared {
     }
 }
 
-/// Rows `[lo, hi)` of one side; `EMPTY` when none.
-type Rows = (usize, usize);
-const EMPTY: Rows = (usize::MAX, 0);
-
-#[inline]
-fn union(a: Rows, b: Rows) -> Rows {
-    (a.0.min(b.0), a.1.max(b.1))
-}
-
 /// The single writer. Not `Clone`: one publisher per block, by construction.
 ///
 /// What a publication costs the writer is what it stores: the seven header
 /// words (one cache line, with the slot's sequence) and the level rows that
 /// differ from what the target slot holds. With a book
 /// ([`Publisher::publish_book`]) the top-N rows are kept from the book's
-/// change records ([`Publisher::on_change`], the replay's [`TopN`]), which
-/// also say which rows changed; the slot being written last held
-/// publication `n - SLOTS`, so the rows to store are the union of the rows
-/// changed by the last `SLOTS` publications. Rows at or past a side's row
-/// count are never read (the count is published), so they are not stored.
-/// No per-word comparison, no mirror of the block, no checksum: a torn
-/// copy is excluded by the seqlock (model-checked), and the stress tests
-/// compare every copy a reader gets with what the writer published.
+/// change records ([`Publisher::on_change`]) in row positions that do not
+/// move ([`rows`]: one row per level change, readers sort); the slot being
+/// written last held publication `n - SLOTS`, so the rows to store are
+/// those changed by the last `SLOTS` publications. Rows at or past a side's
+/// row count are never read (the count is published), so they are not
+/// stored. No per-word comparison, no checksum: a torn copy is excluded by
+/// the seqlock (model-checked), and the stress tests compare every copy a
+/// reader gets with what the writer published.
 #[derive(Debug)]
 pub struct Publisher {
     shared: Arc<Shared>,
-    /// Book rows kept from change records; `None` until the next
+    /// Book rows (bid, ask) kept from change records; `None` until the next
     /// `publish_book` rebuilds them (first use, a CLEAR, a restore, tracking
     /// paused while nobody reads, or a [`Publisher::publish`] of given rows).
-    tops: Option<(TopN, TopN)>,
-    /// Rows of each side (bid, ask) changed since the last publication.
-    rows: [Rows; 2],
-    /// Per slot position `n % SLOTS`: the rows publication `n` changed.
-    hist: Vec<[Rows; 2]>,
+    sides: Option<[SideRows; 2]>,
+    /// Row positions of each side (bid, ask) changed since the last
+    /// publication.
+    dirty: [Dirty; 2],
+    /// Per slot position `n % SLOTS`: the positions publication `n` changed
+    /// (an array, so the union over the slots is a few unrolled ORs).
+    hist: [[Dirty; 2]; SLOTS],
     /// Whether to ask for the next slot's lines after each publication
     /// ([`crate::prefetch::supported`], asked once per publisher).
     prefetch: bool,
@@ -427,12 +435,11 @@ pub fn channel(levels: usize) -> (Publisher, Reader) {
         levels,
         block: SeqBlock::new(Shared::n_words(levels)),
     });
-    let slots = shared.block.slots();
     let p = Publisher {
         shared: shared.clone(),
-        tops: None,
-        rows: [EMPTY; 2],
-        hist: vec![[EMPTY; 2]; slots],
+        sides: None,
+        dirty: [0; 2],
+        hist: [[0; 2]; SLOTS],
         prefetch: crate::prefetch::supported(),
     };
     (p, Reader { shared })
@@ -461,22 +468,23 @@ impl Publisher {
         self.shared.block.published()
     }
 
-    /// Records that the next publication changes `rows`, and returns the
-    /// rows its slot must be given: every row while the slot is fresh (its
-    /// first use), else the union over the last `SLOTS` publications.
+    /// Records that the next publication changes the row positions `dirty`,
+    /// and returns those its slot must be given: every row while the slot
+    /// is fresh (its first use), else those changed by the last `SLOTS`
+    /// publications.
     #[inline]
-    fn rows_to_store(&mut self, rows: [Rows; 2]) -> [Rows; 2] {
-        // `hist` has as many entries as the block has slots: a power of two.
-        let k = self.hist.len() as u64;
+    fn rows_to_store(&mut self, dirty: [Dirty; 2]) -> [Dirty; 2] {
+        // `SeqBlock::new` rounds nothing here: SLOTS is a power of two.
+        const _: () = assert!(SLOTS.is_power_of_two());
         // The number the next publication gets (only this writer publishes).
         let n = self.published() + 1;
-        self.hist[(n & (k - 1)) as usize] = rows;
-        if n <= k {
-            return [(0, self.shared.levels); 2];
+        self.hist[(n % SLOTS as u64) as usize] = dirty;
+        if n <= SLOTS as u64 {
+            return [ALL; 2];
         }
         self.hist
             .iter()
-            .fold([EMPTY; 2], |a, h| [union(a[0], h[0]), union(a[1], h[1])])
+            .fold([0; 2], |a, h| [a[0] | h[0], a[1] | h[1]])
     }
 
     /// Publishes a snapshot of the given rows (ticks, lots; best first).
@@ -491,11 +499,11 @@ impl Publisher {
         flow: &FlowTotals,
     ) {
         let n = self.shared.levels;
-        self.tops = None;
+        self.sides = None;
         // Every row is stored now; the slots still to be written must get
         // every row too (they are rebuilt from a book only on the next
         // `publish_book`).
-        self.rows_to_store([(0, n); 2]);
+        self.rows_to_store([ALL; 2]);
         self.shared.block.write_with(|_, w| {
             let mut count = [0usize; 2];
             for (s, side) in [
@@ -523,9 +531,9 @@ impl Publisher {
     }
 
     /// Asks for the lines the next publication will most likely store:
-    /// the sequence and header line and the [`HOT_ROWS`] rows nearest the
-    /// touch on each side (the rows a message changes most; asking for all
-    /// of a 4,096-level slot would cost more than it saves).
+    /// the sequence and header line and the first [`HOT_ROWS`] row
+    /// positions of each side (asking for all of a 4,096-level slot would
+    /// cost more than it saves).
     #[inline]
     fn prepare_next(&self) {
         if !self.prefetch {
@@ -541,12 +549,9 @@ impl Publisher {
     /// each change the book applies; a no-op while not tracking).
     #[inline]
     pub fn on_change(&mut self, c: &LevelChange, l2: &L2Book) {
-        if let Some((b, a)) = self.tops.as_mut() {
-            let (s, t) = if c.side > 0 { (0, b) } else { (1, a) };
-            let r = t.on_change(c, l2);
-            if r.0 < r.1 {
-                self.rows[s] = union(self.rows[s], r);
-            }
+        if let Some(sides) = self.sides.as_mut() {
+            let s = usize::from(c.side <= 0);
+            self.dirty[s] |= sides[s].apply(c, l2);
         }
     }
 
@@ -555,36 +560,46 @@ impl Publisher {
     /// records (a CLEAR, a restored checkpoint), or while nobody reads.
     #[inline]
     pub fn invalidate(&mut self) {
-        self.tops = None;
+        self.sides = None;
     }
 
     /// True while the rows are kept from change records.
     #[inline]
     pub fn tracking(&self) -> bool {
-        self.tops.is_some()
+        self.sides.is_some()
     }
 
     /// Publishes the top `levels()` of `l2` with `flow`.
     pub fn publish_book(&mut self, l2: &L2Book, ts: Ts, events: u64, flow: &FlowTotals) {
         let n = self.shared.levels;
-        if self.tops.is_none() {
-            self.tops = Some((TopN::new(Side::Bid, n, l2), TopN::new(Side::Ask, n, l2)));
-            self.rows = [(0, n); 2];
+        if self.sides.is_none() {
+            self.sides = Some([
+                SideRows::new(Side::Bid, n, l2),
+                SideRows::new(Side::Ask, n, l2),
+            ]);
+            self.dirty = [ALL; 2];
         }
-        let changed = std::mem::replace(&mut self.rows, [EMPTY; 2]);
+        let changed = std::mem::take(&mut self.dirty);
         let store = self.rows_to_store(changed);
-        let Some((b, a)) = self.tops.as_ref() else {
+        let Some(sides) = self.sides.as_ref() else {
             return;
         };
         self.shared.block.write_with(|_, w| {
-            for (s, t) in [b, a].into_iter().enumerate() {
+            for (s, side) in sides.iter().enumerate() {
+                let base = HEADER + 2 * n * s;
                 // Rows past the side's count are not read: not stored.
-                let (lo, hi) = (store[s].0, store[s].1.min(t.v.len()));
-                if let Some(rows) = t.v.get(lo..hi) {
-                    w.store_rows(HEADER + 2 * n * s + 2 * lo, rows);
-                }
+                rows::for_each_dirty(store[s], &side.rows, |at, r| match r {
+                    [(p, q)] => w.store_words(base + 2 * at, [*p as u64, *q as u64]),
+                    _ => w.store_rows(base + 2 * at, r),
+                });
             }
-            store_header(w, ts, events, flow, [b.v.len(), a.v.len()]);
+            store_header(
+                w,
+                ts,
+                events,
+                flow,
+                [sides[0].rows.len(), sides[1].rows.len()],
+            );
         });
         self.prepare_next();
     }
@@ -592,13 +607,29 @@ impl Publisher {
 
 #[inline]
 fn store_header(w: &SlotWriter<'_>, ts: Ts, events: u64, f: &FlowTotals, rows: [usize; 2]) {
-    w.store(H_TS, ts as u64);
-    w.store(H_EVENTS, events);
-    w.store(H_OFI, f.ofi as u64);
-    w.store(H_OFI_TOTAL, f.ofi_total as u64);
-    w.store(H_MSG_TOTAL, f.ofi_msg_total as u64);
-    w.store(H_NB, rows[0] as u64);
-    w.store(H_NA, rows[1] as u64);
+    // One run in the `H_*` order (a single bounds check).
+    const _: () = assert!(
+        H_TS == 0
+            && H_EVENTS == 1
+            && H_OFI == 2
+            && H_OFI_TOTAL == 3
+            && H_MSG_TOTAL == 4
+            && H_NB == 5
+            && H_NA == 6
+            && HEADER == 7
+    );
+    w.store_words(
+        H_TS,
+        [
+            ts as u64,
+            events,
+            f.ofi as u64,
+            f.ofi_total as u64,
+            f.ofi_msg_total as u64,
+            rows[0] as u64,
+            rows[1] as u64,
+        ],
+    );
 }
 
 /// Outcome of one read attempt.
@@ -662,8 +693,11 @@ pub fn decode(levels: usize, seq: u64, w: &[u64]) -> Snapshot {
     let nb = (word(H_NB) as usize).min(n);
     let na = (word(H_NA) as usize).min(n);
     let row = |at: usize| (word(at) as i64, word(at + 1) as i64);
-    let bids: Vec<(Price, Qty)> = (0..nb).map(|j| row(HEADER + 2 * j)).collect();
-    let asks: Vec<(Price, Qty)> = (0..na).map(|j| row(HEADER + 2 * n + 2 * j)).collect();
+    // Rows are stored unordered ([`rows`]): best first is the reader's sort.
+    let mut bids: Vec<(Price, Qty)> = (0..nb).map(|j| row(HEADER + 2 * j)).collect();
+    let mut asks: Vec<(Price, Qty)> = (0..na).map(|j| row(HEADER + 2 * n + 2 * j)).collect();
+    bids.sort_unstable_by_key(|r| std::cmp::Reverse(r.0));
+    asks.sort_unstable_by_key(|r| r.0);
     let (bid_price, bid_qty) = bids.first().copied().unwrap_or((0, 0));
     let (ask_price, ask_qty) = asks.first().copied().unwrap_or((0, 0));
     let top = Top {
