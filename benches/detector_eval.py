@@ -183,15 +183,24 @@ def main(argv=None) -> int:
     ap.add_argument("--groups", default="tuning,held-out,fresh,unidentifiable",
                     help="which family groups to run (comma-separated): tuning, held-out, "
                          "fresh (held out, added later), unidentifiable")
+    ap.add_argument("--families", default=None,
+                    help="only these families (comma-separated) of the chosen groups, e.g. "
+                         "a fresh family on its own")
     a = ap.parse_args(argv)
     want = set(a.groups.split(","))
     groups = {"tuning": TUNING, "held-out": HELD_OUT, "fresh": FRESH,
               "unidentifiable": UNIDENTIFIABLE}
     if want - set(groups):
         ap.error(f"--groups: unknown {sorted(want - set(groups))}; known: {sorted(groups)}")
+    if a.families is not None:
+        only = set(a.families.split(","))
+        known = {f for fams in groups.values() for f in fams}
+        if only - known:
+            ap.error(f"--families: unknown {sorted(only - known)}; known: {sorted(known)}")
+        groups = {g: tuple(f for f in fams if f in only) for g, fams in groups.items()}
 
     def chosen(*names):
-        return [(g, groups[g]) for g in names if g in want]
+        return [(g, groups[g]) for g in names if g in want and groups[g]]
 
     out = {}
     for group, fams in chosen("tuning", "held-out", "fresh"):

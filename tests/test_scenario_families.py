@@ -76,6 +76,18 @@ def test_held_out_spoofing_and_layering_stay_above_their_floor():
     assert good / alerts >= 0.9 and named > 0, sw_l2
 
 
+def test_the_second_fresh_family_holds_at_first_look():
+    # deep_slow was generated and run once with the rules as they stood
+    # (spoofing + layering 1.00 / 0.88 over 3 seeds x 600 s); this keeps a
+    # later rule from quietly losing what it found there.
+    _, man, *_ = detector_eval.run(("deep_slow",), 2, 300.0, 4, True)
+    good, alerts, hit, episodes, on_controls = (int(x) for x in man)
+    assert episodes == 2 * 2 * 4
+    assert hit / episodes >= 0.8, man
+    assert good / alerts >= 0.9, man
+    assert on_controls == 0, man
+
+
 def test_sweep_ground_truth_is_the_market_orders_own_fills():
     takes = []
     ev, _, _ = family_scenario("busy", 1, seconds=60, episodes=1, takes=takes)

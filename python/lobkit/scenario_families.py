@@ -82,6 +82,12 @@ FAMILIES: dict[str, Family] = {
     # only 2-10 s.
     "fast_mm": Family("fast_mm", (300, 900), (2, 20), "lognormal", (0.8, 1.1), (0.45, 0.6),
                       (20, 60), (2.0, 10.0)),
+    # A futures-like book, added later the same day before any rule change:
+    # slow (40-150 messages/s), Pareto sizes with a lighter tail than
+    # heavy_tail's, a dense book, a slow market maker (every 0.3-1 s), large
+    # orders resting 10-60 s and counted large from 3.5x typical.
+    "deep_slow": Family("deep_slow", (40, 150), (10, 300), "pareto", (2.2, 3.0), (0.4, 0.55),
+                        (300, 1000), (10.0, 60.0), big_at=3.5),
 }
 #: Families thresholds may be tuned on.
 TUNING = ("poisson", "busy", "quick")
@@ -91,7 +97,9 @@ HELD_OUT = ("heavy_tail", "thin")
 #: had been seen and the layering rule of the other side trading was chosen:
 #: never tuned on, reported once per change, so a number on it is still a
 #: first look.
-FRESH = ("fast_mm",)
+#: ``deep_slow`` was added (2026-12-03, second stop) with the rules unchanged
+#: since ``fast_mm``'s second look, and run once.
+FRESH = ("fast_mm", "deep_slow")
 #: Reported on its own: honest large orders flicker like small ones, so no
 #: rule on size, distance and timing separates them from spoofs; what a
 #: detector can do there is rank (the score) and stay within a budget.

@@ -435,7 +435,17 @@ impl Typical {
             1.0 / self.n as f64
         };
         let d = x - self.log_mean;
-        self.log_dev += a * (d.abs() - self.log_dev);
+        if self.n > 1 {
+            // The spread is each size's distance from the median of the
+            // sizes before it, so the first size (nothing before it) adds
+            // none; while warming up, the plain mean of the n - 1 distances.
+            let b = if warm {
+                self.alpha
+            } else {
+                1.0 / (self.n - 1) as f64
+            };
+            self.log_dev += b * (d.abs() - self.log_dev);
+        }
         // After warm-up a step of fixed size toward the observation: a
         // stochastic-approximation *median* of ln size, which is what "x
         // typical" should mean. A clipped mean sat below the median when
@@ -455,10 +465,8 @@ impl Typical {
         self.value
     }
     /// The spread of ln size (a log-normal's sigma, from the mean absolute
-    /// deviation: sigma * sqrt(2 / pi)); 0 before any observation. (The
-    /// first observation counts its distance from the initial 0, ln size,
-    /// with weight 1/n while warming up: spreads early in a stream read
-    /// high, so `spoof_min_z` / `layer_min_z` are stricter there.)
+    /// deviation of each size from the running median before it: sigma *
+    /// sqrt(2 / pi)); 0 before two observations.
     #[inline]
     pub fn spread(&self) -> f64 {
         self.log_dev / std::f64::consts::FRAC_2_PI.sqrt()
@@ -504,6 +512,25 @@ mod typical_tests {
             (Typical::new(0.001).get(), Typical::new(0.001).spread()),
             (0.0, 0.0)
         );
+    }
+
+    /// The first size has nothing to differ from: one size, or the same
+    /// size many times, has no spread (it read ln size, 9.2 for 10,000
+    /// lots, before); two sizes e^2 apart, a spread of 2 / sqrt(2 / pi).
+    #[test]
+    fn the_spread_starts_at_the_second_size() {
+        let mut t = Typical::new(0.001);
+        t.add(10_000, 0);
+        assert_eq!((t.get().round(), t.spread()), (10_000.0, 0.0));
+        for i in 1..50 {
+            t.add(10_000, i * 10_000_000);
+        }
+        assert!(t.spread().abs() < 1e-9, "{}", t.spread());
+        let mut t = Typical::new(0.001);
+        t.add(100, 0);
+        t.add(739, 10_000_000); // ln(739 / 100) = 2.0003
+        let want = (739f64 / 100.0).ln() / std::f64::consts::FRAC_2_PI.sqrt();
+        assert!((t.spread() - want).abs() < 1e-9, "{} vs {want}", t.spread());
     }
 }
 
