@@ -588,10 +588,12 @@ impl Publisher {
             for (s, side) in sides.iter().enumerate() {
                 let base = HEADER + 2 * n * s;
                 // Rows past the side's count are not read: not stored.
-                rows::for_each_dirty(store[s], &side.rows, |at, r| match r {
-                    [(p, q)] => w.store_words(base + 2 * at, [*p as u64, *q as u64]),
-                    _ => w.store_rows(base + 2 * at, r),
-                });
+                rows::for_each_dirty(
+                    store[s],
+                    &side.rows,
+                    |at, (p, q)| w.store_words(base + 2 * at, [p as u64, q as u64]),
+                    |at, r| w.store_rows(base + 2 * at, r),
+                );
             }
             store_header(
                 w,

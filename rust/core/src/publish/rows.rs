@@ -29,24 +29,29 @@ fn bit(i: u32) -> Dirty {
     1 << i.min(63)
 }
 
-/// Calls `f(first, rows)` for each run of positions in `dirty` below
-/// `rows.len()` (one position, or the tail from 63): the rows to store.
+/// Calls `row(i, row)` for each single position `i` in `dirty` below
+/// `rows.len()`, then `tail(63, rows[63..])` when the tail bit is set and
+/// there are rows from 63 on: the rows to store.
 #[inline]
 pub(super) fn for_each_dirty(
-    mut dirty: Dirty,
+    dirty: Dirty,
     rows: &[(Price, Qty)],
-    mut f: impl FnMut(usize, &[(Price, Qty)]),
+    mut row: impl FnMut(usize, (Price, Qty)),
+    tail: impl FnOnce(usize, &[(Price, Qty)]),
 ) {
-    while dirty != 0 {
-        let b = dirty.trailing_zeros() as usize;
-        dirty &= dirty - 1;
-        let run = if b < 63 {
-            rows.get(b..b + 1)
-        } else {
-            rows.get(63..)
-        };
-        if let Some(r) = run.filter(|r| !r.is_empty()) {
-            f(b, r);
+    // Single positions first (the common case, kept tight: a few
+    // instructions a row), then the tail bit.
+    let mut m = dirty & !(1 << 63);
+    while m != 0 {
+        let b = m.trailing_zeros() as usize;
+        m &= m - 1;
+        if let Some(&r) = rows.get(b) {
+            row(b, r);
+        }
+    }
+    if dirty >> 63 != 0 {
+        if let Some(r) = rows.get(63..).filter(|r| !r.is_empty()) {
+            tail(63, r);
         }
     }
 }
@@ -193,13 +198,21 @@ mod tests {
     #[test]
     fn dirty_runs_skip_dead_rows_and_take_the_tail() {
         let rows: Vec<(Price, Qty)> = (0..70).map(|i| (i, 1)).collect();
-        let mut got = Vec::new();
-        for_each_dirty(bit(2) | bit(5) | bit(64), &rows, |at, r| {
-            got.push((at, r.len()))
-        });
-        assert_eq!(got, vec![(2, 1), (5, 1), (63, 7)]);
-        got.clear();
-        for_each_dirty(bit(2) | bit(5), &rows[..3], |at, r| got.push((at, r.len())));
-        assert_eq!(got, vec![(2, 1)]);
+        let runs = |dirty: Dirty, rows: &[(Price, Qty)]| {
+            let got = std::cell::RefCell::new(Vec::new());
+            for_each_dirty(
+                dirty,
+                rows,
+                |at, r| got.borrow_mut().push((at, 1, r.0)),
+                |at, r| got.borrow_mut().push((at, r.len(), r[0].0)),
+            );
+            got.into_inner()
+        };
+        assert_eq!(
+            runs(bit(2) | bit(5) | bit(64), &rows),
+            vec![(2, 1, 2), (5, 1, 5), (63, 7, 63)]
+        );
+        assert_eq!(runs(bit(2) | bit(5), &rows[..3]), vec![(2, 1, 2)]);
+        assert_eq!(runs(bit(70), &rows[..63]), vec![]);
     }
 }
