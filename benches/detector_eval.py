@@ -19,8 +19,7 @@ import numpy as np
 
 import lobkit
 from lobkit.flow_families import ABSORPTION, flow_scenario
-from lobkit.scenario_families import (FRESH, HELD_OUT, TUNING, UNIDENTIFIABLE, family_scenario,
-                                      to_l2)
+from lobkit.scenario_families import FRESH, HELD_OUT, TUNING, UNIDENTIFIABLE, family_scenario, to_l2
 from lobkit.scenarios import INTENSITIES, evaluate
 
 KINDS = tuple(INTENSITIES)
