@@ -55,15 +55,22 @@ def test_bad_arguments_are_refused():
         family_scenario("thin", seconds=1e9)
 
 
+def assert_spoofing_and_layering_floor(man, episodes):
+    """The issue's bar on families nobody tuned on: the expected number of
+    spoofing + layering episodes, recall >= 0.8, precision >= 0.9 and no
+    alert on a look-alike control (``man`` from ``detector_eval.run``)."""
+    good, alerts, hit, n, on_controls = (int(x) for x in man)
+    assert n == episodes, man
+    assert hit / n >= 0.8, man
+    assert good / alerts >= 0.9, man
+    assert on_controls == 0, man
+
+
 def test_held_out_spoofing_and_layering_stay_above_their_floor():
     """Measured 0.95 / 0.88 on 3 seeds x 10 min (README; 1.00 / 0.94 and no
     alert on a look-alike on the one seed x 5 min here), with room for noise."""
     _, man, _, sw, sw_l2, sw_rule = detector_eval.run(HELD_OUT, 1, 300.0, 4, True)
-    good, alerts, hit, episodes, on_controls = (int(x) for x in man)
-    assert episodes == 2 * 2 * 4
-    assert hit / episodes >= 0.8, man
-    assert good / alerts >= 0.9, man
-    assert on_controls == 0, man
+    assert_spoofing_and_layering_floor(man, episodes=2 * 2 * 4)
     # Sweeps against the generator's record of every market order (thresholds
     # set before any evaluation): L3 fills share a timestamp, so precision is
     # exact; on L2 prints two takers within 1 ms may merge. The rule alone
@@ -81,11 +88,7 @@ def test_the_second_fresh_family_holds_at_first_look():
     # (spoofing + layering 1.00 / 0.88 over 3 seeds x 600 s); this keeps a
     # later rule from quietly losing what it found there.
     _, man, *_ = detector_eval.run(("deep_slow",), 2, 300.0, 4, True)
-    good, alerts, hit, episodes, on_controls = (int(x) for x in man)
-    assert episodes == 2 * 2 * 4
-    assert hit / episodes >= 0.8, man
-    assert good / alerts >= 0.9, man
-    assert on_controls == 0, man
+    assert_spoofing_and_layering_floor(man, episodes=2 * 2 * 4)
 
 
 def test_sweep_ground_truth_is_the_market_orders_own_fills():

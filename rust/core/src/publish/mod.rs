@@ -474,7 +474,9 @@ impl Publisher {
     /// publications.
     #[inline]
     fn rows_to_store(&mut self, dirty: [Dirty; 2]) -> [Dirty; 2] {
-        // `SeqBlock::new` rounds nothing here: SLOTS is a power of two.
+        // One entry per slot: `channel` builds the block with
+        // `SeqBlock::new`, SLOTS slots (already a power of two, so it is not
+        // rounded), so publication `n` goes to slot `n % SLOTS`.
         const _: () = assert!(SLOTS.is_power_of_two());
         // The number the next publication gets (only this writer publishes).
         let n = self.published() + 1;
