@@ -175,7 +175,7 @@ def test_engine_books_keep_their_counts_and_flow():
 def test_every_core_detector_option_is_settable_and_listed():
     # Before: layer_min_lifetime_ns existed in the core but not in Python.
     names = [o[0] for o in detect.OPTIONS]
-    assert "layer_min_lifetime_ns" in names and len(names) == len(set(names)) == 57
+    assert "layer_min_lifetime_ns" in names and len(names) == len(set(names)) == 59
     for name, typ, default, lo, hi in detect.OPTIONS:
         value = (not default) if typ == "bool" else (int(hi) if typ == "int" else hi)
         b = detect.enable(lobkit.L3Book(), **{name: value})

@@ -182,6 +182,28 @@ pub struct DetectConfig {
     /// Spoofing: minimum volume executed on the opposite side during the
     /// order's life (lots; 1 = any). The point of a spoof is to trade there.
     pub min_opp_volume: Qty,
+    /// Spoofing: a lone order (no other layer-size order of its side placed
+    /// within `layer_window_ns`) pulled while the cancels near the other
+    /// side's touch in the current and previous 200 ms windows reach this
+    /// multiple of their usual two-window volume (and ten typical orders)
+    /// is part of a withdrawal from both sides, not a one-sided spoof; an
+    /// order that may be one layer of a stack is judged by
+    /// `layer_opp_pull_usual`. 1 (at or above the usual). Three of the four
+    /// spoofs the tuning families miss fall under it (busy and quick
+    /// markets, where the other side is always being pulled), but relaxing
+    /// it did not pay there (spoofing + layering precision / recall, 2026-12-03):
+    /// for lone orders only, 0 to 5 all gave 0.94–0.96 / 0.89 (those spoofs
+    /// had another large order of their side nearby); for every spoof,
+    /// 0: 0.85 / 0.93, 1.5: 0.93 / 0.93, 2: 0.87 / 0.93, 3: 0.86 / 0.93, the
+    /// extra alerts mostly layers named as lone spoofs (spoofing's own
+    /// precision 0.78 → 0.45–0.52). 0 turns it off.
+    pub opp_pull_usual: f64,
+    /// Layering: the same bar for a candidate layer (1: at or above the
+    /// usual; chosen on the tuning families, where it gave spoofing +
+    /// layering 0.98 / 0.88, 1.5x 0.88 / 0.90 and no rule 0.81 / 0.92, before
+    /// the depth-collapse look-ahead and `layer_min_z`; off today, layering
+    /// precision there falls from 1.00 to 0.61). 0 turns it off.
+    pub layer_opp_pull_usual: f64,
     /// Layering: minimum size / typical (the running median order) of each
     /// layer (3: layers are large but each smaller than a lone spoof; at 2.5
     /// ordinary 2–3x orders pulled together in a busy book made most false
@@ -341,6 +363,8 @@ impl Default for DetectConfig {
             max_fill: 0.1,
             quote_pair_ns: 100_000,
             min_opp_volume: 1,
+            opp_pull_usual: 1.0,
+            layer_opp_pull_usual: 1.0,
             layer_min_ratio: 3.0,
             layer_min_z: 1.5,
             layer_min_orders: 3,

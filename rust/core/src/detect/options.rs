@@ -106,6 +106,8 @@ options! {
     max_fill: Float [0, 1],
     quote_pair_ns: Int [0, NS],
     min_opp_volume: Int [0, NS],
+    opp_pull_usual: Float [0, BIG],
+    layer_opp_pull_usual: Float [0, BIG],
     layer_min_ratio: Float [0, BIG],
     layer_min_z: Float [0, BIG],
     layer_min_orders: Int [2, 1000],
@@ -226,7 +228,7 @@ mod tests {
             let changed = OPTIONS.iter().filter(|p| p.get(&c) != p.get(&d)).count();
             assert_eq!(changed, 1, "{}", o.name);
         }
-        assert_eq!(OPTIONS.len(), 57);
+        assert_eq!(OPTIONS.len(), 59);
         for o in OPTIONS {
             let x = match o.get(&d) {
                 OptionValue::Bool(_) => continue,

@@ -173,16 +173,22 @@ impl Pulls {
         self.total = self.total.saturating_add(lots);
     }
 
-    /// Whether the current and previous windows together hold at least the
-    /// usual volume of two windows (2 × the per-window baseline) and at
-    /// least `floor` lots. Not a burst test: "at or above the usual" was
-    /// chosen on the tuning scenario families — it gave precision 0.98 /
-    /// recall 0.88 for spoofing + layering there, 1.5x the usual 0.88 /
-    /// 0.90, no rule 0.81 / 0.92.
-    fn at_least_usual(&mut self, ts: Ts, floor: f64) -> bool {
+    /// The current and previous windows' volume as a multiple of the usual
+    /// volume of two windows (2 × the per-window baseline; infinite with no
+    /// baseline), or 0 below `floor` lots. Not a burst test: "at or above
+    /// the usual" (1) was chosen for layering on the tuning scenario
+    /// families — it gave precision 0.98 / recall 0.88 for spoofing +
+    /// layering there, 1.5x the usual 0.88 / 0.90, no rule 0.81 / 0.92.
+    fn usual_multiple(&mut self, ts: Ts, floor: f64) -> f64 {
         self.roll(ts);
         let recent = (self.now + self.prev) as f64;
-        recent >= floor && recent >= 2.0 * self.baseline
+        if recent < floor {
+            0.0
+        } else if self.baseline > 0.0 {
+            recent / (2.0 * self.baseline)
+        } else {
+            f64::INFINITY
+        }
     }
 }
 
@@ -462,13 +468,20 @@ impl SpoofDetector {
             return;
         }
         // Pulled while the other side's near liquidity was being pulled at
-        // least as much as usual (see `Pulls::at_least_usual`):
-        // a withdrawal from both sides (the depth-collapse detector's case),
-        // not a one-sided spoof. On the held-out scenario families nearly
-        // every false spoofing/layering alert was an order pulled in a
-        // depth collapse.
+        // least `*_opp_pull_usual` times as much as usual (see
+        // `Pulls::usual_multiple`): a withdrawal from both sides (the
+        // depth-collapse detector's case), not a one-sided spoof or stack.
+        // On the held-out scenario families nearly every false
+        // spoofing/layering alert was once an order pulled in a depth
+        // collapse.
         let typical = t.size as f64 / t.ratio.max(1e-9);
-        if self.pulls[si(t.side.opposite())].at_least_usual(now, 10.0 * typical) {
+        let both = self.pulls[si(t.side.opposite())].usual_multiple(now, 10.0 * typical);
+        let two_sided = |bar: f64| bar > 0.0 && both >= bar;
+        let (spoof_ok, layer_ok) = (
+            !two_sided(cfg.opp_pull_usual),
+            !two_sided(cfg.layer_opp_pull_usual),
+        );
+        if !spoof_ok && !layer_ok {
             return;
         }
         let opp_volume = self.exec[si(t.side.opposite())] - t.opp_exec_at_add;
@@ -478,6 +491,7 @@ impl SpoofDetector {
             _ => 0.0,
         };
         if cfg.spoofing
+            && spoof_ok
             && t.ratio >= cfg.spoof_min_ratio
             && t.z >= cfg.spoof_min_z
             && opp_volume >= cfg.min_opp_volume
@@ -487,13 +501,17 @@ impl SpoofDetector {
                 // a layer of a stack already named: that alert's
             } else if cfg.layering && self.may_be_layer(cfg, t) {
                 // a stack that could still include it is pulled within
-                // `layer_window_ns`: past that, no layering alert will
-                self.hold(a, cfg.layer_window_ns, typical, out);
+                // `layer_window_ns`: past that, no layering alert will.
+                // Pulled as the other side was (the stack's bar), it is
+                // judged with its stack, which does not count then.
+                if layer_ok {
+                    self.hold(a, cfg.layer_window_ns, typical, out);
+                }
             } else {
                 self.hold(a, 0, typical, out);
             }
         }
-        if cfg.layering && is_layer_size(cfg, t) && life >= cfg.layer_min_lifetime_ns {
+        if cfg.layering && layer_ok && is_layer_size(cfg, t) && life >= cfg.layer_min_lifetime_ns {
             let w = Withdrawal {
                 placed: t.ts,
                 withdrawn: now,
@@ -612,7 +630,11 @@ mod tests {
     /// The spoofing episode beside ten asks of `ask` lots near the touch:
     /// a 40-lot bid (20x typical) placed while 5 lots trade on the ask.
     fn bid_spoof_beside_asks(ask: Qty) -> Market<L3Book> {
-        let mut m = Market::l3(DetectConfig::default(), 400);
+        bid_spoof_beside_asks_with(ask, DetectConfig::default())
+    }
+
+    fn bid_spoof_beside_asks_with(ask: Qty, cfg: DetectConfig) -> Market<L3Book> {
+        let mut m = Market::l3(cfg, 400);
         m.wait(MS)
             .ev(kind::ADD, 1, 100, 2, 1)
             .ev(kind::ADD, -1, 101, 20, 2);
@@ -695,8 +717,8 @@ mod tests {
     fn an_order_pulled_while_the_other_side_is_pulled_too_is_a_withdrawal_not_a_spoof() {
         // The spoofing episode, but the asks near the touch are being
         // cancelled en masse as the bid goes (a depth collapse).
-        let run = |burst: bool| {
-            let mut m = bid_spoof_beside_asks(4);
+        let run_with = |burst: bool, cfg: DetectConfig| {
+            let mut m = bid_spoof_beside_asks_with(4, cfg);
             m.wait(40 * MS);
             if burst {
                 pull_asks(&mut m, MS);
@@ -704,8 +726,16 @@ mod tests {
             m.wait(MS).ev(kind::DELETE, 1, 100, 0, 3).settle();
             m.alerts(alert_kind::SPOOFING).len()
         };
+        let run = |burst: bool| run_with(burst, DetectConfig::default());
         assert_eq!(run(false), 1);
         assert_eq!(run(true), 0);
+        // `opp_pull_usual` 0 turns the bar off (the layering bar does not
+        // count for a lone order).
+        let off = DetectConfig {
+            opp_pull_usual: 0.0,
+            ..DetectConfig::default()
+        };
+        assert_eq!(run_with(true, off), 1);
     }
 
     /// The same, but the bid goes first and the other side's depth is
