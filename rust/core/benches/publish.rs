@@ -1,8 +1,13 @@
 //! One writer, R readers, three ways to share a book (issue 12):
 //!
-//! * `seqlock`  — lobkit's publisher: the writer applies each event through
-//!   `Instrument::apply` (one streaming event = one message = one
-//!   publication); readers copy the latest snapshot with `Reader::read_words`.
+//! * `change log` — lobkit's publisher: the writer applies each event
+//!   through `Instrument::apply` (one streaming event = one message = one
+//!   publication), which logs the book's level changes and commits them;
+//!   readers keep their own top of the book from the log
+//!   (`Reader::read_into`, the `Snapshot` a Python `read()` gets).
+//! * `seqlock state` — the publisher before it (`publish::StatePublisher`):
+//!   the writer keeps the sorted top N and stores the changed rows of a
+//!   slot under a sequence lock; readers copy the slot (`read_words`).
 //! * `mutex`    — the instrument behind a `std::sync::Mutex`: the writer
 //!   locks, applies, unlocks; a reader locks and copies the same snapshot
 //!   (top N levels a side, flow signals, event count).
@@ -19,11 +24,10 @@
 //! published once per feed message (what a bot keeping a book from the feed
 //! does). The lock designs hold the lock for a whole message too.
 //!
-//! Also two controls: the seqlock without its write prefetch (what
-//! `lobkit_core::prefetch` saves) and a "busy core" whose reader thread
-//! spins on nothing shared (what a busy second core alone costs the writer
-//! on this VM). Designs run interleaved, a round at a time, and the writer
-//! ratios are taken within each round.
+//! Also a control: a "busy core" whose reader thread spins on nothing
+//! shared (what a busy second core alone costs the writer on this VM).
+//! Designs run interleaved, a round at a time, and the writer ratios are
+//! taken within each round.
 //!
 //! `cargo bench -p lobkit-core --bench publish` (add `-- --quick` for a
 //! short smoke run, `--repeat N` for N rounds, `--real-only`,
@@ -36,7 +40,7 @@ use std::time::Instant;
 
 use lobkit_core::io::binance::DepthSync;
 use lobkit_core::io::feed::{parse_capture, TsSource};
-use lobkit_core::publish::decode;
+use lobkit_core::publish::{decode, state_channel, Snapshot};
 use lobkit_core::{synth, Event, Instrument, L2Book, Side};
 
 const LEVELS: usize = 10;
@@ -160,33 +164,73 @@ fn apply_message(inst: &mut Instrument<L2Book>, m: &[Event]) {
     }
 }
 
-fn run_seqlock(work: &Arc<Work>, readers: usize) -> Run {
-    seqlock(work, readers, true)
+/// Whether R = 0 keeps a reader handle that never reads (`--idle-reader`):
+/// the cost of publication itself. Without it the handle is dropped and
+/// the publisher stops publishing (what a book whose readers are gone
+/// costs).
+fn idle_reader() -> bool {
+    std::env::args().any(|a| a == "--idle-reader")
 }
 
-/// The seqlock without the write prefetch after each publication (what
-/// `lobkit_core::prefetch` saves).
-fn run_seqlock_no_prefetch(work: &Arc<Work>, readers: usize) -> Run {
-    seqlock(work, readers, false)
-}
-
-fn seqlock(work: &Arc<Work>, readers: usize, prefetch: bool) -> Run {
+fn run_log(work: &Arc<Work>, readers: usize) -> Run {
     let progress = Arc::new(Progress(AtomicU64::new(0)));
     let mut inst = Instrument::new(L2Book::new());
     let Ok(r) = inst.reader(LEVELS) else {
         return Run::default();
     };
-    inst.set_publish_prefetch(prefetch);
-    // R = 0 means no reader at all: the handle is dropped, and the
-    // publisher stops publishing (what a book whose readers are gone costs).
-    // `--idle-reader` keeps one handle alive that never reads instead.
-    let r = (readers > 0 || std::env::args().any(|a| a == "--idle-reader")).then_some(r);
+    let r = (readers > 0 || idle_reader()).then_some(r);
     let w = work.clone();
     let p = progress.clone();
     measure(
         readers,
         &progress,
         move || writer_loop(&w, &p, |m| apply_message(&mut inst, m)),
+        move |stop, progress| {
+            let (mut s, mut n, mut lags) = (Snapshot::default(), 0u64, Vec::new());
+            let Some(r) = &r else {
+                return (0, lags);
+            };
+            // Each reader thread its own handle (its own mirror).
+            let r = r.clone();
+            while !stop.load(Ordering::Relaxed) {
+                r.read_into(&mut s);
+                let at = progress.0.load(Ordering::Relaxed);
+                n += 1;
+                if n & 255 == 0 {
+                    lags.push(at.saturating_sub(s.events));
+                }
+            }
+            (n, lags)
+        },
+    )
+}
+
+/// The state publisher, driven as the instrument drove it: each event
+/// stepped and its level changes given to the publisher, one publication
+/// at the end of each message.
+fn run_state(work: &Arc<Work>, readers: usize) -> Run {
+    let progress = Arc::new(Progress(AtomicU64::new(0)));
+    let mut inst = Instrument::new(L2Book::new());
+    let (mut publisher, r) = state_channel(LEVELS);
+    let r = (readers > 0 || idle_reader()).then_some(r);
+    let w = work.clone();
+    let p = progress.clone();
+    measure(
+        readers,
+        &progress,
+        move || {
+            writer_loop(&w, &p, |m| {
+                for e in m {
+                    if inst.step(e).is_ok() {
+                        for c in inst.last_step().changes.iter() {
+                            publisher.on_change(c, inst.levels());
+                        }
+                    }
+                }
+                let l2 = inst.levels();
+                publisher.publish_book(l2, l2.last_ts, inst.events(), &inst.flow().totals());
+            })
+        },
         move |stop, progress| {
             let (mut buf, mut n, mut lags) = (Vec::new(), 0u64, Vec::new());
             let Some(r) = &r else {
@@ -360,7 +404,7 @@ fn binance(max_events: usize) -> Option<Work> {
 
 /// Command-line options: `--quick` (200k events, one round),
 /// `--repeat N` (rounds), `--real-only` (skip the synthetic stream),
-/// `--idle-reader` (see [`seqlock`]).
+/// `--idle-reader` (see [`idle_reader`]).
 struct Opts {
     n: usize,
     repeat: usize,
@@ -393,8 +437,8 @@ fn report(work: &Arc<Work>, repeat: usize, cores: usize) {
     );
     type Design = fn(&Arc<Work>, usize) -> Run;
     let designs: [(&str, Design); 5] = [
-        ("seqlock", run_seqlock),
-        ("seqlock, no prefetch", run_seqlock_no_prefetch),
+        ("change log", run_log),
+        ("seqlock state", run_state),
         ("Mutex", run_locked::<Mutex<Instrument<L2Book>>>),
         ("RwLock", run_locked::<RwLock<Instrument<L2Book>>>),
         ("busy core", run_busy),
@@ -445,7 +489,7 @@ fn report(work: &Arc<Work>, repeat: usize, cores: usize) {
                 .collect();
             let (m, lo, hi) = median_spread(&mut q);
             println!(
-                "      R={r} seqlock writer ÷ {name} writer, per round: {m:.2}x ({lo:.2}-{hi:.2})"
+                "      R={r} change-log writer ÷ {name} writer, per round: {m:.2}x ({lo:.2}-{hi:.2})"
             );
         }
     }

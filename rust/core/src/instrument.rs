@@ -280,20 +280,12 @@ impl<B: Book> Instrument<B> {
                 crate::publish::MAX_LEVELS
             ));
         }
-        let (p, r) = channel(levels);
+        let Some((p, r)) = channel(levels) else {
+            return Err(format!("levels={levels}: no publisher"));
+        };
         self.publisher = Some(Box::new(p));
         self.publish();
         Ok(r)
-    }
-
-    /// Turns the publisher's write prefetch off or on (see
-    /// [`crate::prefetch`]); for `benches/publish.rs`, which measures what
-    /// it saves. No effect without a publisher.
-    #[doc(hidden)]
-    pub fn set_publish_prefetch(&mut self, on: bool) {
-        if let Some(p) = self.publisher.as_deref_mut() {
-            p.set_prefetch(on);
-        }
     }
 
     /// Drops the publisher (readers keep the last snapshot).
@@ -371,8 +363,12 @@ impl<B: Book> Instrument<B> {
                 if ev.kind == kind::CLEAR {
                     p.invalidate();
                 }
-                for c in changes.iter() {
-                    p.on_change(c, self.book.levels());
+                // (Two plain tests: the chained iterator cost more here.)
+                if let Some(c) = &changes.first {
+                    p.on_change(c);
+                }
+                if let Some(c) = &changes.second {
+                    p.on_change(c);
                 }
             }
         }

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use lobkit_core::book::Book;
-use lobkit_core::publish::{channel, decode, FlowTotals, Reader, Snapshot};
+use lobkit_core::publish::{decode, state_channel, FlowTotals, Snapshot, StateReader};
 use lobkit_core::{synth, Event, Instrument, L2Book, Side};
 
 const LEVELS: usize = 10;
@@ -51,8 +51,9 @@ fn snapshot_digest(s: &Snapshot) -> u64 {
 /// event, records the digest of what it is about to publish at
 /// `record[seq]` and publishes; returns (reads, publications). `done` are
 /// the digests of the publications made before (from 1).
-fn stress(
-    reader: Reader,
+fn stress<R: Clone + Send + 'static>(
+    reader: R,
+    read: fn(&R, &mut Vec<u64>) -> Snapshot,
     done: &[u64],
     mut publish_next: impl FnMut(&[AtomicU64]) -> bool,
 ) -> (u64, u64) {
@@ -74,7 +75,8 @@ fn stress(
                 let mut buf = Vec::new();
                 let (mut last_seq, mut reads) = (0u64, 0u64);
                 while !stop.load(Ordering::Relaxed) {
-                    let seq = r.read_words(&mut buf);
+                    let s = read(&r, &mut buf);
+                    let seq = s.seq;
                     reads += 1;
                     if seq < last_seq {
                         return Err(format!("seq went back {last_seq} -> {seq}"));
@@ -82,7 +84,6 @@ fn stress(
                     last_seq = seq;
                     if seq > 0 {
                         let want = record[seq as usize].load(Ordering::Relaxed);
-                        let s = decode(LEVELS, seq, &buf);
                         if want != snapshot_digest(&s) {
                             return Err(format!("copy of publication {seq} differs: {s:?}"));
                         }
@@ -149,37 +150,46 @@ fn incremental_publication_is_never_torn_or_stale() {
     let own = reader.clone();
     // `reader()` published the empty book at once.
     let empty = digest(0, 0, [0; 3], &[], &[]);
-    let (reads, published) = stress(reader, &[empty], |record| {
-        let ev = next();
-        // Only this thread publishes: the next publication's number.
-        let seq = own.seq() + 1;
-        // Apply without publishing, record, then publish.
-        if inst.step(&ev).is_err() {
-            return false;
-        }
-        let l2 = inst.levels();
-        let f = inst.flow().totals();
-        let d = digest(
-            l2.last_ts,
-            inst.events(),
-            [f.ofi, f.ofi_total, f.ofi_msg_total],
-            &l2.levels(Side::Bid, LEVELS),
-            &l2.levels(Side::Ask, LEVELS),
-        );
-        record[seq as usize].store(d, Ordering::Relaxed);
-        inst.publish();
-        true
-    });
+    let (reads, published) = stress(
+        reader,
+        |r, _| r.read(),
+        &[empty],
+        |record| {
+            let ev = next();
+            // Only this thread publishes: the next publication's number.
+            let seq = own.seq() + 1;
+            // Apply without publishing, record, then publish.
+            if inst.step(&ev).is_err() {
+                return false;
+            }
+            let l2 = inst.levels();
+            let f = inst.flow().totals();
+            let d = digest(
+                l2.last_ts,
+                inst.events(),
+                [f.ofi, f.ofi_total, f.ofi_msg_total],
+                &l2.levels(Side::Bid, LEVELS),
+                &l2.levels(Side::Ask, LEVELS),
+            );
+            record[seq as usize].store(d, Ordering::Relaxed);
+            inst.publish();
+            true
+        },
+    );
     check(reads, published, "publish_book");
 }
 
 #[test]
 fn plain_publication_is_never_torn() {
     let mut next = looped(synth::l2_stream(200_000, 12, 1_000_000));
-    let (mut publisher, reader) = channel(LEVELS);
+    let (mut publisher, reader) = state_channel(LEVELS);
     let mut book = L2Book::new();
     let mut n = 0u64;
-    let (reads, published) = stress(reader, &[], |record| {
+    let read = |r: &StateReader, buf: &mut Vec<u64>| {
+        let seq = r.read_words(buf);
+        decode(LEVELS, seq, buf)
+    };
+    let (reads, published) = stress(reader, read, &[], |record| {
         let ev = next();
         if book.apply_event(&ev).is_err() {
             return false;

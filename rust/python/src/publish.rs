@@ -2,7 +2,7 @@
 //! instrument publishes (the core's `publish` module), from any thread.
 
 use crate::books::grid::Grid;
-use lobkit_core::publish::{decode, Reader, Snapshot};
+use lobkit_core::publish::{Reader, Snapshot};
 use numpy::PyArray2;
 use pyo3::prelude::*;
 
@@ -153,10 +153,9 @@ impl PyReader {
     /// The latest consistent snapshot. Never blocks the writer; retries
     /// only while a publication lands mid-copy.
     fn read(&self, py: Python<'_>) -> PyResult<PySnapshot> {
-        let mut buf = Vec::new();
-        let seq = py.detach(|| self.inner.read_words(&mut buf));
+        let snap = py.detach(|| self.inner.read());
         Ok(PySnapshot {
-            snap: decode(self.inner.levels(), seq, &buf),
+            snap,
             grid: self.grid,
         })
     }
@@ -208,11 +207,10 @@ impl PyReader {
     fn check_reads(&self, py: Python<'_>, n: u64) -> (u64, u64, u64) {
         let r = self.inner.clone();
         py.detach(move || {
-            let mut buf = Vec::new();
             let (mut last, mut last_events, mut distinct, mut bad) = (0u64, 0u64, 0u64, 0u64);
             for _ in 0..n {
-                let seq = r.read_words(&mut buf);
-                let s = decode(r.levels(), seq, &buf);
+                let s = r.read();
+                let seq = s.seq;
                 let sorted = s.bids.windows(2).all(|w| w[0].0 > w[1].0)
                     && s.asks.windows(2).all(|w| w[0].0 < w[1].0);
                 let positive = s.bids.iter().chain(s.asks.iter()).all(|l| l.1 > 0);

@@ -49,7 +49,10 @@ use std::sync::atomic::{fence, AtomicU64, Ordering};
 
 use std::sync::Arc;
 
+mod log;
 mod rows;
+
+pub use log::{log_channel as channel, LogPublisher as Publisher, LogReader as Reader};
 
 use rows::{Dirty, SideRows, ALL};
 
@@ -123,7 +126,7 @@ pub struct FlowTotals {
 // Data word layout (the slot's word 0 is its sequence, so data word `i` is
 // slot word `i + 1`): the seven header words, which change on nearly every
 // publication, share the slot's first cache line with the sequence; level
-// rows follow. Only the rows that changed are stored (see [`Publisher`]).
+// rows follow. Only the rows that changed are stored (see [`StatePublisher`]).
 const H_TS: usize = 0;
 const H_EVENTS: usize = 1;
 const H_OFI: usize = 2;
@@ -236,7 +239,7 @@ impl SlotWriter<'_> {
 
 /// The sequence-locked block of words: the primitive the memory-ordering
 /// argument above is about, with [`SLOTS`] rotating slots. `write`/`write_with`
-/// must only ever be called by one thread at a time ([`Publisher`] enforces
+/// must only ever be called by one thread at a time ([`StatePublisher`] enforces
 /// that by owning the only handle that can call them); `try_read` by any
 /// number.
 ///
@@ -396,8 +399,8 @@ impl Shared {
 /// What a publication costs the writer is what it stores: the seven header
 /// words (one cache line, with the slot's sequence) and the level rows that
 /// differ from what the target slot holds. With a book
-/// ([`Publisher::publish_book`]) the top-N rows are kept from the book's
-/// change records ([`Publisher::on_change`]) in row positions that do not
+/// ([`StatePublisher::publish_book`]) the top-N rows are kept from the book's
+/// change records ([`StatePublisher::on_change`]) in row positions that do not
 /// move ([`rows`]: one row per level change, readers sort); the slot being
 /// written last held publication `n - SLOTS`, so the rows to store are
 /// those changed by the last `SLOTS` publications. Rows at or past a side's
@@ -406,11 +409,11 @@ impl Shared {
 /// the seqlock (model-checked), and the stress tests compare every copy a
 /// reader gets with what the writer published.
 #[derive(Debug)]
-pub struct Publisher {
+pub struct StatePublisher {
     shared: Arc<Shared>,
     /// Book rows (bid, ask) kept from change records; `None` until the next
     /// `publish_book` rebuilds them (first use, a CLEAR, a restore, tracking
-    /// paused while nobody reads, or a [`Publisher::publish`] of given rows).
+    /// paused while nobody reads, or a [`StatePublisher::publish`] of given rows).
     sides: Option<[SideRows; 2]>,
     /// Row positions of each side (bid, ask) changed since the last
     /// publication.
@@ -425,35 +428,35 @@ pub struct Publisher {
 
 /// A reader handle: `Clone + Send + Sync`, usable from any thread.
 #[derive(Clone, Debug)]
-pub struct Reader {
+pub struct StateReader {
     shared: Arc<Shared>,
 }
 
 /// A publisher of `levels` levels per side and its first reader.
-pub fn channel(levels: usize) -> (Publisher, Reader) {
+pub fn state_channel(levels: usize) -> (StatePublisher, StateReader) {
     let shared = Arc::new(Shared {
         levels,
         block: SeqBlock::new(Shared::n_words(levels)),
     });
-    let p = Publisher {
+    let p = StatePublisher {
         shared: shared.clone(),
         sides: None,
         dirty: [0; 2],
         hist: [[0; 2]; SLOTS],
         prefetch: crate::prefetch::supported(),
     };
-    (p, Reader { shared })
+    (p, StateReader { shared })
 }
 
-impl Publisher {
+impl StatePublisher {
     /// Levels per side carried.
     pub fn levels(&self) -> usize {
         self.shared.levels
     }
 
     /// A new reader of this publisher.
-    pub fn reader(&self) -> Reader {
-        Reader {
+    pub fn reader(&self) -> StateReader {
+        StateReader {
             shared: self.shared.clone(),
         }
     }
@@ -643,7 +646,7 @@ pub enum ReadError {
     Contended,
 }
 
-impl Reader {
+impl StateReader {
     /// Levels per side carried.
     pub fn levels(&self) -> usize {
         self.shared.levels
@@ -687,7 +690,7 @@ impl Reader {
     }
 }
 
-/// Decodes raw words (from [`Reader::read_words`]) into a [`Snapshot`]:
+/// Decodes raw words (from [`StateReader::read_words`]) into a [`Snapshot`]:
 /// the rows the writer published (`w` as a reader copied it; rows past a
 /// side's count are not part of the snapshot), and the imbalance and
 /// weighted mid of its best levels.
@@ -731,7 +734,7 @@ mod tests {
 
     #[test]
     fn publish_then_read() {
-        let (mut p, r) = channel(3);
+        let (mut p, r) = state_channel(3);
         let s0 = r.read();
         assert_eq!((s0.seq, s0.bids.len(), s0.asks.len()), (0, 0, 0));
         assert!(s0.signals.weighted_mid.is_nan());

@@ -1,0 +1,846 @@
+//! Publication as a change log: the writer appends each level change of the
+//! book and, at each message boundary, a commit record; every reader keeps
+//! its own copy of the top of the book from the latest snapshot and the log
+//! after it.
+//!
+//! Why: publishing the state (the sorted top N, [`super::Publisher`]) costs
+//! the writer the top-N upkeep and a slot's worth of stores after every
+//! message: ~360 instructions per one-event message against a
+//! ~195-instruction book step (callgrind, `l2_step_publishing`), 0.33x the
+//! bare book's throughput. Appending a change is two stores, and a commit
+//! six and the head; the sorting moves to the readers, which only sort
+//! the few levels near the touch they mirror.
+//!
+//! # What a reader mirrors
+//!
+//! A snapshot holds the best `depth` levels of each side (`depth` = 2N, at
+//! least 8) and the price of the deepest, the side's *bound*; a side with
+//! fewer levels is *complete* (no bound). From then on the reader applies
+//! every logged change at or better than the bound (all of them on a
+//! complete side) and ignores the rest, so its mirror holds exactly the
+//! book's levels in that price range. Its first N levels are the book's top
+//! N as long as the range holds at least N levels, or the side is complete.
+//! The writer counts the levels in range from the same changes and takes a
+//! new snapshot at the message boundary where that could fail (fewer than N
+//! levels in range, or more than 4 × `depth`, which bounds a reader's work),
+//! and after every [`SNAP_EVERY_WORDS`] words of log, so that a reader that
+//! fell behind catches up from a recent snapshot rather than the whole log.
+//!
+//! # The ring (one writer, any number of readers)
+//!
+//! Entries are two words: (price, qty | side bit) for a level change, and a
+//! commit record of three entries (ts; events, OFI e_n; OFI total, message
+//! OFI total). `head` is the number of words written up to the last commit
+//! (stored with Release after the record). Before the writer overwrites
+//! word `w` (which held word `w - CAP`) it raises `tail` past `w - CAP`:
+//!
+//! ```text
+//! writer                                   reader
+//! tail.store(t', Relaxed)                  h = head.load(Acquire)
+//! fence(Release)                           d_i = ring[i].load(Relaxed), pos <= i < h
+//! ring[w].store(v, Relaxed) ...            fence(Acquire)
+//! head.store(h', Release)                  t = tail.load(Relaxed)
+//!                                          ok iff t <= pos
+//! ```
+//!
+//! The fence argument of the seqlock ([`super`]): if a load read a word
+//! stored after a `fence(Release)`, the `tail` store before that fence is
+//! visible to the load after the reader's `fence(Acquire)`, so `t` is past
+//! the overwritten position and the copy is discarded. `tail` is raised a
+//! chunk at a time ([`TAIL_CHUNK_WORDS`]), so it costs the writer one store
+//! per chunk. Model-checked in `tests/loom_log.rs`.
+
+use super::{fence, AtomicU64, FlowTotals, Ordering, SeqBlock, SignalValues, Snapshot};
+use crate::book::l2::{L2Book, LevelChange};
+use crate::signals::Top;
+use crate::types::{Price, Qty, Side, Ts};
+use std::sync::{Arc, Mutex};
+
+/// Ring size in words (2 per level change; 32,768 changes, 512 KiB). The
+/// loom model (`tests/loom_log.rs`) uses a ring of 8 words, so that its
+/// few messages lap it.
+#[cfg(not(loom))]
+pub const CAP_WORDS: u64 = 1 << 16;
+#[cfg(loom)]
+pub const CAP_WORDS: u64 = 8;
+const CAP: usize = CAP_WORDS as usize;
+
+/// A snapshot is taken at least this often (words of log): a reader behind
+/// by more starts from the latest snapshot instead.
+#[cfg(not(loom))]
+pub const SNAP_EVERY_WORDS: u64 = 1 << 14;
+#[cfg(loom)]
+pub const SNAP_EVERY_WORDS: u64 = 16;
+
+/// `tail` is raised this many words ahead at a time.
+#[cfg(not(loom))]
+const TAIL_CHUNK_WORDS: u64 = 1 << 10;
+#[cfg(loom)]
+const TAIL_CHUNK_WORDS: u64 = 2;
+
+/// Bit 63 of a level entry's second word: the ask side.
+const ASK_BIT: u64 = 1 << 63;
+/// Bit 62 of an entry's second word: the first entry of a commit record.
+const COMMIT_BIT: u64 = 1 << 62;
+/// Bit 61 of a commit record's second word: a snapshot stands right after
+/// it, with new ranges: a reader reaching it continues from that snapshot
+/// (or a later one), since the writer logs the new ranges' changes from
+/// there on.
+const SNAP_BIT: u64 = 1 << 61;
+/// Words of a commit record.
+const COMMIT_WORDS: u64 = 6;
+
+// Snapshot words: the log position it stands at, the commit it follows,
+// the header, then per side its row count and range bound; rows
+// follow (bid rows, then ask rows, `depth` each).
+const S_POS: usize = 0;
+const S_N: usize = 1;
+const S_TS: usize = 2;
+const S_EVENTS: usize = 3;
+const S_OFI: usize = 4;
+const S_OFI_TOTAL: usize = 5;
+const S_MSG_TOTAL: usize = 6;
+const S_COUNT: usize = 7; // + side
+const S_BOUND: usize = 9; // + side (a key bound, see [`Range`])
+const S_ROWS: usize = 11;
+
+/// Rows a snapshot keeps per side for `levels` published levels.
+fn snapshot_depth(levels: usize) -> usize {
+    (2 * levels).max(if cfg!(loom) { 2 } else { 8 })
+}
+
+#[derive(Debug)]
+struct Shared {
+    levels: usize,
+    depth: usize,
+    /// A fixed-size array, so that `pos & (CAP - 1)` needs no bounds check.
+    ring: Box<[AtomicU64; CAP]>,
+    /// Words written up to the last commit.
+    head: AtomicU64,
+    /// Words below this may have been overwritten.
+    tail: AtomicU64,
+    /// Commits so far (the publication number).
+    commits: AtomicU64,
+    snap: SeqBlock,
+}
+
+impl Shared {
+    #[inline]
+    fn word(&self, pos: u64) -> &AtomicU64 {
+        // CAP is a power of two and the ring that long: never out of bounds.
+        &self.ring[(pos & (CAP_WORDS - 1)) as usize]
+    }
+}
+
+/// One side's mirrored range, as a bound on the side's *key*: the price for
+/// asks, minus the price for bids, so that "at or better than the bound"
+/// is `key <= bound` on both sides (one comparison, no branch on the side).
+#[derive(Clone, Copy, Debug)]
+struct Range {
+    /// The deepest key mirrored; `i64::MAX` for a complete side (every
+    /// level of it is mirrored).
+    bound: i64,
+    /// Levels of the book in range.
+    count: usize,
+}
+
+impl Default for Range {
+    fn default() -> Self {
+        Range {
+            bound: i64::MAX,
+            count: 0,
+        }
+    }
+}
+
+impl Range {
+    /// No level is in range (not tracking).
+    const NONE: Range = Range {
+        bound: i64::MIN,
+        count: 0,
+    };
+
+    #[inline]
+    fn complete(&self) -> bool {
+        self.bound == i64::MAX
+    }
+
+    /// Whether a reader's top N could miss a level: fewer than `n` levels
+    /// in range on a side that has more, or more than `most` (a reader's
+    /// work per change grows with it).
+    #[inline]
+    fn short(&self, n: usize, most: usize) -> bool {
+        (self.count < n && !self.complete()) || self.count > most
+    }
+}
+
+/// The key of `price` on side `s` (0 bid, 1 ask): see [`Range`].
+#[inline]
+fn key(s: usize, price: Price) -> i64 {
+    if s == 0 {
+        price.wrapping_neg()
+    } else {
+        price
+    }
+}
+
+/// The single writer of a change log.
+#[derive(Debug)]
+pub struct LogPublisher {
+    shared: Arc<Shared>,
+    /// Next word to write.
+    pos: u64,
+    /// `tail` as last stored + `CAP_WORDS`: words below it may be written.
+    room: u64,
+    /// The commit at or after which the next snapshot is due: the latest
+    /// snapshot's position + [`SNAP_EVERY_WORDS`]; 0 when one is due now
+    /// (nothing tracked yet, a range ran short, or invalidated).
+    snap_due: u64,
+    /// The mirrored ranges (bid, ask); while not tracking, both are
+    /// [`Range::NONE`], so every change falls outside (no flag to test).
+    ranges: [Range; 2],
+    /// Commits so far (the writer's own count; readers see `Shared::commits`).
+    commits: u64,
+    /// Levels published per side, and the most levels a range may hold.
+    levels: usize,
+    most: usize,
+    /// The snapshot's words (kept: a snapshot allocates nothing).
+    snap_words: Vec<u64>,
+}
+
+/// A reader: `Clone + Send + Sync`; each clone keeps its own mirror.
+#[derive(Debug)]
+pub struct LogReader {
+    shared: Arc<Shared>,
+    mirror: Mutex<Mirror>,
+}
+
+impl Clone for LogReader {
+    fn clone(&self) -> Self {
+        let m = self.mirror.lock().map(|m| m.clone()).unwrap_or_default();
+        LogReader {
+            shared: self.shared.clone(),
+            mirror: Mutex::new(m),
+        }
+    }
+}
+
+/// A zeroed ring, built on the heap (512 KiB would not fit a thread's stack).
+/// (`None` cannot happen: the slice is CAP long by construction.)
+fn ring() -> Option<Box<[AtomicU64; CAP]>> {
+    let v: Box<[AtomicU64]> = (0..CAP).map(|_| AtomicU64::new(0)).collect();
+    v.try_into().ok()
+}
+
+/// A publisher of `levels` levels per side (1..=[`super::MAX_LEVELS`]) and
+/// its first reader; `None` outside that range.
+pub fn log_channel(levels: usize) -> Option<(LogPublisher, LogReader)> {
+    if levels == 0 || levels > super::MAX_LEVELS {
+        return None;
+    }
+    let depth = snapshot_depth(levels);
+    let shared = Arc::new(Shared {
+        levels,
+        depth,
+        ring: ring()?,
+        head: AtomicU64::new(0),
+        tail: AtomicU64::new(0),
+        commits: AtomicU64::new(0),
+        snap: SeqBlock::new(S_ROWS + 4 * depth),
+    });
+    let p = LogPublisher {
+        shared: shared.clone(),
+        pos: 0,
+        room: CAP_WORDS,
+        snap_due: 0,
+        ranges: [Range::NONE; 2],
+        commits: 0,
+        levels,
+        most: 4 * depth,
+        snap_words: Vec::new(),
+    };
+    let r = p.reader();
+    Some((p, r))
+}
+
+impl LogPublisher {
+    /// Levels per side carried.
+    pub fn levels(&self) -> usize {
+        self.shared.levels
+    }
+
+    /// A new reader (its mirror starts at the latest snapshot).
+    pub fn reader(&self) -> LogReader {
+        LogReader {
+            shared: self.shared.clone(),
+            mirror: Mutex::new(Mirror::default()),
+        }
+    }
+
+    /// Readers alive (excluding the publisher).
+    pub fn readers(&self) -> usize {
+        Arc::strong_count(&self.shared) - 1
+    }
+
+    /// Publications so far.
+    pub fn published(&self) -> u64 {
+        self.commits
+    }
+
+    /// True while changes are logged (a snapshot is current).
+    #[inline]
+    pub fn tracking(&self) -> bool {
+        self.ranges[0].bound != Range::NONE.bound
+    }
+
+    /// Stops logging until the next publication, which takes a snapshot:
+    /// after a change that has no level records (a CLEAR, a restored
+    /// checkpoint), or while nobody reads.
+    #[inline]
+    pub fn invalidate(&mut self) {
+        self.ranges = [Range::NONE; 2];
+        self.snap_due = 0;
+        // What was logged since the last commit is void (a rolled-back
+        // call's changes): the next commit starts from the head.
+        self.pos = self.shared.head.load(Ordering::Relaxed);
+    }
+
+    /// Makes words `pos..pos + k` writable: raises `tail` (a chunk ahead)
+    /// before they overwrite what readers may still copy.
+    #[inline]
+    fn reserve(&mut self, k: u64) {
+        if self.pos + k > self.room {
+            self.raise_tail(k);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn raise_tail(&mut self, k: u64) {
+        self.room = self.pos + k + TAIL_CHUNK_WORDS;
+        let tail = self.room.saturating_sub(CAP_WORDS);
+        self.shared.tail.store(tail, Ordering::Relaxed);
+        fence(Ordering::Release);
+    }
+
+    /// Logs one level change of the book being published (called after each
+    /// change the book applies; a no-op while not tracking).
+    #[inline]
+    pub fn on_change(&mut self, c: &LevelChange) {
+        let s = usize::from(c.side < 0);
+        let r = &mut self.ranges[s];
+        if key(s, c.price) > r.bound {
+            return; // no reader mirrors it
+        }
+        let (was, is) = (c.prev_qty > 0, c.new_qty > 0);
+        if was != is {
+            r.count = if is {
+                r.count + 1
+            } else {
+                r.count.saturating_sub(1)
+            };
+            if r.short(self.levels, self.most) {
+                self.snap_due = 0;
+            }
+        }
+        self.reserve(2);
+        let sh = &self.shared;
+        sh.word(self.pos).store(c.price as u64, Ordering::Relaxed);
+        let side = if s == 1 { ASK_BIT } else { 0 };
+        sh.word(self.pos + 1)
+            .store(c.new_qty as u64 | side, Ordering::Relaxed);
+        self.pos += 2;
+    }
+
+    /// Ends a message: commits what was logged with `ts`, `events` and
+    /// `flow`, taking a new snapshot of `l2` first when a reader's mirror
+    /// could otherwise miss a top-N level (see the module doc).
+    #[inline]
+    pub fn publish_book(&mut self, l2: &L2Book, ts: Ts, events: u64, flow: &FlowTotals) {
+        let stale = self.pos >= self.snap_due;
+        self.reserve(COMMIT_WORDS);
+        let sh = &self.shared;
+        let at = self.pos;
+        let snap = if stale { SNAP_BIT } else { 0 };
+        sh.word(at).store(ts as u64, Ordering::Relaxed);
+        sh.word(at + 1).store(COMMIT_BIT | snap, Ordering::Relaxed);
+        sh.word(at + 2).store(events, Ordering::Relaxed);
+        sh.word(at + 3).store(flow.ofi as u64, Ordering::Relaxed);
+        sh.word(at + 4)
+            .store(flow.ofi_total as u64, Ordering::Relaxed);
+        sh.word(at + 5)
+            .store(flow.ofi_msg_total as u64, Ordering::Relaxed);
+        self.pos += COMMIT_WORDS;
+        self.commits += 1;
+        if stale {
+            self.snapshot(l2, ts, events, flow);
+        }
+        let sh = &self.shared;
+        sh.head.store(self.pos, Ordering::Release);
+        sh.commits.store(self.commits, Ordering::Release);
+    }
+
+    /// Publishes a snapshot of `l2` standing at log position `pos` (the
+    /// commit just written, number `commits`, header words `w`).
+    #[cold]
+    #[inline(never)]
+    fn snapshot(&mut self, l2: &L2Book, ts: Ts, events: u64, flow: &FlowTotals) {
+        let d = self.shared.depth;
+        let mut words = std::mem::take(&mut self.snap_words);
+        words.clear();
+        words.resize(S_ROWS + 4 * d, 0);
+        words[S_POS] = self.pos;
+        words[S_N] = self.commits;
+        words[S_TS] = ts as u64;
+        words[S_EVENTS] = events;
+        words[S_OFI] = flow.ofi as u64;
+        words[S_OFI_TOTAL] = flow.ofi_total as u64;
+        words[S_MSG_TOTAL] = flow.ofi_msg_total as u64;
+        for (s, side) in [Side::Bid, Side::Ask].into_iter().enumerate() {
+            let base = S_ROWS + 2 * d * s;
+            let mut k = 0;
+            l2.for_each_level(side, d, |p, q| {
+                words[base + 2 * k] = p as u64;
+                words[base + 2 * k + 1] = q as u64;
+                k += 1;
+            });
+            // The deepest level taken bounds the range, unless that was
+            // the whole side.
+            let bound = match k.checked_sub(1) {
+                Some(last) if k == d => key(s, words[base + 2 * last] as Price),
+                _ => i64::MAX,
+            };
+            self.ranges[s] = Range { bound, count: k };
+            words[S_COUNT + s] = k as u64;
+            words[S_BOUND + s] = bound as u64;
+        }
+        self.shared.snap.write(&words);
+        self.snap_words = words;
+        self.snap_due = self.pos + SNAP_EVERY_WORDS;
+    }
+}
+
+/// A reader's copy of the top of the book.
+#[derive(Clone, Debug, Default)]
+struct Mirror {
+    /// Log position it stands at (a commit boundary); meaningful when `live`.
+    pos: u64,
+    live: bool,
+    /// Commits applied (the publication number).
+    n: u64,
+    /// The snapshot block's publication the mirror started from.
+    snap_seen: u64,
+    ts: Ts,
+    events: u64,
+    flow: FlowTotals,
+    /// Levels in range per side, best first.
+    sides: [Vec<(Price, Qty)>; 2],
+    range: [Range; 2],
+    /// The words copied from the ring.
+    buf: Vec<u64>,
+    snap: Vec<u64>,
+}
+
+/// Outcome of one catch-up attempt.
+enum Catch {
+    Done,
+    /// The log words needed are gone or the snapshot moved on: start from
+    /// the latest snapshot.
+    Resync,
+    /// The head is behind the snapshot just read: try again.
+    Retry,
+}
+
+impl Mirror {
+    /// Starts from the latest snapshot (false while it is being written or
+    /// none exists yet).
+    fn load_snapshot(&mut self, sh: &Shared) -> bool {
+        self.snap.resize(sh.snap.len(), 0);
+        match sh.snap.try_read(&mut self.snap) {
+            Ok(k) => self.snap_seen = k,
+            Err(_) => return false,
+        }
+        let w = &self.snap;
+        if w[S_N] == 0 {
+            return false; // nothing published yet
+        }
+        let d = sh.depth;
+        self.pos = w[S_POS];
+        self.n = w[S_N];
+        self.ts = w[S_TS] as Ts;
+        self.events = w[S_EVENTS];
+        self.flow = FlowTotals {
+            ofi: w[S_OFI] as i64,
+            ofi_total: w[S_OFI_TOTAL] as i64,
+            ofi_msg_total: w[S_MSG_TOTAL] as i64,
+        };
+        for s in 0..2 {
+            let k = (w[S_COUNT + s] as usize).min(d);
+            let base = S_ROWS + 2 * d * s;
+            let rows = &mut self.sides[s];
+            rows.clear();
+            rows.extend((0..k).map(|j| (w[base + 2 * j] as Price, w[base + 2 * j + 1] as Qty)));
+            self.range[s] = Range {
+                bound: w[S_BOUND + s] as i64,
+                count: k,
+            };
+        }
+        true
+    }
+
+    /// Copies the log from `pos` to the head and applies it.
+    fn catch_up(&mut self, sh: &Shared) -> Catch {
+        let head = sh.head.load(Ordering::Acquire);
+        if head < self.pos {
+            // a snapshot read before the head that follows it was stored
+            return Catch::Retry;
+        }
+        if head - self.pos > SNAP_EVERY_WORDS + COMMIT_WORDS && sh.snap.published() > self.snap_seen
+        {
+            // A newer snapshot at most ~SNAP_EVERY_WORDS old: cheaper.
+            return Catch::Resync;
+        }
+        let k = (head - self.pos) as usize;
+        self.buf.clear();
+        self.buf
+            .extend((self.pos..head).map(|i| sh.word(i).load(Ordering::Relaxed)));
+        fence(Ordering::Acquire);
+        if sh.tail.load(Ordering::Relaxed) > self.pos {
+            return Catch::Resync; // overwritten: too far behind
+        }
+        debug_assert_eq!(self.buf.len(), k);
+        let mut i = 0;
+        let buf = std::mem::take(&mut self.buf);
+        while i + 1 < buf.len() {
+            let (a, b) = (buf[i], buf[i + 1]);
+            if b & COMMIT_BIT != 0 {
+                let Some(r) = buf.get(i..i + COMMIT_WORDS as usize) else {
+                    break;
+                };
+                self.ts = r[0] as Ts;
+                self.events = r[2];
+                self.flow = FlowTotals {
+                    ofi: r[3] as i64,
+                    ofi_total: r[4] as i64,
+                    ofi_msg_total: r[5] as i64,
+                };
+                self.n += 1;
+                i += COMMIT_WORDS as usize;
+                if b & SNAP_BIT != 0 {
+                    // new ranges from here: continue from the snapshot
+                    self.buf = buf;
+                    self.pos += i as u64;
+                    return Catch::Resync;
+                }
+            } else {
+                let s = usize::from(b & ASK_BIT != 0);
+                self.apply(s, a as Price, (b & !ASK_BIT) as Qty);
+                i += 2;
+            }
+        }
+        self.buf = buf;
+        self.pos = head;
+        Catch::Done
+    }
+
+    /// One logged change of side `s` (0 bid, 1 ask): level `price` now
+    /// holds `qty` lots.
+    fn apply(&mut self, s: usize, price: Price, qty: Qty) {
+        if key(s, price) > self.range[s].bound {
+            return;
+        }
+        let rows = &mut self.sides[s];
+        // best first: bids descending, asks ascending
+        let at = if s == 0 {
+            rows.binary_search_by(|r| price.cmp(&r.0))
+        } else {
+            rows.binary_search_by(|r| r.0.cmp(&price))
+        };
+        match (at, qty > 0) {
+            (Ok(j), true) => rows[j].1 = qty,
+            (Ok(j), false) => {
+                rows.remove(j);
+            }
+            (Err(j), true) => rows.insert(j, (price, qty)),
+            (Err(_), false) => {}
+        }
+    }
+
+    /// Writes the mirror's top `levels` and header into `out` (reusing its
+    /// vectors).
+    fn snapshot_into(&self, levels: usize, out: &mut Snapshot) {
+        out.bids.clear();
+        out.bids.extend(self.sides[0].iter().take(levels));
+        out.asks.clear();
+        out.asks.extend(self.sides[1].iter().take(levels));
+        let (bid_price, bid_qty) = out.bids.first().copied().unwrap_or((0, 0));
+        let (ask_price, ask_qty) = out.asks.first().copied().unwrap_or((0, 0));
+        let top = Top {
+            bid_price,
+            bid_qty,
+            ask_price,
+            ask_qty,
+        };
+        out.seq = self.n;
+        out.ts = self.ts;
+        out.events = self.events;
+        out.signals = SignalValues::of(self.flow, &top);
+    }
+}
+
+impl LogReader {
+    /// Levels per side carried.
+    pub fn levels(&self) -> usize {
+        self.shared.levels
+    }
+
+    /// The publication number currently visible (0 = none yet); one load.
+    pub fn seq(&self) -> u64 {
+        self.shared.commits.load(Ordering::Acquire)
+    }
+
+    /// The latest consistent snapshot: the book after the last committed
+    /// message. Never blocks the writer; retries while a copy it makes is
+    /// overwritten (a reader more than a ring behind starts again from the
+    /// latest snapshot).
+    pub fn read(&self) -> Snapshot {
+        let mut s = Snapshot::default();
+        self.read_into(&mut s);
+        s
+    }
+
+    /// One attempt of [`Self::read_into`]: false (and `out` untouched) when
+    /// the copy was overwritten or a snapshot was being written, or nothing
+    /// is published yet.
+    pub fn try_read_into(&self, out: &mut Snapshot) -> bool {
+        let mut m = match self.mirror.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        let sh = &*self.shared;
+        if !m.live {
+            if sh.commits.load(Ordering::Acquire) == 0 {
+                return false;
+            }
+            m.live = m.load_snapshot(sh);
+            if !m.live {
+                return false;
+            }
+        }
+        match m.catch_up(sh) {
+            Catch::Done => {
+                m.snapshot_into(sh.levels, out);
+                true
+            }
+            Catch::Resync => {
+                m.live = false;
+                false
+            }
+            Catch::Retry => false,
+        }
+    }
+
+    /// [`Self::read`] into `out`, reusing its vectors (no allocation once
+    /// they have grown to `levels()`).
+    pub fn read_into(&self, out: &mut Snapshot) {
+        let mut m = match self.mirror.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        let sh = &*self.shared;
+        let mut spins = 0u32;
+        loop {
+            if !m.live {
+                if sh.commits.load(Ordering::Acquire) == 0 {
+                    *out = Snapshot::default(); // nothing published yet
+                    return;
+                }
+                m.live = m.load_snapshot(sh);
+            }
+            if m.live {
+                match m.catch_up(sh) {
+                    Catch::Done => return m.snapshot_into(sh.levels, out),
+                    Catch::Resync => {
+                        m.live = false;
+                        continue;
+                    }
+                    Catch::Retry => {}
+                }
+            }
+            spins += 1;
+            if spins % 64 == 0 {
+                std::thread::yield_now();
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Seeded LCG.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, m: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % m
+        }
+    }
+
+    type Rows = Vec<(Price, Qty)>;
+
+    fn top(l2: &L2Book, n: usize) -> (Rows, Rows) {
+        (l2.levels(Side::Bid, n), l2.levels(Side::Ask, n))
+    }
+
+    /// Applies `msgs` random messages of 1..`per_msg` level changes (prices
+    /// within `spread` ticks of the touch, some far away; sizes 0..4, 0 =
+    /// remove) and calls `after(l2, messages so far)` after each commit.
+    fn drive(
+        p: &mut LogPublisher,
+        seed: u64,
+        msgs: usize,
+        per_msg: u64,
+        spread: u64,
+        mut after: impl FnMut(&L2Book, u64),
+    ) {
+        let mut l2 = L2Book::new();
+        let mut r = Lcg(seed);
+        let flow = FlowTotals::default();
+        for m in 0..msgs as u64 {
+            for _ in 0..1 + r.next(per_msg) {
+                let bid = r.next(2) == 0;
+                let off = if r.next(50) == 0 {
+                    r.next(5_000) as i64 // a far level now and then
+                } else {
+                    r.next(spread) as i64
+                };
+                let price = if bid { 10_000 - off } else { 10_001 + off };
+                let side = if bid { Side::Bid } else { Side::Ask };
+                if let Ok(c) = l2.set_level(side, price, r.next(4) as i64) {
+                    p.on_change(&c);
+                }
+            }
+            let flow = FlowTotals {
+                ofi: m as i64,
+                ..flow
+            };
+            p.publish_book(&l2, m as i64, m + 1, &flow);
+            after(&l2, m + 1);
+        }
+    }
+
+    /// After every message, a reader that reads every message sees exactly
+    /// the book's top N, with the commit's header.
+    #[test]
+    fn a_reader_sees_the_books_top_n_after_every_message() {
+        for (seed, per_msg, spread) in [(1, 3, 12), (2, 40, 30), (3, 2, 4)] {
+            let n = 5;
+            let Some((mut p, r)) = log_channel(n) else {
+                unreachable!("no channel")
+            };
+            drive(&mut p, seed, 20_000, per_msg, spread, |l2, m| {
+                let s = r.read();
+                let (b, a) = top(l2, n);
+                assert_eq!((s.bids, s.asks), (b, a), "seed {seed} message {m}");
+                assert_eq!((s.seq, s.events, s.signals.ofi), (m, m, m as i64 - 1));
+            });
+        }
+    }
+
+    /// Readers that read every k-th message, one made late, and one that
+    /// never reads until the end (lapped many times over) all agree with
+    /// the book; so does a clone taken midway.
+    #[test]
+    fn slow_and_late_readers_catch_up_from_snapshots() {
+        let n = 10;
+        let Some((mut p, r1)) = log_channel(n) else {
+            unreachable!("no channel")
+        };
+        let slow = p.reader();
+        let idle = p.reader();
+        let mut late: Option<LogReader> = None;
+        let mut clone: Option<LogReader> = None;
+        let mut last = (Vec::new(), Vec::new());
+        drive(&mut p, 9, 30_000, 20, 40, |l2, m| {
+            let want = top(l2, n);
+            if m % 7 == 0 {
+                let s = slow.read();
+                assert_eq!((s.bids, s.asks), want.clone(), "slow, message {m}");
+            }
+            if m == 10_000 {
+                late = Some(r1.clone());
+                clone = Some(slow.clone());
+            }
+            if let Some(l) = &late {
+                if m % 1_000 == 0 {
+                    let s = l.read();
+                    assert_eq!((s.bids, s.asks), want.clone(), "late, message {m}");
+                }
+            }
+            if let Some(c) = &clone {
+                if m % 3 == 0 {
+                    let s = c.read();
+                    assert_eq!((s.bids, s.asks), want.clone(), "clone, message {m}");
+                }
+            }
+            last = want;
+        });
+        let s = idle.read();
+        assert_eq!((s.bids, s.asks), last);
+        assert_eq!(s.seq, 30_000);
+    }
+
+    /// Snapshots are rare: on a stream near the touch the writer takes one
+    /// per SNAP_EVERY_WORDS of log, or when a side's range runs short.
+    #[test]
+    fn snapshots_are_rare() {
+        let Some((mut p, _r)) = log_channel(10) else {
+            unreachable!("no channel")
+        };
+        drive(&mut p, 4, 50_000, 3, 12, |_, _| {});
+        let snaps = p.shared.snap.published();
+        let words = p.pos;
+        assert!(snaps >= words / SNAP_EVERY_WORDS, "{snaps} snapshots");
+        assert!(snaps < 50_000 / 20, "{snaps} snapshots for 50,000 messages");
+    }
+
+    /// A CLEAR (no level records): the publisher is invalidated and the
+    /// next publication's snapshot carries the new book.
+    #[test]
+    fn an_invalidated_log_publishes_a_snapshot() {
+        let Some((mut p, r)) = log_channel(3) else {
+            unreachable!("no channel")
+        };
+        let mut l2 = L2Book::new();
+        for k in 0..5 {
+            if let Ok(c) = l2.set_level(Side::Bid, 100 - k, 1 + k) {
+                p.on_change(&c);
+            }
+        }
+        p.publish_book(&l2, 1, 5, &FlowTotals::default());
+        assert_eq!(r.read().bids, vec![(100, 1), (99, 2), (98, 3)]);
+        // the book is rebuilt behind the publisher's back, then invalidated
+        let mut l2 = L2Book::new();
+        let _ = l2.set_level(Side::Ask, 105, 7);
+        p.invalidate();
+        p.publish_book(&l2, 2, 6, &FlowTotals::default());
+        let s = r.read();
+        assert_eq!((s.bids, s.asks, s.seq), (vec![], vec![(105, 7)], 2));
+    }
+
+    #[test]
+    fn nothing_published_reads_empty() {
+        let Some((_p, r)) = log_channel(3) else {
+            unreachable!("no channel")
+        };
+        assert_eq!(r.read(), Snapshot::default());
+        assert_eq!(r.seq(), 0);
+    }
+}
