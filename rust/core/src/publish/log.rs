@@ -113,22 +113,56 @@ fn snapshot_depth(levels: usize) -> usize {
 struct Shared {
     levels: usize,
     depth: usize,
-    /// A fixed-size array, so that `pos & (CAP - 1)` needs no bounds check.
-    ring: Box<[AtomicU64; CAP]>,
-    /// Words written up to the last commit.
-    head: AtomicU64,
-    /// Words below this may have been overwritten.
-    tail: AtomicU64,
-    /// Commits so far (the publication number).
-    commits: AtomicU64,
+    /// Cache lines of 8 words, a fixed-size array so that indexing by
+    /// `pos` needs no bounds check.
+    ring: Box<[Line; LINES]>,
+    /// What the writer stores at every commit, on a line of its own (a
+    /// reader polling it must not take the lines of the fields above from
+    /// the writer, or the writer theirs).
+    last: Line2,
+    /// Words below this may have been overwritten (raised a chunk at a
+    /// time: rarely stored, on its own line).
+    tail: Padded,
     snap: SeqBlock,
 }
 
+/// One cache line of the ring.
+#[derive(Debug)]
+#[repr(align(64))]
+struct Line([AtomicU64; 8]);
+
+/// `head` (words written up to the last commit) and `commits` (commits so
+/// far: the publication number), alone on a cache line.
+#[derive(Debug)]
+#[repr(align(64))]
+struct Line2 {
+    head: AtomicU64,
+    commits: AtomicU64,
+}
+
+/// One word alone on a cache line.
+#[derive(Debug)]
+#[repr(align(64))]
+struct Padded(AtomicU64);
+
+/// Ring lines.
+const LINES: usize = CAP / 8;
+
 impl Shared {
+    /// The line of word `pos`, and the word's offset in it.
+    #[inline]
+    fn line(&self, pos: u64) -> (&[AtomicU64; 8], usize) {
+        (
+            &self.ring[(pos >> 3) as usize & (LINES - 1)].0,
+            (pos & 7) as usize,
+        )
+    }
+
     #[inline]
     fn word(&self, pos: u64) -> &AtomicU64 {
-        // CAP is a power of two and the ring that long: never out of bounds.
-        &self.ring[(pos & (CAP_WORDS - 1)) as usize]
+        // LINES is a power of two and the ring that long: never out of
+        // bounds.
+        &self.ring[(pos >> 3) as usize & (LINES - 1)].0[(pos & 7) as usize]
     }
 }
 
@@ -225,10 +259,12 @@ impl Clone for LogReader {
     }
 }
 
-/// A zeroed ring, built on the heap (512 KiB would not fit a thread's stack).
-/// (`None` cannot happen: the slice is CAP long by construction.)
-fn ring() -> Option<Box<[AtomicU64; CAP]>> {
-    let v: Box<[AtomicU64]> = (0..CAP).map(|_| AtomicU64::new(0)).collect();
+/// A zeroed ring, built on the heap (512 KiB would not fit a thread's
+/// stack). (`None` cannot happen: the slice is LINES long by construction.)
+fn ring() -> Option<Box<[Line; LINES]>> {
+    let v: Box<[Line]> = (0..LINES)
+        .map(|_| Line(std::array::from_fn(|_| AtomicU64::new(0))))
+        .collect();
     v.try_into().ok()
 }
 
@@ -243,9 +279,11 @@ pub fn log_channel(levels: usize) -> Option<(LogPublisher, LogReader)> {
         levels,
         depth,
         ring: ring()?,
-        head: AtomicU64::new(0),
-        tail: AtomicU64::new(0),
-        commits: AtomicU64::new(0),
+        last: Line2 {
+            head: AtomicU64::new(0),
+            commits: AtomicU64::new(0),
+        },
+        tail: Padded(AtomicU64::new(0)),
         snap: SeqBlock::new(S_ROWS + 4 * depth),
     });
     let p = LogPublisher {
@@ -302,7 +340,7 @@ impl LogPublisher {
         self.snap_due = 0;
         // What was logged since the last commit is void (a rolled-back
         // call's changes): the next commit starts from the head.
-        self.pos = self.shared.head.load(Ordering::Relaxed);
+        self.pos = self.shared.last.head.load(Ordering::Relaxed);
     }
 
     /// Makes words `pos..pos + k` writable: raises `tail` (a chunk ahead)
@@ -319,7 +357,7 @@ impl LogPublisher {
     fn raise_tail(&mut self, k: u64) {
         self.room = self.pos + k + TAIL_CHUNK_WORDS;
         let tail = self.room.saturating_sub(CAP_WORDS);
-        self.shared.tail.store(tail, Ordering::Relaxed);
+        self.shared.tail.0.store(tail, Ordering::Relaxed);
         fence(Ordering::Release);
     }
 
@@ -344,11 +382,13 @@ impl LogPublisher {
             }
         }
         self.reserve(2);
-        let sh = &self.shared;
-        sh.word(self.pos).store(c.price as u64, Ordering::Relaxed);
         let side = if s == 1 { ASK_BIT } else { 0 };
-        sh.word(self.pos + 1)
-            .store(c.new_qty as u64 | side, Ordering::Relaxed);
+        // An entry starts at an even word: never across two lines.
+        let (line, o) = self.shared.line(self.pos);
+        if let Some([p, q]) = line.get(o..o + 2) {
+            p.store(c.price as u64, Ordering::Relaxed);
+            q.store(c.new_qty as u64 | side, Ordering::Relaxed);
+        }
         self.pos += 2;
     }
 
@@ -362,22 +402,40 @@ impl LogPublisher {
         let sh = &self.shared;
         let at = self.pos;
         let snap = if stale { SNAP_BIT } else { 0 };
-        sh.word(at).store(ts as u64, Ordering::Relaxed);
-        sh.word(at + 1).store(COMMIT_BIT | snap, Ordering::Relaxed);
-        sh.word(at + 2).store(events, Ordering::Relaxed);
-        sh.word(at + 3).store(flow.ofi as u64, Ordering::Relaxed);
-        sh.word(at + 4)
-            .store(flow.ofi_total as u64, Ordering::Relaxed);
-        sh.word(at + 5)
-            .store(flow.ofi_msg_total as u64, Ordering::Relaxed);
-        self.pos += COMMIT_WORDS;
+        let words = [
+            ts as u64,
+            COMMIT_BIT | snap,
+            events,
+            flow.ofi as u64,
+            flow.ofi_total as u64,
+            flow.ofi_msg_total as u64,
+        ];
+        // Within one line when it fits (the common one-change message: the
+        // change in words 0-1, the record in 2-7): one bounds check.
+        let (line, o) = sh.line(at);
+        match line.get(o..o + COMMIT_WORDS as usize) {
+            Some(dst) => {
+                for (d, v) in dst.iter().zip(words) {
+                    d.store(v, Ordering::Relaxed);
+                }
+            }
+            None => {
+                for (i, v) in words.into_iter().enumerate() {
+                    sh.word(at + i as u64).store(v, Ordering::Relaxed);
+                }
+            }
+        }
+        // The next message starts on a new line: with one change a message
+        // fills exactly one line (2 + 6 words), so the writer never stores
+        // into a line a reader is copying a finished message from.
+        self.pos = (at + COMMIT_WORDS + 7) & !7;
         self.commits += 1;
         if stale {
             self.snapshot(l2, ts, events, flow);
         }
         let sh = &self.shared;
-        sh.head.store(self.pos, Ordering::Release);
-        sh.commits.store(self.commits, Ordering::Release);
+        sh.last.head.store(self.pos, Ordering::Release);
+        sh.last.commits.store(self.commits, Ordering::Release);
     }
 
     /// Publishes a snapshot of `l2` standing at log position `pos` (the
@@ -490,7 +548,7 @@ impl Mirror {
 
     /// Copies the log from `pos` to the head and applies it.
     fn catch_up(&mut self, sh: &Shared) -> Catch {
-        let head = sh.head.load(Ordering::Acquire);
+        let head = sh.last.head.load(Ordering::Acquire);
         if head < self.pos {
             // a snapshot read before the head that follows it was stored
             return Catch::Retry;
@@ -505,7 +563,7 @@ impl Mirror {
         self.buf
             .extend((self.pos..head).map(|i| sh.word(i).load(Ordering::Relaxed)));
         fence(Ordering::Acquire);
-        if sh.tail.load(Ordering::Relaxed) > self.pos {
+        if sh.tail.0.load(Ordering::Relaxed) > self.pos {
             return Catch::Resync; // overwritten: too far behind
         }
         debug_assert_eq!(self.buf.len(), k);
@@ -525,7 +583,9 @@ impl Mirror {
                     ofi_msg_total: r[5] as i64,
                 };
                 self.n += 1;
-                i += COMMIT_WORDS as usize;
+                // the writer starts each message on a new line; `buf`
+                // starts on one (a commit boundary)
+                i = (i + COMMIT_WORDS as usize + 7) & !7;
                 if b & SNAP_BIT != 0 {
                     // new ranges from here: continue from the snapshot
                     self.buf = buf;
@@ -596,7 +656,7 @@ impl LogReader {
 
     /// The publication number currently visible (0 = none yet); one load.
     pub fn seq(&self) -> u64 {
-        self.shared.commits.load(Ordering::Acquire)
+        self.shared.last.commits.load(Ordering::Acquire)
     }
 
     /// The latest consistent snapshot: the book after the last committed
@@ -619,7 +679,7 @@ impl LogReader {
         };
         let sh = &*self.shared;
         if !m.live {
-            if sh.commits.load(Ordering::Acquire) == 0 {
+            if sh.last.commits.load(Ordering::Acquire) == 0 {
                 return false;
             }
             m.live = m.load_snapshot(sh);
@@ -651,7 +711,7 @@ impl LogReader {
         let mut spins = 0u32;
         loop {
             if !m.live {
-                if sh.commits.load(Ordering::Acquire) == 0 {
+                if sh.last.commits.load(Ordering::Acquire) == 0 {
                     *out = Snapshot::default(); // nothing published yet
                     return;
                 }
