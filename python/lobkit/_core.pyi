@@ -720,8 +720,9 @@ class Snapshot:
 class Reader:
     """A lock-free reader of one book's snapshots, usable from any thread."""
     def read(self) -> Snapshot:
-        """The latest consistent snapshot. Never blocks the writer; retries
-        only while a publication lands mid-copy.
+        """The latest consistent snapshot: the book after the last committed
+        message. Each Reader keeps its own copy of the top of the book and
+        catches it up from the writer's change log; never blocks the writer.
         """
     @property
     def seq(self) -> int:

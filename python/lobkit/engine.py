@@ -4,11 +4,12 @@
 producer (your feed handler) pushes events into a bounded single-producer
 ring; the engine applies them off the Python thread and, at every message
 boundary — the last event of each ``push`` and each event flagged
-:data:`~lobkit.io.F_LAST` — publishes that book's top levels and signals into
-a sequence-locked block, so a reader never sees a message half applied.
-``batch`` only bounds how many events the engine drains at a time. Any number of :class:`Reader` objects, on any thread,
-copy the latest snapshot without a lock and without ever making the engine
-wait (see ``rust/core/src/publish/mod.rs`` for the memory-ordering argument).
+:data:`~lobkit.io.F_LAST` — commits that book's level changes and signals to
+its change log, so a reader never sees a message half applied. ``batch``
+only bounds how many events the engine drains at a time. Any number of
+:class:`Reader` objects, on any thread, keep their own top of the book from
+the log without a lock and without ever making the engine wait (see
+``rust/core/src/publish/log.rs`` for the memory-ordering argument).
 
 Accounting is exact: ``stats()['pushed'] == applied + rejected`` once
 drained (+ ``left`` after ``close(drain=False)``). A full ring blocks the

@@ -6,8 +6,9 @@
 //! stronger than any checksum: a copy mixing two publications, a stale row
 //! the incremental writer forgot to store, or a row count from another
 //! publication all fail it. Zero mismatches over >= 10 million reads
-//! (1 million in unoptimised builds), for both ways of publishing: the
-//! instrument's incremental `publish_book` and the plain `publish`.
+//! (1 million in unoptimised builds), for the instrument's change log
+//! (each reader thread keeping its own top of the book from it) and the
+//! seqlock state publisher's plain `publish`.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

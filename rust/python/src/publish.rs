@@ -150,8 +150,9 @@ impl PyReader {
 
 #[pymethods]
 impl PyReader {
-    /// The latest consistent snapshot. Never blocks the writer; retries
-    /// only while a publication lands mid-copy.
+    /// The latest consistent snapshot: the book after the last committed
+    /// message. Each Reader keeps its own copy of the top of the book and
+    /// catches it up from the writer's change log; never blocks the writer.
     fn read(&self, py: Python<'_>) -> PyResult<PySnapshot> {
         let snap = py.detach(|| self.inner.read());
         Ok(PySnapshot {

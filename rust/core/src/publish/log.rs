@@ -895,6 +895,34 @@ mod tests {
         assert_eq!((s.bids, s.asks, s.seq), (vec![], vec![(105, 7)], 2));
     }
 
+    /// One message longer than the ring (40,000 new levels on a side the
+    /// snapshot held whole, all in range): a reader that read before it
+    /// cannot catch up from the log, and starts again from the snapshot
+    /// taken at its end.
+    #[test]
+    fn a_message_longer_than_the_ring_ends_with_a_snapshot() {
+        let Some((mut p, r)) = log_channel(4) else {
+            unreachable!("no channel")
+        };
+        let mut l2 = L2Book::new();
+        if let Ok(c) = l2.set_level(Side::Bid, 1_000_000, 1) {
+            p.on_change(&c);
+        }
+        p.publish_book(&l2, 1, 1, &FlowTotals::default());
+        assert_eq!(r.read().bids, vec![(1_000_000, 1)]);
+        let n = 40_000;
+        assert!(2 * n as u64 > CAP_WORDS);
+        for k in 1..=n {
+            if let Ok(c) = l2.set_level(Side::Bid, 1_000_000 + k, 2) {
+                p.on_change(&c);
+            }
+        }
+        p.publish_book(&l2, 2, 2, &FlowTotals::default());
+        let s = r.read();
+        assert_eq!(s.bids.first(), Some(&(1_040_000, 2)));
+        assert_eq!((s.bids, s.seq), (l2.levels(Side::Bid, 4), 2));
+    }
+
     #[test]
     fn nothing_published_reads_empty() {
         let Some((_p, r)) = log_channel(3) else {

@@ -1,6 +1,18 @@
-//! One writer, many lock-free readers: a sequence lock over a fixed block of
-//! 64-bit words holding the top of the book, the top-N levels and the signal
-//! values after an event.
+//! One writer, many lock-free readers of the top of a book.
+//!
+//! What books and engines publish goes through [`log`] (re-exported here as
+//! [`Publisher`], [`Reader`] and [`channel`]): the writer appends its level
+//! changes to a ring and commits them per message; each reader keeps its own
+//! top N from a snapshot and the log. Its snapshots use [`SeqBlock`], the
+//! primitive below. [`StatePublisher`] — the sorted top N stored into the
+//! block after every message — is the design before it, kept for
+//! `benches/publish.rs` to compare.
+//!
+//! # The sequence lock
+//!
+//! A sequence lock over a fixed block of 64-bit words (for
+//! [`StatePublisher`]: the top of the book, the top-N levels and the signal
+//! values after an event).
 //!
 //! The writer never waits: it bumps the sequence to odd, stores the words,
 //! and bumps it to even. A reader copies the words between two reads of the
@@ -49,7 +61,7 @@ use std::sync::atomic::{fence, AtomicU64, Ordering};
 
 use std::sync::Arc;
 
-mod log;
+pub mod log;
 mod rows;
 
 pub use log::{log_channel as channel, LogPublisher as Publisher, LogReader as Reader};
