@@ -56,11 +56,12 @@ use crate::signals::Top;
 use crate::types::{Price, Qty, Side, Ts};
 use std::sync::{Arc, Mutex};
 
-/// Ring size in words (2 per level change; 32,768 changes, 512 KiB). The
-/// loom model (`tests/loom_log.rs`) uses a ring of 8 words, so that its
-/// few messages lap it.
+/// Ring size in words (2 per level change, a line per one-change message;
+/// 16,384 words, 128 KiB per published book: an engine publishes every
+/// instrument it holds). The loom model (`tests/loom_log.rs`) uses a ring
+/// of 8 words, so that its few messages lap it.
 #[cfg(not(loom))]
-pub const CAP_WORDS: u64 = 1 << 16;
+pub const CAP_WORDS: u64 = 1 << 14;
 #[cfg(loom)]
 pub const CAP_WORDS: u64 = 8;
 const CAP: usize = CAP_WORDS as usize;
@@ -68,13 +69,13 @@ const CAP: usize = CAP_WORDS as usize;
 /// A snapshot is taken at least this often (words of log): a reader behind
 /// by more starts from the latest snapshot instead.
 #[cfg(not(loom))]
-pub const SNAP_EVERY_WORDS: u64 = 1 << 14;
+pub const SNAP_EVERY_WORDS: u64 = 1 << 12;
 #[cfg(loom)]
 pub const SNAP_EVERY_WORDS: u64 = 16;
 
 /// `tail` is raised this many words ahead at a time.
 #[cfg(not(loom))]
-const TAIL_CHUNK_WORDS: u64 = 1 << 10;
+const TAIL_CHUNK_WORDS: u64 = 1 << 9;
 #[cfg(loom)]
 const TAIL_CHUNK_WORDS: u64 = 2;
 
@@ -259,8 +260,9 @@ impl Clone for LogReader {
     }
 }
 
-/// A zeroed ring, built on the heap (512 KiB would not fit a thread's
-/// stack). (`None` cannot happen: the slice is LINES long by construction.)
+/// A zeroed ring, built on the heap (128 KiB would overflow a small thread
+/// stack if built there first). (`None` cannot happen: the slice is LINES
+/// long by construction.)
 fn ring() -> Option<Box<[Line; LINES]>> {
     let v: Box<[Line]> = (0..LINES)
         .map(|_| Line(std::array::from_fn(|_| AtomicU64::new(0))))
@@ -560,8 +562,17 @@ impl Mirror {
         }
         let k = (head - self.pos) as usize;
         self.buf.clear();
-        self.buf
-            .extend((self.pos..head).map(|i| sh.word(i).load(Ordering::Relaxed)));
+        // a line at a time (one index computation and bounds check each)
+        let mut p = self.pos;
+        while p < head {
+            let (line, o) = sh.line(p);
+            let n = (8 - o).min((head - p) as usize);
+            if let Some(ws) = line.get(o..o + n) {
+                self.buf
+                    .extend(ws.iter().map(|w| w.load(Ordering::Relaxed)));
+            }
+            p += n as u64;
+        }
         fence(Ordering::Acquire);
         if sh.tail.0.load(Ordering::Relaxed) > self.pos {
             return Catch::Resync; // overwritten: too far behind
@@ -629,10 +640,11 @@ impl Mirror {
     /// Writes the mirror's top `levels` and header into `out` (reusing its
     /// vectors).
     fn snapshot_into(&self, levels: usize, out: &mut Snapshot) {
+        let [b, a] = &self.sides;
         out.bids.clear();
-        out.bids.extend(self.sides[0].iter().take(levels));
+        out.bids.extend_from_slice(&b[..b.len().min(levels)]);
         out.asks.clear();
-        out.asks.extend(self.sides[1].iter().take(levels));
+        out.asks.extend_from_slice(&a[..a.len().min(levels)]);
         let (bid_price, bid_qty) = out.bids.first().copied().unwrap_or((0, 0));
         let (ask_price, ask_qty) = out.asks.first().copied().unwrap_or((0, 0));
         let top = Top {
