@@ -80,6 +80,27 @@ fn percentile(v: &mut [u64], p: f64) -> f64 {
     v[((v.len() - 1) as f64 * p) as usize] as f64
 }
 
+/// A reader thread's loop: `copy(sample)` makes one consistent copy and,
+/// when `sample` (every 256th copy), returns the event count it holds, for
+/// the lag behind the writer's progress. Returns (copies, lags).
+fn copy_loop(
+    stop: &AtomicBool,
+    progress: &Progress,
+    mut copy: impl FnMut(bool) -> u64,
+) -> (u64, Vec<u64>) {
+    let (mut n, mut lags) = (0u64, Vec::new());
+    while !stop.load(Ordering::Relaxed) {
+        n += 1;
+        let sample = n & 255 == 0;
+        let events = copy(sample);
+        let at = progress.0.load(Ordering::Relaxed);
+        if sample {
+            lags.push(at.saturating_sub(events));
+        }
+    }
+    (n, lags)
+}
+
 /// Runs the readers while `writer` runs; returns the run's figures.
 fn measure(
     readers: usize,
@@ -186,21 +207,15 @@ fn run_log(work: &Arc<Work>, readers: usize) -> Run {
         &progress,
         move || writer_loop(&w, &p, |m| apply_message(&mut inst, m)),
         move |stop, progress| {
-            let (mut s, mut n, mut lags) = (Snapshot::default(), 0u64, Vec::new());
             let Some(r) = &r else {
-                return (0, lags);
+                return (0, Vec::new());
             };
             // Each reader thread its own handle (its own mirror).
-            let r = r.clone();
-            while !stop.load(Ordering::Relaxed) {
+            let (r, mut s) = (r.clone(), Snapshot::default());
+            copy_loop(stop, progress, |_| {
                 r.read_into(&mut s);
-                let at = progress.0.load(Ordering::Relaxed);
-                n += 1;
-                if n & 255 == 0 {
-                    lags.push(at.saturating_sub(s.events));
-                }
-            }
-            (n, lags)
+                s.events
+            })
         },
     )
 }
@@ -232,20 +247,19 @@ fn run_state(work: &Arc<Work>, readers: usize) -> Run {
             })
         },
         move |stop, progress| {
-            let (mut buf, mut n, mut lags) = (Vec::new(), 0u64, Vec::new());
             let Some(r) = &r else {
-                return (0, lags);
+                return (0, Vec::new());
             };
-            while !stop.load(Ordering::Relaxed) {
+            // The raw copy, decoded only when sampled.
+            let mut buf = Vec::new();
+            copy_loop(stop, progress, |sample| {
                 let seq = r.read_words(&mut buf);
-                let at = progress.0.load(Ordering::Relaxed);
-                n += 1;
-                if n & 255 == 0 {
-                    let s = decode(LEVELS, seq, &buf);
-                    lags.push(at.saturating_sub(s.events));
+                if sample {
+                    decode(LEVELS, seq, &buf).events
+                } else {
+                    0
                 }
-            }
-            (n, lags)
+            })
         },
     )
 }
