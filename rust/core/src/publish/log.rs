@@ -3,19 +3,20 @@
 //! its own copy of the top of the book from the latest snapshot and the log
 //! after it.
 //!
-//! Why: publishing the state (the sorted top N, [`super::Publisher`]) costs
-//! the writer the top-N upkeep and a slot's worth of stores after every
-//! message: ~360 instructions per one-event message against a
+//! Why: publishing the state (the sorted top N, [`super::StatePublisher`])
+//! costs the writer the top-N upkeep and a slot's worth of stores after
+//! every message: ~360 instructions per one-event message against a
 //! ~195-instruction book step (callgrind, `l2_step_publishing`), 0.33x the
 //! bare book's throughput. Appending a change is two stores, and a commit
-//! six and the head; the sorting moves to the readers, which only sort
-//! the few levels near the touch they mirror.
+//! six and the head (~125 instructions per one-event message in all); the
+//! sorting moves to the readers, which only sort the few levels near the
+//! touch they mirror.
 //!
 //! # What a reader mirrors
 //!
 //! A snapshot holds the best `depth` levels of each side (`depth` = 2N, at
-//! least 8) and the price of the deepest, the side's *bound*; a side with
-//! fewer levels is *complete* (no bound). From then on the reader applies
+//! least 8) and the price of the deepest, the side's *bound* (kept as a key,
+//! [`Range`]); a side with fewer levels is *complete* (no bound). From then on the reader applies
 //! every logged change at or better than the bound (all of them on a
 //! complete side) and ignores the rest, so its mirror holds exactly the
 //! book's levels in that price range. Its first N levels are the book's top
@@ -29,8 +30,9 @@
 //! # The ring (one writer, any number of readers)
 //!
 //! Entries are two words: (price, qty | side bit) for a level change, and a
-//! commit record of three entries (ts; events, OFI e_n; OFI total, message
-//! OFI total). `head` is the number of words written up to the last commit
+//! commit record of three entries (ts, commit bit | snapshot bit; events,
+//! OFI e_n; OFI total, message OFI total). Each message starts on a new
+//! cache line. `head` is the number of words written up to the last commit
 //! (stored with Release after the record). Before the writer overwrites
 //! word `w` (which held word `w - CAP`) it raises `tail` past `w - CAP`:
 //!
