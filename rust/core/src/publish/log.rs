@@ -503,6 +503,19 @@ struct Mirror {
     snap: Vec<u64>,
 }
 
+/// Outcome of one read attempt ([`Mirror::attempt`]).
+enum Attempt {
+    /// `out` holds the latest commit.
+    Done,
+    /// Nothing published yet.
+    Empty,
+    /// The mirror must start again from the latest snapshot: at once.
+    Resynced,
+    /// The writer is mid-way (a snapshot being written, or its head not
+    /// yet stored): after a pause.
+    Wait,
+}
+
 /// Outcome of one catch-up attempt.
 enum Catch {
     Done,
@@ -514,6 +527,32 @@ enum Catch {
 }
 
 impl Mirror {
+    /// One attempt: start from the latest snapshot if the mirror is not
+    /// live, catch up with the log, and on success write the top `levels`
+    /// into `out` (untouched otherwise).
+    fn attempt(&mut self, sh: &Shared, out: &mut Snapshot) -> Attempt {
+        if !self.live {
+            if sh.last.commits.load(Ordering::Acquire) == 0 {
+                return Attempt::Empty;
+            }
+            self.live = self.load_snapshot(sh);
+            if !self.live {
+                return Attempt::Wait;
+            }
+        }
+        match self.catch_up(sh) {
+            Catch::Done => {
+                self.snapshot_into(sh.levels, out);
+                Attempt::Done
+            }
+            Catch::Resync => {
+                self.live = false;
+                Attempt::Resynced
+            }
+            Catch::Retry => Attempt::Wait,
+        }
+    }
+
     /// Starts from the latest snapshot (false while it is being written or
     /// none exists yet).
     fn load_snapshot(&mut self, sh: &Shared) -> bool {
@@ -687,66 +726,32 @@ impl LogReader {
     /// the copy was overwritten or a snapshot was being written, or nothing
     /// is published yet.
     pub fn try_read_into(&self, out: &mut Snapshot) -> bool {
-        let mut m = match self.mirror.lock() {
-            Ok(m) => m,
-            Err(p) => p.into_inner(),
-        };
-        let sh = &*self.shared;
-        if !m.live {
-            if sh.last.commits.load(Ordering::Acquire) == 0 {
-                return false;
-            }
-            m.live = m.load_snapshot(sh);
-            if !m.live {
-                return false;
-            }
-        }
-        match m.catch_up(sh) {
-            Catch::Done => {
-                m.snapshot_into(sh.levels, out);
-                true
-            }
-            Catch::Resync => {
-                m.live = false;
-                false
-            }
-            Catch::Retry => false,
-        }
+        matches!(self.mirror().attempt(&self.shared, out), Attempt::Done)
     }
 
     /// [`Self::read`] into `out`, reusing its vectors (no allocation once
     /// they have grown to `levels()`).
     pub fn read_into(&self, out: &mut Snapshot) {
-        let mut m = match self.mirror.lock() {
-            Ok(m) => m,
-            Err(p) => p.into_inner(),
-        };
-        let sh = &*self.shared;
+        let mut m = self.mirror();
         let mut spins = 0u32;
         loop {
-            if !m.live {
-                if sh.last.commits.load(Ordering::Acquire) == 0 {
+            match m.attempt(&self.shared, out) {
+                Attempt::Done => return,
+                Attempt::Empty => {
                     *out = Snapshot::default(); // nothing published yet
                     return;
                 }
-                m.live = m.load_snapshot(sh);
+                Attempt::Resynced => {}
+                Attempt::Wait => super::backoff(&mut spins),
             }
-            if m.live {
-                match m.catch_up(sh) {
-                    Catch::Done => return m.snapshot_into(sh.levels, out),
-                    Catch::Resync => {
-                        m.live = false;
-                        continue;
-                    }
-                    Catch::Retry => {}
-                }
-            }
-            spins += 1;
-            if spins % 64 == 0 {
-                std::thread::yield_now();
-            } else {
-                std::hint::spin_loop();
-            }
+        }
+    }
+
+    /// This handle's mirror (only this handle's clones' threads contend).
+    fn mirror(&self) -> std::sync::MutexGuard<'_, Mirror> {
+        match self.mirror.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
         }
     }
 }

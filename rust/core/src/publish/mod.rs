@@ -540,13 +540,6 @@ impl StatePublisher {
         self.prepare_next();
     }
 
-    /// Turns the write prefetch after each publication off (or back on
-    /// where the CPU has it): what `benches/publish.rs` compares.
-    #[doc(hidden)]
-    pub fn set_prefetch(&mut self, on: bool) {
-        self.prefetch = on && crate::prefetch::supported();
-    }
-
     /// Asks for the lines the next publication will most likely store:
     /// the sequence and header line and the first [`HOT_ROWS`] row
     /// positions of each side (asking for all of a 4,096-level slot would
@@ -685,12 +678,7 @@ impl StateReader {
             if let Ok(s) = self.try_read_words(buf) {
                 return s;
             }
-            spins += 1;
-            if spins % 64 == 0 {
-                std::thread::yield_now();
-            } else {
-                std::hint::spin_loop();
-            }
+            backoff(&mut spins);
         }
     }
 
@@ -699,6 +687,19 @@ impl StateReader {
         let mut buf = Vec::new();
         let seq = self.read_words(&mut buf);
         decode(self.shared.levels, seq, &buf)
+    }
+}
+
+/// A reader's wait between two attempts that found the writer mid-way:
+/// a spin hint, and every 64th time a yield (a reader descheduled on a
+/// busy core must let the writer run).
+#[inline]
+fn backoff(spins: &mut u32) {
+    *spins = spins.wrapping_add(1);
+    if *spins % 64 == 0 {
+        std::thread::yield_now();
+    } else {
+        std::hint::spin_loop();
     }
 }
 
