@@ -498,8 +498,6 @@ struct Mirror {
     /// Levels in range per side, best first.
     sides: [Vec<(Price, Qty)>; 2],
     range: [Range; 2],
-    /// The words copied from the ring.
-    buf: Vec<u64>,
     snap: Vec<u64>,
 }
 
@@ -601,81 +599,94 @@ impl Mirror {
             // A newer snapshot at most ~SNAP_EVERY_WORDS old: cheaper.
             return Catch::Resync;
         }
-        let k = (head - self.pos) as usize;
-        self.buf.clear();
-        // a line at a time (one index computation and bounds check each)
+        // Applied as read, validated after: a copy the writer overwrote
+        // meanwhile fails the `tail` check below, and the mirror is then
+        // rebuilt from a snapshot, so whatever a torn read applied is
+        // discarded. A side growing past `most` rows is torn too, or in a
+        // message whose commit starts a snapshot: a resync either way.
+        let most = 4 * sh.depth;
         let mut p = self.pos;
-        while p < head {
-            let (line, o) = sh.line(p);
-            let n = (8 - o).min((head - p) as usize);
-            if let Some(ws) = line.get(o..o + n) {
-                self.buf
-                    .extend(ws.iter().map(|w| w.load(Ordering::Relaxed)));
-            }
-            p += n as u64;
-        }
-        fence(Ordering::Acquire);
-        if sh.tail.0.load(Ordering::Relaxed) > self.pos {
-            return Catch::Resync; // overwritten: too far behind
-        }
-        debug_assert_eq!(self.buf.len(), k);
-        let mut i = 0;
-        let buf = std::mem::take(&mut self.buf);
-        while i + 1 < buf.len() {
-            let (a, b) = (buf[i], buf[i + 1]);
+        let mut commit = None;
+        let mut torn = false;
+        while p + 1 < head {
+            let (a, b) = (
+                sh.word(p).load(Ordering::Relaxed),
+                sh.word(p + 1).load(Ordering::Relaxed),
+            );
             if b & COMMIT_BIT != 0 {
-                let Some(r) = buf.get(i..i + COMMIT_WORDS as usize) else {
-                    break;
-                };
-                self.ts = r[0] as Ts;
-                self.events = r[2];
-                self.flow = FlowTotals {
-                    ofi: r[3] as i64,
-                    ofi_total: r[4] as i64,
-                    ofi_msg_total: r[5] as i64,
-                };
+                commit = Some([
+                    a,
+                    sh.word(p + 2).load(Ordering::Relaxed),
+                    sh.word(p + 3).load(Ordering::Relaxed),
+                    sh.word(p + 4).load(Ordering::Relaxed),
+                    sh.word(p + 5).load(Ordering::Relaxed),
+                ]);
                 self.n += 1;
-                // the writer starts each message on a new line; `buf`
-                // starts on one (a commit boundary)
-                i = (i + COMMIT_WORDS as usize + 7) & !7;
                 if b & SNAP_BIT != 0 {
                     // new ranges from here: continue from the snapshot
-                    self.buf = buf;
-                    self.pos += i as u64;
                     return Catch::Resync;
                 }
+                // the writer starts each message on a new line
+                p = (p + COMMIT_WORDS + 7) & !7;
             } else {
                 let s = usize::from(b & ASK_BIT != 0);
-                self.apply(s, a as Price, (b & !ASK_BIT) as Qty);
-                i += 2;
+                if self.apply(s, a as Price, (b & !ASK_BIT) as Qty, most) {
+                    torn = true;
+                    break;
+                }
+                p += 2;
             }
         }
-        self.buf = buf;
+        fence(Ordering::Acquire);
+        if torn || sh.tail.0.load(Ordering::Relaxed) > self.pos {
+            return Catch::Resync; // overwritten: too far behind
+        }
+        if let Some(r) = commit {
+            self.ts = r[0] as Ts;
+            self.events = r[1];
+            self.flow = FlowTotals {
+                ofi: r[2] as i64,
+                ofi_total: r[3] as i64,
+                ofi_msg_total: r[4] as i64,
+            };
+        }
         self.pos = head;
         Catch::Done
     }
 
     /// One logged change of side `s` (0 bid, 1 ask): level `price` now
     /// holds `qty` lots.
-    fn apply(&mut self, s: usize, price: Price, qty: Qty) {
+    /// True, and nothing applied, when the side would pass `most` rows.
+    #[inline]
+    fn apply(&mut self, s: usize, price: Price, qty: Qty, most: usize) -> bool {
         if key(s, price) > self.range[s].bound {
-            return;
+            return false;
         }
         let rows = &mut self.sides[s];
-        // best first: bids descending, asks ascending
-        let at = if s == 0 {
-            rows.binary_search_by(|r| price.cmp(&r.0))
+        // Best first: bids descending, asks ascending. A scan from the
+        // touch rather than a binary search: most changes are a few levels
+        // from it, and the scan's branches predict.
+        let j = if s == 0 {
+            rows.iter().position(|r| r.0 <= price)
         } else {
-            rows.binary_search_by(|r| r.0.cmp(&price))
-        };
-        match (at, qty > 0) {
-            (Ok(j), true) => rows[j].1 = qty,
-            (Ok(j), false) => {
+            rows.iter().position(|r| r.0 >= price)
+        }
+        .unwrap_or(rows.len());
+        let found = rows.get(j).is_some_and(|r| r.0 == price);
+        match (found, qty > 0) {
+            (true, true) => rows[j].1 = qty,
+            (true, false) => {
                 rows.remove(j);
             }
-            (Err(j), true) => rows.insert(j, (price, qty)),
-            (Err(_), false) => {}
+            (false, true) => {
+                if rows.len() >= most {
+                    return true;
+                }
+                rows.insert(j, (price, qty));
+            }
+            (false, false) => {}
         }
+        false
     }
 
     /// Writes the mirror's top `levels` and header into `out` (reusing its
