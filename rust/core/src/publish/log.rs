@@ -48,9 +48,20 @@
 //! The fence argument of the seqlock ([`super`]): if a load read a word
 //! stored after a `fence(Release)`, the `tail` store before that fence is
 //! visible to the load after the reader's `fence(Acquire)`, so `t` is past
-//! the overwritten position and the copy is discarded. `tail` is raised a
-//! chunk at a time ([`TAIL_CHUNK_WORDS`]), so it costs the writer one store
-//! per chunk. Model-checked in `tests/loom_log.rs`.
+//! the overwritten position and the copy is discarded. The reader applies
+//! the words to its mirror as it loads them (no buffer): when the check
+//! fails it rebuilds the mirror from a snapshot, which discards whatever a
+//! torn copy applied. `tail` is raised a chunk at a time
+//! ([`TAIL_CHUNK_WORDS`]), so it costs the writer one store per chunk.
+//! Model-checked in `tests/loom_log.rs` (without the `tail` check the model
+//! finds a read mixing two laps).
+//!
+//! Tried and not kept: a commit stamp in each message's first line instead
+//! of `head`, so that a reader never polls a line the writer stores on every
+//! message. The writer then ran ~1.7x faster with a reader, but the reader,
+//! taking one line from the other core per one-event message, applied
+//! messages no faster than the writer made them and fell behind (README,
+//! "Publication").
 
 use super::{fence, AtomicU64, FlowTotals, Ordering, SeqBlock, SignalValues, Snapshot};
 use crate::book::l2::{L2Book, LevelChange};
