@@ -123,6 +123,14 @@ fn snapshot_depth(levels: usize) -> usize {
     (2 * levels).max(if cfg!(loom) { 2 } else { 8 })
 }
 
+/// The most levels a side's range may hold without a snapshot, for a
+/// snapshot of `depth` rows: the writer takes one when a range grows past
+/// it (it bounds a reader's work per change), and a reader whose mirror
+/// would pass it has a torn copy. One rule for both, so they cannot drift.
+fn most_rows(depth: usize) -> usize {
+    4 * depth
+}
+
 #[derive(Debug)]
 struct Shared {
     levels: usize,
@@ -309,7 +317,7 @@ pub fn log_channel(levels: usize) -> Option<(LogPublisher, LogReader)> {
         ranges: [Range::NONE; 2],
         commits: 0,
         levels,
-        most: 4 * depth,
+        most: most_rows(depth),
         snap_words: Vec::new(),
     };
     let r = p.reader();
@@ -615,7 +623,7 @@ impl Mirror {
         // rebuilt from a snapshot, so whatever a torn read applied is
         // discarded. A side growing past `most` rows is torn too, or in a
         // message whose commit starts a snapshot: a resync either way.
-        let most = 4 * sh.depth;
+        let most = most_rows(sh.depth);
         let mut p = self.pos;
         let mut commit = None;
         let mut torn = false;
@@ -667,6 +675,7 @@ impl Mirror {
 
     /// One logged change of side `s` (0 bid, 1 ask): level `price` now
     /// holds `qty` lots.
+    ///
     /// True, and nothing applied, when the side would pass `most` rows.
     #[inline]
     fn apply(&mut self, s: usize, price: Price, qty: Qty, most: usize) -> bool {
