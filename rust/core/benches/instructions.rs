@@ -94,7 +94,7 @@ fn measured_vpin(evs: &[Event]) -> u64 {
 
 /// One read of a published book (the reader's side of publication).
 #[inline(never)]
-fn measured_read(r: &Reader, out: &mut Snapshot) -> u64 {
+fn measured_read(r: &mut Reader, out: &mut Snapshot) -> u64 {
     r.read_into(out);
     out.seq
 }
@@ -141,14 +141,14 @@ fn run(name: &str) -> Option<usize> {
             // read, the stepping not counted)
             let evs = l2_events();
             let mut inst = Instrument::new(L2Book::new());
-            let reader = inst.reader(10).ok()?;
+            let mut reader = inst.reader(10).ok()?;
             let mut s = Snapshot::default();
             let mut acc = 0u64;
             for e in &evs {
                 // (`apply_events`, not `apply`: a second caller of `apply`
                 // changed how it is inlined into `measured_step`, +25%)
                 let _ = inst.apply_events(std::slice::from_ref(e), false);
-                acc = acc.wrapping_add(measured_read(&reader, &mut s));
+                acc = acc.wrapping_add(measured_read(&mut reader, &mut s));
             }
             black_box(acc);
             evs.len()

@@ -210,8 +210,9 @@ fn run_log(work: &Arc<Work>, readers: usize) -> Run {
             let Some(r) = &r else {
                 return (0, Vec::new());
             };
-            // Each reader thread its own handle (its own mirror).
-            let (r, mut s) = (r.clone(), Snapshot::default());
+            // Each reader thread its own handle (its own mirror), read
+            // with `read_into(&mut self)`: no lock.
+            let (mut r, mut s) = (r.clone(), Snapshot::default());
             copy_loop(stop, progress, |_| {
                 r.read_into(&mut s);
                 s.events

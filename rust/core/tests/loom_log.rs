@@ -25,7 +25,7 @@ fn reads_are_whole_commits_across_ring_laps() {
     let mut b = loom::model::Builder::new();
     b.preemption_bound = Some(2);
     b.check(|| {
-        let Some((mut p, r)) = channel(1) else {
+        let Some((mut p, mut r)) = channel(1) else {
             unreachable!("no channel")
         };
         let reader = thread::spawn(move || {

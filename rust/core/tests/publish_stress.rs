@@ -54,7 +54,7 @@ fn snapshot_digest(s: &Snapshot) -> u64 {
 /// the digests of the publications made before (from 1).
 fn stress<R: Clone + Send + 'static>(
     reader: R,
-    read: fn(&R, &mut Vec<u64>) -> Snapshot,
+    read: fn(&mut R, &mut Vec<u64>) -> Snapshot,
     done: &[u64],
     mut publish_next: impl FnMut(&[AtomicU64]) -> bool,
 ) -> (u64, u64) {
@@ -66,7 +66,7 @@ fn stress<R: Clone + Send + 'static>(
     let total_reads = Arc::new(AtomicU64::new(0));
     let handles: Vec<_> = (0..3)
         .map(|_| {
-            let (r, stop, total, record) = (
+            let (mut r, stop, total, record) = (
                 reader.clone(),
                 stop.clone(),
                 total_reads.clone(),
@@ -76,7 +76,7 @@ fn stress<R: Clone + Send + 'static>(
                 let mut buf = Vec::new();
                 let (mut last_seq, mut reads) = (0u64, 0u64);
                 while !stop.load(Ordering::Relaxed) {
-                    let s = read(&r, &mut buf);
+                    let s = read(&mut r, &mut buf);
                     let seq = s.seq;
                     reads += 1;
                     if seq < last_seq {
@@ -153,7 +153,13 @@ fn incremental_publication_is_never_torn_or_stale() {
     let empty = digest(0, 0, [0; 3], &[], &[]);
     let (reads, published) = stress(
         reader,
-        |r, _| r.read(),
+        // Each thread its own handle, read without a lock (`read()`, the
+        // shared handle's form, goes through the same catch-up).
+        |r, _| {
+            let mut s = Snapshot::default();
+            r.read_into(&mut s);
+            s
+        },
         &[empty],
         |record| {
             let ev = next();
@@ -186,7 +192,7 @@ fn plain_publication_is_never_torn() {
     let (mut publisher, reader) = state_channel(LEVELS);
     let mut book = L2Book::new();
     let mut n = 0u64;
-    let read = |r: &StateReader, buf: &mut Vec<u64>| {
+    let read = |r: &mut StateReader, buf: &mut Vec<u64>| {
         let seq = r.read_words(buf);
         decode(LEVELS, seq, buf)
     };
