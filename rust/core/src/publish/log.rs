@@ -33,7 +33,7 @@
 //! commit record of three entries (ts, commit bit | snapshot bit; events,
 //! OFI e_n; OFI total, message OFI total). Each message starts on a new
 //! cache line. `head` is the number of words written up to the last commit
-//! (stored with Release after the record). Before the writer overwrites
+//! (stored with Release after the record, in the `latest` line below). Before the writer overwrites
 //! word `w` (which held word `w - CAP`) it raises `tail` past `w - CAP`:
 //!
 //! ```text
@@ -61,14 +61,15 @@
 //! A reader one message behind (the streaming case) would take two lines
 //! from the writer's core: `head`, then the message's ring line. So the
 //! writer also copies each *simple* message (at most one logged change, no
-//! snapshot) into a fixed line, `latest`, under a sequence lock of its own
-//! (its first word is the commit number, with a busy bit while rewritten).
-//! A reader at commit n that finds commit n + 1 there applies it from that
-//! one line and steps its position one ring line on (a simple message
-//! fills exactly one); anything else — further behind, a bigger message, a
-//! snapshot commit — goes through the log as above. A reader that is
-//! current reads only that line, so the writer's stores to `head` and the
-//! ring stay on lines nobody else holds. The copy costs the writer ~27
+//! snapshot) into a fixed line, `latest`, under a sequence lock of its own.
+//! That line's first word *is* `head` (with a busy bit while rewritten, and
+//! a bit saying the message is not simple). A reader standing at `head` − 8
+//! applies the message from that one line (a simple message fills exactly
+//! one ring line); anything else — further behind, a bigger message, a
+//! snapshot commit — goes through the log up to `head` as above. So a
+//! reader polls one line, and the writer's ring stores stay on lines
+//! nobody else holds; the publication number (`commits`) is on a line of
+//! its own that only `seq()` loads. The copy costs the writer ~27
 //! instructions a message (`l2_step_publishing` 319.9 → 346.9) and saves
 //! a reader ~50 of ~409 (`l2_read_each_event`, with the lock below). The
 //! model in `tests/loom_log.rs` fails without the busy bit or without the
@@ -161,13 +162,12 @@ struct Shared {
     /// Cache lines of 8 words, a fixed-size array so that indexing by
     /// `pos` needs no bounds check.
     ring: Box<[Line; LINES]>,
-    /// `head`, stored at every commit, on a line of its own (a reader
-    /// polling it must not take the lines of the fields above from the
-    /// writer, or the writer theirs).
+    /// The commit count (the publication number), stored at every commit
+    /// on a line of its own: only `seq()` loads it, so readers reading
+    /// never take it from the writer.
     last: Line2,
-    /// The latest commit's number and, when its message is *simple*, the
-    /// whole message (see [`Latest`]): what a reader reads when it is one
-    /// message behind, the streaming case, in one cache line.
+    /// `head` and, when the latest message is *simple*, the whole message
+    /// (see [`Latest`]): the one line a reader polls.
     latest: Line,
     /// Words below this may have been overwritten (raised a chunk at a
     /// time: rarely stored, on its own line).
@@ -180,29 +180,30 @@ struct Shared {
 #[repr(align(64))]
 struct Line([AtomicU64; 8]);
 
-/// `head` (words written up to the last commit), alone on a cache line.
+/// `commits` (commits so far: the publication number), alone on a cache
+/// line.
 #[derive(Debug)]
 #[repr(align(64))]
 struct Line2 {
-    head: AtomicU64,
+    commits: AtomicU64,
 }
 
-/// Words of the `latest` line. `L_SEQ` holds the commit number, with
-/// [`BUSY`] while the writer rewrites the line (a sequence lock of its
-/// own) or [`RING`] when the message is not simple; the other words are
-/// the message: its one level change (if [`HAS_CHANGE`]) and its commit
-/// record.
+/// Words of the `latest` line. `HEAD` holds `head` (log words up to the
+/// last commit), with [`BUSY`] while the writer rewrites the line (a
+/// sequence lock of its own) or [`RING`] when the message is not simple;
+/// for a simple message the other words are the message: its one level
+/// change (if [`HAS_CHANGE`]) and its commit record.
 ///
 /// A message is *simple* when it logged at most one level change and
 /// starts no snapshot. It then fills exactly one ring line (the change in
-/// words 0–1, the record in 2–7, or the record alone), so a reader at the
-/// commit before it ends at its own position + 8 words without loading
-/// `head`. A reader one message behind therefore takes one line from the
-/// writer's core instead of two (`head`, then the message's ring line);
-/// the writer's extra stores go to a line it owns while nobody reads.
+/// words 0–1, the record in 2–7, or the record alone), so it is the next
+/// message of a reader standing at `head` − 8, and a reader one message
+/// behind takes one line from the writer's core instead of two (`head`,
+/// then the message's ring line). `head` strictly grows (each message
+/// takes at least a line), so the position names the commit.
 struct Latest;
 impl Latest {
-    const SEQ: usize = 0;
+    const HEAD: usize = 0;
     const PRICE: usize = 1;
     const QTY: usize = 2;
     const TS: usize = 3;
@@ -211,23 +212,17 @@ impl Latest {
     const OFI_TOTAL: usize = 6;
     const MSG_TOTAL: usize = 7;
 }
-/// `L_SEQ` bit: the writer is rewriting the line for this commit number.
+/// `HEAD` bit: the writer is rewriting the line for the commit ending here.
 const BUSY: u64 = 1 << 63;
-/// `L_SEQ` bit: the message is not simple: read it from the ring.
+/// `HEAD` bit: the message is not simple: read it from the ring.
 const RING: u64 = 1 << 62;
 /// `QTY` bit of the latest line: the message logged one level change.
 const HAS_CHANGE: u64 = 1 << 62;
 
-/// The last complete commit's number given the `latest` line's sequence
-/// word.
+/// The position a `latest` line's `HEAD` word names.
 #[inline]
-fn committed(seq: u64) -> u64 {
-    let n = seq & !(BUSY | RING);
-    if seq & BUSY != 0 {
-        n - 1
-    } else {
-        n
-    }
+fn head_of(w: u64) -> u64 {
+    w & !(BUSY | RING)
 }
 
 /// One word alone on a cache line.
@@ -425,7 +420,7 @@ pub fn log_channel(levels: usize) -> Option<(LogPublisher, LogReader)> {
         depth,
         ring: ring()?,
         last: Line2 {
-            head: AtomicU64::new(0),
+            commits: AtomicU64::new(0),
         },
         latest: Line(std::array::from_fn(|_| AtomicU64::new(0))),
         tail: Padded(AtomicU64::new(0)),
@@ -486,7 +481,7 @@ impl LogPublisher {
         self.snap_due = 0;
         // What was logged since the last commit is void (a rolled-back
         // call's changes): the next commit starts from the head.
-        self.pos = self.shared.last.head.load(Ordering::Relaxed);
+        self.pos = self.start;
         self.start = self.pos;
     }
 
@@ -570,10 +565,8 @@ impl LogPublisher {
                 self.snapshot(l2, ts, events, flow);
             }
             let sh = &self.shared;
-            sh.last.head.store(self.pos, Ordering::Release);
-            // After `head`: a reader sent to the log by it finds the
-            // message there.
-            sh.latest.0[Latest::SEQ].store(self.commits | RING, Ordering::Release);
+            sh.latest.0[Latest::HEAD].store(self.pos | RING, Ordering::Release);
+            sh.last.commits.store(self.commits, Ordering::Release);
             return;
         }
         let sh = &self.shared;
@@ -588,10 +581,11 @@ impl LogPublisher {
         } else {
             (0, 0)
         };
-        sh.last.head.store(self.pos, Ordering::Release);
         // The latest line under a sequence lock of its own (see [`Latest`]).
         let l = &sh.latest.0;
-        l[Latest::SEQ].store(self.commits | BUSY, Ordering::Relaxed);
+        // Release: a reader that sees this word sees the log before it
+        // (it then reads the log up to the line before).
+        l[Latest::HEAD].store(self.pos | BUSY, Ordering::Release);
         fence(Ordering::Release);
         l[Latest::PRICE].store(price, Ordering::Relaxed);
         l[Latest::QTY].store(qty, Ordering::Relaxed);
@@ -600,7 +594,8 @@ impl LogPublisher {
         l[Latest::OFI].store(words[3], Ordering::Relaxed);
         l[Latest::OFI_TOTAL].store(words[4], Ordering::Relaxed);
         l[Latest::MSG_TOTAL].store(words[5], Ordering::Relaxed);
-        l[Latest::SEQ].store(self.commits, Ordering::Release);
+        l[Latest::HEAD].store(self.pos, Ordering::Release);
+        sh.last.commits.store(self.commits, Ordering::Release);
     }
 
     /// Publishes a snapshot of `l2` standing at log position `pos` (the
@@ -691,7 +686,7 @@ impl Mirror {
     /// into `out` (untouched otherwise).
     fn attempt(&mut self, sh: &Shared, out: &mut Snapshot) -> Attempt {
         if !self.live {
-            if committed(sh.latest.0[Latest::SEQ].load(Ordering::Acquire)) == 0 {
+            if head_of(sh.latest.0[Latest::HEAD].load(Ordering::Acquire)) == 0 {
                 return Attempt::Empty;
             }
             self.live = self.load_snapshot(sh);
@@ -753,14 +748,17 @@ impl Mirror {
     #[inline]
     fn catch_up(&mut self, sh: &Shared) -> Catch {
         let l = &sh.latest.0;
-        let s1 = l[Latest::SEQ].load(Ordering::Acquire);
-        let last = committed(s1);
-        if last == self.n {
+        let w0 = l[Latest::HEAD].load(Ordering::Acquire);
+        let head = head_of(w0);
+        // While the line is rewritten, the commit before it ends a line
+        // earlier (only a simple message is copied there).
+        let done = if w0 & BUSY != 0 { head - 8 } else { head };
+        if done == self.pos {
             return Catch::Done; // nothing new
         }
-        if s1 == self.n + 1 {
-            // Simple and not being rewritten: copy it, then check that the
-            // writer did not start rewriting meanwhile (a sequence lock).
+        if w0 == self.pos + 8 {
+            // The next message, simple, not being rewritten: copy it, then
+            // check that the writer did not start rewriting meanwhile.
             let w = [
                 l[Latest::PRICE].load(Ordering::Relaxed),
                 l[Latest::QTY].load(Ordering::Relaxed),
@@ -771,7 +769,7 @@ impl Mirror {
                 l[Latest::MSG_TOTAL].load(Ordering::Relaxed),
             ];
             fence(Ordering::Acquire);
-            if l[Latest::SEQ].load(Ordering::Relaxed) == s1 {
+            if l[Latest::HEAD].load(Ordering::Relaxed) == w0 {
                 if w[1] & HAS_CHANGE != 0 {
                     let s = usize::from(w[1] & ASK_BIT != 0);
                     let qty = (w[1] & !(ASK_BIT | HAS_CHANGE)) as Qty;
@@ -779,8 +777,8 @@ impl Mirror {
                         return Catch::Resync;
                     }
                 }
-                self.n = s1;
-                self.pos += 8; // a simple message fills one ring line
+                self.n += 1;
+                self.pos = head;
                 self.ts = w[2] as Ts;
                 self.events = w[3];
                 self.flow = FlowTotals {
@@ -791,12 +789,12 @@ impl Mirror {
                 return Catch::Done;
             }
         }
-        self.catch_up_log(sh)
+        self.catch_up_log(sh, done)
     }
 
-    /// Copies the log from `pos` to the head and applies it.
-    fn catch_up_log(&mut self, sh: &Shared) -> Catch {
-        let head = sh.last.head.load(Ordering::Acquire);
+    /// Copies the log from `pos` to `head` (a commit boundary) and applies
+    /// it.
+    fn catch_up_log(&mut self, sh: &Shared, head: u64) -> Catch {
         if head < self.pos {
             // a snapshot read before the head that follows it was stored
             return Catch::Retry;
@@ -928,7 +926,7 @@ impl LogReader {
 
     /// The publication number currently visible (0 = none yet); one load.
     pub fn seq(&self) -> u64 {
-        committed(self.shared.latest.0[Latest::SEQ].load(Ordering::Acquire))
+        self.shared.last.commits.load(Ordering::Acquire)
     }
 
     /// The latest consistent snapshot: the book after the last committed
