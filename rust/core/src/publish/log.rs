@@ -482,7 +482,6 @@ impl LogPublisher {
         // What was logged since the last commit is void (a rolled-back
         // call's changes): the next commit starts from the head.
         self.pos = self.start;
-        self.start = self.pos;
     }
 
     /// Makes words `pos..pos + k` writable: raises `tail` (a chunk ahead)
