@@ -3,7 +3,10 @@
 //! through a ring of 8 words (so the later messages overwrite the earlier
 //! ones) and a reader reading meanwhile. A read that succeeds must be
 //! exactly the book after one commit — its levels, event count and OFI —
-//! never a half-applied message or a copy mixing laps of the ring.
+//! never a half-applied message or a copy mixing laps of the ring. The
+//! messages after the first are simple, so a reader one behind takes them
+//! from the `latest` line (its own sequence lock) and one further behind
+//! from the ring.
 //!
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p lobkit-core --test loom_log --release`
 #![cfg(loom)]

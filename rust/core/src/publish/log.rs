@@ -33,8 +33,9 @@
 //! commit record of three entries (ts, commit bit | snapshot bit; events,
 //! OFI e_n; OFI total, message OFI total). Each message starts on a new
 //! cache line. `head` is the number of words written up to the last commit
-//! (stored with Release after the record, in the `latest` line below). Before the writer overwrites
-//! word `w` (which held word `w - CAP`) it raises `tail` past `w - CAP`:
+//! (stored with Release after the record, as the first word of the
+//! `latest` line below). Before the writer overwrites word `w` (which held
+//! word `w - CAP`) it raises `tail` past `w - CAP`:
 //!
 //! ```text
 //! writer                                   reader
@@ -71,9 +72,11 @@
 //! nobody else holds; the publication number (`commits`) is on a line of
 //! its own that only `seq()` loads. The copy costs the writer ~27
 //! instructions a message (`l2_step_publishing` 319.9 → 346.9) and saves
-//! a reader ~50 of ~409 (`l2_read_each_event`, with the lock below). The
-//! model in `tests/loom_log.rs` fails without the busy bit or without the
-//! reader's second look at the sequence word.
+//! a reader ~70 of ~409 (`l2_read_each_event` 409.3 → 337.8, with the
+//! lock below). The model in `tests/loom_log.rs` fails without the busy
+//! bit or without the reader's second look at the head word. (It does not
+//! fail when the busy store is Relaxed; the argument needs it Release: a
+//! reader that sees a busy head reads the log up to the line before it.)
 //!
 //! A thread owning its handle reads with `read_into(&mut self)`, without
 //! locking the handle's mirror: the lock's two locked instructions cost a
@@ -340,8 +343,8 @@ pub struct LogPublisher {
     /// The mirrored ranges (bid, ask); while not tracking, both are
     /// [`Range::NONE`], so every change falls outside (no flag to test).
     ranges: [Range; 2],
-    /// Commits so far (the writer's own count; readers see the `latest`
-    /// line's).
+    /// Commits so far (the writer's own count; `LogReader::seq` loads the
+    /// copy in `Shared::last`).
     commits: u64,
     /// Where the message being logged started (the head).
     start: u64,
