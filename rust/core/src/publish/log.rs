@@ -781,13 +781,7 @@ impl Mirror {
                 }
                 self.n += 1;
                 self.pos = head;
-                self.ts = w[2] as Ts;
-                self.events = w[3];
-                self.flow = FlowTotals {
-                    ofi: w[4] as i64,
-                    ofi_total: w[5] as i64,
-                    ofi_msg_total: w[6] as i64,
-                };
+                self.set_header([w[2], w[3], w[4], w[5], w[6]]);
                 return Catch::Done;
             }
         }
@@ -849,16 +843,23 @@ impl Mirror {
             return Catch::Resync; // overwritten: too far behind
         }
         if let Some(r) = commit {
-            self.ts = r[0] as Ts;
-            self.events = r[1];
-            self.flow = FlowTotals {
-                ofi: r[2] as i64,
-                ofi_total: r[3] as i64,
-                ofi_msg_total: r[4] as i64,
-            };
+            self.set_header(r);
         }
         self.pos = head;
         Catch::Done
+    }
+
+    /// A commit record's header words: ts (ns), events, OFI e_n, OFI
+    /// total, message OFI total (lots).
+    #[inline]
+    fn set_header(&mut self, r: [u64; 5]) {
+        self.ts = r[0] as Ts;
+        self.events = r[1];
+        self.flow = FlowTotals {
+            ofi: r[2] as i64,
+            ofi_total: r[3] as i64,
+            ofi_msg_total: r[4] as i64,
+        };
     }
 
     /// One logged change of side `s` (0 bid, 1 ask): level `price` now
