@@ -88,6 +88,15 @@ FAMILIES: dict[str, Family] = {
     # orders resting 10-60 s and counted large from 3.5x typical.
     "deep_slow": Family("deep_slow", (40, 150), (10, 300), "pareto", (2.2, 3.0), (0.4, 0.55),
                         (300, 1000), (10.0, 60.0), big_at=3.5),
+    # Added 2026-12-04 before the depth-collapse span rule was chosen, and
+    # only run after it (once): a very fast book of narrowly spread sizes
+    # with a market maker re-quoting every 10-40 ms ...
+    "hot": Family("hot", (800, 1400), (100, 1000), "lognormal", (0.4, 0.6), (0.3, 0.45),
+                  (10, 40), (3.0, 20.0)),
+    # ... and a slow, thin book of odd lots (a typical order of 1-10 lots,
+    # heavy Pareto tail), no market maker, large orders resting 5-60 s.
+    "odd_lot": Family("odd_lot", (10, 40), (1, 10), "pareto", (1.8, 2.6), (0.1, 0.2), None,
+                      (5.0, 60.0)),
 }
 #: Families thresholds may be tuned on.
 TUNING = ("poisson", "busy", "quick")
@@ -99,7 +108,9 @@ HELD_OUT = ("heavy_tail", "thin")
 #: first look.
 #: ``deep_slow`` was added (2026-12-03, second stop) with the rules unchanged
 #: since ``fast_mm``'s second look, and run once.
-FRESH = ("fast_mm", "deep_slow")
+#: ``hot`` and ``odd_lot`` were added (2026-12-04) before the depth-collapse
+#: span rule was chosen on the tuning families, and run once after it.
+FRESH = ("fast_mm", "deep_slow", "hot", "odd_lot")
 #: Reported on its own: honest large orders flicker like small ones, so no
 #: rule on size, distance and timing separates them from spoofs; what a
 #: detector can do there is rank (the score) and stay within a budget.
