@@ -27,12 +27,12 @@ def base_market(n=2000):
 
 
 def settled(rows):
-    """``rows`` and a 1-lot bid far from the touch a second after the last:
+    """``rows`` and a 1-lot bid far from the touch 1.5 s after the last:
     what releases alerts that wait for a later look (spoofing and layering
-    wait out the depth-collapse look-ahead, 0.4 s after the pull)."""
+    wait to be judged against depth collapses, 1.4 s after the pull)."""
     t = max(r[0] for r in rows)
     oid = max(r[5] for r in rows) + 1
-    return rows + [(t + 1000 * MS, Kind.ADD, BID, 50, 1, oid)]
+    return rows + [(t + 1500 * MS, Kind.ADD, BID, 50, 1, oid)]
 
 
 def run(rows, **opts):
@@ -46,7 +46,7 @@ def test_spoof_by_hand_with_its_evidence():
     rows.append((t, Kind.ADD, BID, 99, 1500, oid))                # 15x typical, at the best bid
     rows.append((t + 100 * MS, Kind.EXECUTE, ASK, 101, 40, 1))    # a buyer lifts the other side
     rows.append((t + 300 * MS, Kind.DELETE, BID, 99, 1500, oid))  # pulled after 300 ms, unfilled
-    # The alert waits out the depth-collapse look-ahead (0.4 s after the
+    # The alert waits to be judged against depth collapses (1.4 s after the
     # pull): a stream that ends at the pull holds it until `detect.flush`.
     held = run(rows)
     assert not (held.alerts["kind_name"] == "spoofing").any()

@@ -209,8 +209,9 @@ def test_layer_min_lifetime_changes_what_is_flagged():
         b.execute_ticks(1, 1, ts=t + 2_000_000)  # the bid trades (side and price from the book)
         for k in range(3):
             b.cancel_ticks(10 + k, 0, ts=t + 6_000_000 + k)
-        # a later event releases what waits out the depth-collapse look-ahead
-        b.add_ticks(50, 1, 80, 1, ts=t + 1_000_000_000)
+        # a later event releases what waits to be judged against depth
+        # collapses (1.4 s after the pull)
+        b.add_ticks(50, 1, 80, 1, ts=t + 1_500_000_000)
         return detect.summary(detect.alerts(b)).get("layering", 0)
 
     assert run() == 0

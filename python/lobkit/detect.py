@@ -117,9 +117,10 @@ def alerts(book: L2Book | L3Book) -> NDArray[np.void]:
 
 def flush(book: L2Book | L3Book) -> NDArray[np.void]:
     """The end of a stream: raises the alerts the detectors hold for a later
-    event — every L3 spoofing and layering alert for the 0.4 s after its
-    pull (an order pulled as a depth collapse begins is part of it, not a
-    spoof), a spoofing alert up to ``layer_window_ns`` while a stack's
+    event — every L3 spoofing and layering alert for ``collapse_window_ns``
+    + 0.4 s (1.4 s) after its pull (an order pulled during a depth collapse,
+    from just before its peak depth to just after its alert, is part of it,
+    not a spoof), a spoofing alert up to ``layer_window_ns`` while a stack's
     layering alert may still name it, an L2 sweep whose ``sweep_gap_ns`` has
     not passed — and
     returns every pending alert, as :func:`alerts` does. After a bulk replay:

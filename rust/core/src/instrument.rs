@@ -948,8 +948,11 @@ mod tests {
         assert!(i
             .step(&ev(t + 1_000_000, kind::DELETE, 1, 100, 50, 3))
             .is_ok());
-        // a spoofing alert waits out the depth-collapse look-ahead (0.4 s)
-        assert!(i.step(&ev(t + 600_000_000, kind::ADD, 1, 1, 1, 4)).is_ok());
+        // a spoofing alert waits to be judged against depth collapses
+        // (the collapse window + 0.4 s: 1.4 s)
+        assert!(i
+            .step(&ev(t + 1_500_000_000, kind::ADD, 1, 1, 1, 4))
+            .is_ok());
         assert!(
             i.alerts().iter().any(|a| a.order_id == 3),
             "{:?}",

@@ -188,21 +188,23 @@ pub struct DetectConfig {
     /// multiple of their usual two-window volume (and ten typical orders)
     /// is part of a withdrawal from both sides, not a one-sided spoof; an
     /// order that may be one layer of a stack is judged by
-    /// `layer_opp_pull_usual`. 1 (at or above the usual). Three of the four
-    /// spoofs the tuning families miss fall under it (busy and quick
-    /// markets, where the other side is always being pulled), but relaxing
-    /// it did not pay there (spoofing + layering precision / recall, 2026-12-03):
-    /// for lone orders only, 0 to 5 all gave 0.94–0.96 / 0.89 (those spoofs
-    /// had another large order of their side nearby); for every spoof,
-    /// 0: 0.85 / 0.93, 1.5: 0.93 / 0.93, 2: 0.87 / 0.93, 3: 0.86 / 0.93, the
-    /// extra alerts mostly layers named as lone spoofs (spoofing's own
-    /// precision 0.78 → 0.45–0.52). 0 turns it off.
+    /// `layer_opp_pull_usual`. 3 (a burst of cancels, three times the
+    /// usual). Chosen on the tuning families (spoofing + layering precision
+    /// / recall, 2026-12-04) once held alerts were judged against each depth
+    /// collapse's span (see `spoof::judge_delay`), both bars together: 1
+    /// (the default before): 0.98 / 0.85 (spoofing alone 0.86 / 0.89,
+    /// layering 1.00 / 0.72: in busy markets the other side is pulled at
+    /// its usual volume half the time, so most spoofs there fell under it);
+    /// 1.5: 0.96 / 0.90; 2, 3 and 5: 0.96 / 0.92 (spoofing 0.97 / 0.97,
+    /// layering 0.94 / 0.86); off: 0.94 / 0.92 — 3 is the middle of that
+    /// plateau. The grid before the span rule (2026-12-03, this bar alone,
+    /// the layering bar at 1): 0: 0.85 / 0.93, 1.5: 0.93 / 0.93, 2: 0.87 /
+    /// 0.93. 0 turns it off.
     pub opp_pull_usual: f64,
-    /// Layering: the same bar for a candidate layer (1: at or above the
-    /// usual; chosen on the tuning families, where it gave spoofing +
-    /// layering 0.98 / 0.88, 1.5x 0.88 / 0.90 and no rule 0.81 / 0.92, before
-    /// the depth-collapse look-ahead and `layer_min_z`; off today, layering
-    /// precision there falls from 1.00 to 0.61). 0 turns it off.
+    /// Layering: the same bar for a candidate layer (3, chosen with
+    /// `opp_pull_usual`; 1 before 2026-12-04, chosen before the span rule,
+    /// when it gave spoofing + layering 0.98 / 0.88 on the tuning families,
+    /// 1.5x 0.88 / 0.90 and no rule 0.81 / 0.92). 0 turns it off.
     pub layer_opp_pull_usual: f64,
     /// Layering: minimum size / typical (the running median order) of each
     /// layer (3: layers are large but each smaller than a lone spoof; at 2.5
@@ -363,8 +365,8 @@ impl Default for DetectConfig {
             max_fill: 0.1,
             quote_pair_ns: 100_000,
             min_opp_volume: 1,
-            opp_pull_usual: 1.0,
-            layer_opp_pull_usual: 1.0,
+            opp_pull_usual: 3.0,
+            layer_opp_pull_usual: 3.0,
             layer_min_ratio: 3.0,
             layer_min_z: 1.5,
             layer_min_orders: 3,
@@ -662,10 +664,10 @@ impl Detectors {
         if cfg.depth_collapse {
             let before = out.len();
             self.collapse.on_event(cfg, typ, cx, out);
-            if out.len() > before {
+            if let Some(a) = out[before..].last() {
                 // held spoofing and layering alerts of orders pulled around
                 // it are part of the collapse (see `spoof::Held`)
-                self.spoof.collapse_at = Some(cx.ev.ts);
+                self.spoof.on_collapse(a.ts - a.lifetime_ns, a.ts);
             }
         }
         if cfg.liquidation_cascade {
@@ -721,11 +723,12 @@ impl Detectors {
     }
 
     /// The end of a stream (or of a session): raises what waits for a later
-    /// event — L3 spoofing and layering alerts held for the depth-collapse
-    /// look-ahead (0.4 s after the pull) or for a stack's layering alert,
+    /// event — L3 spoofing and layering alerts held to be judged against
+    /// depth collapses (`collapse_window_ns` + 0.4 s after the pull) or for
+    /// a stack's layering alert,
     /// an L2 sweep whose gap has not passed — with `index` (the last
     /// event's) as their event index, through the budget like any other.
-    /// Without it a replay that ends within 0.4 s of a spoof (or
+    /// Without it a replay that ends within 1.4 s of a spoof (or
     /// `layer_window_ns` of a possible layer) never raises it. Streaming
     /// and bulk stay equal as long as both flush at the same point.
     pub fn flush(&mut self, index: u64, out: &mut Vec<Alert>) {

@@ -61,12 +61,12 @@ impl<B: Book> Market<B> {
         self
     }
 
-    /// One second later, a 1-lot bid far from the touch (price 1 tick):
+    /// 1.5 s later, a 1-lot bid far from the touch (price 1 tick):
     /// what releases alerts held for a later look (spoofing and layering
-    /// wait out the depth-collapse look-ahead; an L2 sweep its gap).
+    /// wait to be judged against depth collapses; an L2 sweep its gap).
     pub fn settle(&mut self) -> &mut Self {
         let id = self.fresh_id();
-        self.wait(1_000 * MS).ev(kind::ADD, 1, 1, 1, id)
+        self.wait(1_500 * MS).ev(kind::ADD, 1, 1, 1, id)
     }
 
     /// The alerts so far of one kind.
