@@ -4,7 +4,8 @@
 //! within `near_steps` of its side's best, is tracked with the size the level
 //! had before it and the volume traded at that price since. If within
 //! `max_lifetime_ns` the level falls back to (almost) where it was — at least
-//! 80% of the increase gone — while at most `max_fill` of the increase
+//! 80% of the increase gone, and that much in the one update that completes
+//! it, as one order's cancel shows — while at most `max_fill` of the increase
 //! traded there, the size was **phantom**: shown and withdrawn — when the
 //! other side traded meanwhile (on a feed that prints trades) and it was not
 //! half of a two-sided quote, the rules the L3 spoof detector has. Phantom
@@ -142,8 +143,12 @@ impl PhantomDetector {
                 let gone = r.base + r.added - c.new_qty;
                 if gone * 5 >= r.added * 4 {
                     self.live.remove(&key);
+                    // One update takes it back, as one order's cancel does;
+                    // a level drained piecemeal (many small cancels and
+                    // fills) is not a withdrawal of the size shown.
+                    let at_once = (c.prev_qty - c.new_qty) * 5 >= r.added * 4;
                     let fill = r.traded as f64 / r.added as f64;
-                    if fill <= cfg.max_fill {
+                    if at_once && fill <= cfg.max_fill {
                         self.emit(cfg, cx, side, c.price, &r, fill, out);
                     }
                 }
@@ -244,6 +249,27 @@ mod tests {
             (1, 100, 60, 1)
         );
         assert!(a[0].size_ratio > 20.0 && a[0].lifetime_ns == 30 * MS);
+    }
+
+    /// The same 60 lots drained in six updates of 10 (many small cancels
+    /// at a busy level) is not a withdrawal of the size shown; taken back
+    /// in one update it is.
+    #[test]
+    fn size_drained_piecemeal_is_not_phantom() {
+        let run = |steps: &[Qty]| {
+            let mut m = Market::l2(DetectConfig::default(), 400);
+            m.wait(MS)
+                .ev(kind::SET_LEVEL, 1, 100, 2, 0)
+                .ev(kind::SET_LEVEL, -1, 101, 2, 0);
+            m.wait(MS).ev(kind::SET_LEVEL, 1, 100, 62, 0);
+            for &q in steps {
+                m.wait(5 * MS).ev(kind::SET_LEVEL, 1, 100, q, 0);
+            }
+            m.alerts(alert_kind::PHANTOM).len()
+        };
+        assert_eq!(run(&[52, 42, 32, 22, 12, 2]), 0);
+        assert_eq!(run(&[52, 2]), 1); // 50 of the 60 in the last update
+        assert_eq!(run(&[2]), 1);
     }
 
     #[test]

@@ -124,6 +124,12 @@ fn judge_delay(cfg: &DetectConfig) -> Ts {
 /// 0.90 / 0.86; with 1x the usual volume 0.89 / 0.89; 2x 0.89 / 0.90 with
 /// 1 on a look-alike. With the span (2026-12-04), 1x and 2x tie (0.96 /
 /// 0.92 with the `opp_pull_usual` bars at 2, 3 or 5); 3x 0.94 / 0.92.
+/// The judging comes 1.4 s (seven windows) after the pull, so this is a
+/// modest bar there: the span does the work. Tried and not kept: the other
+/// side's cancels alone, without a collapse alert, at k x the usual two
+/// windows by the judging — k = 3 dropped nearly every spoof (recall
+/// 0.07), 4: 1.00 / 0.85, 6: 0.99 / 0.92, 8 and 12 no change; a gain of two
+/// alerts at one k between a harmful and an idle one is not a rule.
 const COLLAPSE_OPP_USUAL: f64 = 2.0;
 
 /// Whether `t` is large enough to be a layer: `layer_min_ratio` x typical
