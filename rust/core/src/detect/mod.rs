@@ -674,7 +674,8 @@ impl Detectors {
             if let Some(a) = out[before..].last() {
                 // held spoofing and layering alerts of orders pulled around
                 // it are part of the collapse (see `spoof::Held`)
-                self.spoof.on_collapse(a.ts - a.lifetime_ns, a.ts);
+                self.spoof
+                    .on_collapse(a.ts.saturating_sub(a.lifetime_ns), a.ts);
             }
         }
         if cfg.liquidation_cascade {

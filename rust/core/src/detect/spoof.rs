@@ -57,9 +57,10 @@ pub struct SpoofDetector {
     layering: Layering,
     /// Spoofing and layering alerts, oldest first, held before they are
     /// raised (with the time of the pull): every one until it is judged
-    /// against the depth collapses around it ([`judge_delay`]), a spoof that may be one layer
-    /// of a stack until that stack's layering alert names it (then dropped)
-    /// or no stack can include it any more: one episode, one alert.
+    /// against the depth collapses around it ([`judge_delay`]), a spoof
+    /// that may be one layer of a stack until that stack's layering alert
+    /// names it (then dropped) or no stack can include it any more: one
+    /// episode, one alert.
     held: VecDeque<Held>,
     /// The depth-collapse detector's recent alerts as spans: (when its
     /// window's peak depth was, when it raised the alert) (ns; set by the
@@ -231,8 +232,6 @@ fn si(s: Side) -> usize {
 }
 
 impl SpoofDetector {
-    /// Raises every held spoofing alert now (end of a stream: no stack
-    /// can name them any more).
     /// A depth-collapse alert raised at `at` whose window's peak depth was
     /// at `peak_at` (ns): orders pulled from shortly before the peak to
     /// shortly after the alert may be part of that collapse.
@@ -243,6 +242,8 @@ impl SpoofDetector {
         self.collapses.push_back((peak_at, at));
     }
 
+    /// Raises every held spoofing alert now (end of a stream: no stack
+    /// can name them any more).
     pub(crate) fn flush(&mut self, out: &mut Vec<Alert>) {
         out.extend(self.held.drain(..).filter(|h| !h.collapse).map(|h| h.alert));
     }
@@ -298,7 +299,8 @@ impl SpoofDetector {
                 let after = (p.total - h.opp_pulled) as f64;
                 let t = h.alert.ts;
                 let collapse = self.collapses.iter().any(|&(peak, at)| {
-                    peak - COLLAPSE_LOOKAHEAD_NS <= t && t <= at + COLLAPSE_LOOKAHEAD_NS
+                    peak.saturating_sub(COLLAPSE_LOOKAHEAD_NS) <= t
+                        && t <= at.saturating_add(COLLAPSE_LOOKAHEAD_NS)
                 }) && after >= h.floor
                     && after >= COLLAPSE_OPP_USUAL * 2.0 * p.baseline;
                 self.held[i].judged = true;
