@@ -35,6 +35,13 @@ struct Rise {
     paired: bool,
 }
 
+/// Whether `part` is at least 80% of `added` (lots): the fall that takes a
+/// shown size back, in all and in the update that completes it.
+#[inline]
+fn most_of(part: Qty, added: Qty) -> bool {
+    part * 5 >= added * 4
+}
+
 /// Phantom-level state.
 #[derive(Clone, Debug, Default)]
 pub struct PhantomDetector {
@@ -141,12 +148,12 @@ impl PhantomDetector {
                 }
             } else if let Some(r) = self.live.get(&key).copied() {
                 let gone = r.base + r.added - c.new_qty;
-                if gone * 5 >= r.added * 4 {
+                if most_of(gone, r.added) {
                     self.live.remove(&key);
                     // One update takes it back, as one order's cancel does;
                     // a level drained piecemeal (many small cancels and
                     // fills) is not a withdrawal of the size shown.
-                    let at_once = (c.prev_qty - c.new_qty) * 5 >= r.added * 4;
+                    let at_once = most_of(c.prev_qty - c.new_qty, r.added);
                     let fill = r.traded as f64 / r.added as f64;
                     if at_once && fill <= cfg.max_fill {
                         self.emit(cfg, cx, side, c.price, &r, fill, out);
